@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+// Gyre: the Pangeo stack as one Swift package. Module layers (imports point down only) are
+// described in ../shared/ARCHITECTURE.md; this manifest is their source of truth in code.
+import PackageDescription
+
+let package = Package(
+    name: "Gyre",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Gyre", targets: ["Gyre"]),
+        .executable(name: "gyre", targets: ["gyre"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // Floor 0: the N-d array core (dtypes, strided arrays, kernels, time and calendars).
+        .target(name: "GyreArrays"),
+        // Floor 1: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
+        .target(
+            name: "GyreData",
+            dependencies: [
+                "GyreArrays",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]),
+        // The umbrella: re-exports the public modules, nothing else.
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData"]),
+        // The CLI.
+        .executableTarget(
+            name: "gyre",
+            dependencies: [
+                "Gyre",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Side-by-side benchmarks against the Python peers (driven by Benchmarks/run).
+        .executableTarget(
+            name: "gyre-bench",
+            dependencies: ["Gyre"],
+            path: "Benchmarks/GyreBench"),
+        .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
+        .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays"]),
+        // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
+        .testTarget(
+            name: "GyreInteropTests",
+            dependencies: ["Gyre"],
+            path: "Tests/Interop",
+            exclude: ["numpy_cases.py", "cf_cases.py"]),
+    ]
+)

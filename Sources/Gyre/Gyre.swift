@@ -1,0 +1,2 @@
+@_exported import GyreArrays
+@_exported import GyreData

@@ -283,7 +283,7 @@ extension AnyNDArray {
         case .datetime(let t, let u): self = .datetime64(NDArray(scalar: t), u)
         case .timedelta(let t, let u): self = .timedelta64(NDArray(scalar: t), u)
         case .cftime(let t, let c): self = .cftime(NDArray(scalar: t), c)
-        case .string(let s): self = .string(NDArray(scalar: s), .unicode(max(s.count, 1)))
+        case .string(let s): self = .string(NDArray(scalar: s), .unicode(Swift.max(s.count, 1)))
         }
     }
 

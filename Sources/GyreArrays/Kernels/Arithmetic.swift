@@ -239,16 +239,16 @@ extension AnyNDArray {
         // Datetime and timedelta arithmetic.
         switch (self, other, op) {
         case (.datetime64(let x, let u), .datetime64(let y, let v), .subtract):
-            let w = max(u, v)
+            let w = Swift.max(u, v)
             return .timedelta64(try _natZip(convertTicks(x, from: u, to: w), convertTicks(y, from: v, to: w), &-), w)
         case (.datetime64(let x, let u), .timedelta64(let y, let v), .add), (.timedelta64(let y, let v), .datetime64(let x, let u), .add):
-            let w = max(u, v)
+            let w = Swift.max(u, v)
             return .datetime64(try _natZip(convertTicks(x, from: u, to: w), convertTicks(y, from: v, to: w), &+), w)
         case (.datetime64(let x, let u), .timedelta64(let y, let v), .subtract):
-            let w = max(u, v)
+            let w = Swift.max(u, v)
             return .datetime64(try _natZip(convertTicks(x, from: u, to: w), convertTicks(y, from: v, to: w), &-), w)
         case (.timedelta64(let x, let u), .timedelta64(let y, let v), _):
-            let w = max(u, v)
+            let w = Swift.max(u, v)
             let xa = convertTicks(x, from: u, to: w), ya = convertTicks(y, from: v, to: w)
             switch op {
             case .add: return .timedelta64(try _natZip(xa, ya, &+), w)
@@ -321,10 +321,10 @@ extension AnyNDArray {
     public func compare(_ op: CompareOp, _ other: AnyNDArray) throws -> AnyNDArray {
         switch (self, other) {
         case (.datetime64(let x, let u), .datetime64(let y, let v)):
-            let w = max(u, v)
+            let w = Swift.max(u, v)
             return .bool(try _compareTicks(convertTicks(x, from: u, to: w), convertTicks(y, from: v, to: w), op))
         case (.timedelta64(let x, let u), .timedelta64(let y, let v)):
-            let w = max(u, v)
+            let w = Swift.max(u, v)
             return .bool(try _compareTicks(convertTicks(x, from: u, to: w), convertTicks(y, from: v, to: w), op))
         case (.cftime(let x, let c), .cftime(let y, let d)) where c == d:
             return .bool(try _compareTicks(x, y, op))

@@ -1,0 +1,275 @@
+// Floating-point reduction kernels. Inner rows run 16 lanes wide in the element type for short
+// blocks and fold each block into float64 lanes with Neumaier compensation (the accuracy of
+// pairwise summation at memory speed); outer rows accumulate into float64 output rows.
+
+@inlinable @inline(__always)
+func _load8<T: FloatElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+}
+
+/// Sum of a row, NaNs skipped when `skipna`; also the number of NaNs seen.
+@inlinable
+func _rowSum<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, skipna: Bool) -> (sum: Double, nans: Int) {
+    var total = SIMD8<Double>(), comp = SIMD8<Double>()
+    var nans = 0
+    var i = 0
+    let zero = SIMD8<T>(), one = SIMD8<T>(repeating: 1)
+    while i + 16 <= n {
+        let end = Swift.min(n, i + 512) & ~15
+        var a0 = SIMD8<T>(), a1 = SIMD8<T>()
+        var c0 = SIMD8<T>()
+        if skipna {
+            while i < end {
+                let v0 = _load8(p + i), v1 = _load8(p + i + 8)
+                let m0 = v0 .!= v0, m1 = v1 .!= v1
+                a0 += v0.replacing(with: 0, where: m0)
+                a1 += v1.replacing(with: 0, where: m1)
+                c0 += zero.replacing(with: one, where: m0) + zero.replacing(with: one, where: m1)
+                i += 16
+            }
+            nans += Int(c0.sum())
+        } else {
+            while i < end {
+                a0 += _load8(p + i)
+                a1 += _load8(p + i + 8)
+                i += 16
+            }
+        }
+        let part = SIMD8<Double>(a0) + SIMD8<Double>(a1)
+        let t = total + part
+        let big = total.magnitudeSquaredLanes .>= part.magnitudeSquaredLanes
+        comp += ((total - t) + part).replacing(with: (part - t) + total, where: .!big)
+        total = t
+    }
+    var tail = 0.0
+    while i < n {
+        let v = p[i]
+        if v.isNaN {
+            if skipna { nans += 1 } else { tail += Double(v) }
+        } else {
+            tail += Double(v)
+        }
+        i += 1
+    }
+    return ((total + comp).sum() + tail, nans)
+}
+
+extension SIMD8 where Scalar == Double {
+    @inlinable @inline(__always)
+    var magnitudeSquaredLanes: SIMD8<Double> { self * self }
+}
+
+/// Sum of squared deviations from `mean` over a row (NaNs skipped when `skipna`).
+@inlinable
+func _rowSSD<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, mean: Double, skipna: Bool) -> Double {
+    var acc = SIMD8<Double>(), acc2 = SIMD8<Double>()
+    let mv = SIMD8<Double>(repeating: mean)
+    var i = 0
+    while i + 8 <= n {
+        let v = SIMD8<Double>(_load8(p + i))
+        var d = v - mv
+        if skipna { d = d.replacing(with: 0, where: v .!= v) }
+        let sq = d * d
+        if i & 8 == 0 { acc += sq } else { acc2 += sq }
+        i += 8
+    }
+    var s = (acc + acc2).sum()
+    while i < n {
+        let v = Double(p[i])
+        if !(skipna && v.isNaN) { s += (v - mean) * (v - mean) }
+        i += 1
+    }
+    return s
+}
+
+/// Minimum or maximum of the non-NaN values of a row, and the number of NaNs.
+@inlinable
+func _rowMinMax<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, max isMax: Bool) -> (value: T, nans: Int) {
+    var i = 0
+    var nans = 0
+    let start: T = isMax ? -T.infinity : T.infinity
+    var acc0 = SIMD8<T>(repeating: start), acc1 = acc0
+    let zero = SIMD8<T>(), one = SIMD8<T>(repeating: 1)
+    while i + 16 <= n {
+        let end = Swift.min(n, i + 1024) & ~15
+        var c = SIMD8<T>()
+        while i < end {
+            let v0 = _load8(p + i), v1 = _load8(p + i + 8)
+            if isMax {
+                acc0 = acc0.replacing(with: v0, where: v0 .> acc0)
+                acc1 = acc1.replacing(with: v1, where: v1 .> acc1)
+            } else {
+                acc0 = acc0.replacing(with: v0, where: v0 .< acc0)
+                acc1 = acc1.replacing(with: v1, where: v1 .< acc1)
+            }
+            c += zero.replacing(with: one, where: v0 .!= v0) + zero.replacing(with: one, where: v1 .!= v1)
+            i += 16
+        }
+        nans += Int(c.sum())
+    }
+    var r = isMax ? Swift.max(acc0.max(), acc1.max()) : Swift.min(acc0.min(), acc1.min())
+    while i < n {
+        let v = p[i]
+        if v.isNaN { nans += 1 } else if isMax ? v > r : v < r { r = v }
+        i += 1
+    }
+    return (r, nans)
+}
+
+/// What a float reduction computes.
+@usableFromInline
+enum _FloatReduceKind { case sum, mean, variance(ddof: Int), min, max, prod, count }
+
+/// Reduces a float array over `axes`. Result dtype follows NumPy: the input's float type
+/// (count gives int64).
+@inlinable
+func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _FloatReduceKind, skipna: Bool) throws -> AnyNDArray {
+    let c = a.contiguous()
+    let plan = _ReducePlan(shape: c.shape, axes: axes)
+    let m = plan.outCount
+    let L = plan.rowLength
+    let base = UnsafePointer(c._storage.base + c.offset)
+    return try withExtendedLifetime(c) { () throws -> AnyNDArray in
+        switch kind {
+        case .sum, .mean, .variance, .count:
+            var sums = [Double](repeating: 0, count: m)
+            var nanCounts = [Int](repeating: 0, count: m)
+            sums.withUnsafeMutableBufferPointer { S in
+                nanCounts.withUnsafeMutableBufferPointer { C in
+                    let s = S.baseAddress!, cnt = C.baseAddress!
+                    if plan.innerReduced {
+                        plan.forEachRow { inOff, outOff in
+                            let r = _rowSum(base + inOff, L, skipna: skipna)
+                            s[outOff] += r.sum
+                            cnt[outOff] += r.nans
+                        }
+                    } else if skipna {
+                        plan.forEachRow { inOff, outOff in
+                            let p = base + inOff, o = s + outOff, k = cnt + outOff
+                            for j in 0..<L {
+                                let v = p[j]
+                                let isn = v.isNaN
+                                o[j] += isn ? 0 : Double(v)
+                                k[j] &+= isn ? 1 : 0
+                            }
+                        }
+                    } else {
+                        plan.forEachRow { inOff, outOff in
+                            let p = base + inOff, o = s + outOff
+                            for j in 0..<L { o[j] += Double(p[j]) }
+                        }
+                    }
+                }
+            }
+            let n = plan.reducedCount
+            switch kind {
+            case .sum:
+                return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
+                    for i in 0..<m { (out.baseAddress! + i).initialize(to: T(sums[i])) }
+                })
+            case .count:
+                return .int64(NDArray<Int64>(shape: plan.outShape) { out in
+                    for i in 0..<m { (out.baseAddress! + i).initialize(to: Int64(n - nanCounts[i])) }
+                })
+            case .mean:
+                return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
+                    for i in 0..<m {
+                        let k = skipna ? n - nanCounts[i] : n
+                        (out.baseAddress! + i).initialize(to: T(sums[i] / Double(k)))
+                    }
+                })
+            case .variance(let ddof):
+                var means = [Double](repeating: 0, count: m)
+                for i in 0..<m { means[i] = sums[i] / Double(skipna ? n - nanCounts[i] : n) }
+                var ssd = [Double](repeating: 0, count: m)
+                ssd.withUnsafeMutableBufferPointer { S in
+                    means.withUnsafeBufferPointer { M in
+                        let s = S.baseAddress!, mu = M.baseAddress!
+                        if plan.innerReduced {
+                            plan.forEachRow { inOff, outOff in
+                                s[outOff] += _rowSSD(base + inOff, L, mean: mu[outOff], skipna: skipna)
+                            }
+                        } else {
+                            plan.forEachRow { inOff, outOff in
+                                let p = base + inOff, o = s + outOff, q = mu + outOff
+                                for j in 0..<L {
+                                    let v = Double(p[j])
+                                    let d = v - q[j]
+                                    o[j] += (skipna && v.isNaN) ? 0 : d * d
+                                }
+                            }
+                        }
+                    }
+                }
+                return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
+                    for i in 0..<m {
+                        let k = skipna ? n - nanCounts[i] : n
+                        let v: Double
+                        if skipna {
+                            v = k - ddof <= 0 ? .nan : ssd[i] / Double(k - ddof)
+                        } else {
+                            v = ssd[i] / Double(Swift.max(k - ddof, 0))
+                        }
+                        (out.baseAddress! + i).initialize(to: T(v))
+                    }
+                })
+            default: fatalError()
+            }
+        case .min, .max:
+            let isMax: Bool
+            if case .max = kind { isMax = true } else { isMax = false }
+            if plan.reducedCount == 0 && m > 0 {
+                throw GyreArraysError(.emptyReduction, "zero-size array to reduction operation \(isMax ? "maximum" : "minimum") which has no identity")
+            }
+            var vals = [T](repeating: isMax ? -T.infinity : T.infinity, count: m)
+            var nanCounts = [Int](repeating: 0, count: m)
+            vals.withUnsafeMutableBufferPointer { V in
+                nanCounts.withUnsafeMutableBufferPointer { C in
+                    let v = V.baseAddress!, cnt = C.baseAddress!
+                    if plan.innerReduced {
+                        plan.forEachRow { inOff, outOff in
+                            let r = _rowMinMax(base + inOff, L, max: isMax)
+                            if isMax ? r.value > v[outOff] : r.value < v[outOff] { v[outOff] = r.value }
+                            cnt[outOff] += r.nans
+                        }
+                    } else {
+                        plan.forEachRow { inOff, outOff in
+                            let p = base + inOff, o = v + outOff, k = cnt + outOff
+                            if isMax {
+                                for j in 0..<L { let x = p[j]; o[j] = x > o[j] ? x : o[j]; k[j] &+= x.isNaN ? 1 : 0 }
+                            } else {
+                                for j in 0..<L { let x = p[j]; o[j] = x < o[j] ? x : o[j]; k[j] &+= x.isNaN ? 1 : 0 }
+                            }
+                        }
+                    }
+                }
+            }
+            let n = plan.reducedCount
+            return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
+                for i in 0..<m {
+                    let bad = skipna ? nanCounts[i] == n : nanCounts[i] > 0
+                    (out.baseAddress! + i).initialize(to: bad ? T.nan : vals[i])
+                }
+            })
+        case .prod:
+            var prods = [Double](repeating: 1, count: m)
+            prods.withUnsafeMutableBufferPointer { P in
+                let o0 = P.baseAddress!
+                plan.forEachRow { inOff, outOff in
+                    let p = base + inOff
+                    if plan.innerReduced {
+                        var acc = 1.0
+                        for j in 0..<L { let x = p[j]; if !(skipna && x.isNaN) { acc *= Double(x) } }
+                        o0[outOff] *= acc
+                    } else {
+                        let o = o0 + outOff
+                        for j in 0..<L { let x = p[j]; o[j] *= (skipna && x.isNaN) ? 1 : Double(x) }
+                    }
+                }
+            }
+            return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
+                for i in 0..<m { (out.baseAddress! + i).initialize(to: T(prods[i])) }
+            })
+        }
+    }
+}

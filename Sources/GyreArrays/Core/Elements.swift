@@ -65,6 +65,12 @@ where Self.RawSignificand: FixedWidthInteger {
     static func fpow(_ x: Self, _ y: Self) -> Self
     static func fatan2(_ y: Self, _ x: Self) -> Self
     static func ffmod(_ x: Self, _ y: Self) -> Self
+    /// Sum of the non-NaN values of a contiguous row and the number of NaNs (SIMD).
+    static func _sumRowSkipNaN(_ p: UnsafePointer<Self>, _ n: Int) -> (sum: Double, nans: Int)
+    /// Minimum or maximum of the non-NaN values of a row (±inf when none) and the NaN count.
+    static func _minMaxRow(_ p: UnsafePointer<Self>, _ n: Int, max isMax: Bool) -> (value: Self, nans: Int)
+    /// The lanes with NaN replaced by 0, and 1 in the lanes that held NaN.
+    static func _nanSplit(_ v: SIMD8<Self>) -> (value: SIMD8<Self>, nan: SIMD8<Self>)
 }
 
 extension FloatElement {

@@ -82,40 +82,6 @@ func _rowSSD<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, mean: Double, ski
     return s
 }
 
-/// Minimum or maximum of the non-NaN values of a row, and the number of NaNs.
-@inlinable
-func _rowMinMax<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, max isMax: Bool) -> (value: T, nans: Int) {
-    var i = 0
-    var nans = 0
-    let start: T = isMax ? -T.infinity : T.infinity
-    var acc0 = SIMD8<T>(repeating: start), acc1 = acc0
-    let zero = SIMD8<T>(), one = SIMD8<T>(repeating: 1)
-    while i + 16 <= n {
-        let end = Swift.min(n, i + 1024) & ~15
-        var c = SIMD8<T>()
-        while i < end {
-            let v0 = _load8(p + i), v1 = _load8(p + i + 8)
-            if isMax {
-                acc0 = acc0.replacing(with: v0, where: v0 .> acc0)
-                acc1 = acc1.replacing(with: v1, where: v1 .> acc1)
-            } else {
-                acc0 = acc0.replacing(with: v0, where: v0 .< acc0)
-                acc1 = acc1.replacing(with: v1, where: v1 .< acc1)
-            }
-            c += zero.replacing(with: one, where: v0 .!= v0) + zero.replacing(with: one, where: v1 .!= v1)
-            i += 16
-        }
-        nans += Int(c.sum())
-    }
-    var r = isMax ? Swift.max(acc0.max(), acc1.max()) : Swift.min(acc0.min(), acc1.min())
-    while i < n {
-        let v = p[i]
-        if v.isNaN { nans += 1 } else if isMax ? v > r : v < r { r = v }
-        i += 1
-    }
-    return (r, nans)
-}
-
 /// What a float reduction computes.
 @usableFromInline
 enum _FloatReduceKind { case sum, mean, variance(ddof: Int), min, max, prod, count }
@@ -133,30 +99,19 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
         switch kind {
         case .sum, .mean, .variance, .count:
             var sums = [Double](repeating: 0, count: m)
-            var nanCounts = [Int](repeating: 0, count: m)
+            var nanCounts = [Double](repeating: 0, count: m)
             sums.withUnsafeMutableBufferPointer { S in
                 nanCounts.withUnsafeMutableBufferPointer { C in
                     let s = S.baseAddress!, cnt = C.baseAddress!
                     if plan.innerReduced {
                         plan.forEachRow { inOff, outOff in
-                            let r = _rowSum(base + inOff, L, skipna: skipna)
+                            let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L, skipna: false)
                             s[outOff] += r.sum
-                            cnt[outOff] += r.nans
-                        }
-                    } else if skipna {
-                        plan.forEachRow { inOff, outOff in
-                            let p = base + inOff, o = s + outOff, k = cnt + outOff
-                            for j in 0..<L {
-                                let v = p[j]
-                                let isn = v.isNaN
-                                o[j] += isn ? 0 : Double(v)
-                                k[j] &+= isn ? 1 : 0
-                            }
+                            cnt[outOff] += Double(r.nans)
                         }
                     } else {
-                        plan.forEachRow { inOff, outOff in
-                            let p = base + inOff, o = s + outOff
-                            for j in 0..<L { o[j] += Double(p[j]) }
+                        plan.forEachRowGroup { inOff, outOff, rows in
+                            _accumulateRows(s + outOff, skipna ? cnt + outOff : nil, base + inOff, rows: rows, L: L)
                         }
                     }
                 }
@@ -169,18 +124,18 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
                 })
             case .count:
                 return .int64(NDArray<Int64>(shape: plan.outShape) { out in
-                    for i in 0..<m { (out.baseAddress! + i).initialize(to: Int64(n - nanCounts[i])) }
+                    for i in 0..<m { (out.baseAddress! + i).initialize(to: Int64(n) - Int64(nanCounts[i])) }
                 })
             case .mean:
                 return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
                     for i in 0..<m {
-                        let k = skipna ? n - nanCounts[i] : n
+                        let k = skipna ? n - Int(nanCounts[i]) : n
                         (out.baseAddress! + i).initialize(to: T(sums[i] / Double(k)))
                     }
                 })
             case .variance(let ddof):
                 var means = [Double](repeating: 0, count: m)
-                for i in 0..<m { means[i] = sums[i] / Double(skipna ? n - nanCounts[i] : n) }
+                for i in 0..<m { means[i] = sums[i] / Double(skipna ? n - Int(nanCounts[i]) : n) }
                 var ssd = [Double](repeating: 0, count: m)
                 ssd.withUnsafeMutableBufferPointer { S in
                     means.withUnsafeBufferPointer { M in
@@ -203,7 +158,7 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
                 }
                 return AnyNDArray(NDArray<T>(shape: plan.outShape) { out in
                     for i in 0..<m {
-                        let k = skipna ? n - nanCounts[i] : n
+                        let k = skipna ? n - Int(nanCounts[i]) : n
                         let v: Double
                         if skipna {
                             v = k - ddof <= 0 ? .nan : ssd[i] / Double(k - ddof)
@@ -228,7 +183,7 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
                     let v = V.baseAddress!, cnt = C.baseAddress!
                     if plan.innerReduced {
                         plan.forEachRow { inOff, outOff in
-                            let r = _rowMinMax(base + inOff, L, max: isMax)
+                            let r = T._minMaxRow(base + inOff, L, max: isMax)
                             if isMax ? r.value > v[outOff] : r.value < v[outOff] { v[outOff] = r.value }
                             cnt[outOff] += r.nans
                         }

@@ -44,6 +44,34 @@ struct _ReducePlan {
         rowLength = b.last!
     }
 
+    /// For outer reductions: calls `body(inputOffset, outputOffset, rows)` for every run of
+    /// consecutive rows (each `rowLength` long, back to back) that add into the same output row.
+    @inlinable
+    func forEachRowGroup(_ body: (Int, Int, Int) -> Void) {
+        if blocks.contains(0) { return }
+        if blocks.count == 1 { body(0, 0, 1); return }
+        let groupRows = blocks[blocks.count - 2]
+        let outer = blocks.count - 2
+        let step = groupRows * rowLength
+        if outer == 0 { body(0, 0, groupRows); return }
+        var idx = [Int](repeating: 0, count: outer)
+        var inOff = 0, outOff = 0
+        while true {
+            body(inOff, outOff, groupRows)
+            inOff += step
+            var d = outer - 1
+            while d >= 0 {
+                idx[d] += 1
+                outOff += outStrides[d]
+                if idx[d] < blocks[d] { break }
+                outOff -= outStrides[d] * blocks[d]
+                idx[d] = 0
+                d -= 1
+            }
+            if d < 0 { return }
+        }
+    }
+
     /// Calls `body(inputOffset, outputOffset)` for every row in C order.
     @inlinable
     func forEachRow(_ body: (Int, Int) -> Void) {

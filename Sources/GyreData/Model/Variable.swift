@@ -1,0 +1,307 @@
+import GyreArrays
+import OrderedCollections
+
+/// How one dimension is indexed by position.
+public enum PositionIndexer: Sendable, Hashable {
+    /// One position; the dimension is dropped.
+    case at(Int)
+    /// A slice; the dimension is kept.
+    case slice(Slice)
+    /// Positions, in order, possibly repeated; the dimension is kept with the new length.
+    case positions([Int])
+}
+
+/// Named dimensions + data + attributes + encoding: the unit every labeled object is built of.
+/// Arithmetic broadcasts by dimension name, never by position.
+public struct Variable: Sendable {
+    public private(set) var dims: [String]
+    public private(set) var data: AnyNDArray
+    public var attrs: Attributes
+    /// How the variable is (or should be) stored: dtype, `_FillValue`, `scale_factor`, `units`,
+    /// `calendar`, chunks, codecs. Filled by decoders, read by encoders.
+    public var encoding: Attributes
+
+    public init(_ dims: [String], _ data: AnyNDArray, attrs: Attributes = [:], encoding: Attributes = [:]) throws {
+        guard dims.count == data.ndim else {
+            throw GyreDataError(.dimensionMismatch, "dimensions \(dims) do not match data with \(data.ndim) dimensions (shape \(data.shape))")
+        }
+        guard Set(dims).count == dims.count else {
+            throw GyreDataError(.dimensionMismatch, "repeated dimension names in \(dims)")
+        }
+        self.dims = dims
+        self.data = data
+        self.attrs = attrs
+        self.encoding = encoding
+    }
+
+    /// A 1-D variable of doubles along `dim`.
+    public init(_ dim: String, _ values: [Double], attrs: Attributes = [:]) {
+        self.dims = [dim]
+        self.data = .float64(NDArray(values))
+        self.attrs = attrs
+        self.encoding = [:]
+    }
+
+    /// A 0-d variable.
+    public init(scalar: Scalar, attrs: Attributes = [:]) {
+        self.dims = []
+        self.data = AnyNDArray(scalar: scalar)
+        self.attrs = attrs
+        self.encoding = [:]
+    }
+
+    public var shape: [Int] { data.shape }
+    public var dtype: DType { data.dtype }
+    public var ndim: Int { dims.count }
+    public var count: Int { data.count }
+    /// Extent of each dimension, in order.
+    public var sizes: OrderedDictionary<String, Int> {
+        OrderedDictionary(uniqueKeysWithValues: zip(dims, data.shape))
+    }
+
+    /// Replaces the data, keeping dims when the shape matches.
+    public func with(data newData: AnyNDArray) throws -> Variable {
+        try Variable(dims, newData, attrs: attrs, encoding: encoding)
+    }
+
+    func axis(of dim: String) throws -> Int {
+        guard let i = dims.firstIndex(of: dim) else {
+            throw GyreDataError(.missingDimension, "dimension '\(dim)' not found; the variable has dimensions \(dims)")
+        }
+        return i
+    }
+
+    // MARK: Indexing and reshaping
+
+    /// Selects by position along named dimensions (dimensions not present are ignored).
+    public func isel(_ indexers: [String: PositionIndexer]) throws -> Variable {
+        var data = self.data
+        var dims = self.dims
+        // Apply positional arrays first (they copy), then basic indexing (views).
+        for (d, ix) in indexers {
+            guard let ax = dims.firstIndex(of: d) else { continue }
+            if case .positions(let p) = ix {
+                data = try context("isel along '\(d)'") { try data.take(p, axis: ax) }
+            }
+        }
+        var items: [AxisIndex] = []
+        var newDims: [String] = []
+        for (ax, d) in dims.enumerated() {
+            switch indexers[d] {
+            case .at(let i)?:
+                let n = data.shape[ax]
+                guard (-n..<n).contains(i) else {
+                    throw GyreDataError(.invalidArgument, "index \(i) is out of bounds for dimension '\(d)' of size \(n)")
+                }
+                items.append(.at(i))
+            case .slice(let s)?:
+                items.append(.slice(s)); newDims.append(d)
+            default:
+                items.append(.slice(.all)); newDims.append(d)
+            }
+        }
+        data = try context("isel") { try data.index(items) }
+        dims = newDims
+        return try Variable(dims, data, attrs: attrs, encoding: encoding)
+    }
+
+    /// Reorders dimensions; `order` may name a subset, then the rest follow in their order
+    /// (use `...`-free explicit lists; missing names are an error).
+    public func transposed(_ order: [String]) throws -> Variable {
+        for d in order where !dims.contains(d) {
+            throw GyreDataError(.missingDimension, "dimension '\(d)' not found; the variable has dimensions \(dims)")
+        }
+        let full = order + dims.filter { !order.contains($0) }
+        let perm = try full.map { try axis(of: $0) }
+        return try Variable(full, try context("transpose") { try data.transposed(perm) }, attrs: attrs, encoding: encoding)
+    }
+
+    /// Adds a dimension of the given size (broadcast: no copy) at position `at` (front by default).
+    public func expandingDims(_ dim: String, size: Int = 1, at position: Int = 0) throws -> Variable {
+        guard !dims.contains(dim) else {
+            throw GyreDataError(.dimensionMismatch, "dimension '\(dim)' already exists")
+        }
+        var e = try context("expand_dims") { try data.expandingDims(at: position) }
+        if size != 1 {
+            var shape = e.shape
+            shape[position] = size
+            e = try context("expand_dims") { try e.broadcast(to: shape) }
+        }
+        var nd = dims
+        nd.insert(dim, at: position)
+        return try Variable(nd, e, attrs: attrs, encoding: encoding)
+    }
+
+    /// Drops dimensions of size 1 (all of them when `dims` is nil).
+    public func squeezed(_ names: [String]? = nil) throws -> Variable {
+        let drop = names ?? dims.enumerated().filter { shape[$0.offset] == 1 }.map(\.element)
+        var axes: [Int] = []
+        for d in drop {
+            guard let a = dims.firstIndex(of: d) else { continue }
+            guard shape[a] == 1 else {
+                throw GyreDataError(.dimensionMismatch, "cannot squeeze dimension '\(d)' of size \(shape[a])")
+            }
+            axes.append(a)
+        }
+        return try Variable(dims.filter { !drop.contains($0) }, try context("squeeze") { try data.squeezed(axes: axes) },
+                            attrs: attrs, encoding: encoding)
+    }
+
+    /// Renames dimensions.
+    public func renamingDims(_ mapping: [String: String]) throws -> Variable {
+        try Variable(dims.map { mapping[$0] ?? $0 }, data, attrs: attrs, encoding: encoding)
+    }
+
+    /// The data laid out along `targetDims` (a superset of `dims`, any order), with new
+    /// dimensions broadcast from `sizes`. A view; copies nothing.
+    public func broadcast(to targetDims: [String], sizes: [String: Int]) throws -> AnyNDArray {
+        var v = self
+        for d in targetDims.reversed() where !v.dims.contains(d) { v = try v.expandingDims(d) }
+        v = try v.transposed(targetDims)
+        let shape = targetDims.map { d -> Int in sizes[d] ?? 1 }
+        return try context("broadcast") { try v.data.broadcast(to: shape) }
+    }
+
+    // MARK: Arithmetic by dimension name
+
+    /// Dimensions of a result combining several variables: first-seen order; sizes must agree
+    /// (size 1 broadcasts).
+    static func broadcastDims(_ vars: [Variable]) throws -> ([String], [String: Int]) {
+        var order: [String] = []
+        var sizes: [String: Int] = [:]
+        for v in vars {
+            for (d, n) in zip(v.dims, v.shape) {
+                if let m = sizes[d] {
+                    if m != n && m != 1 && n != 1 {
+                        throw GyreDataError(.dimensionMismatch, "dimension '\(d)' has conflicting sizes \(m) and \(n)")
+                    }
+                    sizes[d] = Swift.max(m, n)
+                } else {
+                    order.append(d)
+                    sizes[d] = n
+                }
+            }
+        }
+        return (order, sizes)
+    }
+
+    /// `self OP other`, aligned by dimension name.
+    public func binary(_ op: BinaryOp, _ other: Variable) throws -> Variable {
+        let (dims, sizes) = try Variable.broadcastDims([self, other])
+        let a = try broadcast(to: dims, sizes: sizes), b = try other.broadcast(to: dims, sizes: sizes)
+        return try Variable(dims, try context("operator \(op.rawValue)") { try a.binary(op, b) })
+    }
+
+    public func binary(_ op: BinaryOp, _ s: Scalar, scalarFirst: Bool = false) throws -> Variable {
+        try Variable(dims, try context("operator \(op.rawValue)") { try data.binary(op, s, scalarFirst: scalarFirst) })
+    }
+
+    public func compare(_ op: CompareOp, _ other: Variable) throws -> Variable {
+        let (dims, sizes) = try Variable.broadcastDims([self, other])
+        let a = try broadcast(to: dims, sizes: sizes), b = try other.broadcast(to: dims, sizes: sizes)
+        return try Variable(dims, try context("comparison \(op.rawValue)") { try a.compare(op, b) })
+    }
+
+    public func compare(_ op: CompareOp, _ s: Scalar) throws -> Variable {
+        try Variable(dims, try context("comparison \(op.rawValue)") { try data.compare(op, s) })
+    }
+
+    public func logical(_ op: LogicalOp, _ other: Variable) throws -> Variable {
+        let (dims, sizes) = try Variable.broadcastDims([self, other])
+        let a = try broadcast(to: dims, sizes: sizes), b = try other.broadcast(to: dims, sizes: sizes)
+        return try Variable(dims, try context("logical \(op.rawValue)") { try a.logical(op, b) })
+    }
+
+    public func unary(_ op: UnaryOp) throws -> Variable {
+        try Variable(dims, try context(op.rawValue) { try data.unary(op) }, attrs: [:])
+    }
+
+    /// Values where `condition` holds, `other` elsewhere (NaN by default), by dimension name.
+    public func `where`(_ condition: Variable, other: Variable? = nil) throws -> Variable {
+        let o = other ?? Variable(scalar: .double(.nan))
+        let (dims, sizes) = try Variable.broadcastDims([self, condition, o])
+        let x = try broadcast(to: dims, sizes: sizes)
+        let c = try condition.broadcast(to: dims, sizes: sizes)
+        let y = try o.broadcast(to: dims, sizes: sizes)
+        var yy = y
+        if other == nil {
+            // NaN for floats, NaT for times; integers promote to float like xarray.
+            switch x.dtype {
+            case .datetime64(let u): yy = try AnyNDArray.full(y.shape, .datetime(Int64.min, u))
+            case .timedelta64(let u): yy = try AnyNDArray.full(y.shape, .timedelta(Int64.min, u))
+            case .cftime(let cal): yy = .cftime(NDArray(repeating: Int64.min, shape: y.shape), cal)
+            case .float32: yy = try y.astype(.float32)
+            default:
+                if x.dtype.isInteger || x.dtype.isBool {
+                    let fx = try x.astype(x.dtype.nanPromoted)
+                    return try Variable(dims, try context("where") { try AnyNDArray.where(c, fx, try y.astype(fx.dtype)) }, attrs: attrs)
+                }
+            }
+        }
+        return try Variable(dims, try context("where") { try AnyNDArray.where(c, x, yy) }, attrs: attrs)
+    }
+
+    // MARK: Reductions over named dimensions
+
+    /// Reduction kinds, as xarray names them.
+    public enum Reduction: Sendable, Hashable {
+        case sum, mean, min, max, prod, std(ddof: Int), variance(ddof: Int), count, any, all, median
+        case quantile(Double)
+    }
+
+    /// Reduces over `dims` (all when nil). `skipna` nil skips NaNs for float data.
+    public func reduce(_ r: Reduction, dims reduceDims: [String]? = nil, skipna: Bool? = nil, keepAttrs: Bool = false) throws -> Variable {
+        let names = reduceDims ?? dims
+        let axes = try names.map { try axis(of: $0) }
+        let remaining = dims.filter { !names.contains($0) }
+        let result: AnyNDArray = try context("\(r) over \(names)") {
+            switch r {
+            case .sum: return try data.sum(axes: axes, skipna: skipna)
+            case .mean: return try data.mean(axes: axes, skipna: skipna)
+            case .min: return try data.min(axes: axes, skipna: skipna)
+            case .max: return try data.max(axes: axes, skipna: skipna)
+            case .prod: return try data.prod(axes: axes, skipna: skipna)
+            case .std(let ddof): return try data.std(axes: axes, ddof: ddof, skipna: skipna)
+            case .variance(let ddof): return try data.variance(axes: axes, ddof: ddof, skipna: skipna)
+            case .count: return try data.count(axes: axes)
+            case .any: return try data.any(axes: axes)
+            case .all: return try data.all(axes: axes)
+            case .median: return try data.median(axes: axes, skipna: skipna)
+            case .quantile(let q): return try data.quantile(q, axes: axes, skipna: skipna)
+            }
+        }
+        return try Variable(remaining, result, attrs: keepAttrs ? attrs : [:])
+    }
+
+    /// Joins variables along a dimension: an existing one (extents add) or a new one (first axis).
+    public static func concat(_ vars: [Variable], dim: String) throws -> Variable {
+        guard let first = vars.first else { throw GyreDataError(.invalidArgument, "concat needs at least one variable") }
+        if first.dims.contains(dim) {
+            let others = first.dims.filter { $0 != dim }
+            let aligned = try vars.enumerated().map { (i, v) -> AnyNDArray in
+                guard Set(v.dims) == Set(first.dims) else {
+                    throw GyreDataError(.dimensionMismatch, "variable \(i) has dimensions \(v.dims), expected \(first.dims)")
+                }
+                return try v.transposed(first.dims).data
+            }
+            _ = others
+            let ax = try first.axis(of: dim)
+            return try Variable(first.dims, try context("concat along '\(dim)'") { try AnyNDArray.concatenate(aligned, axis: ax) },
+                                attrs: first.attrs, encoding: first.encoding)
+        }
+        let (dims, sizes) = try broadcastDims(vars)
+        let arrays = try vars.map { try $0.broadcast(to: dims, sizes: sizes) }
+        return try Variable([dim] + dims, try context("concat along new '\(dim)'") { try AnyNDArray.stack(arrays, axis: 0) },
+                            attrs: first.attrs, encoding: first.encoding)
+    }
+
+    /// Same dims and the same values (NaN equal to NaN), like xarray's `equals`.
+    public func equals(_ other: Variable) -> Bool {
+        guard dims == other.dims, shape == other.shape else { return false }
+        if dtype != other.dtype, !(dtype.isNumeric && other.dtype.isNumeric) { return false }
+        return data.scalars.elementsEqualNaNAware(other.data.scalars) || {
+            guard let a = data.doubles(), let b = other.data.doubles() else { return false }
+            return zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+        }()
+    }
+}

@@ -139,9 +139,9 @@ public struct NDArray<Element> {
     public subscript(_ index: Int...) -> Element {
         get { _storage.base[_checkedPosition(index)] }
         set {
-            let p = _checkedPosition(index)
+            _ = _checkedPosition(index)  // validate before copying
             _makeUniqueInPlace()
-            _storage.base[p] = newValue
+            _storage.base[_checkedPosition(index)] = newValue  // the copy may change the layout
         }
     }
 
@@ -150,9 +150,9 @@ public struct NDArray<Element> {
     public subscript(index index: [Int]) -> Element {
         get { _storage.base[_checkedPosition(index)] }
         set {
-            let p = _checkedPosition(index)
+            _ = _checkedPosition(index)  // validate before copying
             _makeUniqueInPlace()
-            _storage.base[p] = newValue
+            _storage.base[_checkedPosition(index)] = newValue  // the copy may change the layout
         }
     }
 

@@ -389,7 +389,7 @@ extension AnyNDArray {
         case .float64(let a): return .float64(_unaryFloat(a, op))
         case .timedelta64(let a, let u) where op == .negative || op == .abs:
             return .timedelta64(a.map { $0 == Int64.min ? $0 : (op == .negative ? -$0 : Swift.abs($0)) }, u)
-        case .bool(let a) where op == .negative:
+        case .bool where op == .negative:
             throw GyreArraysError(.unsupportedDType, "negative is not supported for bool arrays; use logicalNot")
         case .bool(let a) where [.abs, .floor, .ceil, .round, .trunc].contains(op):
             return .bool(a)

@@ -7,7 +7,7 @@ public enum DateResolution: Int, Sendable, Comparable {
 }
 
 /// The fields of a parsed date string.
-public struct DateComponents: Sendable, Hashable {
+public struct ParsedDate: Sendable, Hashable {
     public var year: Int64
     public var month: Int64 = 1
     public var day: Int64 = 1
@@ -23,7 +23,7 @@ public struct DateComponents: Sendable, Hashable {
     public var nanosecondOfDay: Int64 { ((hour * 60 + minute) * 60 + second) * 1_000_000_000 + nanosecond - utcOffsetMinutes * 60_000_000_000 }
 
     /// The first instant after the period this string names ("2001-03" ends at 2001-04-01).
-    public func periodEnd(calendar: CFCalendar) throws -> DateComponents {
+    public func periodEnd(calendar: CFCalendar) throws -> ParsedDate {
         var c = self
         c.utcOffsetMinutes = 0
         switch resolution {
@@ -59,7 +59,7 @@ public struct DateComponents: Sendable, Hashable {
 /// Parses an ISO 8601-like date: "2001", "2001-03", "2001-3-4", "2001-03-04T05:06:07.123",
 /// "2001-03-04 05:06", with an optional "Z", "UTC" or ±HH:MM offset. Lenient the way CF unit
 /// strings need ("1-1-1 0:0:0").
-public func parseDateComponents(_ text: String) throws -> DateComponents {
+public func parseDateComponents(_ text: String) throws -> ParsedDate {
     let s = text.trimmingCharacters(in: .whitespaces)
     func fail(_ why: String) -> GyreArraysError {
         GyreArraysError(.parse, "cannot parse date '\(text)': \(why)")
@@ -97,7 +97,7 @@ public func parseDateComponents(_ text: String) throws -> DateComponents {
     guard (1...3).contains(dfields.count), dfields.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
         throw fail("expected YYYY[-MM[-DD]]")
     }
-    var c = DateComponents(year: Int64(dfields[0])! * (negative ? -1 : 1))
+    var c = ParsedDate(year: Int64(dfields[0])! * (negative ? -1 : 1))
     c.resolution = .year
     if dfields.count > 1 { c.month = Int64(dfields[1])!; c.resolution = .month }
     if dfields.count > 2 { c.day = Int64(dfields[2])!; c.resolution = .day }
@@ -143,7 +143,7 @@ public func parseDatetime64(_ text: String, unit: TimeUnit) throws -> Int64 {
 }
 
 /// Ticks of `unit` since 1970-01-01 (proleptic Gregorian) for parsed components.
-public func datetime64Ticks(_ c: DateComponents, unit: TimeUnit) throws -> Int64 {
+public func datetime64Ticks(_ c: ParsedDate, unit: TimeUnit) throws -> Int64 {
     let days = try CalendarMath.days(c.year, c.month, c.day, .proleptic_gregorian)
     let (dayNs, o1) = days.multipliedReportingOverflow(by: 86_400_000_000_000)
     if !o1 {
@@ -152,7 +152,12 @@ public func datetime64Ticks(_ c: DateComponents, unit: TimeUnit) throws -> Int64
     }
     // Outside the nanosecond range: compute in the coarser unit directly.
     let perDay = TimeUnit.days.ticks(of: unit)
-    return days * perDay + convertTick(c.nanosecondOfDay, from: .nanoseconds, to: unit)
+    let (d, o3) = days.multipliedReportingOverflow(by: perDay)
+    let (t, o4) = d.addingReportingOverflow(convertTick(c.nanosecondOfDay, from: .nanoseconds, to: unit))
+    guard !o3 && !o4 else {
+        throw GyreArraysError(.invalidArgument, "date \(c.year)-\(c.month)-\(c.day) is out of range for datetime64[\(unit.rawValue)]")
+    }
+    return t
 }
 
 /// The calendar fields of a datetime64 value.

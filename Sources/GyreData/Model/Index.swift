@@ -238,7 +238,7 @@ public struct Index: Sendable {
     /// index) or the slice of the whole period it names ("2001-03" on daily data is March).
     func partialDateSelection(_ text: String) throws -> PositionIndexer? {
         guard case .ticks = keys, values.dtype.isDatetime else { return nil }
-        let comp: DateComponents
+        let comp: ParsedDate
         do { comp = try parseDateComponents(text) } catch { return nil }
         let resolution = datetimeResolution
         // pandas' rule: a string at least as precise as the index is an exact label; a coarser
@@ -247,7 +247,7 @@ public struct Index: Sendable {
         let calendar: CFCalendar
         if case .cftime(_, let c) = values { calendar = c } else { calendar = .proleptic_gregorian }
         let end = try comp.periodEnd(calendar: calendar)
-        func toKey(_ c: DateComponents) throws -> Key {
+        func toKey(_ c: ParsedDate) throws -> Key {
             switch values {
             case .datetime64(_, let u): return .tick(try datetime64Ticks(c, unit: u))
             case .cftime(_, let cal):

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct GyreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gyre",
+        abstract: "Gyre: labeled N-d arrays, chunked storage and catalogs for big-data geoscience.",
+        version: "0.1.0",
+        subcommands: [Demo.self],
+        defaultSubcommand: nil)
+}

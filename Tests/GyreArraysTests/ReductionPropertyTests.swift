@@ -1,0 +1,144 @@
+import Testing
+@testable import GyreArrays
+
+/// Kernels against the naive reference on many shapes, strided views, dtypes and NaN patterns.
+@Suite("Reductions match naive reference loops")
+struct ReductionPropertyTests {
+    /// A random array of `shape`, possibly a strided / reversed / transposed view of a larger one,
+    /// with NaNs at the given rate.
+    static func randomArray(_ rng: inout TestRNG, shape: [Int], nanRate: Double, view: Int) throws -> NDArray<Double> {
+        switch view {
+        case 1:  // every other element along the first axis, reversed
+            var big = shape
+            if !big.isEmpty { big[0] = big[0] * 2 }
+            let base = NDArray<Double>(shape: big) { _ in Double.random(in: 0..<1, using: &rng) < nanRate ? .nan : Double.random(in: -100...100, using: &rng) }
+            return shape.isEmpty ? base : try base.slice(axis: 0, Slice(nil, nil, step: -2))
+        case 2:  // a transposed layout
+            let base = NDArray<Double>(shape: shape.reversed()) { _ in Double.random(in: 0..<1, using: &rng) < nanRate ? .nan : Double.random(in: -100...100, using: &rng) }
+            return try base.transposed()
+        default:
+            return NDArray<Double>(shape: shape) { _ in Double.random(in: 0..<1, using: &rng) < nanRate ? .nan : Double.random(in: -100...100, using: &rng) }
+        }
+    }
+
+    static func axisSets(_ ndim: Int) -> [[Int]] {
+        var out: [[Int]] = [[]]
+        for mask in 1..<(1 << ndim) { out.append((0..<ndim).filter { mask & (1 << $0) != 0 }) }
+        return out
+    }
+
+    @Test("sum, mean, var, min, max, count on float64 and float32, every axis set", arguments: [0, 1, 2, 3, 4, 5, 6, 7])
+    func floatReductions(seed: UInt64) throws {
+        var rng = TestRNG(seed)
+        let ndim = Int.random(in: 1...4, using: &rng)
+        let shape = (0..<ndim).map { _ in Int.random(in: 1...(ndim > 2 ? 5 : 23), using: &rng) }
+        let nanRate = [0.0, 0.1, 0.5, 1.0][Int(seed) % 4]
+        let a = try Self.randomArray(&rng, shape: shape, nanRate: nanRate, view: Int(seed) % 3)
+        for axes in Self.axisSets(ndim) {
+            let (outShape, groups) = Ref.groups(a, axes: Set(axes))
+            for skipna in [true, false] {
+                for float32 in [false, true] {
+                    let x: AnyNDArray = float32 ? .float32(a.map { Float($0) }) : .float64(a)
+                    let groupsT = float32 ? groups.map { $0.map { Double(Float($0)) } } : groups
+                    let rtol = float32 ? 1e-5 : 1e-10
+                    func check(_ name: String, _ r: AnyNDArray, _ ref: ([Double]) -> Double) throws {
+                        #expect(r.shape == outShape, "\(name) shape")
+                        let got = try #require(r.doubles())
+                        for (i, g) in groupsT.enumerated() where i < got.count {
+                            let want = ref(g)
+                            let want32 = float32 ? Double(Float(want)) : want
+                            #expect(close(got[i], want32, rtol: rtol, atol: float32 ? 1e-3 : 1e-9),
+                                    "\(name) axes \(axes) skipna \(skipna) float32 \(float32) shape \(shape) group \(i): \(got[i]) vs \(want32)")
+                        }
+                    }
+                    try check("sum", try x.sum(axes: axes, skipna: skipna)) { Ref.sum($0, skipna: skipna) }
+                    try check("mean", try x.mean(axes: axes, skipna: skipna)) { Ref.mean($0, skipna: skipna) }
+                    try check("var", try x.variance(axes: axes, ddof: 1, skipna: skipna)) { Ref.variance($0, ddof: 1, skipna: skipna) }
+                    try check("min", try x.min(axes: axes, skipna: skipna)) { Ref.minimum($0, skipna: skipna) }
+                    try check("max", try x.max(axes: axes, skipna: skipna)) { Ref.maximum($0, skipna: skipna) }
+                    try check("median", try x.median(axes: axes, skipna: skipna)) { Ref.median($0, skipna: skipna) }
+                    try check("quantile", try x.quantile(0.3, axes: axes, skipna: skipna)) { Ref.quantile($0, 0.3, skipna: skipna) }
+                    if skipna {
+                        try check("count", try x.count(axes: axes)) { Double($0.filter { !$0.isNaN }.count) }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("integer sums wrap and widen like NumPy; means are float64", arguments: [DType.int8, .uint8, .int16, .int32, .int64, .uint64])
+    func integerReductions(dtype: DType) throws {
+        var rng = TestRNG(99)
+        let shape = [7, 5, 3]
+        let base = NDArray<Double>(shape: shape) { _ in Double(Int.random(in: 0...100, using: &rng)) }
+        let x = try AnyNDArray.float64(base).astype(dtype)
+        for axes in Self.axisSets(3) {
+            let (_, groups) = Ref.groups(base, axes: Set(axes))
+            let s = try x.sum(axes: axes)
+            #expect(s.dtype == (dtype.isUnsignedInteger ? .uint64 : .int64))
+            #expect(try #require(s.doubles()) == groups.map { Ref.sum($0, skipna: false) })
+            let m = try x.mean(axes: axes)
+            #expect(m.dtype == .float64)
+            for (g, v) in zip(groups, try #require(m.doubles())) { #expect(close(v, Ref.mean(g, skipna: false))) }
+            #expect(try #require(x.max(axes: axes).doubles()) == groups.map { $0.max()! })
+            #expect(try x.max(axes: axes).dtype == dtype)
+        }
+    }
+
+    @Test("int8 sum overflows 8 bits but not 64, as NumPy")
+    func int8Widening() throws {
+        let x = AnyNDArray.int8(NDArray([100, 100, 100]))
+        #expect(try x.sum().scalarValue == .int(300))
+        let big = AnyNDArray.int64(NDArray([Int64.max, 1]))
+        #expect(try big.sum().scalarValue == .int(Int64.min))  // wraps like NumPy
+    }
+
+    @Test("empty and all-NaN slices give NumPy's results, never a crash")
+    func emptyAndAllNaN() throws {
+        let empty = AnyNDArray.float64(try NDArray(shape: [0, 3], []))
+        #expect(try empty.sum(axes: [0]).doubles() == [0, 0, 0])
+        #expect(try #require(empty.mean(axes: [0]).doubles()).allSatisfy(\.isNaN))
+        #expect(try #require(empty.std(axes: [0]).doubles()).allSatisfy(\.isNaN))
+        #expect(try empty.count(axes: [0]).doubles() == [0, 0, 0])
+        #expect(throws: GyreArraysError.self) { try empty.min(axes: [0]) }
+        #expect(throws: GyreArraysError.self) { try empty.argmax(axis: 0) }
+        let nan = AnyNDArray.float64(NDArray([Double.nan, .nan]))
+        #expect(try #require(nan.mean().scalarValue?.doubleValue).isNaN)
+        #expect(try #require(nan.min().scalarValue?.doubleValue).isNaN)
+        #expect(try #require(nan.median().scalarValue?.doubleValue).isNaN)
+        #expect(try nan.sum().scalarValue == .double(0))
+        #expect(throws: GyreArraysError.self) { try nan.argmin() }
+        // var with ddof >= n: NaN when skipping NaNs (nanvar), inf without (var), as NumPy.
+        let two = AnyNDArray.float64(NDArray([1.0, 2.0]))
+        #expect(try #require(two.variance(ddof: 3, skipna: true).scalarValue?.doubleValue).isNaN)
+        #expect(try two.variance(ddof: 3, skipna: false).scalarValue?.doubleValue == .infinity)
+    }
+
+    @Test("float32 sums are accurate (compensated), not naive")
+    func accurateFloat32Sum() throws {
+        // 10 million copies of 0.1f: a naive float32 loop drifts far off; NumPy's pairwise sum
+        // and Gyre's blocked float64 fold both stay within float32 rounding of the exact sum.
+        let n = 1 << 20
+        let x = AnyNDArray.float32(NDArray(repeating: Float(0.1), shape: [n]))
+        let exact = Double(Float(0.1)) * Double(n)
+        let got = try #require(x.sum().scalarValue?.doubleValue)
+        #expect(Swift.abs(got - exact) / exact < 1e-6)
+        var naive: Float = 0
+        for _ in 0..<n { naive += 0.1 }
+        #expect(Swift.abs(Double(naive) - exact) / exact > 1e-4)  // the naive loop really is worse
+    }
+
+    @Test("argmin and argmax along each axis")
+    func argExtremes() throws {
+        var rng = TestRNG(5)
+        let a = NDArray<Double>(shape: [4, 6]) { _ in Double.random(in: 0...1, using: &rng) }
+        let x = AnyNDArray.float64(a)
+        let am = try #require(x.argmax(axis: 1).doubles())
+        for i in 0..<4 {
+            let row = (0..<6).map { a[i, $0] }
+            #expect(Int(am[i]) == row.firstIndex(of: row.max()!)!)
+        }
+        let flat = try #require(x.argmin().scalarValue)
+        #expect(flat == .int(Int64(a.elements.firstIndex(of: a.elements.min()!)!)))
+    }
+}

@@ -149,7 +149,9 @@ public enum CF {
             }
         }
         // Times.
-        if options.decodeTimes, let unitsText = attrs["units"]?.stringValue, CFTimeUnits.isTimeUnits(unitsText), data.dtype.isNumeric {
+        // Like xarray, any units with "since" are time units: a bad one is an error, not numbers.
+        if options.decodeTimes, let unitsText = attrs["units"]?.stringValue, unitsText.contains(" since "), data.dtype.isNumeric,
+           !unitsText.lowercased().hasPrefix("month"), !unitsText.lowercased().hasPrefix("year") {
             let calendar = attrs["calendar"]?.stringValue
             let decoded: AnyNDArray
             do { decoded = try decodeTimes(data, units: unitsText, calendar: calendar) } catch let e as GyreDataError {

@@ -80,10 +80,9 @@ enum Repr {
 
     static func attrsSection(_ attrs: Attributes) -> [String] {
         guard !attrs.isEmpty else { return [] }
-        let w = Swift.max(attrs.keys.map(\.count).max() ?? 0, 7) + 1
         return ["Attributes:"] + attrs.map { k, v in
             let text = v.description.replacingOccurrences(of: "\n", with: " ")
-            let line = "    \((k + ":").padding(toLength: w, withPad: " ", startingAt: 0)) \(text)"
+            let line = "    \(k): \(text)"
             return line.count > 80 ? String(line.prefix(77)) + "..." : line
         }
     }
@@ -100,7 +99,7 @@ extension Dataset: CustomStringConvertible {
     public var description: String {
         let total = variables.values.reduce(0) { $0 + $1.data.nbytes }
         var lines = ["<xarray.Dataset> Size: \(Repr.humanSize(total))"]
-        let nameWidth = Swift.max(variables.keys.map(\.count).max() ?? 0, 7)
+        let nameWidth = Swift.max(variables.keys.map(\.count).max() ?? 0, 7) + 1
         let dimText = sizes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         lines.append("Dimensions:  (\(dimText))")
         lines += Repr.coordsSection(coords, indexes: Set(indexes.keys), nameWidth: nameWidth)
@@ -120,7 +119,7 @@ extension DataArray: CustomStringConvertible {
         let nameText = name.map { " '\($0)'" } ?? ""
         var lines = ["<xarray.DataArray\(nameText) (\(dimText))> Size: \(Repr.humanSize(data.nbytes))"]
         lines.append(data.count <= 200 ? data.description : Repr.summary(data, width: 78))
-        let nameWidth = Swift.max(coords.keys.map(\.count).max() ?? 0, 7)
+        let nameWidth = Swift.max(coords.keys.map(\.count).max() ?? 0, 7) + 1
         lines += Repr.coordsSection(coords, indexes: Set(indexes.keys), nameWidth: nameWidth)
         let withoutCoords = dims.filter { !indexes.keys.contains($0) }
         if !withoutCoords.isEmpty { lines.append("Dimensions without coordinates: " + withoutCoords.joined(separator: ", ")) }

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// Where the package and its Python test venv live.
+enum Interop {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var python: URL { root.appendingPathComponent(".venv/bin/python") }
+
+    /// Interop checks run unless GYRE_SKIP_INTEROP is set; without the venv they fail loudly.
+    static var enabled: Bool { ProcessInfo.processInfo.environment["GYRE_SKIP_INTEROP"] == nil }
+
+    /// Runs a script of Tests/Interop with the venv's Python, writing into a fresh directory.
+    static func generate(_ script: String) throws -> URL {
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw InteropError("the Python test venv is missing at \(python.path): run scripts/setup first")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-interop-\(script)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = python
+        p.arguments = [root.appendingPathComponent("Tests/Interop/\(script)").path, dir.path]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw InteropError("\(script) failed (\(p.terminationStatus)): \(String(decoding: errData, as: UTF8.self))")
+        }
+        return dir
+    }
+}
+
+struct InteropError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

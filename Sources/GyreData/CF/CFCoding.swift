@@ -9,11 +9,18 @@ public struct CFDecodeOptions: Sendable {
     public var decodeTimes = true
     /// Mask values outside `valid_min`/`valid_max`/`valid_range` (netCDF4-python does, xarray does not).
     public var maskValidRange = false
-    public init(maskAndScale: Bool = true, decodeTimes: Bool = true, maskValidRange: Bool = false) {
+    /// Without a `_FillValue` attribute, also mask the netCDF default fill value of the type
+    /// (netCDF4-python does, except for byte types; xarray does not).
+    public var maskDefaultFillValue = false
+    public init(maskAndScale: Bool = true, decodeTimes: Bool = true, maskValidRange: Bool = false, maskDefaultFillValue: Bool = false) {
         self.maskAndScale = maskAndScale
         self.decodeTimes = decodeTimes
         self.maskValidRange = maskValidRange
+        self.maskDefaultFillValue = maskDefaultFillValue
     }
+
+    /// What netCDF4-python applies by default: valid ranges and default fill values too.
+    public static let netCDF4Python = CFDecodeOptions(maskValidRange: true, maskDefaultFillValue: true)
 }
 
 /// The CF conventions: decoding stored variables to analysis values and back, with xarray's
@@ -84,6 +91,10 @@ public enum CF {
                     throw fail("attribute \(key) = \(fv) is not numeric")
                 }
                 for x in d where !x.isNaN && !fillValues.contains(x) { fillValues.append(x) }
+            }
+            if options.maskDefaultFillValue, encoding["_FillValue"] == nil, data.dtype.itemSize > 1,
+               let dflt = CF.defaultFillValue(data.dtype), !fillValues.contains(dflt) {
+                fillValues.append(dflt)
             }
             var validLow: Double? = nil, validHigh: Double? = nil
             if options.maskValidRange {
@@ -174,8 +185,8 @@ public enum CF {
         case .uint16: return 65535
         case .int32: return -2147483647
         case .uint32: return 4294967295
-        case .int64: return -9223372036854775806
-        case .uint64: return 18446744073709551614
+        case .int64: return Double(Int64(-9_223_372_036_854_775_806))
+        case .uint64: return Double(UInt64(18_446_744_073_709_551_614))
         case .float32: return Double(Float(bitPattern: 0x7CF0_0000))
         case .float64: return 9.969209968386869e36
         default: return nil

@@ -186,6 +186,53 @@ func _accumulateRows<T: FloatElement>(_ o: UnsafeMutablePointer<Double>, _ nanCo
     @inline(__always) func storeD(_ v: SIMD8<Double>, _ q: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(q).storeBytes(of: v, as: SIMD8<Double>.self) }
     var r = 0
     let vecEnd = L & ~7
+    if nanCounts != nil && L <= 4096 && rows >= 16 {
+        // NaN-skipping over short rows: read them strictly in order into element-type sum and
+        // count rows that live in L1, folding into float64 every 16 rows. (Measured faster than
+        // the interleaved passes below for this case; slower for plain sums.)
+        let f = UnsafeMutablePointer<T>.allocate(capacity: 2 * L), c = f + L
+        defer { f.deallocate() }
+        do {
+            while r < rows {
+                let blockEnd = Swift.min(rows, r + 16)
+                f.initialize(repeating: 0, count: L)
+                if nanCounts != nil { c.initialize(repeating: 0, count: L) }
+                while r < blockEnd {
+                    let q = p + r * L
+                    var j = 0
+                    if nanCounts != nil {
+                        while j < vecEnd {
+                            let a = T._nanSplit(load(q + j))
+                            UnsafeMutableRawPointer(f + j).storeBytes(of: UnsafeRawPointer(f + j).loadUnaligned(as: SIMD8<T>.self) + a.value, as: SIMD8<T>.self)
+                            UnsafeMutableRawPointer(c + j).storeBytes(of: UnsafeRawPointer(c + j).loadUnaligned(as: SIMD8<T>.self) + a.nan, as: SIMD8<T>.self)
+                            j += 8
+                        }
+                        for jj in j..<L { let v = q[jj]; if v.isNaN { c[jj] += 1 } else { f[jj] += v } }
+                    } else {
+                        while j < vecEnd {
+                            UnsafeMutableRawPointer(f + j).storeBytes(of: UnsafeRawPointer(f + j).loadUnaligned(as: SIMD8<T>.self) + load(q + j), as: SIMD8<T>.self)
+                            j += 8
+                        }
+                        for jj in j..<L { f[jj] += q[jj] }
+                    }
+                    r += 1
+                }
+                var j = 0
+                while j < vecEnd {
+                    storeD(loadD(o + j) + SIMD8<Double>(UnsafeRawPointer(f + j).loadUnaligned(as: SIMD8<T>.self)), o + j)
+                    if let k = nanCounts {
+                        storeD(loadD(k + j) + SIMD8<Double>(UnsafeRawPointer(c + j).loadUnaligned(as: SIMD8<T>.self)), k + j)
+                    }
+                    j += 8
+                }
+                for jj in j..<L {
+                    o[jj] += Double(f[jj])
+                    if let k = nanCounts { k[jj] += Double(c[jj]) }
+                }
+            }
+        }
+        return
+    }
     while r < rows {
         let take = Swift.min(4, rows - r)
         let p0 = p + r * L

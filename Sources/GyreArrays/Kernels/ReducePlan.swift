@@ -44,22 +44,17 @@ struct _ReducePlan {
         rowLength = b.last!
     }
 
-    /// For outer reductions: calls `body(inputOffset, outputOffset, rows)` for every run of
-    /// consecutive rows (each `rowLength` long, back to back) that add into the same output row.
+    /// Walks the first `outerBlocks` blocks in C order, calling `body(inputOffset, outputOffset)`
+    /// with the input advancing by `step` elements per position.
     @inlinable
-    func forEachRowGroup(_ body: (Int, Int, Int) -> Void) {
-        if blocks.contains(0) { return }
-        if blocks.count == 1 { body(0, 0, 1); return }
-        let groupRows = blocks[blocks.count - 2]
-        let outer = blocks.count - 2
-        let step = groupRows * rowLength
-        if outer == 0 { body(0, 0, groupRows); return }
-        var idx = [Int](repeating: 0, count: outer)
+    func _walk(outerBlocks: Int, step: Int, _ body: (Int, Int) -> Void) {
+        if outerBlocks == 0 { body(0, 0); return }
+        var idx = [Int](repeating: 0, count: outerBlocks)
         var inOff = 0, outOff = 0
         while true {
-            body(inOff, outOff, groupRows)
+            body(inOff, outOff)
             inOff += step
-            var d = outer - 1
+            var d = outerBlocks - 1
             while d >= 0 {
                 idx[d] += 1
                 outOff += outStrides[d]
@@ -72,29 +67,21 @@ struct _ReducePlan {
         }
     }
 
+    /// For outer reductions: calls `body(inputOffset, outputOffset, rows)` for every run of
+    /// consecutive rows (each `rowLength` long, back to back) that add into the same output row.
+    @inlinable
+    func forEachRowGroup(_ body: (Int, Int, Int) -> Void) {
+        if blocks.contains(0) { return }
+        if blocks.count == 1 { body(0, 0, 1); return }
+        let groupRows = blocks[blocks.count - 2]
+        _walk(outerBlocks: blocks.count - 2, step: groupRows * rowLength) { body($0, $1, groupRows) }
+    }
+
     /// Calls `body(inputOffset, outputOffset)` for every row in C order.
     @inlinable
     func forEachRow(_ body: (Int, Int) -> Void) {
         if blocks.contains(0) { return }
-        let outer = blocks.count - 1
-        if outer == 0 { body(0, 0); return }
-        var idx = [Int](repeating: 0, count: outer)
-        var inOff = 0, outOff = 0
-        let L = rowLength
-        while true {
-            body(inOff, outOff)
-            inOff += L
-            var d = outer - 1
-            while d >= 0 {
-                idx[d] += 1
-                outOff += outStrides[d]
-                if idx[d] < blocks[d] { break }
-                outOff -= outStrides[d] * blocks[d]
-                idx[d] = 0
-                d -= 1
-            }
-            if d < 0 { return }
-        }
+        _walk(outerBlocks: blocks.count - 1, step: rowLength, body)
     }
 }
 

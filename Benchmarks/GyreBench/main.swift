@@ -1,5 +1,5 @@
 // gyre-bench: the Gyre side of the side-by-side benchmarks (driven by Benchmarks/run).
-// Usage: gyre-bench reductions --data FILE.npy --peer PEER.json
+// Usage: gyre-bench reductions --data FILE.npy --peer PEER.json [--case "sum axis=1"] [--repeat N]
 import Foundation
 import Gyre
 
@@ -39,14 +39,17 @@ func reductions() throws {
         ("nanmean", { try $0.mean(axes: [$1], skipna: true) }),
         ("std", { try $0.std(axes: [$1], skipna: false) }),
     ]
+    let only = argument("--case")                       // run one case, e.g. "sum axis=1"
+    let repeats = Int(argument("--repeat") ?? "3") ?? 3  // best of N
     print("  case              numpy s    gyre s   speedup  results agree")
     var worst = Double.infinity
     for (name, op) in ops {
         for axis in 0..<array.ndim {
             let key = "\(name) axis=\(axis)"
+            if let only, only != key { continue }
             var best = Double.infinity
             var result: AnyNDArray?
-            for _ in 0..<3 {
+            for _ in 0..<max(repeats, 1) {
                 best = min(best, try seconds { result = try op(array, axis) })
             }
             guard let p = peer[key] else { fail("peer results have no case '\(key)'") }

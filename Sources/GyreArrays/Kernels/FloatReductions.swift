@@ -99,7 +99,10 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
         switch kind {
         case .sum, .mean, .variance, .count:
             var sums = [Double](repeating: 0, count: m)
-            var nanCounts = [Double](repeating: 0, count: m)
+            // NaN counts are only kept when NaNs are skipped (or counted).
+            let needCounts: Bool
+            if case .count = kind { needCounts = true } else { needCounts = skipna }
+            var nanCounts = [Double](repeating: 0, count: needCounts ? m : 1)
             sums.withUnsafeMutableBufferPointer { S in
                 nanCounts.withUnsafeMutableBufferPointer { C in
                     let s = S.baseAddress!, cnt = C.baseAddress!
@@ -107,7 +110,7 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
                         plan.forEachRow { inOff, outOff in
                             let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L, skipna: false)
                             s[outOff] += r.sum
-                            cnt[outOff] += Double(r.nans)
+                            if needCounts { cnt[outOff] += Double(r.nans) }
                         }
                     } else {
                         plan.forEachRowGroup { inOff, outOff, rows in

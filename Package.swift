@@ -15,8 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
+        // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
+        .target(name: "CGyreSupport"),
         // Floor 0: the N-d array core (dtypes, strided arrays, kernels, time and calendars).
-        .target(name: "GyreArrays"),
+        .target(name: "GyreArrays", dependencies: ["CGyreSupport"]),
         // Floor 1: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
         .target(
             name: "GyreData",

@@ -1,3 +1,4 @@
+import CGyreSupport
 // Concrete SIMD row kernels for Float and Double. NaN masks are used as bit patterns (AND with
 // the lane, subtract to count), which lowers to straight vector instructions; the generic
 // `SIMD.replacing(with:where:)` lowers to a per-lane loop.
@@ -202,6 +203,7 @@ func _accumulateRows<T: FloatElement>(_ o: UnsafeMutablePointer<Double>, _ nanCo
                     var j = 0
                     if nanCounts != nil {
                         while j < vecEnd {
+                            if j % 16 == 0 { gyre_prefetch(UnsafeRawPointer(q + j) + 32768) }
                             let a = T._nanSplit(load(q + j))
                             UnsafeMutableRawPointer(f + j).storeBytes(of: UnsafeRawPointer(f + j).loadUnaligned(as: SIMD8<T>.self) + a.value, as: SIMD8<T>.self)
                             UnsafeMutableRawPointer(c + j).storeBytes(of: UnsafeRawPointer(c + j).loadUnaligned(as: SIMD8<T>.self) + a.nan, as: SIMD8<T>.self)
@@ -246,7 +248,17 @@ func _accumulateRows<T: FloatElement>(_ o: UnsafeMutablePointer<Double>, _ nanCo
             r += 1
             while r < blockEnd {
                 let q = p + r * L
-                for j in 0..<L { f[j] += q[j] }
+                // Ask for the data 32 KB ahead of the reads, one cache line at a time, so more
+                // lines are in flight than the out-of-order window achieves with SSE2 (measured:
+                // 0.065 s -> 0.051 s for sum over axis 1 of (1460, 360, 720) float32).
+                let ahead = UnsafeRawPointer(q) + 32768
+                var j = 0
+                while j < L {
+                    gyre_prefetch(ahead + j * MemoryLayout<T>.stride)
+                    let end = Swift.min(L, j + 64 / MemoryLayout<T>.stride)
+                    for k in j..<end { f[k] += q[k] }
+                    j = end
+                }
                 r += 1
             }
             for j in 0..<L { o[j] += Double(f[j]) }
@@ -270,7 +282,14 @@ func _accumulateRows<T: FloatElement>(_ o: UnsafeMutablePointer<Double>, _ nanCo
             } else if rows - r >= 8 {
                 // Eight rows per pass: half the accumulator traffic.
                 let p4 = p0 + 4 * L, p5 = p4 + L, p6 = p5 + L, p7 = p6 + L
+                let lineElems = 64 / MemoryLayout<T>.stride
                 while j < vecEnd {
+                    if j % lineElems == 0 {
+                        gyre_prefetch(UnsafeRawPointer(p0 + j) + 8192); gyre_prefetch(UnsafeRawPointer(p1 + j) + 8192)
+                        gyre_prefetch(UnsafeRawPointer(p2 + j) + 8192); gyre_prefetch(UnsafeRawPointer(p3 + j) + 8192)
+                        gyre_prefetch(UnsafeRawPointer(p4 + j) + 8192); gyre_prefetch(UnsafeRawPointer(p5 + j) + 8192)
+                        gyre_prefetch(UnsafeRawPointer(p6 + j) + 8192); gyre_prefetch(UnsafeRawPointer(p7 + j) + 8192)
+                    }
                     let s0 = (load(p0 + j) + load(p1 + j)) + (load(p2 + j) + load(p3 + j))
                     let s1 = (load(p4 + j) + load(p5 + j)) + (load(p6 + j) + load(p7 + j))
                     storeD(loadD(o + j) + (SIMD8<Double>(s0) + SIMD8<Double>(s1)), o + j)

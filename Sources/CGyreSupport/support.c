@@ -1,0 +1,1 @@
+// Intentionally empty: CGyreSupport is header-only (see include/gyre_support.h).

@@ -159,6 +159,18 @@ struct ArrayCoreTests {
         #expect(s.shape == [2, 2] && s.doubles() == [1, 3, 2, 4])
     }
 
+    @Test("reprs print values the way NumPy does")
+    func reprs() throws {
+        #expect(AnyNDArray.float64(NDArray([18.492033053620997, 18.49283515917661])).description == "array([18.49203305, 18.49283516])")
+        #expect(AnyNDArray.float64(NDArray([1.0, 2.5, .nan])).description == "array([1. , 2.5, nan])")
+        #expect(AnyNDArray.float64(NDArray([1e-5, 1.0])).description == "array([1.e-05, 1.e+00])")
+        #expect(AnyNDArray.float32(NDArray([26.289427])).description == "array([26.289427], dtype=float32)")
+        let grid = AnyNDArray.float64(try NDArray(shape: [3, 4], (0..<12).map(Double.init)))
+        #expect(grid.description == "array([[ 0.,  1.,  2.,  3.],\n       [ 4.,  5.,  6.,  7.],\n       [ 8.,  9., 10., 11.]])")
+        let big = AnyNDArray.int64(try NDArray(shape: [2000], (0..<2000).map(Int64.init)))
+        #expect(big.description == "array([   0,    1,    2, ..., 1997, 1998, 1999])")
+    }
+
     @Test(".npy round trip and corrupt files give errors naming the file")
     func npy() throws {
         let a = AnyNDArray.float32(try NDArray(shape: [2, 3], [1, 2, 3, 4, 5, .nan]))

@@ -118,7 +118,7 @@ extension DataArray: CustomStringConvertible {
         let dimText = zip(dims, shape).map { "\($0): \($1)" }.joined(separator: ", ")
         let nameText = name.map { " '\($0)'" } ?? ""
         var lines = ["<xarray.DataArray\(nameText) (\(dimText))> Size: \(Repr.humanSize(data.nbytes))"]
-        lines.append(data.count <= 200 ? data.description : Repr.summary(data, width: 78))
+        lines.append(data.description)
         let nameWidth = Swift.max(coords.keys.map(\.count).max() ?? 0, 7) + 1
         lines += Repr.coordsSection(coords, indexes: Set(indexes.keys), nameWidth: nameWidth)
         let withoutCoords = dims.filter { !indexes.keys.contains($0) }

@@ -19,7 +19,9 @@ let package = Package(
         .target(name: "CGyreSupport"),
         // Floor 0: the N-d array core (dtypes, strided arrays, kernels, time and calendars).
         .target(name: "GyreArrays", dependencies: ["CGyreSupport"]),
-        // Floor 1: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
+        // Floor 1: storage (stores with byte ranges) and codecs.
+        .target(name: "GyreStorage"),
+        // Floor 2: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
         .target(
             name: "GyreData",
             dependencies: [
@@ -27,7 +29,7 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData", "GyreStorage"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -42,6 +44,7 @@ let package = Package(
             path: "Benchmarks/GyreBench"),
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays"]),
+        .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage"]),
         // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
         .testTarget(
             name: "GyreInteropTests",

@@ -1,2 +1,3 @@
 @_exported import GyreArrays
 @_exported import GyreData
+@_exported import GyreStorage

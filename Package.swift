@@ -19,8 +19,14 @@ let package = Package(
         .target(name: "CGyreSupport"),
         // Floor 0: the N-d array core (dtypes, strided arrays, kernels, time and calendars).
         .target(name: "GyreArrays", dependencies: ["CGyreSupport"]),
+        // C libraries from Debian (scripts/setup installs the -dev packages).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Floor 1: storage (stores with byte ranges) and codecs.
         .target(name: "GyreStorage"),
+        .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib"]),
         // Floor 2: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
         .target(
             name: "GyreData",
@@ -29,7 +35,7 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData", "GyreStorage"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData", "GyreStorage", "GyreCodecs"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -45,11 +51,12 @@ let package = Package(
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage"]),
+        .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCodecs", "GyreArrays"]),
         // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
         .testTarget(
             name: "GyreInteropTests",
             dependencies: ["Gyre"],
             path: "Tests/Interop",
-            exclude: ["numpy_cases.py", "cf_cases.py"]),
+            exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py"]),
     ]
 )

@@ -1,3 +1,4 @@
 @_exported import GyreArrays
 @_exported import GyreData
 @_exported import GyreStorage
+@_exported import GyreCodecs

@@ -66,7 +66,7 @@ extension AnyNDArray {
     }
 
     /// Builds an array from raw little-endian (or byte-swapped) element bytes.
-    static func fromRaw(_ p: UnsafeRawPointer, count: Int, shape: [Int], dtype: DType, swap: Bool) throws -> AnyNDArray {
+    package static func fromRaw(_ p: UnsafeRawPointer, count: Int, shape: [Int], dtype: DType, swap: Bool) throws -> AnyNDArray {
         func typed<T: FixedWidthInteger>(_: T.Type) -> NDArray<T> {
             NDArray<T>(shape: shape) { dst in
                 for i in 0..<count {

@@ -1,0 +1,65 @@
+/// Elements as raw bytes in C order (the layout of Zarr's `bytes` codec and NumPy buffers).
+extension AnyNDArray {
+    /// The elements as bytes, little- or big-endian. Fixed-width strings use NumPy's layout
+    /// (`|S n`: bytes padded with zeros, `<U n`: UTF-32 code units); variable-length strings have
+    /// no raw layout (use the vlen-utf8 codec).
+    package func rawBytes(bigEndian: Bool = false) throws -> [UInt8] {
+        let c = contiguous()
+        func ints<T: FixedWidthInteger>(_ a: NDArray<T>) -> [UInt8] {
+            a.withUnsafeBufferPointer { buf in
+                if bigEndian == (UInt16(1).bigEndian == 1) || T.bitWidth == 8 {
+                    return [UInt8](UnsafeRawBufferPointer(buf))
+                }
+                var out = [UInt8](repeating: 0, count: buf.count * MemoryLayout<T>.size)
+                out.withUnsafeMutableBytes { raw in
+                    for i in 0..<buf.count { raw.storeBytes(of: buf[i].byteSwapped, toByteOffset: i * MemoryLayout<T>.size, as: T.self) }
+                }
+                return out
+            }
+        }
+        switch c {
+        case .bool(let a): return a.elements.map { $0 ? 1 : 0 }
+        case .int8(let a): return ints(a)
+        case .int16(let a): return ints(a)
+        case .int32(let a): return ints(a)
+        case .int64(let a): return ints(a)
+        case .uint8(let a): return ints(a)
+        case .uint16(let a): return ints(a)
+        case .uint32(let a): return ints(a)
+        case .uint64(let a): return ints(a)
+        case .float32(let a): return ints(a.map { $0.bitPattern })
+        case .float64(let a): return ints(a.map { $0.bitPattern })
+        case .datetime64(let a, _), .timedelta64(let a, _): return ints(a)
+        case .string(let a, .bytes(let n)):
+            var out = [UInt8](repeating: 0, count: a.count * n)
+            for (i, s) in a.elements.enumerated() {
+                let b = Array(s.utf8.prefix(n))
+                out.replaceSubrange((i * n)..<(i * n + b.count), with: b)
+            }
+            return out
+        case .string(let a, .unicode(let n)):
+            var units = [UInt32](repeating: 0, count: a.count * n)
+            for (i, s) in a.elements.enumerated() {
+                for (k, u) in s.unicodeScalars.prefix(n).enumerated() { units[i * n + k] = u.value }
+            }
+            return ints(NDArray(units))
+        default:
+            throw GyreArraysError(.unsupportedDType, "\(dtype) has no fixed-size byte layout")
+        }
+    }
+
+    /// Elements from raw bytes in C order; the byte count must match the shape and dtype.
+    package static func fromRawBytes(_ bytes: [UInt8], shape: [Int], dtype: DType, bigEndian: Bool = false) throws -> AnyNDArray {
+        let count = shape.reduce(1, *)
+        let need = count * dtype.itemSize
+        guard bytes.count == need else {
+            throw GyreArraysError(.corruptData, "expected \(need) bytes for \(count) elements of \(dtype), got \(bytes.count)")
+        }
+        let swap = dtype.itemSize > 1 && bigEndian != (UInt16(1).bigEndian == 1)
+        let swapStrings = bigEndian && { if case .string(.unicode) = dtype { return true }; return false }()
+        return try bytes.withUnsafeBytes { raw in
+            try AnyNDArray.fromRaw(raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: count, shape: shape, dtype: dtype,
+                                   swap: dtype.isString ? swapStrings : swap)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import GyreArrays
+
+/// The three kinds of codec, as Zarr v3 names them.
+public enum CodecKind: String, Sendable { case arrayToArray = "array -> array", arrayToBytes = "array -> bytes", bytesToBytes = "bytes -> bytes" }
+
+/// What every codec has: a name and a configuration (its Zarr v3 JSON form).
+public protocol Codec: Sendable {
+    var name: String { get }
+    /// The Zarr v3 `{"name": ..., "configuration": ...}` object.
+    var v3Configuration: JSONValue { get }
+}
+
+/// Transforms an array into another array (transpose, delta).
+public protocol ArrayToArrayCodec: Codec {
+    func encode(_ array: AnyNDArray) throws -> AnyNDArray
+    /// The shape and dtype an array of `shape`/`dtype` has after encoding.
+    func encodedLayout(shape: [Int], dtype: DType) throws -> (shape: [Int], dtype: DType)
+    func decode(_ array: AnyNDArray, shape: [Int], dtype: DType) throws -> AnyNDArray
+}
+
+/// Serializes an array into bytes (bytes, vlen-utf8, sharding).
+public protocol ArrayToBytesCodec: Codec {
+    func encode(_ array: AnyNDArray) throws -> [UInt8]
+    func decode(_ bytes: [UInt8], shape: [Int], dtype: DType) throws -> AnyNDArray
+}
+
+/// Transforms bytes into bytes (compressors, checksums, byte shuffle).
+public protocol BytesToBytesCodec: Codec {
+    func encode(_ bytes: [UInt8]) throws -> [UInt8]
+    func decode(_ bytes: [UInt8]) throws -> [UInt8]
+}
+
+/// An ordered list of codecs: array-to-array codecs, one array-to-bytes codec, then
+/// bytes-to-bytes codecs. Zarr v2 compressors and filters map onto the same pipeline.
+public struct CodecPipeline: Sendable {
+    public var arrayToArray: [any ArrayToArrayCodec]
+    public var arrayToBytes: any ArrayToBytesCodec
+    public var bytesToBytes: [any BytesToBytesCodec]
+
+    public init(arrayToArray: [any ArrayToArrayCodec] = [], arrayToBytes: any ArrayToBytesCodec = BytesCodec(),
+                bytesToBytes: [any BytesToBytesCodec] = []) {
+        self.arrayToArray = arrayToArray
+        self.arrayToBytes = arrayToBytes
+        self.bytesToBytes = bytesToBytes
+    }
+
+    /// Encodes a chunk.
+    public func encode(_ array: AnyNDArray) throws -> [UInt8] {
+        var a = array
+        for c in arrayToArray { a = try c.encode(a) }
+        var b = try arrayToBytes.encode(a)
+        for c in bytesToBytes { b = try c.encode(b) }
+        return b
+    }
+
+    /// Decodes a chunk of the given shape and dtype.
+    public func decode(_ bytes: [UInt8], shape: [Int], dtype: DType) throws -> AnyNDArray {
+        var layouts: [(shape: [Int], dtype: DType)] = [(shape, dtype)]
+        for c in arrayToArray { layouts.append(try c.encodedLayout(shape: layouts.last!.shape, dtype: layouts.last!.dtype)) }
+        var b = bytes
+        for c in bytesToBytes.reversed() { b = try c.decode(b) }
+        var a = try arrayToBytes.decode(b, shape: layouts.last!.shape, dtype: layouts.last!.dtype)
+        for (i, c) in arrayToArray.enumerated().reversed() {
+            a = try c.decode(a, shape: layouts[i].shape, dtype: layouts[i].dtype)
+        }
+        return a
+    }
+
+    /// The pipeline as a Zarr v3 `codecs` list.
+    public var v3Configuration: JSONValue {
+        .array(arrayToArray.map(\.v3Configuration) + [arrayToBytes.v3Configuration] + bytesToBytes.map(\.v3Configuration))
+    }
+}

@@ -1,0 +1,236 @@
+import CBlosc
+import CLZ4
+import CZlib
+import CZstd
+import GyreArrays
+
+/// Zstandard (numcodecs `zstd`, Zarr v3 `zstd`): a plain zstd frame.
+public struct ZstdCodec: BytesToBytesCodec {
+    public let level: Int32
+    public let checksum: Bool
+    public var name: String { "zstd" }
+    public init(level: Int32 = 3, checksum: Bool = false) { self.level = level; self.checksum = checksum }
+    public var v3Configuration: JSONValue { .object(["name": "zstd", "configuration": .object(["level": .int(Int64(level)), "checksum": .bool(checksum)])]) }
+
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
+        guard let cctx = ZSTD_createCCtx() else { throw GyreCodecsError(.encode, "zstd: cannot create a context") }
+        defer { ZSTD_freeCCtx(cctx) }
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
+        let cap = ZSTD_compressBound(bytes.count)
+        var failure: String?
+        let out = [UInt8](unsafeUninitializedCapacity: cap) { dst, n in
+            let r = bytes.withUnsafeBytes { src in ZSTD_compress2(cctx, dst.baseAddress, cap, src.baseAddress, bytes.count) }
+            if ZSTD_isError(r) != 0 { failure = String(cString: ZSTD_getErrorName(r)); n = 0 } else { n = r }
+        }
+        if let failure { throw GyreCodecsError(.encode, "zstd: \(failure)") }
+        return out
+    }
+
+    public func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+        let size = bytes.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, bytes.count) }
+        if size == UInt64.max - 1 { throw GyreCodecsError(.corrupt, "zstd: not a zstd frame (\(bytes.count) bytes)") }
+        if size != UInt64.max {
+            guard size < 1 << 40 else { throw GyreCodecsError(.corrupt, "zstd: frame claims an absurd size of \(size) bytes") }
+            var failure: String?
+            let out = [UInt8](unsafeUninitializedCapacity: Int(size)) { dst, n in
+                let r = bytes.withUnsafeBytes { ZSTD_decompress(dst.baseAddress, Int(size), $0.baseAddress, bytes.count) }
+                if ZSTD_isError(r) != 0 { failure = String(cString: ZSTD_getErrorName(r)); n = 0 } else { n = r }
+            }
+            if let failure { throw GyreCodecsError(.corrupt, "zstd: \(failure)") }
+            guard out.count == Int(size) else { throw GyreCodecsError(.corrupt, "zstd: frame decoded to \(out.count) of \(size) bytes") }
+            return out
+        }
+        // Size not in the frame header: stream.
+        guard let dctx = ZSTD_createDStream() else { throw GyreCodecsError(.corrupt, "zstd: cannot create a stream") }
+        defer { ZSTD_freeDStream(dctx) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 17)
+        try bytes.withUnsafeBytes { src in
+            var input = ZSTD_inBuffer(src: src.baseAddress, size: bytes.count, pos: 0)
+            var last = 1
+            while input.pos < input.size || last != 0 {
+                let r = chunk.withUnsafeMutableBytes { dst -> Int in
+                    var output = ZSTD_outBuffer(dst: dst.baseAddress, size: dst.count, pos: 0)
+                    let r = ZSTD_decompressStream(dctx, &output, &input)
+                    if ZSTD_isError(r) == 0 { out.append(contentsOf: dst.prefix(output.pos)) }
+                    return r
+                }
+                if ZSTD_isError(r) != 0 { throw GyreCodecsError(.corrupt, "zstd: \(String(cString: ZSTD_getErrorName(r)))") }
+                if r == 0 { break }
+                if input.pos >= input.size && last == r { throw GyreCodecsError(.corrupt, "zstd: truncated frame") }
+                last = r
+            }
+        }
+        return out
+    }
+}
+
+/// zlib (numcodecs `zlib`) and gzip (numcodecs and Zarr v3 `gzip`) through the zlib library.
+public struct ZlibCodec: BytesToBytesCodec {
+    public enum Format: Sendable { case zlib, gzip }
+    public let level: Int32
+    public let format: Format
+    public var name: String { format == .zlib ? "zlib" : "gzip" }
+    public init(level: Int32 = 1, format: Format = .zlib) { self.level = level; self.format = format }
+    public var v3Configuration: JSONValue { .object(["name": .string(name), "configuration": .object(["level": .int(Int64(level))])]) }
+
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
+        var strm = z_stream()
+        let windowBits: Int32 = format == .gzip ? 16 + 15 : 15
+        guard deflateInit2_(&strm, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw GyreCodecsError(.encode, "\(name): cannot initialize (level \(level))")
+        }
+        defer { deflateEnd(&strm) }
+        let cap = Int(deflateBound(&strm, uLong(bytes.count))) + 32
+        var status: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: cap) { dst, n in
+            bytes.withUnsafeBytes { src in
+                strm.next_in = UnsafeMutablePointer(mutating: src.bindMemory(to: Bytef.self).baseAddress)
+                strm.avail_in = uInt(bytes.count)
+                strm.next_out = dst.baseAddress
+                strm.avail_out = uInt(cap)
+                status = deflate(&strm, Z_FINISH)
+            }
+            n = cap - Int(strm.avail_out)
+        }
+        guard status == Z_STREAM_END else { throw GyreCodecsError(.encode, "\(name): deflate failed (\(status))") }
+        return out
+    }
+
+    public func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+        var strm = z_stream()
+        let windowBits: Int32 = format == .gzip ? 16 + 15 : 15
+        guard inflateInit2_(&strm, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw GyreCodecsError(.corrupt, "\(name): cannot initialize")
+        }
+        defer { inflateEnd(&strm) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 4)
+        var chunk = [UInt8](repeating: 0, count: 1 << 17)
+        var status: Int32 = Z_OK
+        try bytes.withUnsafeBytes { src in
+            strm.next_in = UnsafeMutablePointer(mutating: src.bindMemory(to: Bytef.self).baseAddress)
+            strm.avail_in = uInt(bytes.count)
+            repeat {
+                chunk.withUnsafeMutableBytes { dst in
+                    strm.next_out = dst.bindMemory(to: Bytef.self).baseAddress
+                    strm.avail_out = uInt(dst.count)
+                    status = inflate(&strm, Z_NO_FLUSH)
+                    out.append(contentsOf: dst.prefix(dst.count - Int(strm.avail_out)))
+                }
+                if status != Z_OK && status != Z_STREAM_END {
+                    let msg = strm.msg.map { String(cString: $0) } ?? "error \(status)"
+                    throw GyreCodecsError(.corrupt, "\(name): \(msg)")
+                }
+                if status == Z_OK && strm.avail_in == 0 && strm.avail_out != 0 {
+                    throw GyreCodecsError(.corrupt, "\(name): truncated stream")
+                }
+            } while status != Z_STREAM_END
+        }
+        return out
+    }
+}
+
+/// LZ4 with numcodecs' framing: a 4-byte little-endian uncompressed size, then an LZ4 block.
+public struct LZ4Codec: BytesToBytesCodec {
+    public let acceleration: Int32
+    public var name: String { "lz4" }
+    public init(acceleration: Int32 = 1) { self.acceleration = acceleration }
+    public var v3Configuration: JSONValue { .object(["name": "numcodecs.lz4", "configuration": .object(["acceleration": .int(Int64(acceleration))])]) }
+
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
+        guard bytes.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw GyreCodecsError(.encode, "lz4: \(bytes.count) bytes is more than LZ4 can take") }
+        let cap = Int(LZ4_compressBound(Int32(bytes.count))) + 4
+        var failed = false
+        let out = [UInt8](unsafeUninitializedCapacity: cap) { dst, n in
+            let size = UInt32(bytes.count).littleEndian
+            withUnsafeBytes(of: size) { for i in 0..<4 { dst[i] = $0[i] } }
+            let r = bytes.withUnsafeBytes { src in
+                LZ4_compress_fast(src.bindMemory(to: CChar.self).baseAddress, UnsafeMutableRawPointer(dst.baseAddress! + 4).assumingMemoryBound(to: CChar.self),
+                                  Int32(bytes.count), Int32(cap - 4), acceleration)
+            }
+            if r <= 0 && !bytes.isEmpty { failed = true; n = 0 } else { n = 4 + Int(r) }
+        }
+        if failed { throw GyreCodecsError(.encode, "lz4: compression failed") }
+        return out
+    }
+
+    public func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+        guard bytes.count >= 4 else { throw GyreCodecsError(.corrupt, "lz4: \(bytes.count) bytes is too short for the size header") }
+        let size = Int(UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
+        guard size <= Int(LZ4_MAX_INPUT_SIZE) else { throw GyreCodecsError(.corrupt, "lz4: header claims an absurd size of \(size) bytes") }
+        var got: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: size) { dst, n in
+            got = bytes.withUnsafeBytes { src in
+                LZ4_decompress_safe(src.baseAddress!.advanced(by: 4).assumingMemoryBound(to: CChar.self),
+                                    UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(bytes.count - 4), Int32(size))
+            }
+            n = got < 0 ? 0 : Int(got)
+        }
+        guard got == Int32(size) else { throw GyreCodecsError(.corrupt, "lz4: block decoded to \(got) of \(size) bytes") }
+        return out
+    }
+}
+
+/// Blosc (numcodecs `blosc`, Zarr v3 `blosc`) with every compressor the library was built with.
+public struct BloscCodec: BytesToBytesCodec {
+    public enum Shuffle: String, Sendable { case noshuffle, shuffle, bitshuffle
+        var code: Int32 { switch self { case .noshuffle: return 0; case .shuffle: return 1; case .bitshuffle: return 2 } }
+    }
+    public let cname: String
+    public let clevel: Int32
+    public let shuffle: Shuffle
+    public let typesize: Int
+    public let blocksize: Int
+    public var name: String { "blosc" }
+
+    public init(cname: String = "lz4", clevel: Int32 = 5, shuffle: Shuffle = .shuffle, typesize: Int = 1, blocksize: Int = 0) throws {
+        guard blosc_compname_to_compcode(cname) >= 0 else {
+            throw GyreCodecsError(.unsupported, "blosc: compressor '\(cname)' is not available; have \(String(cString: blosc_list_compressors()))")
+        }
+        guard (0...9).contains(clevel) else { throw GyreCodecsError(.invalidConfiguration, "blosc: clevel must be 0...9, got \(clevel)") }
+        self.cname = cname
+        self.clevel = clevel
+        self.shuffle = shuffle
+        self.typesize = Swift.max(typesize, 1)
+        self.blocksize = blocksize
+    }
+
+    public var v3Configuration: JSONValue {
+        .object(["name": "blosc", "configuration": .object(["cname": .string(cname), "clevel": .int(Int64(clevel)),
+                 "shuffle": .string(shuffle.rawValue), "typesize": .int(Int64(typesize)), "blocksize": .int(Int64(blocksize))])])
+    }
+
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
+        let cap = bytes.count + Int(BLOSC_MAX_OVERHEAD)
+        var r: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: cap) { dst, n in
+            r = bytes.withUnsafeBytes { src in
+                blosc_compress_ctx(clevel, shuffle.code, typesize, bytes.count, src.baseAddress, dst.baseAddress, cap, cname, blocksize, 1)
+            }
+            n = r > 0 ? Int(r) : 0
+        }
+        guard r > 0 else { throw GyreCodecsError(.encode, "blosc: compression failed (\(r))") }
+        return out
+    }
+
+    public func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+        guard bytes.count >= Int(BLOSC_MIN_HEADER_LENGTH) else {
+            throw GyreCodecsError(.corrupt, "blosc: \(bytes.count) bytes is too short for a blosc header")
+        }
+        var nbytes = 0, cbytes = 0, bsize = 0
+        bytes.withUnsafeBytes { blosc_cbuffer_sizes($0.baseAddress, &nbytes, &cbytes, &bsize) }
+        guard cbytes == bytes.count else {
+            throw GyreCodecsError(.corrupt, "blosc: header says \(cbytes) compressed bytes, have \(bytes.count)")
+        }
+        guard nbytes < 1 << 40 else { throw GyreCodecsError(.corrupt, "blosc: header claims an absurd size of \(nbytes) bytes") }
+        var r: Int32 = 0
+        let out = [UInt8](unsafeUninitializedCapacity: nbytes) { dst, n in
+            r = bytes.withUnsafeBytes { src in blosc_decompress_ctx(src.baseAddress, dst.baseAddress, nbytes, 1) }
+            n = r > 0 ? Int(r) : 0
+        }
+        guard Int(r) == nbytes else { throw GyreCodecsError(.corrupt, "blosc: decompression failed (\(r))") }
+        return out
+    }
+}

@@ -1,0 +1,120 @@
+import GyreArrays
+
+/// A codec of any kind.
+public enum AnyCodec: Sendable {
+    case arrayToArray(any ArrayToArrayCodec)
+    case arrayToBytes(any ArrayToBytesCodec)
+    case bytesToBytes(any BytesToBytesCodec)
+
+    public var kind: CodecKind {
+        switch self { case .arrayToArray: return .arrayToArray; case .arrayToBytes: return .arrayToBytes; case .bytesToBytes: return .bytesToBytes }
+    }
+}
+
+/// Builds codecs from their JSON configurations: Zarr v3 (`{"name", "configuration"}`) and
+/// numcodecs / Zarr v2 (`{"id", ...}`).
+public enum CodecRegistry {
+    static func int(_ c: [String: JSONValue], _ k: String, _ d: Int64, _ codec: String) throws -> Int64 {
+        guard let v = c[k] else { return d }
+        guard let i = v.intValue else { throw GyreCodecsError(.invalidConfiguration, "\(codec): '\(k)' must be an integer, got \(v)") }
+        return i
+    }
+
+    /// A codec from its Zarr v3 form. `dtype` is the dtype of the array the codec sees (for
+    /// codecs whose defaults depend on it).
+    public static func v3(_ json: JSONValue, dtype: DType) throws -> AnyCodec {
+        guard let name = json["name"]?.stringValue else {
+            throw GyreCodecsError(.invalidConfiguration, "codec entry \(json) has no 'name'")
+        }
+        let c = json["configuration"]?.objectValue ?? [:]
+        switch name {
+        case "bytes":
+            let endian = c["endian"]?.stringValue ?? "little"
+            guard endian == "little" || endian == "big" else { throw GyreCodecsError(.invalidConfiguration, "bytes: endian '\(endian)'") }
+            return .arrayToBytes(BytesCodec(bigEndian: endian == "big"))
+        case "transpose":
+            guard let order = c["order"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else {
+                throw GyreCodecsError(.invalidConfiguration, "transpose: 'order' must be a list of integers")
+            }
+            return .arrayToArray(try TransposeCodec(order: order))
+        case "vlen-utf8": return .arrayToBytes(VLenUTF8Codec())
+        case "crc32c", "numcodecs.crc32c": return .bytesToBytes(CRC32CCodec())
+        case "zstd", "numcodecs.zstd":
+            return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 3, name)), checksum: c["checksum"]?.boolValue ?? false))
+        case "gzip", "numcodecs.gzip": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 5, name)), format: .gzip))
+        case "numcodecs.zlib", "zlib": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, name)), format: .zlib))
+        case "numcodecs.lz4", "lz4": return .bytesToBytes(LZ4Codec(acceleration: Int32(try int(c, "acceleration", 1, name))))
+        case "numcodecs.shuffle", "shuffle":
+            return .bytesToBytes(ShuffleCodec(elementSize: Int(try int(c, "elementsize", Int64(dtype.itemSize), name))))
+        case "numcodecs.delta", "delta":
+            return .arrayToArray(try delta(c, dtype: dtype))
+        case "blosc":
+            let shuffleName = c["shuffle"]?.stringValue ?? "noshuffle"
+            guard let shuffle = BloscCodec.Shuffle(rawValue: shuffleName) else {
+                throw GyreCodecsError(.invalidConfiguration, "blosc: shuffle '\(shuffleName)' is not noshuffle, shuffle or bitshuffle")
+            }
+            return .bytesToBytes(try BloscCodec(cname: c["cname"]?.stringValue ?? "zstd", clevel: Int32(try int(c, "clevel", 5, name)), shuffle: shuffle,
+                                                typesize: Int(try int(c, "typesize", Int64(dtype.itemSize), name)), blocksize: Int(try int(c, "blocksize", 0, name))))
+        default:
+            throw GyreCodecsError(.unknownCodec, "unknown codec '\(name)'")
+        }
+    }
+
+    static func delta(_ c: [String: JSONValue], dtype: DType) throws -> DeltaCodec {
+        func parse(_ k: String) throws -> DType? {
+            guard let s = c[k]?.stringValue else { return nil }
+            guard let d = try? parseNumpyDescr(s).0 else { throw GyreCodecsError(.invalidConfiguration, "delta: unknown dtype '\(s)'") }
+            return d
+        }
+        let d = try parse("dtype") ?? dtype
+        return DeltaCodec(dtype: d, astype: try parse("astype") ?? d)
+    }
+
+    /// A codec from its numcodecs (Zarr v2) form. `itemSize` is the array's element size (blosc
+    /// typesize, shuffle element size).
+    public static func numcodecs(_ json: JSONValue, dtype: DType) throws -> AnyCodec {
+        guard let id = json["id"]?.stringValue, let c = json.objectValue else {
+            throw GyreCodecsError(.invalidConfiguration, "codec entry \(json) has no 'id'")
+        }
+        switch id {
+        case "zstd": return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 1, id)), checksum: c["checksum"]?.boolValue ?? false))
+        case "zlib": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, id)), format: .zlib))
+        case "gzip": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, id)), format: .gzip))
+        case "lz4": return .bytesToBytes(LZ4Codec(acceleration: Int32(try int(c, "acceleration", 1, id))))
+        case "crc32c": return .bytesToBytes(CRC32CCodec())
+        case "shuffle": return .bytesToBytes(ShuffleCodec(elementSize: Int(try int(c, "elementsize", 4, id))))
+        case "delta": return .arrayToArray(try delta(c, dtype: dtype))
+        case "vlen-utf8": return .arrayToBytes(VLenUTF8Codec())
+        case "blosc":
+            let code = try int(c, "shuffle", 1, id)
+            let shuffle: BloscCodec.Shuffle
+            switch code {
+            case -1: shuffle = dtype.itemSize == 1 ? .bitshuffle : .shuffle  // AUTOSHUFFLE
+            case 0: shuffle = .noshuffle
+            case 1: shuffle = .shuffle
+            case 2: shuffle = .bitshuffle
+            default: throw GyreCodecsError(.invalidConfiguration, "blosc: shuffle \(code) is not -1, 0, 1 or 2")
+            }
+            return .bytesToBytes(try BloscCodec(cname: c["cname"]?.stringValue ?? "lz4", clevel: Int32(try int(c, "clevel", 5, id)), shuffle: shuffle,
+                                                typesize: dtype.itemSize, blocksize: Int(try int(c, "blocksize", 0, id))))
+        default:
+            throw GyreCodecsError(.unknownCodec, "unknown codec '\(id)'")
+        }
+    }
+
+    /// The numcodecs (Zarr v2) form of a bytes-to-bytes codec, for writing v2 metadata.
+    public static func numcodecsConfiguration(_ codec: any Codec) -> JSONValue? {
+        switch codec {
+        case let z as ZstdCodec: return ["id": "zstd", "level": .int(Int64(z.level)), "checksum": .bool(z.checksum)]
+        case let z as ZlibCodec: return ["id": .string(z.name), "level": .int(Int64(z.level))]
+        case let l as LZ4Codec: return ["id": "lz4", "acceleration": .int(Int64(l.acceleration))]
+        case let b as BloscCodec:
+            return ["id": "blosc", "cname": .string(b.cname), "clevel": .int(Int64(b.clevel)), "shuffle": .int(Int64(b.shuffle.code)), "blocksize": .int(Int64(b.blocksize))]
+        case is CRC32CCodec: return ["id": "crc32c"]
+        case let s as ShuffleCodec: return ["id": "shuffle", "elementsize": .int(Int64(s.elementSize))]
+        case let d as DeltaCodec: return ["id": "delta", "dtype": .string(numpyName(d.dtype)), "astype": .string(numpyName(d.astype))]
+        case is VLenUTF8Codec: return ["id": "vlen-utf8"]
+        default: return nil
+        }
+    }
+}

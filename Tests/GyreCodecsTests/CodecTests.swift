@@ -1,0 +1,75 @@
+import Testing
+@testable import GyreArrays
+@testable import GyreCodecs
+
+@Suite("Codecs")
+struct CodecTests {
+    static let sample = AnyNDArray.float32(try! NDArray(shape: [10, 37], (0..<370).map { Float($0 % 23) * 0.5 }))
+
+    static func bytesCodecs() throws -> [any BytesToBytesCodec] {
+        var all: [any BytesToBytesCodec] = [ZstdCodec(level: 3), ZstdCodec(level: 1, checksum: true), ZlibCodec(level: 6), ZlibCodec(level: 1, format: .gzip),
+                                            LZ4Codec(), CRC32CCodec(), ShuffleCodec(elementSize: 4)]
+        for cname in ["blosclz", "lz4", "lz4hc", "zlib", "zstd"] {
+            for s in [BloscCodec.Shuffle.noshuffle, .shuffle, .bitshuffle] { all.append(try BloscCodec(cname: cname, clevel: 5, shuffle: s, typesize: 4)) }
+        }
+        return all
+    }
+
+    @Test("every bytes codec round-trips, empty input included")
+    func roundTrips() throws {
+        let raw = try Self.sample.rawBytes()
+        for c in try Self.bytesCodecs() {
+            #expect(try c.decode(try c.encode(raw)) == raw, "\(c.v3Configuration)")
+            #expect(try c.decode(try c.encode([])) == [], "\(c.name) on empty input")
+        }
+    }
+
+    @Test("pipelines: transpose + bytes (big-endian) + zstd + crc32c; delta; vlen-utf8")
+    func pipelines() throws {
+        let p = CodecPipeline(arrayToArray: [try TransposeCodec(order: [1, 0])], arrayToBytes: BytesCodec(bigEndian: true),
+                              bytesToBytes: [ZstdCodec(level: 5), CRC32CCodec()])
+        let back = try p.decode(try p.encode(Self.sample), shape: [10, 37], dtype: .float32)
+        #expect(back.scalars == Self.sample.scalars)
+        let ints = AnyNDArray.int32(NDArray([5, 7, 7, 3, -100, 2000]))
+        let d = CodecPipeline(arrayToArray: [DeltaCodec(dtype: .int32, astype: .int16)])
+        #expect(try d.decode(try d.encode(ints), shape: [6], dtype: .int32).scalars == ints.scalars)
+        let s = AnyNDArray.string(NDArray(["", "zarr", "ünïcødé"]), .variable)
+        let v = CodecPipeline(arrayToBytes: VLenUTF8Codec(), bytesToBytes: [ZstdCodec()])
+        #expect(try v.decode(try v.encode(s), shape: [3], dtype: .string(.variable)).scalars == s.scalars)
+    }
+
+    @Test("CRC-32C matches the known check value")
+    func crcValue() {
+        #expect(CRC32CCodec.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+
+    @Test("corrupt input gives errors, never a crash")
+    func corrupt() throws {
+        let raw = try Self.sample.rawBytes()
+        for c in try Self.bytesCodecs() where !(c is ShuffleCodec) {
+            let enc = try c.encode(raw)
+            #expect(throws: GyreCodecsError.self, "\(c.name) truncated") { _ = try c.decode(Array(enc.prefix(enc.count / 2))) }
+        }
+        #expect(throws: GyreCodecsError.self) { _ = try ZstdCodec().decode([1, 2, 3, 4, 5, 6, 7, 8]) }
+        #expect(throws: GyreCodecsError.self) { _ = try LZ4Codec().decode([0xFF, 0xFF, 0xFF, 0x7F, 1, 2]) }
+        var flipped = try CRC32CCodec().encode(raw)
+        flipped[3] ^= 1
+        #expect(throws: GyreCodecsError.self) { _ = try CRC32CCodec().decode(flipped) }
+        #expect(throws: GyreCodecsError.self) { _ = try VLenUTF8Codec().decode([2, 0, 0, 0, 9, 0, 0, 0, 65], shape: [2], dtype: .string(.variable)) }
+        #expect(throws: GyreCodecsError.self) { _ = try BytesCodec().decode([1, 2, 3], shape: [1], dtype: .float32) }
+    }
+
+    @Test("registry: v3 and numcodecs forms; unknown codecs are named")
+    func registry() throws {
+        if case .bytesToBytes(let z) = try CodecRegistry.v3(["name": "zstd", "configuration": ["level": 7, "checksum": true]], dtype: .float32) {
+            #expect((z as? ZstdCodec)?.level == 7)
+        } else { Issue.record("zstd should be bytes-to-bytes") }
+        if case .bytesToBytes(let b) = try CodecRegistry.numcodecs(["id": "blosc", "cname": "zstd", "clevel": 3, "shuffle": -1], dtype: .uint8) {
+            #expect((b as? BloscCodec)?.shuffle == .bitshuffle)  // AUTOSHUFFLE on 1-byte types
+        } else { Issue.record("blosc should be bytes-to-bytes") }
+        do { _ = try CodecRegistry.v3(["name": "snappy-magic"], dtype: .int8); Issue.record("must fail") } catch let e as GyreCodecsError {
+            #expect(e.code == .unknownCodec && e.message.contains("snappy-magic"))
+        }
+        #expect(throws: GyreCodecsError.self) { _ = try BloscCodec(cname: "nonesuch") }
+    }
+}

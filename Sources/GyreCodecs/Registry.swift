@@ -48,6 +48,15 @@ public enum CodecRegistry {
             return .bytesToBytes(ShuffleCodec(elementSize: Int(try int(c, "elementsize", Int64(dtype.itemSize), name))))
         case "numcodecs.delta", "delta":
             return .arrayToArray(try delta(c, dtype: dtype))
+        case "sharding_indexed":
+            guard let inner = c["chunk_shape"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else {
+                throw GyreCodecsError(.invalidConfiguration, "sharding_indexed: 'chunk_shape' must be a list of integers")
+            }
+            let codecs = try pipeline(c["codecs"]?.arrayValue ?? [["name": "bytes"]], dtype: dtype)
+            let index = try pipeline(c["index_codecs"]?.arrayValue ?? [["name": "bytes"], ["name": "crc32c"]], dtype: .uint64)
+            let loc = c["index_location"]?.stringValue ?? "end"
+            guard loc == "end" || loc == "start" else { throw GyreCodecsError(.invalidConfiguration, "sharding_indexed: index_location '\(loc)'") }
+            return .arrayToBytes(try ShardingCodec(chunkShape: inner, codecs: codecs, indexCodecs: index, indexAtEnd: loc == "end"))
         case "blosc":
             let shuffleName = c["shuffle"]?.stringValue ?? "noshuffle"
             guard let shuffle = BloscCodec.Shuffle(rawValue: shuffleName) else {
@@ -58,6 +67,29 @@ public enum CodecRegistry {
         default:
             throw GyreCodecsError(.unknownCodec, "unknown codec '\(name)'")
         }
+    }
+
+    /// A pipeline from a Zarr v3 `codecs` list (checks the array -> array, array -> bytes,
+    /// bytes -> bytes order).
+    public static func pipeline(_ list: [JSONValue], dtype: DType) throws -> CodecPipeline {
+        var a2a: [any ArrayToArrayCodec] = [], a2b: (any ArrayToBytesCodec)?, b2b: [any BytesToBytesCodec] = []
+        var d = dtype
+        for entry in list {
+            switch try v3(entry, dtype: d) {
+            case .arrayToArray(let c):
+                guard a2b == nil else { throw GyreCodecsError(.invalidConfiguration, "codec '\(c.name)' (array -> array) comes after the array -> bytes codec") }
+                a2a.append(c)
+                if let delta = c as? DeltaCodec { d = delta.astype }
+            case .arrayToBytes(let c):
+                guard a2b == nil else { throw GyreCodecsError(.invalidConfiguration, "two array -> bytes codecs ('\(a2b!.name)' and '\(c.name)')") }
+                a2b = c
+            case .bytesToBytes(let c):
+                guard a2b != nil else { throw GyreCodecsError(.invalidConfiguration, "codec '\(c.name)' (bytes -> bytes) comes before the array -> bytes codec") }
+                b2b.append(c)
+            }
+        }
+        guard let a2b else { throw GyreCodecsError(.invalidConfiguration, "the codec list has no array -> bytes codec") }
+        return CodecPipeline(arrayToArray: a2a, arrayToBytes: a2b, bytesToBytes: b2b)
     }
 
     static func delta(_ c: [String: JSONValue], dtype: DType) throws -> DeltaCodec {

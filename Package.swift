@@ -27,6 +27,8 @@ let package = Package(
         // Floor 1: storage (stores with byte ranges) and codecs.
         .target(name: "GyreStorage"),
         .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib"]),
+        // Floor 2: formats (Zarr v2 and v3).
+        .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),
         // Floor 2: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
         .target(
             name: "GyreData",
@@ -35,7 +37,7 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData", "GyreStorage", "GyreCodecs"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData", "GyreStorage", "GyreCodecs", "GyreZarr"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage"]),
         .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCodecs", "GyreArrays"]),
+        .testTarget(name: "GyreZarrTests", dependencies: ["GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),
         // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
         .testTarget(
             name: "GyreInteropTests",

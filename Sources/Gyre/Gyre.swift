@@ -2,3 +2,4 @@
 @_exported import GyreData
 @_exported import GyreStorage
 @_exported import GyreCodecs
+@_exported import GyreZarr

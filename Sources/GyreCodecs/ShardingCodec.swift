@@ -64,7 +64,7 @@ public struct ShardingCodec: ArrayToBytesCodec {
     }
 
     /// Whether every element equals the fill value (NaN equal to NaN).
-    static func isFill(_ a: AnyNDArray, _ fill: Scalar?) throws -> Bool {
+    package static func isFill(_ a: AnyNDArray, _ fill: Scalar?) throws -> Bool {
         guard let fill else { return false }
         let f = try a.operand(fill)
         let eq = try a.compare(.equal, f).truthValues()

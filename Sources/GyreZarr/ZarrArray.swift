@@ -1,0 +1,264 @@
+import GyreArrays
+import GyreCodecs
+import GyreStorage
+
+/// One piece of a selection along one dimension: the part of chunk `chunk` it reads (in chunk
+/// coordinates, with the selection's step) and where that lands in the output.
+struct DimPiece: Sendable {
+    let chunk: Int
+    let inner: Slice
+    let out: Range<Int>
+}
+
+/// Splits a resolved selection (start, count, step) of one dimension into per-chunk pieces.
+func pieces(start: Int, count: Int, step: Int, chunk: Int) -> [DimPiece] {
+    var out: [DimPiece] = []
+    var k = 0
+    while k < count {
+        let p = start + k * step
+        let c = p / chunk
+        var k1 = k + 1
+        while k1 < count && (start + k1 * step) / chunk == c { k1 += 1 }
+        let first = p - c * chunk
+        let last = start + (k1 - 1) * step - c * chunk
+        let stop = step > 0 ? last + 1 : (last - 1 < 0 ? nil : last - 1)
+        out.append(DimPiece(chunk: c, inner: Slice(first, stop, step: step), out: k..<k1))
+        k = k1
+    }
+    return out
+}
+
+/// A Zarr array (v2 or v3) in a store: region reads and writes, chunk by chunk.
+public struct ZarrArray: Sendable {
+    public let store: any ReadableStore
+    /// The array's path in the store ("" for a root array).
+    public let path: String
+    public let metadata: ZarrArrayMetadata
+    /// How many chunks are fetched and decoded at once.
+    public var maxConcurrency = 16
+
+    public init(store: any ReadableStore, path: String, metadata: ZarrArrayMetadata) {
+        self.store = store
+        self.path = path
+        self.metadata = metadata
+    }
+
+    var prefix: String { path.isEmpty ? "" : path + "/" }
+    var label: String { "\(store.name)\(path.isEmpty ? "" : "/" + path)" }
+
+    /// Opens the array at `path`, v3 (`zarr.json`) or v2 (`.zarray`).
+    public static func open(_ store: any ReadableStore, path: String = "") async throws -> ZarrArray {
+        let prefix = path.isEmpty ? "" : path + "/"
+        let label = "\(store.name)\(path.isEmpty ? "" : "/" + path)"
+        if let bytes = try await store.get(prefix + "zarr.json") {
+            let j = try parse(bytes, "\(label)/zarr.json")
+            return ZarrArray(store: store, path: path, metadata: try .v3(j, source: "\(label)/zarr.json"))
+        }
+        if let bytes = try await store.get(prefix + ".zarray") {
+            let j = try parse(bytes, "\(label)/.zarray")
+            let attrs = try await store.get(prefix + ".zattrs").map { try parse($0, "\(label)/.zattrs") }
+            return ZarrArray(store: store, path: path, metadata: try .v2(j, attributes: attrs, source: "\(label)/.zarray"))
+        }
+        throw GyreZarrError(.notFound, "\(label): no Zarr array (neither zarr.json nor .zarray)")
+    }
+
+    static func parse(_ bytes: [UInt8], _ source: String) throws -> JSONValue {
+        do { return try JSONValue.parse(bytes, source: source) } catch let e as GyreCodecsError {
+            throw GyreZarrError(.metadata, e.message, cause: e)
+        }
+    }
+
+    /// Writes the metadata of a new array. Refuses to replace an existing node unless `overwrite`.
+    public static func create(_ store: any WritableStore, path: String = "", metadata: ZarrArrayMetadata, overwrite: Bool = false) async throws -> ZarrArray {
+        let prefix = path.isEmpty ? "" : path + "/"
+        if !overwrite {
+            for key in ["zarr.json", ".zarray", ".zgroup"] where try await store.get(prefix + key, range: .suffix(length: 0)) != nil {
+                throw GyreZarrError(.exists, "\(store.name)/\(path): a Zarr node already exists (\(key))")
+            }
+        }
+        switch metadata.format {
+        case .v3: try await store.set(prefix + "zarr.json", metadata.v3JSON.serialized())
+        case .v2:
+            try await store.set(prefix + ".zarray", try metadata.v2JSON().serialized())
+            var attrs = metadata.attributes
+            if let names = metadata.dimensionNames, attrs["_ARRAY_DIMENSIONS"] == nil {
+                attrs["_ARRAY_DIMENSIONS"] = .array(names.map { $0.map { .string($0) } ?? .null })
+            }
+            try await store.set(prefix + ".zattrs", JSONValue.object(attrs).serialized())
+        }
+        return ZarrArray(store: store, path: path, metadata: metadata)
+    }
+
+    // MARK: Reading
+
+    func fillArray(_ shape: [Int]) throws -> AnyNDArray {
+        let m = metadata
+        if let f = m.fillValue { return try AnyNDArray.full(shape, f, dtype: m.dtype) }
+        if case .string = m.dtype { return try AnyNDArray.full(shape, .string(""), dtype: m.dtype) }
+        return try AnyNDArray.full(shape, .int(0), dtype: m.dtype)
+    }
+
+    /// Decodes one stored chunk (nil when it is missing). For shards, only the inner chunks that
+    /// `needed` (chunk coordinates) touches are fetched, through byte ranges.
+    func readChunk(_ index: [Int], needed: [Slice]?) async throws -> AnyNDArray? {
+        let key = prefix + metadata.chunkKey(index)
+        let chunkShape = metadata.chunkShape
+        do {
+            if let shard = metadata.sharding, metadata.pipeline.arrayToArray.isEmpty, metadata.pipeline.bytesToBytes.isEmpty, let needed {
+                let grid = try shard.innerGrid(chunkShape)
+                let n = grid.reduce(1, *)
+                let isz = shard.indexByteCount(n)
+                guard let indexBytes = try await store.get(key, range: shard.indexAtEnd ? .suffix(length: isz) : .range(offset: 0, length: isz)) else { return nil }
+                guard indexBytes.count == isz else {
+                    throw GyreZarrError(.chunk, "\(label): shard '\(key)' is shorter than its \(isz)-byte index")
+                }
+                let entries = try shard.decodeIndex(indexBytes, count: n)
+                var out = try fillArray(chunkShape)
+                // Inner chunks the selection touches, per dimension.
+                var ranges: [[Int]] = []
+                for (d, s) in needed.enumerated() {
+                    let r = try s.resolve(extent: chunkShape[d])
+                    let ps = r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: shard.chunkShape[d]).map(\.chunk)
+                    ranges.append(ps)
+                }
+                var jobs: [([Int], UInt64, UInt64)] = []
+                func walk(_ d: Int, _ idx: [Int]) {
+                    if d == ranges.count {
+                        var flat = 0
+                        for (i, v) in idx.enumerated() { flat = flat * grid[i] + v }
+                        let e = entries[flat]
+                        if !(e.offset == ShardingCodec.missing && e.nbytes == ShardingCodec.missing) { jobs.append((idx, e.offset, e.nbytes)) }
+                        return
+                    }
+                    for c in ranges[d] { walk(d + 1, idx + [c]) }
+                }
+                walk(0, [])
+                for (idx, off, nb) in jobs {
+                    guard off < UInt64(Int.max), nb < UInt64(Int.max),
+                          let bytes = try await store.get(key, range: .range(offset: Int(off), length: Int(nb))) else {
+                        throw GyreZarrError(.chunk, "\(label): inner chunk \(idx) of shard '\(key)' is missing or out of range")
+                    }
+                    let chunk = try shard.codecs.decode(bytes, shape: shard.chunkShape, dtype: metadata.dtype)
+                    try out.assign(zip(idx, shard.chunkShape).map { .slice(Slice($0 * $1, ($0 + 1) * $1)) }, from: chunk)
+                }
+                return out
+            }
+            guard let bytes = try await store.get(key) else { return nil }
+            return try metadata.pipeline.decode(bytes, shape: chunkShape, dtype: metadata.dtype)
+        } catch let e as GyreCodecsError {
+            throw GyreZarrError(.chunk, "\(label): chunk '\(key)': \(e.message)", cause: e)
+        } catch let e as GyreStorageError {
+            throw GyreZarrError(.chunk, "\(label): chunk '\(key)': \(e.message)", cause: e)
+        }
+    }
+
+    /// Reads a region: one slice per dimension (any step; nil reads everything). Only the chunks
+    /// the region touches are fetched; missing chunks read as the fill value.
+    public func read(_ selection: [Slice]? = nil) async throws -> AnyNDArray {
+        let m = metadata
+        let sel = selection ?? Array(repeating: Slice.all, count: m.shape.count)
+        guard sel.count == m.shape.count else {
+            throw GyreZarrError(.selection, "\(label): \(sel.count) slices for an array of \(m.shape.count) dimensions")
+        }
+        var perDim: [[DimPiece]] = []
+        var outShape: [Int] = []
+        for d in 0..<sel.count {
+            let r: (start: Int, count: Int, step: Int)
+            do { r = try sel[d].resolve(extent: m.shape[d]) } catch {
+                throw GyreZarrError(.selection, "\(label): dimension \(d): \(error)")
+            }
+            outShape.append(r.count)
+            perDim.append(r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: m.chunkShape[d]))
+        }
+        var out = try fillArray(outShape)
+        if outShape.contains(0) { return out }
+        // Every combination of per-dimension pieces is one chunk to read.
+        var tasks: [[DimPiece]] = [[]]
+        for dimPieces in perDim { tasks = tasks.flatMap { t in dimPieces.map { t + [$0] } } }
+        let limit = Swift.max(1, maxConcurrency)
+        try await withThrowingTaskGroup(of: ([DimPiece], AnyNDArray?).self) { group in
+            var next = 0
+            func launch() {
+                let t = tasks[next]
+                next += 1
+                group.addTask {
+                    let inner = t.map(\.inner)
+                    guard let chunk = try await self.readChunk(t.map(\.chunk), needed: inner) else { return (t, nil) }
+                    return (t, try chunk.index(inner.map { .slice($0) }))
+                }
+            }
+            while next < tasks.count && next < limit { launch() }
+            while let (t, part) = try await group.next() {
+                if let part { try out.assign(t.map { .slice(Slice($0.out.lowerBound, $0.out.upperBound)) }, from: part) }
+                if next < tasks.count { launch() }
+            }
+        }
+        return out
+    }
+
+    // MARK: Writing
+
+    /// Writes `data` into the region starting at `origin` (the array's origin by default).
+    /// Chunks the region covers completely are encoded directly; partly covered chunks are read,
+    /// updated and rewritten; chunks left equal to the fill value are deleted, not stored.
+    public func write(_ data: AnyNDArray, at origin: [Int]? = nil) async throws {
+        guard let wstore = store as? any WritableStore else {
+            throw GyreZarrError(.unsupported, "\(label): the store is read-only")
+        }
+        let m = metadata
+        let o = origin ?? Array(repeating: 0, count: m.shape.count)
+        guard o.count == m.shape.count, data.ndim == m.shape.count else {
+            throw GyreZarrError(.selection, "\(label): writing \(data.ndim)-d data at \(o) into a \(m.shape.count)-d array")
+        }
+        for d in 0..<o.count where o[d] < 0 || o[d] + data.shape[d] > m.shape[d] {
+            throw GyreZarrError(.selection, "\(label): region \(o[d])..<\(o[d] + data.shape[d]) of dimension \(d) is outside 0..<\(m.shape[d])")
+        }
+        if data.shape.contains(0) { return }
+        let source = try data.astype(m.dtype)
+        var perDim: [[Int]] = []
+        for d in 0..<o.count {
+            let c0 = o[d] / m.chunkShape[d], c1 = (o[d] + data.shape[d] - 1) / m.chunkShape[d]
+            perDim.append(Array(c0...c1))
+        }
+        var chunks: [[Int]] = [[]]
+        for cs in perDim { chunks = chunks.flatMap { t in cs.map { t + [$0] } } }
+        let limit = Swift.max(1, maxConcurrency)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func launch() {
+                let idx = chunks[next]
+                next += 1
+                group.addTask { try await self.writeChunk(idx, source: source, origin: o, store: wstore) }
+            }
+            while next < chunks.count && next < limit { launch() }
+            while try await group.next() != nil {
+                if next < chunks.count { launch() }
+            }
+        }
+    }
+
+    func writeChunk(_ idx: [Int], source: AnyNDArray, origin o: [Int], store wstore: any WritableStore) async throws {
+        let m = metadata
+        let key = prefix + m.chunkKey(idx)
+        var inChunk: [AxisIndex] = [], inData: [AxisIndex] = []
+        var full = true
+        for d in 0..<idx.count {
+            let lo = idx[d] * m.chunkShape[d], hi = Swift.min(lo + m.chunkShape[d], m.shape[d])
+            let a = Swift.max(lo, o[d]), b = Swift.min(hi, o[d] + source.shape[d])
+            if a != lo || b != hi { full = false }
+            inChunk.append(.slice(Slice(a - lo, b - lo)))
+            inData.append(.slice(Slice(a - o[d], b - o[d])))
+        }
+        var chunk = full ? try fillArray(m.chunkShape) : (try await readChunk(idx, needed: nil) ?? fillArray(m.chunkShape))
+        try chunk.assign(inChunk, from: try source.index(inData))
+        do {
+            if try ShardingCodec.isFill(chunk, m.fillValue ?? (m.dtype.isString ? .string("") : .int(0))) {
+                try await wstore.delete(key)
+            } else {
+                try await wstore.set(key, try m.pipeline.encode(chunk))
+            }
+        } catch let e as GyreCodecsError {
+            throw GyreZarrError(.chunk, "\(label): encoding chunk '\(key)': \(e.message)", cause: e)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Testing
+@testable import GyreArrays
+@testable import GyreCodecs
+@testable import GyreStorage
+@testable import GyreZarr
+
+@Suite("Zarr arrays")
+struct ZarrArrayTests {
+    static let shape = [7, 10, 5]
+    static let data = AnyNDArray.float32(try! NDArray(shape: shape, (0..<350).map { Float($0) * 0.25 }))
+
+    static func pipelines() throws -> [(String, ZarrArrayMetadata.Format, CodecPipeline)] {
+        [
+            ("v3 bytes", .v3, CodecPipeline()),
+            ("v3 zstd+crc", .v3, CodecPipeline(bytesToBytes: [ZstdCodec(level: 3), CRC32CCodec()])),
+            ("v3 transpose big-endian gzip", .v3, CodecPipeline(arrayToArray: [try TransposeCodec(order: [2, 0, 1])], arrayToBytes: BytesCodec(bigEndian: true), bytesToBytes: [ZlibCodec(level: 5, format: .gzip)])),
+            ("v3 sharded", .v3, CodecPipeline(arrayToBytes: try ShardingCodec(chunkShape: [2, 2, 5], codecs: CodecPipeline(bytesToBytes: [ZstdCodec()])))),
+            ("v2 blosc", .v2, CodecPipeline(bytesToBytes: [try BloscCodec(cname: "lz4", clevel: 5, shuffle: .shuffle, typesize: 4)])),
+            ("v2 F order lz4", .v2, CodecPipeline(arrayToArray: [try TransposeCodec(order: [2, 1, 0])], bytesToBytes: [LZ4Codec()])),
+        ]
+    }
+
+    @Test("write then read back: whole, strided regions, partial writes, every pipeline")
+    func roundTrip() async throws {
+        for (name, format, pipeline) in try Self.pipelines() {
+            let store = MemoryStore()
+            let meta = try ZarrArrayMetadata(format: format, shape: Self.shape, chunkShape: [4, 4, 5], dtype: .float32, fillValue: .float32(.nan), pipeline: pipeline)
+            let arr = try await ZarrArray.create(store, path: "a", metadata: meta)
+            try await arr.write(Self.data)
+            let reopened = try await ZarrArray.open(store, path: "a")
+            #expect(try await reopened.read().scalars == Self.data.scalars, "\(name)")
+            let sel = [Slice(6, nil, step: -2), Slice(1, 9, step: 3), Slice(nil, nil, step: -1)]
+            #expect(try await reopened.read(sel).scalars == (try Self.data.index(sel.map { .slice($0) })).scalars, "\(name) strided")
+            // Partial write into the middle, crossing chunk edges.
+            let patch = AnyNDArray.float32(NDArray(repeating: -1, shape: [3, 5, 2]))
+            try await reopened.write(patch, at: [2, 3, 1])
+            var expected = Self.data
+            try expected.assign([.slice(Slice(2, 5)), .slice(Slice(3, 8)), .slice(Slice(1, 3))], from: patch)
+            #expect(try await reopened.read().scalars == expected.scalars, "\(name) after partial write")
+        }
+    }
+
+    @Test("missing chunks read as the fill value; chunks equal to it are not stored")
+    func fillValues() async throws {
+        let store = MemoryStore()
+        let meta = try ZarrArrayMetadata(format: .v3, shape: [10, 10], chunkShape: [5, 5], dtype: .int16, fillValue: .int(-9), pipeline: CodecPipeline())
+        let arr = try await ZarrArray.create(store, path: "", metadata: meta)
+        #expect(try await arr.read().doubles()!.allSatisfy { $0 == -9 })
+        var block = try AnyNDArray.full([10, 10], .int(-9), dtype: .int16)
+        try block.assign([.at(7), .at(8)], from: AnyNDArray(scalar: .int(5)))
+        try await arr.write(block)
+        #expect(try await store.list(prefix: "c/") == ["c/1/1"])  // three chunks were all fill
+        let back = try await arr.read()
+        #expect(try back.scalar(at: [7, 8]) == .int(5) && back.scalar(at: [0, 0]) == .int(-9))
+        // Overwriting with fill deletes the chunk.
+        try await arr.write(try AnyNDArray.full([5, 5], .int(-9), dtype: .int16), at: [5, 5])
+        #expect(try await store.list(prefix: "c/").isEmpty)
+    }
+
+    @Test("sharded reads fetch only the index and the inner chunks they need")
+    func shardedPartialReads() async throws {
+        final class CountingStore: WritableStore, ListableStore, @unchecked Sendable {
+            let inner = MemoryStore()
+            var bytesRead = 0
+            var name: String { "counting" }
+            func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
+                let v = try await inner.get(key, range: range)
+                bytesRead += v?.count ?? 0
+                return v
+            }
+            func set(_ key: String, _ value: [UInt8]) async throws { try await inner.set(key, value) }
+            func delete(_ key: String) async throws { try await inner.delete(key) }
+            func list(prefix: String) async throws -> [String] { try await inner.list(prefix: prefix) }
+        }
+        let store = CountingStore()
+        let shard = try ShardingCodec(chunkShape: [10, 10], codecs: CodecPipeline())
+        let meta = try ZarrArrayMetadata(format: .v3, shape: [100, 100], chunkShape: [100, 100], dtype: .float64, fillValue: .double(0), pipeline: CodecPipeline(arrayToBytes: shard))
+        var arr = try await ZarrArray.create(store, metadata: meta)
+        arr.maxConcurrency = 1
+        let values = AnyNDArray.float64(try NDArray(shape: [100, 100], (0..<10_000).map { Double($0) + 1 }))
+        try await arr.write(values)
+        store.bytesRead = 0
+        let part = try await arr.read([Slice(12, 15), Slice(45, 48)])
+        #expect(part.scalars == (try values.index([.slice(Slice(12, 15)), .slice(Slice(45, 48))])).scalars)
+        // One inner chunk (800 bytes) plus the index (100 × 16 + 4 bytes), not the 80 kB shard.
+        #expect(store.bytesRead == 800 + 1604)
+    }
+
+    @Test("corrupt chunks and metadata give errors naming the store, array and key")
+    func corrupt() async throws {
+        let store = MemoryStore(name: "mem://test")
+        let meta = try ZarrArrayMetadata(format: .v3, shape: [4], chunkShape: [2], dtype: .float32, fillValue: nil,
+                                         pipeline: CodecPipeline(bytesToBytes: [ZstdCodec(), CRC32CCodec()]))
+        let arr = try await ZarrArray.create(store, path: "x", metadata: meta)
+        try await arr.write(AnyNDArray.float32(NDArray([1, 2, 3, 4])))
+        var bytes = try await store.get("x/c/1")!
+        bytes[bytes.count - 1] ^= 0xFF
+        try await store.set("x/c/1", bytes)
+        do { _ = try await arr.read(); Issue.record("must fail") } catch let e as GyreZarrError {
+            #expect(e.message.contains("mem://test/x") && e.message.contains("x/c/1") && e.message.contains("crc32c"))
+        }
+        try await store.set("x/c/1", Array(bytes.prefix(3)))
+        await #expect(throws: GyreZarrError.self) { try await arr.read() }
+        try await store.set("y/zarr.json", Array("{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [2".utf8))
+        await #expect(throws: GyreZarrError.self) { try await ZarrArray.open(store, path: "y") }
+        try await store.set("z/zarr.json", JSONValue.object(["zarr_format": 3, "node_type": "array", "shape": [2], "data_type": "float32",
+            "chunk_grid": ["name": "regular", "configuration": ["chunk_shape": [2]]], "fill_value": 0,
+            "codecs": [["name": "bytes"], ["name": "mystery-codec"]]]).serialized())
+        do { _ = try await ZarrArray.open(store, path: "z"); Issue.record("must fail") } catch let e as GyreZarrError {
+            #expect(e.message.contains("mystery-codec") && e.message.contains("z/zarr.json"))
+        }
+        await #expect(throws: GyreZarrError.self) { try await ZarrArray.create(store, path: "x", metadata: meta) }  // exists
+    }
+}

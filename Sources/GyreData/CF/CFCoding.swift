@@ -56,7 +56,7 @@ public enum CF {
         var encoding = v.encoding
         var data = v.data
         func fail(_ why: String) -> GyreDataError { GyreDataError(.cfDecoding, "variable '\(name)': \(why)") }
-        if encoding["dtype"] == nil { encoding["dtype"] = .string(data.dtype.description) }
+        if encoding["dtype"] == nil, data.dtype.isNumeric { encoding["dtype"] = .string(data.dtype.description) }
 
         if options.maskAndScale {
             // _Unsigned: reinterpret signed storage as unsigned (and the reverse).

@@ -1,0 +1,191 @@
+import Foundation
+import GyreArrays
+import GyreCodecs
+import GyreStorage
+import GyreZarr
+import OrderedCollections
+
+/// Options for writing a Dataset to Zarr.
+public struct ZarrWriteOptions: Sendable {
+    public var format: ZarrArrayMetadata.Format = .v3
+    /// Chunk length per dimension; dimensions not named are one chunk.
+    public var chunks: [String: Int] = [:]
+    /// Shard length per dimension (v3 only); chunks then become inner chunks of shards.
+    public var shards: [String: Int] = [:]
+    /// Bytes-to-bytes codecs (compressors) for every variable.
+    public var compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 3)]
+    /// Replace an existing store instead of refusing.
+    public var overwrite = false
+    public init(format: ZarrArrayMetadata.Format = .v3, chunks: [String: Int] = [:], shards: [String: Int] = [:],
+                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 3)], overwrite: Bool = false) {
+        self.format = format
+        self.chunks = chunks
+        self.shards = shards
+        self.compressors = compressors
+        self.overwrite = overwrite
+    }
+}
+
+/// Attribute values to and from JSON, as xarray stores them in Zarr.
+enum ZarrAttributes {
+    static func decode(_ j: JSONValue) -> AttributeValue? {
+        switch j {
+        case .null: return nil
+        case .string(let s): return .string(s)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .bool(let b): return .values(.bool(NDArray(scalar: b)))
+        case .array(let a):
+            if a.allSatisfy({ $0.stringValue != nil }) { return .strings(a.compactMap(\.stringValue)) }
+            if a.allSatisfy({ if case .int = $0 { return true }; return false }) { return .values(.int64(NDArray(a.compactMap(\.intValue)))) }
+            if a.allSatisfy({ $0.doubleValue != nil || $0.stringValue == "NaN" }) {
+                return .values(.float64(NDArray(a.map { $0.doubleValue ?? .nan })))
+            }
+            return .string(j.description)
+        case .object: return .string(j.description)
+        }
+    }
+
+    static func encode(_ a: AttributeValue) -> JSONValue {
+        switch a {
+        case .string(let s): return .string(s)
+        case .strings(let s): return .array(s.map { .string($0) })
+        case .values(let v):
+            let items: [JSONValue] = v.scalars.map { s in
+                switch s {
+                case .bool(let b): return .bool(b)
+                case .int(let i): return .int(i)
+                case .uint(let u): return u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u))
+                case .float32(let f): return f.isNaN ? "NaN" : .double(Double(f))
+                case .double(let d): return d.isNaN ? "NaN" : (d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : .double(d))
+                default: return .string(s.description)
+                }
+            }
+            return items.count == 1 ? items[0] : .array(items)
+        }
+    }
+
+    /// xarray's v3 `_FillValue` coding: floats are base64 of a little-endian double.
+    static func decodeFill(_ j: JSONValue, dtype: DType) -> AttributeValue? {
+        if dtype.isFloatingPoint, let s = j.stringValue, let data = Data(base64Encoded: s), data.count == 8 {
+            let bits = data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            return try? .scalar(.double(Double(bitPattern: UInt64(littleEndian: bits))), dtype: dtype)
+        }
+        if let d = j.doubleValue { return try? .scalar(.double(d), dtype: dtype.isNumeric ? dtype : nil) }
+        return decode(j)
+    }
+
+    static func encodeFill(_ d: Double, dtype: DType) -> JSONValue {
+        if dtype.isFloatingPoint {
+            var bits = d.bitPattern.littleEndian
+            return .string(Data(bytes: &bits, count: 8).base64EncodedString())
+        }
+        return .int(Int64(d))
+    }
+}
+
+extension Dataset {
+    /// Opens a Zarr store (v2 or v3, consolidated or not) written with xarray's conventions and
+    /// decodes it by the CF conventions. Values are read now (lazy variables come with the
+    /// compute engine).
+    public static func openZarr(_ store: any ReadableStore, path: String = "", decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
+        let group: ZarrGroup
+        do { group = try await ZarrGroup.open(store, path: path) } catch let e as GyreZarrError {
+            throw GyreDataError(.missingVariable, e.message, cause: e)
+        }
+        var raw: OrderedDictionary<String, Variable> = [:]
+        var coordNames = Set<String>()
+        for name in group.arrays.keys.sorted() where !name.contains("/") {
+            let arr = try group.array(name)
+            let m = arr.metadata
+            var attrs: Attributes = [:]
+            for (k, v) in m.attributes.sorted(by: { $0.key < $1.key }) where k != "_ARRAY_DIMENSIONS" {
+                if k == "_FillValue" { if let f = ZarrAttributes.decodeFill(v, dtype: m.dtype) { attrs[k] = f }; continue }
+                if let a = ZarrAttributes.decode(v) { attrs[k] = a }
+            }
+            guard let dimNames = m.dimensionNames, dimNames.count == m.shape.count, dimNames.allSatisfy({ $0 != nil }) else {
+                throw GyreDataError(.dimensionMismatch, "\(store.name): array '\(name)' has no dimension names (_ARRAY_DIMENSIONS or dimension_names); not an xarray-style store")
+            }
+            // Zarr v2's fill_value doubles as the CF _FillValue (xarray's convention); v3 keeps them apart.
+            if m.format == .v2, let f = m.fillValue, attrs["_FillValue"] == nil, m.dtype.isNumeric {
+                attrs["_FillValue"] = try .scalar(f, dtype: m.dtype)
+            }
+            if case .string(let c)? = attrs["coordinates"] {
+                coordNames.formUnion(c.split(separator: " ").map(String.init))
+                attrs.removeValue(forKey: "coordinates")
+            }
+            let data: AnyNDArray
+            do { data = try await arr.read() } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
+            var v = try Variable(dimNames.map { $0! }, data, attrs: attrs)
+            v.encoding["chunks"] = .values(.int64(NDArray(m.chunkShape.map(Int64.init))))
+            raw[name] = v
+        }
+        var globalAttrs: Attributes = [:]
+        for (k, v) in group.attributes.sorted(by: { $0.key < $1.key }) where !k.lowercased().hasPrefix("_nc") {
+            if k == "coordinates", let s = v.stringValue { coordNames.formUnion(s.split(separator: " ").map(String.init)); continue }
+            if let a = ZarrAttributes.decode(v) { globalAttrs[k] = a }
+        }
+        var coords: OrderedDictionary<String, Variable> = [:], dataVars: OrderedDictionary<String, Variable> = [:]
+        for (k, v) in raw {
+            let decoded = try CF.decode(v, name: k, options: options)
+            if coordNames.contains(k) || v.dims == [k] { coords[k] = decoded } else { dataVars[k] = decoded }
+        }
+        return try Dataset(dataVars: dataVars, coords: coords, attrs: globalAttrs)
+    }
+
+    /// Writes the dataset to a Zarr store with xarray's conventions: CF-encoded variables,
+    /// dimension names, `coordinates` attributes, consolidated metadata. The root metadata is
+    /// written last, so an interrupted write never opens as a complete store.
+    public func writeZarr(to store: any WritableStore & ListableStore, path: String = "", options: ZarrWriteOptions = ZarrWriteOptions()) async throws {
+        let prefix = path.isEmpty ? "" : path + "/"
+        let existing = try await store.list(prefix: prefix)
+        if !existing.isEmpty {
+            guard options.overwrite else {
+                throw GyreDataError(.conflict, "\(store.name)/\(path) already holds \(existing.count) keys; pass overwrite to replace it")
+            }
+            for k in existing { try await store.delete(k) }
+        }
+        let encoded = try encodeCF()
+        let nonDimCoords = encoded.coords.keys.filter { !(encoded.variables[$0]!.dims == [$0]) }
+        for (name, v) in encoded.variables {
+            var attrs: [String: JSONValue] = [:]
+            for (k, a) in v.attrs where k != "_FillValue" { attrs[k] = ZarrAttributes.encode(a) }
+            if !encoded.coordNames.contains(name) {
+                let mine = nonDimCoords.filter { Set(encoded.variables[$0]!.dims).isSubset(of: v.dims) }
+                if !mine.isEmpty { attrs["coordinates"] = .string(mine.joined(separator: " ")) }
+            }
+            let dims = v.dims
+            var chunkShape = zip(dims, v.shape).map { d, n in Swift.max(1, Swift.min(options.chunks[d] ?? n, Swift.max(n, 1))) }
+            var pipeline = CodecPipeline(arrayToBytes: v.dtype == .string(.variable) ? VLenUTF8Codec() : BytesCodec(), bytesToBytes: options.compressors)
+            if options.format == .v3, !options.shards.isEmpty, v.dtype != .string(.variable) {
+                let shardShape = zip(dims, zip(v.shape, chunkShape)).map { d, p -> Int in
+                    guard let s = options.shards[d] else { return p.1 }
+                    return Swift.max(p.1, (Swift.min(s, Swift.max(p.0, 1)) + p.1 - 1) / p.1 * p.1)
+                }
+                pipeline = CodecPipeline(arrayToBytes: try ShardingCodec(chunkShape: chunkShape, codecs: pipeline))
+                chunkShape = shardShape
+            }
+            var fill: Scalar? = nil
+            if let fv = v.attrs["_FillValue"], let d = fv.doubleValue {
+                if options.format == .v2 { fill = try AnyNDArray(scalar: .double(d)).astype(v.dtype).scalarValue }
+                else { attrs["_FillValue"] = ZarrAttributes.encodeFill(d, dtype: v.dtype) }
+            }
+            if options.format == .v3 && fill == nil {
+                fill = v.dtype.isFloatingPoint ? .double(.nan) : (v.dtype.isString ? .string("") : (v.dtype == .bool ? .bool(false) : .int(0)))
+                if v.dtype == .float32 { fill = .float32(.nan) }
+            }
+            let meta = try ZarrArrayMetadata(format: options.format, shape: v.shape, chunkShape: chunkShape, dtype: v.dtype, fillValue: fill,
+                                             pipeline: pipeline, attributes: attrs, dimensionNames: dims)
+            do {
+                let arr = try await ZarrArray.create(store, path: prefix + name, metadata: meta, overwrite: true)
+                try await arr.write(v.data)
+            } catch let e as GyreZarrError {
+                throw GyreDataError(.conflict, "writing '\(name)': \(e.message)", cause: e)
+            }
+        }
+        var gattrs: [String: JSONValue] = [:]
+        for (k, a) in attrs { gattrs[k] = ZarrAttributes.encode(a) }
+        try await ZarrGroup.create(store, path: path, format: options.format, attributes: gattrs)
+        try await ZarrGroup.consolidate(store, path: path)
+    }
+}

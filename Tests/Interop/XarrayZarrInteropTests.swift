@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import Gyre
+
+/// Gyre's Zarr Dataset backend against xarray: xarray's stores open in Gyre as xarray sees them,
+/// and Gyre's stores open in xarray equal to the original dataset.
+@Suite("Interop: Datasets in Zarr vs xarray", .enabled(if: Interop.enabled))
+struct XarrayZarrInteropTests {
+    struct Meta: Decodable { let vars: [String: Var]; let attrs: [String: JSONValue] }
+    struct Var: Decodable { let dims: [String]; let coord: Bool; let file: String; let attrs: [String: JSONValue] }
+
+    @Test("v2 and v3: open xarray's store; write a store xarray opens identically")
+    func roundTrip() async throws {
+        let dir = try Interop.generate("xarray_zarr_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: dir.appendingPathComponent("meta.json")))
+        var failures: [String] = []
+        for fmt in [2, 3] {
+            let ds = try await Dataset.openZarr(FileStore(root: dir.appendingPathComponent("xr-v\(fmt).zarr")))
+            #expect(Set(ds.variables.keys) == Set(meta.vars.keys), "v\(fmt) variables")
+            for (name, want) in meta.vars {
+                guard let v = ds.variables[name] else { failures.append("v\(fmt): no \(name)"); continue }
+                if v.dims != want.dims { failures.append("v\(fmt) \(name): dims \(v.dims) vs \(want.dims)") }
+                if ds.coordNames.contains(name) != want.coord { failures.append("v\(fmt) \(name): coordinate? \(ds.coordNames.contains(name)) vs \(want.coord)") }
+                let got = v.data.scalars.map { $0.isMissing ? "nan" : "\($0)" }
+                let expected: [String]
+                if want.file.hasSuffix(".json") {
+                    expected = try JSONDecoder().decode([String].self, from: Data(contentsOf: dir.appendingPathComponent(want.file)))
+                } else {
+                    let e = try AnyNDArray.readNPY(dir.appendingPathComponent(want.file))
+                    expected = e.scalars.map { $0.isMissing ? "nan" : "\($0)" }
+                    if e.dtype != v.dtype { failures.append("v\(fmt) \(name): dtype \(v.dtype), xarray \(e.dtype)") }
+                }
+                if got != expected { failures.append("v\(fmt) \(name): values \(got.prefix(5)) vs xarray \(expected.prefix(5))") }
+                for k in want.attrs.keys where v.attrs[k] == nil { failures.append("v\(fmt) \(name): attribute \(k) missing") }
+            }
+            for k in meta.attrs.keys where ds.attrs[k] == nil { failures.append("v\(fmt): global attribute \(k) missing") }
+            // Gyre writes it back for xarray.
+            let out = FileStore(root: dir.appendingPathComponent("gyre-v\(fmt).zarr"))
+            try await ds.writeZarr(to: out, options: ZarrWriteOptions(format: fmt == 2 ? .v2 : .v3, chunks: ["time": 4]))
+            // Refuses to overwrite without being told.
+            await #expect(throws: GyreDataError.self) { try await ds.writeZarr(to: out) }
+        }
+        let p = Process()
+        p.executableURL = Interop.python
+        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/xarray_zarr_cases.py").path, "--verify", dir.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { failures.append("xarray could not read Gyre's stores identically:\n\(report)") }
+        #expect(failures.isEmpty, "\(failures.count) failures:\n\(failures.joined(separator: "\n"))")
+    }
+}

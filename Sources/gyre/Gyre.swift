@@ -1,11 +1,10 @@
 import ArgumentParser
 
 @main
-struct GyreCommand: ParsableCommand {
+struct GyreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gyre",
         abstract: "Gyre: labeled N-d arrays, chunked storage and catalogs for big-data geoscience.",
         version: "0.1.0",
-        subcommands: [Demo.self],
-        defaultSubcommand: nil)
+        subcommands: [Demo.self, Info.self, Convert.self])
 }

@@ -41,6 +41,11 @@ struct XarrayZarrInteropTests {
             // Refuses to overwrite without being told.
             await #expect(throws: GyreDataError.self) { try await ds.writeZarr(to: out) }
         }
+        // gyre convert's engine, both directions between formats, with new chunks, shards and codecs.
+        try await ZarrConverter.convert(from: FileStore(root: dir.appendingPathComponent("xr-v2.zarr")), to: FileStore(root: dir.appendingPathComponent("conv-v3.zarr")),
+                                        options: ConvertOptions(format: .v3, chunks: ["time": 3, "lat": 2], shards: ["time": 6], compressors: try ConvertOptions.compressors("blosc:zstd:3:bitshuffle")))
+        try await ZarrConverter.convert(from: FileStore(root: dir.appendingPathComponent("xr-v3.zarr")), to: FileStore(root: dir.appendingPathComponent("conv-v2.zarr")),
+                                        options: ConvertOptions(format: .v2, chunks: ["time": 5], compressors: try ConvertOptions.compressors("zlib:4")))
         let p = Process()
         p.executableURL = Interop.python
         p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/xarray_zarr_cases.py").path, "--verify", dir.path]

@@ -27,7 +27,7 @@ public struct ZarrWriteOptions: Sendable {
 }
 
 /// Attribute values to and from JSON, as xarray stores them in Zarr.
-enum ZarrAttributes {
+package enum ZarrAttributes {
     static func decode(_ j: JSONValue) -> AttributeValue? {
         switch j {
         case .null: return nil
@@ -66,7 +66,7 @@ enum ZarrAttributes {
     }
 
     /// xarray's v3 `_FillValue` coding: floats are base64 of a little-endian double.
-    static func decodeFill(_ j: JSONValue, dtype: DType) -> AttributeValue? {
+    package static func decodeFill(_ j: JSONValue, dtype: DType) -> AttributeValue? {
         if dtype.isFloatingPoint, let s = j.stringValue, let data = Data(base64Encoded: s), data.count == 8 {
             let bits = data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
             return try? .scalar(.double(Double(bitPattern: UInt64(littleEndian: bits))), dtype: dtype)
@@ -75,7 +75,7 @@ enum ZarrAttributes {
         return decode(j)
     }
 
-    static func encodeFill(_ d: Double, dtype: DType) -> JSONValue {
+    package static func encodeFill(_ d: Double, dtype: DType) -> JSONValue {
         if dtype.isFloatingPoint {
             var bits = d.bitPattern.littleEndian
             return .string(Data(bytes: &bits, count: 8).base64EncodedString())

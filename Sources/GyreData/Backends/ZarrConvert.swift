@@ -1,0 +1,157 @@
+import Foundation
+import GyreArrays
+import GyreCodecs
+import GyreStorage
+import GyreZarr
+
+/// Progress of a conversion, for progress bars.
+public struct ConvertProgress: Sendable {
+    /// Uncompressed bytes copied so far, and in total.
+    public var bytesDone: Int
+    public var bytesTotal: Int
+    /// The array being copied.
+    public var array: String
+}
+
+/// Options for `ZarrConverter`.
+public struct ConvertOptions: Sendable {
+    public var format: ZarrArrayMetadata.Format? = nil  // nil: keep the source's
+    public var chunks: [String: Int] = [:]
+    public var shards: [String: Int] = [:]
+    /// Compressors for every array (nil: keep each array's own).
+    public var compressors: [any BytesToBytesCodec]? = nil
+    public var overwrite = false
+    public init(format: ZarrArrayMetadata.Format? = nil, chunks: [String: Int] = [:], shards: [String: Int] = [:],
+                compressors: [any BytesToBytesCodec]? = nil, overwrite: Bool = false) {
+        self.format = format
+        self.chunks = chunks
+        self.shards = shards
+        self.compressors = compressors
+        self.overwrite = overwrite
+    }
+
+    /// Parses a codec spec: `zstd:LEVEL`, `blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle]`,
+    /// `zlib:LEVEL`, `gzip:LEVEL`, `lz4`, `none`.
+    public static func compressors(_ spec: String) throws -> [any BytesToBytesCodec] {
+        let parts = spec.split(separator: ":").map(String.init)
+        func level(_ i: Int, _ d: Int32, _ range: ClosedRange<Int32>) throws -> Int32 {
+            guard parts.count > i else { return d }
+            guard let l = Int32(parts[i]), range.contains(l) else {
+                throw GyreDataError(.invalidArgument, "codec '\(spec)': level '\(parts[i])' is not in \(range)")
+            }
+            return l
+        }
+        switch parts.first ?? "" {
+        case "none": return []
+        case "zstd": return [ZstdCodec(level: try level(1, 3, -7...22))]
+        case "zlib": return [ZlibCodec(level: try level(1, 1, 0...9), format: .zlib)]
+        case "gzip": return [ZlibCodec(level: try level(1, 5, 0...9), format: .gzip)]
+        case "lz4": return [LZ4Codec()]
+        case "blosc":
+            guard parts.count >= 2 else { throw GyreDataError(.invalidArgument, "codec '\(spec)': blosc needs a compressor name, e.g. blosc:lz4:5") }
+            let shuffle = parts.count > 3 ? BloscCodec.Shuffle(rawValue: parts[3]) : .shuffle
+            guard let shuffle else { throw GyreDataError(.invalidArgument, "codec '\(spec)': shuffle must be shuffle, bitshuffle or noshuffle") }
+            do { return [try BloscCodec(cname: parts[1], clevel: try level(2, 5, 0...9), shuffle: shuffle, typesize: 1)] } catch let e as GyreCodecsError {
+                throw GyreDataError(.invalidArgument, "codec '\(spec)': \(e.message)", cause: e)
+            }
+        default:
+            throw GyreDataError(.invalidArgument, "unknown codec '\(spec)'; use zstd:LEVEL, blosc:CNAME:LEVEL[:SHUFFLE], zlib:LEVEL, gzip:LEVEL, lz4 or none")
+        }
+    }
+
+    /// Parses `DIM=N,DIM=N`.
+    public static func sizes(_ spec: String) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for item in spec.split(separator: ",") where !item.isEmpty {
+            let kv = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, !kv[0].isEmpty, let n = Int(kv[1]), n > 0 else {
+                throw GyreDataError(.invalidArgument, "'\(item)' is not DIM=N with a positive N")
+            }
+            out[kv[0]] = n
+        }
+        return out
+    }
+}
+
+/// Copies a Zarr store (v2 or v3) into a new one with other chunks, shards, codecs or format,
+/// chunk block by chunk block in bounded memory. Blosc's typesize follows each array's dtype.
+/// The destination's root metadata is written last: an interrupted conversion leaves a store
+/// that does not open as complete.
+public enum ZarrConverter {
+    public static func convert(from src: any ReadableStore, to dst: any WritableStore & ListableStore, options: ConvertOptions = ConvertOptions(),
+                               progress: (@Sendable (ConvertProgress) -> Void)? = nil) async throws {
+        let group: ZarrGroup
+        do { group = try await ZarrGroup.open(src) } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
+        let existing = try await dst.list(prefix: "")
+        if !existing.isEmpty {
+            guard options.overwrite else {
+                throw GyreDataError(.conflict, "\(dst.name) already exists (\(existing.count) keys); pass --overwrite to replace it")
+            }
+            for k in existing { try await dst.delete(k) }
+        }
+        let format = options.format ?? group.format
+        let names = group.arrays.keys.filter { !$0.contains("/") }.sorted()
+        let total = names.reduce(0) { $0 + group.arrays[$1]!.shape.reduce(1, *) * group.arrays[$1]!.dtype.itemSize }
+        var done = 0
+        for name in names {
+            let source = try group.array(name)
+            let m = source.metadata
+            let dims = m.dimensionNames?.map { $0 ?? "" } ?? m.shape.indices.map { "dim_\($0)" }
+            var chunk = zip(dims, zip(m.shape, m.sharding?.chunkShape ?? m.chunkShape)).map { d, p in
+                Swift.max(1, Swift.min(options.chunks[d] ?? p.1, Swift.max(p.0, 1)))
+            }
+            let isString = m.dtype == .string(.variable)
+            let b2b = (options.compressors ?? (m.sharding?.codecs.bytesToBytes ?? m.pipeline.bytesToBytes)).map { c -> any BytesToBytesCodec in
+                if let b = c as? BloscCodec { return (try? BloscCodec(cname: b.cname, clevel: b.clevel, shuffle: b.shuffle, typesize: m.dtype.itemSize, blocksize: b.blocksize)) ?? b }
+                return c
+            }
+            var pipeline = CodecPipeline(arrayToBytes: isString ? VLenUTF8Codec() : BytesCodec(), bytesToBytes: b2b)
+            if format == .v3, !options.shards.isEmpty, !isString {
+                let shard = zip(dims, zip(m.shape, chunk)).map { d, p -> Int in
+                    guard let s = options.shards[d] else { return p.1 }
+                    return Swift.max(p.1, (Swift.min(s, Swift.max(p.0, 1)) + p.1 - 1) / p.1 * p.1)
+                }
+                pipeline = CodecPipeline(arrayToBytes: try ShardingCodec(chunkShape: chunk, codecs: pipeline))
+                chunk = shard
+            }
+            // xarray reads a v2 fill_value as _FillValue but a v3 fill_value not: keep the meaning.
+            var attrs = m.attributes
+            attrs.removeValue(forKey: "_ARRAY_DIMENSIONS")
+            var fill = m.fillValue
+            if m.format == .v2 && format == .v3, let f = m.fillValue, m.dtype.isNumeric, attrs["_FillValue"] == nil, let d = f.doubleValue {
+                attrs["_FillValue"] = ZarrAttributes.encodeFill(d, dtype: m.dtype)
+            }
+            if m.format == .v3 && format == .v2 {
+                if let fv = attrs.removeValue(forKey: "_FillValue"), case .values(let a)? = ZarrAttributes.decodeFill(fv, dtype: m.dtype) {
+                    fill = a.scalarValue
+                } else if m.dtype.isNumeric { fill = nil }
+            }
+            if format == .v3 && fill == nil { fill = m.dtype.isFloatingPoint ? .double(.nan) : (isString ? .string("") : (m.dtype == .bool ? .bool(false) : .int(0))) }
+            if case .double(let d)? = fill, d.isNaN, m.dtype == .float32 { fill = .float32(.nan) }
+            let meta = try ZarrArrayMetadata(format: format, shape: m.shape, chunkShape: chunk, dtype: m.dtype, fillValue: fill, pipeline: pipeline,
+                                             attributes: attrs, dimensionNames: dims)
+            let target = try await ZarrArray.create(dst, path: name, metadata: meta, overwrite: true)
+            // Blocks aligned to destination chunks and at least one source chunk long.
+            let srcChunk = m.chunkShape
+            let block = zip(srcChunk, chunk).map { s, c in (Swift.max(s, c) + c - 1) / c * c }
+            let grid = zip(m.shape, block).map { ($0 + $1 - 1) / $1 }
+            var idx = [Int](repeating: 0, count: grid.count)
+            let blocks = grid.reduce(1, *)
+            for _ in 0..<(m.shape.contains(0) ? 0 : blocks) {
+                let sel = idx.indices.map { d in Slice(idx[d] * block[d], Swift.min((idx[d] + 1) * block[d], m.shape[d])) }
+                do {
+                    let data = try await source.read(sel)
+                    try await target.write(data, at: sel.map { $0.start! })
+                    done += data.count * m.dtype.itemSize
+                } catch let e as GyreZarrError {
+                    throw GyreDataError(.conflict, "converting '\(name)': \(e.message)", cause: e)
+                }
+                progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
+                var d = grid.count - 1
+                while d >= 0 { idx[d] += 1; if idx[d] < grid[d] { break }; idx[d] = 0; d -= 1 }
+            }
+        }
+        try await ZarrGroup.create(dst, format: format, attributes: group.attributes)
+        try await ZarrGroup.consolidate(dst)
+    }
+}

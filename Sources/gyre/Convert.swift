@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Gyre
+
+/// `gyre convert SRC DST`: rewrites a store with other chunks, shards, codecs or format.
+struct Convert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rewrite a Zarr store into a new one, chunk block by chunk block, in bounded memory.")
+
+    @Argument(help: "Source store.") var src: String
+    @Argument(help: "Destination store (refused if it exists, unless --overwrite).") var dst: String
+    @Option(help: "zarr2 or zarr3 (default: the source's).") var format: String?
+    @Option(help: "Chunk lengths, DIM=N,... (default: the source's).") var chunks: String?
+    @Option(help: "Shard lengths, DIM=N,... (Zarr v3).") var shards: String?
+    @Option(help: "zstd:LEVEL | blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle] | zlib:LEVEL | gzip:LEVEL | lz4 | none") var codec: String?
+    @Flag(help: "Replace DST if it exists.") var overwrite = false
+
+    func run() async throws {
+        var options = ConvertOptions(overwrite: overwrite)
+        switch format {
+        case nil: break
+        case "zarr2"?: options.format = .v2
+        case "zarr3"?: options.format = .v3
+        case let f?: throw ValidationError("--format must be zarr2 or zarr3, not '\(f)'")
+        }
+        do {
+            if let chunks { options.chunks = try ConvertOptions.sizes(chunks) }
+            if let shards { options.shards = try ConvertOptions.sizes(shards) }
+            if let codec { options.compressors = try ConvertOptions.compressors(codec) }
+        } catch { throw ValidationError("\(error)") }
+        if options.format == .v2 && !options.shards.isEmpty { throw ValidationError("--shards needs --format zarr3") }
+        let source = try openStore(src)
+        if FileManager.default.fileExists(atPath: dst) && !overwrite {
+            throw CLIError("\(dst) already exists; pass --overwrite to replace it")
+        }
+        let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+        do {
+            try await ZarrConverter.convert(from: source, to: FileStore(path: dst), options: options) { p in bar.update(p) }
+        } catch {
+            bar.finish()
+            throw CLIError("\(error)")
+        }
+        bar.finish()
+    }
+}
+
+/// A one-line progress bar on a terminal: bytes, rate, ETA. Silent when not on a terminal.
+final class ProgressBar: @unchecked Sendable {
+    let enabled: Bool
+    let start = Date()
+    var last = Date.distantPast
+    let lock = NSLock()
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ p: ConvertProgress) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) > 0.1 || p.bytesDone == p.bytesTotal else { return }
+        last = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(p.bytesDone) / elapsed : 0
+        let frac = p.bytesTotal > 0 ? Double(p.bytesDone) / Double(p.bytesTotal) : 1
+        let eta = rate > 0 ? Double(p.bytesTotal - p.bytesDone) / rate : 0
+        let width = 30
+        let filled = Int(frac * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = String(format: "\r[%@] %5.1f%% %@/%@ %@/s ETA %.0fs  %@", bar, frac * 100, mb(p.bytesDone), mb(p.bytesTotal), mb(Int(rate)), eta, p.array)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    func mb(_ b: Int) -> String { String(format: "%.1fMB", Double(b) / 1e6) }
+}

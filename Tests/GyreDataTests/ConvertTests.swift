@@ -1,0 +1,57 @@
+import Testing
+@testable import GyreArrays
+@testable import GyreCodecs
+@testable import GyreData
+@testable import GyreStorage
+@testable import GyreZarr
+
+@Suite("Zarr conversion")
+struct ConvertTests {
+    /// A store that fails after a number of writes, like a killed process.
+    final class FailingStore: WritableStore, ListableStore, @unchecked Sendable {
+        let inner = MemoryStore()
+        var writesLeft: Int
+        var name: String { "failing" }
+        init(writes: Int) { writesLeft = writes }
+        func get(_ key: String, range: ByteRange) async throws -> [UInt8]? { try await inner.get(key, range: range) }
+        func set(_ key: String, _ value: [UInt8]) async throws {
+            guard writesLeft > 0 else { throw GyreStorageError(.io, "killed") }
+            writesLeft -= 1
+            try await inner.set(key, value)
+        }
+        func delete(_ key: String) async throws { try await inner.delete(key) }
+        func list(prefix: String) async throws -> [String] { try await inner.list(prefix: prefix) }
+    }
+
+    @Test("an interrupted conversion leaves a store that does not open as complete")
+    func interrupted() async throws {
+        let src = MemoryStore()
+        let ds = try SampleData.sst(days: 6, resolution: 30)
+        try await ds.writeZarr(to: src, options: ZarrWriteOptions(format: .v2, chunks: ["time": 2]))
+        for format in [ZarrArrayMetadata.Format.v2, .v3] {
+            let dst = FailingStore(writes: 7)
+            await #expect(throws: (any Error).self) { try await ZarrConverter.convert(from: src, to: dst, options: ConvertOptions(format: format, chunks: ["time": 1])) }
+            await #expect(throws: (any Error).self) { try await ZarrGroup.open(dst) }
+            await #expect(throws: (any Error).self) { try await Dataset.openZarr(dst) }
+        }
+        // Uninterrupted, it opens and equals the source.
+        let dst = MemoryStore()
+        try await ZarrConverter.convert(from: src, to: dst, options: ConvertOptions(format: .v3, chunks: ["time": 1], shards: ["time": 4]))
+        let a = try await Dataset.openZarr(src), b = try await Dataset.openZarr(dst)
+        #expect(a.equals(b))
+    }
+
+    @Test("codec and size specs parse, and bad ones say what is wrong")
+    func specs() throws {
+        #expect(try ConvertOptions.sizes("time=73,lat=180") == ["time": 73, "lat": 180])
+        #expect(throws: GyreDataError.self) { try ConvertOptions.sizes("time=0") }
+        #expect(throws: GyreDataError.self) { try ConvertOptions.sizes("time") }
+        #expect((try ConvertOptions.compressors("zstd:7").first as? ZstdCodec)?.level == 7)
+        #expect((try ConvertOptions.compressors("blosc:lz4:5:noshuffle").first as? BloscCodec)?.shuffle == .noshuffle)
+        #expect(try ConvertOptions.compressors("none").isEmpty)
+        #expect(try ConvertOptions.compressors("lz4").first is LZ4Codec)
+        for bad in ["zstd:99", "blosc", "blosc:nonesuch:5", "blosc:lz4:5:sideways", "snappy"] {
+            #expect(throws: GyreDataError.self, "\(bad)") { try ConvertOptions.compressors(bad) }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // gyre-bench: the Gyre side of the side-by-side benchmarks (driven by Benchmarks/run).
 // Usage: gyre-bench reductions --data FILE.npy --peer PEER.json [--case "sum axis=1"] [--repeat N]
+//        gyre-bench zarr --dir DIR --peer PEER.json
 import Foundation
 import Gyre
 
@@ -63,7 +64,55 @@ func reductions() throws {
     print("  slowest case: Gyre is \(String(format: "%.2f", worst))x NumPy's speed")
 }
 
+struct ZarrPeer: Decodable {
+    let write_zarr: Double, write_xarray: Double, read_zarr: Double, read_xarray: Double, convert_xarray: Double
+    let nbytes: Int, checksum: Double
+}
+
+func zarrIO() async throws {
+    guard let dir = argument("--dir"), let peerPath = argument("--peer") else { fail("zarr needs --dir DIR --peer PEER.json") }
+    let peer = try JSONDecoder().decode([String: ZarrPeer].self, from: Data(contentsOf: URL(fileURLWithPath: peerPath)))
+    print("  store           op        zarr-python s  xarray s   gyre s   vs zarr-python  vs xarray   gyre MB/s  agree")
+    func row(_ store: String, _ op: String, _ z: Double?, _ x: Double, _ g: Double, _ bytes: Int, _ agree: String) {
+        let zs = z.map { String(format: "%10.2f", $0) } ?? "         -"
+        let zr = z.map { String(format: "%12.2fx", $0 / g) } ?? "            -"
+        print("  \(store.padding(toLength: 14, withPad: " ", startingAt: 0))  \(op.padding(toLength: 8, withPad: " ", startingAt: 0))  \(zs)  \(String(format: "%8.2f", x))  \(String(format: "%7.2f", g))  \(zr)  \(String(format: "%8.2fx", x / g))  \(String(format: "%9.0f", Double(bytes) / g / 1e6))  \(agree)")
+    }
+    for name in peer.keys.sorted() {
+        let p = peer[name]!
+        let src = try await ZarrArray.open(FileStore(path: "\(dir)/\(name).zarr"), path: "sst")
+        var data: AnyNDArray?
+        var readBest = Double.infinity
+        for _ in 0..<2 {
+            data = nil
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            data = try await src.read()
+            readBest = min(readBest, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        let sum = nansum(data!)
+        let agree = abs(sum - p.checksum) <= 1e-6 * max(abs(p.checksum), 1) ? "yes" : "NO"
+        row(name, "read", p.read_zarr, p.read_xarray, readBest, p.nbytes, agree)
+        let outPath = "\(dir)/\(name)-gyre.zarr"
+        try? FileManager.default.removeItem(atPath: outPath)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let dst = try await ZarrArray.create(FileStore(path: outPath), path: "sst", metadata: src.metadata)
+        try await dst.write(data!)
+        let writeTime = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+        row(name, "write", p.write_zarr, p.write_xarray, writeTime, p.nbytes, "")
+        try? FileManager.default.removeItem(atPath: outPath)
+        data = nil
+        let convPath = "\(dir)/\(name)-gyre-conv.zarr"
+        try? FileManager.default.removeItem(atPath: convPath)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        try await ZarrConverter.convert(from: FileStore(path: "\(dir)/\(name).zarr"), to: FileStore(path: convPath))
+        let convTime = Double(DispatchTime.now().uptimeNanoseconds - t2) / 1e9
+        row(name, "convert", nil, p.convert_xarray, convTime, p.nbytes, "")
+        try? FileManager.default.removeItem(atPath: convPath)
+    }
+}
+
 switch CommandLine.arguments.dropFirst().first {
 case "reductions": try reductions()
-default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json")
+case "zarr": try await zarrIO()
+default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json | zarr --dir DIR --peer PEER.json")
 }

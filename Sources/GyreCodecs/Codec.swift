@@ -28,6 +28,13 @@ public protocol ArrayToBytesCodec: Codec {
 public protocol BytesToBytesCodec: Codec {
     func encode(_ bytes: [UInt8]) throws -> [UInt8]
     func decode(_ bytes: [UInt8]) throws -> [UInt8]
+    /// Decodes straight into `destination`, which must be exactly the decoded size. Returns false
+    /// when this codec cannot (the caller then decodes the ordinary way).
+    func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+}
+
+extension BytesToBytesCodec {
+    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
 }
 
 /// An ordered list of codecs: array-to-array codecs, one array-to-bytes codec, then

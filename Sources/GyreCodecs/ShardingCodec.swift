@@ -66,11 +66,7 @@ public struct ShardingCodec: ArrayToBytesCodec {
     /// Whether every element equals the fill value (NaN equal to NaN).
     package static func isFill(_ a: AnyNDArray, _ fill: Scalar?) throws -> Bool {
         guard let fill else { return false }
-        let f = try a.operand(fill)
-        let eq = try a.compare(.equal, f).truthValues()
-        if eq.elements.allSatisfy({ $0 }) { return true }
-        if fill.isMissing { return a.isnan().elements.allSatisfy { $0 } }
-        return false
+        return try a.allEqual(to: fill)
     }
 
     public func encode(_ array: AnyNDArray) throws -> [UInt8] {

@@ -28,6 +28,13 @@ func pieces(start: Int, count: Int, step: Int, chunk: Int) -> [DimPiece] {
     return out
 }
 
+/// A raw address that crosses task boundaries: tasks write disjoint regions of one buffer that
+/// the caller keeps alive.
+struct UnsafeAddress: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ p: UnsafeMutableRawPointer) { pointer = p }
+}
+
 /// A Zarr array (v2 or v3) in a store: region reads and writes, chunk by chunk.
 public struct ZarrArray: Sendable {
     public let store: any ReadableStore
@@ -170,30 +177,95 @@ public struct ZarrArray: Sendable {
             outShape.append(r.count)
             perDim.append(r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: m.chunkShape[d]))
         }
-        var out = try fillArray(outShape)
+        // Decode-in-place: with native-endian bytes and at most one compressor, a chunk read whole
+        // whose region is one contiguous span of the output is decoded straight into it (no
+        // chunk-sized temporaries). The output then starts uninitialized; every region is
+        // written exactly once, missing chunks by an explicit fill.
+        let littleEndianHost = UInt16(1).littleEndian == 1
+        let nativeBytes = (m.pipeline.arrayToBytes as? BytesCodec).map { $0.bigEndian != littleEndianHost } ?? false
+        let fixedSize = (m.dtype.isNumeric && m.dtype != .bool) || m.dtype.isTimedelta || { if case .datetime64 = m.dtype { return true }; return false }()
+        let direct = m.pipeline.arrayToArray.isEmpty && nativeBytes && m.pipeline.bytesToBytes.count <= 1 && fixedSize
+        var out = direct ? try AnyNDArray.uninitialized(outShape, dtype: m.dtype) : try fillArray(outShape)
         if outShape.contains(0) { return out }
+        let base = UnsafeAddress(out.unsafeRawBase)
+        let itemSize = m.dtype.itemSize
+        var outStrides = [Int](repeating: 1, count: outShape.count)
+        for d in stride(from: outShape.count - 2, through: 0, by: -1) { outStrides[d] = outStrides[d + 1] * outShape[d + 1] }
         // Every combination of per-dimension pieces is one chunk to read.
         var tasks: [[DimPiece]] = [[]]
         for dimPieces in perDim { tasks = tasks.flatMap { t in dimPieces.map { t + [$0] } } }
+        enum Outcome: Sendable { case part(AnyNDArray), missing, done }
+        let shapeOut = outShape, stridesOut = outStrides
         let limit = Swift.max(1, maxConcurrency)
-        try await withThrowingTaskGroup(of: ([DimPiece], AnyNDArray?).self) { group in
+        try await withThrowingTaskGroup(of: ([DimPiece], Outcome).self) { group in
             var next = 0
             func launch() {
                 let t = tasks[next]
                 next += 1
                 group.addTask {
                     let inner = t.map(\.inner)
-                    guard let chunk = try await self.readChunk(t.map(\.chunk), needed: inner) else { return (t, nil) }
-                    return (t, try chunk.index(inner.map { .slice($0) }))
+                    let idx = t.map(\.chunk)
+                    if direct && self.isWholeChunk(t) && ZarrArray.isContiguous(t.map(\.out), in: shapeOut) {
+                        let key = self.prefix + m.chunkKey(idx)
+                        let bytes: [UInt8]?
+                        do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
+                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                        }
+                        guard let bytes else { return (t, .missing) }
+                        let offset = zip(t, stridesOut).reduce(0) { $0 + $1.0.out.lowerBound * $1.1 } * itemSize
+                        let count = m.chunkShape.reduce(1, *) * itemSize
+                        let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: count)
+                        do {
+                            if let codec = m.pipeline.bytesToBytes.first {
+                                if try codec.decode(bytes, into: dst) { return (t, .done) }
+                            } else {
+                                guard bytes.count == count else {
+                                    throw GyreCodecsError(.corrupt, "chunk has \(bytes.count) bytes, expected \(count)")
+                                }
+                                bytes.withUnsafeBytes { dst.copyMemory(from: $0) }
+                                return (t, .done)
+                            }
+                            let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
+                            return (t, .part(chunk))
+                        } catch let e as GyreCodecsError {
+                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                        }
+                    }
+                    guard let chunk = try await self.readChunk(idx, needed: inner) else { return (t, .missing) }
+                    return (t, .part(try chunk.index(inner.map { .slice($0) })))
                 }
             }
             while next < tasks.count && next < limit { launch() }
-            while let (t, part) = try await group.next() {
-                if let part { try out.assign(t.map { .slice(Slice($0.out.lowerBound, $0.out.upperBound)) }, from: part) }
+            while let (t, outcome) = try await group.next() {
+                let region = t.map { AxisIndex.slice(Slice($0.out.lowerBound, $0.out.upperBound)) }
+                switch outcome {
+                case .part(let p): try out.assign(region, from: p)
+                case .missing: if direct { try out.assign(region, from: try fillArray(t.map { $0.out.count })) }
+                case .done: break
+                }
                 if next < tasks.count { launch() }
             }
         }
         return out
+    }
+
+    /// Whether a task reads its chunk whole (every dimension from 0 to the chunk length, step 1,
+    /// and the chunk lies fully inside the array).
+    func isWholeChunk(_ t: [DimPiece]) -> Bool {
+        for (d, p) in t.enumerated() {
+            let c = metadata.chunkShape[d]
+            guard (p.chunk + 1) * c <= metadata.shape[d], p.inner.step == 1, (p.inner.start ?? 0) == 0, p.inner.stop == c, p.out.count == c else { return false }
+        }
+        return true
+    }
+
+    /// Whether output ranges form one contiguous span of a C-order array of `shape`.
+    static func isContiguous(_ ranges: [Range<Int>], in shape: [Int]) -> Bool {
+        var d = 0
+        while d < ranges.count && ranges[d].count == 1 { d += 1 }
+        guard d < ranges.count else { return true }
+        for e in (d + 1)..<ranges.count where ranges[e].count != shape[e] { return false }
+        return true
     }
 
     // MARK: Writing

@@ -291,7 +291,71 @@ extension AnyNDArray {
     public static func full(_ shape: [Int], _ value: Scalar, dtype: DType? = nil) throws -> AnyNDArray {
         let s = AnyNDArray(scalar: value)
         let typed = try dtype.map { try s.astype($0) } ?? s
-        return try typed.broadcast(to: shape).contiguous()
+        // One typed fill of a fresh buffer (a broadcast copied element by element is far slower).
+        struct Fill: _SameTypeTransform {
+            let shape: [Int]
+            func apply<T>(_ a: NDArray<T>) throws -> NDArray<T> { NDArray(repeating: a.first!, shape: shape) }
+        }
+        return try typed._transform(Fill(shape: shape))
+    }
+
+    /// Whether every element equals `value` (NaN equal to NaN, NaT to NaT): a typed scan that
+    /// stops at the first difference and allocates nothing.
+    package func allEqual(to value: Scalar) throws -> Bool {
+        let v = try operand(value)
+        func scan<T: Equatable>(_ a: NDArray<T>, _ x: T, nanEqual: (T) -> Bool) -> Bool {
+            a.withUnsafeBufferPointer { buf in
+                for e in buf where e != x && !nanEqual(e) { return false }
+                return true
+            }
+        }
+        switch (self, v) {
+        case (.float32(let a), .float32(let x)): return scan(a, x.first!) { x.first!.isNaN && $0.isNaN }
+        case (.float64(let a), .float64(let x)): return scan(a, x.first!) { x.first!.isNaN && $0.isNaN }
+        case (.bool(let a), .bool(let x)): return scan(a, x.first!) { _ in false }
+        case (.int8(let a), .int8(let x)): return scan(a, x.first!) { _ in false }
+        case (.int16(let a), .int16(let x)): return scan(a, x.first!) { _ in false }
+        case (.int32(let a), .int32(let x)): return scan(a, x.first!) { _ in false }
+        case (.int64(let a), .int64(let x)): return scan(a, x.first!) { _ in false }
+        case (.uint8(let a), .uint8(let x)): return scan(a, x.first!) { _ in false }
+        case (.uint16(let a), .uint16(let x)): return scan(a, x.first!) { _ in false }
+        case (.uint32(let a), .uint32(let x)): return scan(a, x.first!) { _ in false }
+        case (.uint64(let a), .uint64(let x)): return scan(a, x.first!) { _ in false }
+        case (.datetime64(let a, let u), .datetime64(let x, let w)), (.timedelta64(let a, let u), .timedelta64(let x, let w)):
+            return scan(a, convertTick(x.first!, from: w, to: u)) { _ in false }
+        case (.cftime(let a, _), .cftime(let x, _)): return scan(a, x.first!) { _ in false }
+        case (.string(let a, _), .string(let x, _)): return scan(a, x.first!) { _ in false }
+        default:
+            return try compare(.equal, v).truthValues().elements.allSatisfy { $0 }
+        }
+    }
+
+    /// A contiguous array whose numeric elements are not initialized: every element must be
+    /// written before it is read. Strings are initialized to "".
+    package static func uninitialized(_ shape: [Int], dtype: DType) throws -> AnyNDArray {
+        func raw<T>(_: T.Type) -> NDArray<T> { NDArray<T>(shape: shape) { _ in } }
+        switch dtype {
+        case .int8: return .int8(raw(Int8.self))
+        case .int16: return .int16(raw(Int16.self))
+        case .int32: return .int32(raw(Int32.self))
+        case .int64: return .int64(raw(Int64.self))
+        case .uint8: return .uint8(raw(UInt8.self))
+        case .uint16: return .uint16(raw(UInt16.self))
+        case .uint32: return .uint32(raw(UInt32.self))
+        case .uint64: return .uint64(raw(UInt64.self))
+        case .float32: return .float32(raw(Float.self))
+        case .float64: return .float64(raw(Double.self))
+        case .datetime64(let u): return .datetime64(raw(Int64.self), u)
+        case .timedelta64(let u): return .timedelta64(raw(Int64.self), u)
+        default: return try full(shape, dtype.isString ? .string("") : .int(0), dtype: dtype)
+        }
+    }
+
+    /// The address of element 0 of a contiguous, uniquely referenced array, for kernels that
+    /// write disjoint regions in place (callers keep the array alive and unchanged meanwhile).
+    package var unsafeRawBase: UnsafeMutableRawPointer {
+        struct Get: _ArrayReader { func read<T>(_ a: NDArray<T>) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(a._storage.base + a.offset) } }
+        return _read(Get())
     }
 
     /// An array of zeros.

@@ -68,7 +68,12 @@ extension AnyNDArray {
     /// Builds an array from raw little-endian (or byte-swapped) element bytes.
     package static func fromRaw(_ p: UnsafeRawPointer, count: Int, shape: [Int], dtype: DType, swap: Bool) throws -> AnyNDArray {
         func typed<T: FixedWidthInteger>(_: T.Type) -> NDArray<T> {
-            NDArray<T>(shape: shape) { dst in
+            if !swap || T.bitWidth == 8 {
+                return NDArray<T>(shape: shape) { dst in
+                    if count > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: p, byteCount: count * MemoryLayout<T>.size) }
+                }
+            }
+            return NDArray<T>(shape: shape) { dst in
                 for i in 0..<count {
                     let v = p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
                     (dst.baseAddress! + i).initialize(to: swap ? v.byteSwapped : v)

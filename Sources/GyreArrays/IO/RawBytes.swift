@@ -17,6 +17,25 @@ extension AnyNDArray {
                 return out
             }
         }
+        // Native byte order wanted: the buffer's bytes as they are, one copy.
+        func native<T>(_ a: NDArray<T>) -> [UInt8] { a.withUnsafeBufferPointer { [UInt8](UnsafeRawBufferPointer($0)) } }
+        let nativeOrder = bigEndian == (UInt16(1).bigEndian == 1)
+        if nativeOrder {
+            switch c {
+            case .int8(let a): return native(a)
+            case .int16(let a): return native(a)
+            case .int32(let a): return native(a)
+            case .int64(let a): return native(a)
+            case .uint8(let a): return native(a)
+            case .uint16(let a): return native(a)
+            case .uint32(let a): return native(a)
+            case .uint64(let a): return native(a)
+            case .float32(let a): return native(a)
+            case .float64(let a): return native(a)
+            case .datetime64(let a, _), .timedelta64(let a, _): return native(a)
+            default: break
+            }
+        }
         switch c {
         case .bool(let a): return a.elements.map { $0 ? 1 : 0 }
         case .int8(let a): return ints(a)

@@ -31,10 +31,13 @@ public protocol BytesToBytesCodec: Codec {
     /// Decodes straight into `destination`, which must be exactly the decoded size. Returns false
     /// when this codec cannot (the caller then decodes the ordinary way).
     func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+    /// Encodes bytes read straight from memory (no copy into an array first).
+    func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8]
 }
 
 extension BytesToBytesCodec {
     public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    public func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8] { try encode(Array(source)) }
 }
 
 /// An ordered list of codecs: array-to-array codecs, one array-to-bytes codec, then

@@ -12,15 +12,17 @@ public struct ZstdCodec: BytesToBytesCodec {
     public init(level: Int32 = 3, checksum: Bool = false) { self.level = level; self.checksum = checksum }
     public var v3Configuration: JSONValue { .object(["name": "zstd", "configuration": .object(["level": .int(Int64(level)), "checksum": .bool(checksum)])]) }
 
-    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] { try bytes.withUnsafeBytes { try encode(raw: $0) } }
+
+    public func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8] {
         guard let cctx = ZSTD_createCCtx() else { throw GyreCodecsError(.encode, "zstd: cannot create a context") }
         defer { ZSTD_freeCCtx(cctx) }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
-        let cap = ZSTD_compressBound(bytes.count)
+        let cap = ZSTD_compressBound(source.count)
         var failure: String?
         let out = [UInt8](unsafeUninitializedCapacity: cap) { dst, n in
-            let r = bytes.withUnsafeBytes { src in ZSTD_compress2(cctx, dst.baseAddress, cap, src.baseAddress, bytes.count) }
+            let r = ZSTD_compress2(cctx, dst.baseAddress, cap, source.baseAddress, source.count)
             if ZSTD_isError(r) != 0 { failure = String(cString: ZSTD_getErrorName(r)); n = 0 } else { n = r }
         }
         if let failure { throw GyreCodecsError(.encode, "zstd: \(failure)") }
@@ -227,13 +229,13 @@ public struct BloscCodec: BytesToBytesCodec {
                  "shuffle": .string(shuffle.rawValue), "typesize": .int(Int64(typesize)), "blocksize": .int(Int64(blocksize))])])
     }
 
-    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
-        let cap = bytes.count + Int(BLOSC_MAX_OVERHEAD)
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] { try bytes.withUnsafeBytes { try encode(raw: $0) } }
+
+    public func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let cap = source.count + Int(BLOSC_MAX_OVERHEAD)
         var r: Int32 = 0
         let out = [UInt8](unsafeUninitializedCapacity: cap) { dst, n in
-            r = bytes.withUnsafeBytes { src in
-                blosc_compress_ctx(clevel, shuffle.code, typesize, bytes.count, src.baseAddress, dst.baseAddress, cap, cname, blocksize, 1)
-            }
+            r = blosc_compress_ctx(clevel, shuffle.code, typesize, source.count, source.baseAddress, dst.baseAddress, cap, cname, blocksize, 1)
             n = r > 0 ? Int(r) : 0
         }
         guard r > 0 else { throw GyreCodecsError(.encode, "blosc: compression failed (\(r))") }

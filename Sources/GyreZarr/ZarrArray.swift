@@ -321,11 +321,25 @@ public struct ZarrArray: Sendable {
             inChunk.append(.slice(Slice(a - lo, b - lo)))
             inData.append(.slice(Slice(a - o[d], b - o[d])))
         }
-        var chunk = full ? try fillArray(m.chunkShape) : (try await readChunk(idx, needed: nil) ?? fillArray(m.chunkShape))
-        try chunk.assign(inChunk, from: try source.index(inData))
+        // A chunk the data covers completely, inside the array, is a view of the data (no fill,
+        // no copy); otherwise it is read (or filled) and updated.
+        let inside = idx.indices.allSatisfy { (idx[$0] + 1) * m.chunkShape[$0] <= m.shape[$0] }
+        var chunk: AnyNDArray
+        if full && inside {
+            chunk = try source.index(inData)
+        } else {
+            chunk = full ? try fillArray(m.chunkShape) : (try await readChunk(idx, needed: nil) ?? fillArray(m.chunkShape))
+            try chunk.assign(inChunk, from: try source.index(inData))
+        }
+        let littleEndianHost = UInt16(1).littleEndian == 1
+        let nativeBytes = (m.pipeline.arrayToBytes as? BytesCodec).map { $0.bigEndian != littleEndianHost } ?? false
         do {
             if try ShardingCodec.isFill(chunk, m.fillValue ?? (m.dtype.isString ? .string("") : .int(0))) {
                 try await wstore.delete(key)
+            } else if m.pipeline.arrayToArray.isEmpty, nativeBytes, m.pipeline.bytesToBytes.count == 1, m.dtype.itemSize > 1 || m.dtype.isNumeric,
+                      let encoded = try? chunk.withUnsafeRawBytes({ try m.pipeline.bytesToBytes[0].encode(raw: $0) }) {
+                // One compressor over native bytes: compress straight from the array's memory.
+                try await wstore.set(key, encoded)
             } else {
                 try await wstore.set(key, try m.pipeline.encode(chunk))
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 
 @main
 struct GyreCommand: AsyncParsableCommand {
+    init() { GyreRuntime.tuneAllocatorForLargeBuffers() }
     static let configuration = CommandConfiguration(
         commandName: "gyre",
         abstract: "Gyre: labeled N-d arrays, chunked storage and catalogs for big-data geoscience.",

@@ -358,6 +358,22 @@ extension AnyNDArray {
         return _read(Get())
     }
 
+    /// Calls `body` with the elements' bytes in C order and native byte order (fixed-size dtypes;
+    /// a contiguous array is not copied).
+    package func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard dtype.isNumeric && dtype != .bool || dtype.isTimedelta || { if case .datetime64 = dtype { return true }; return false }() else {
+            throw GyreArraysError(.unsupportedDType, "\(dtype) has no fixed-size native byte layout")
+        }
+        return try withoutActuallyEscaping(body) { b in try _read(_RawBytesReader(body: b)).get() }
+    }
+
     /// An array of zeros.
     public static func zeros(_ shape: [Int], dtype: DType) throws -> AnyNDArray { try full(shape, .int(0), dtype: dtype) }
+}
+
+struct _RawBytesReader<R>: _ArrayReader {
+    let body: (UnsafeRawBufferPointer) throws -> R
+    func read<T>(_ a: NDArray<T>) -> Result<R, any Error> {
+        Result { try a.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) } }
+    }
 }

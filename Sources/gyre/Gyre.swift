@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gyre
 
 @main
 struct GyreCommand: AsyncParsableCommand {

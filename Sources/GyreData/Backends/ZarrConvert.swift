@@ -135,20 +135,26 @@ public enum ZarrConverter {
             let srcChunk = m.chunkShape
             let block = zip(srcChunk, chunk).map { s, c in (Swift.max(s, c) + c - 1) / c * c }
             let grid = zip(m.shape, block).map { ($0 + $1 - 1) / $1 }
-            var idx = [Int](repeating: 0, count: grid.count)
-            let blocks = grid.reduce(1, *)
-            for _ in 0..<(m.shape.contains(0) ? 0 : blocks) {
-                let sel = idx.indices.map { d in Slice(idx[d] * block[d], Swift.min((idx[d] + 1) * block[d], m.shape[d])) }
-                do {
-                    let data = try await source.read(sel)
-                    try await target.write(data, at: sel.map { $0.start! })
+            let blocks = m.shape.contains(0) ? 0 : grid.reduce(1, *)
+            func selection(_ k: Int) -> [Slice] {
+                var rem = k
+                var idx = [Int](repeating: 0, count: grid.count)
+                for d in stride(from: grid.count - 1, through: 0, by: -1) { idx[d] = rem % grid[d]; rem /= grid[d] }
+                return idx.indices.map { d in Slice(idx[d] * block[d], Swift.min((idx[d] + 1) * block[d], m.shape[d])) }
+            }
+            // Read block k+1 while block k is encoded and written: the time is the slower of the
+            // two, not their sum, and at most two blocks are in memory.
+            do {
+                var pending: Task<AnyNDArray, any Error>? = blocks > 0 ? Task { try await source.read(selection(0)) } : nil
+                for k in 0..<blocks {
+                    let data = try await pending!.value
+                    pending = k + 1 < blocks ? Task { [source] in try await source.read(selection(k + 1)) } : nil
+                    try await target.write(data, at: selection(k).map { $0.start! })
                     done += data.count * m.dtype.itemSize
-                } catch let e as GyreZarrError {
-                    throw GyreDataError(.conflict, "converting '\(name)': \(e.message)", cause: e)
+                    progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                 }
-                progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                var d = grid.count - 1
-                while d >= 0 { idx[d] += 1; if idx[d] < grid[d] { break }; idx[d] = 0; d -= 1 }
+            } catch let e as GyreZarrError {
+                throw GyreDataError(.conflict, "converting '\(name)': \(e.message)", cause: e)
             }
         }
         try await ZarrGroup.create(dst, format: format, attributes: group.attributes)

@@ -55,3 +55,32 @@ struct ConvertTests {
         }
     }
 }
+
+@Suite("Zarr dataset encoding")
+struct ZarrEncodingTests {
+    @Test("per-variable chunks and compressors win; chunks read from a store carry over; bad encodings are named")
+    func perVariable() async throws {
+        let ds = try SampleData.sst(days: 10, resolution: 30)
+        let store = MemoryStore()
+        try await ds.writeZarr(to: store, options: ZarrWriteOptions(format: .v3, chunks: ["time": 5],
+            compressors: [ZstdCodec(level: 1)],
+            encoding: ["sst": VariableEncoding(chunks: [2, 3, 4], compressors: [try BloscCodec(cname: "lz4", clevel: 5)])]))
+        let g = try await ZarrGroup.open(store)
+        #expect(g.arrays["sst"]?.chunkShape == [2, 3, 4])
+        #expect((g.arrays["sst"]?.pipeline.bytesToBytes.first as? BloscCodec)?.typesize == 4)
+        #expect(g.arrays["err"]?.chunkShape == [5, 6, 12])
+        #expect(g.arrays["err"]?.pipeline.bytesToBytes.first is ZstdCodec)
+        // Reading keeps the chunks in encoding; writing again reuses them.
+        let back = try await Dataset.openZarr(store)
+        #expect(back.equals(ds))
+        let copy = MemoryStore()
+        try await back.writeZarr(to: copy)
+        #expect(try await ZarrGroup.open(copy).arrays["sst"]?.chunkShape == [2, 3, 4])
+        await #expect(throws: GyreDataError.self) {
+            try await ds.writeZarr(to: MemoryStore(), options: ZarrWriteOptions(encoding: ["nope": VariableEncoding(chunks: [1])]))
+        }
+        await #expect(throws: GyreDataError.self) {
+            try await ds.writeZarr(to: MemoryStore(), options: ZarrWriteOptions(encoding: ["sst": VariableEncoding(chunks: [1, 2])]))
+        }
+    }
+}

@@ -5,8 +5,21 @@ import GyreStorage
 import GyreZarr
 import OrderedCollections
 
+/// How one variable is stored, overriding the dataset-wide options (xarray's `encoding`).
+public struct VariableEncoding: Sendable {
+    /// Chunk shape, one length per dimension.
+    public var chunks: [Int]?
+    public var compressors: [any BytesToBytesCodec]?
+    public init(chunks: [Int]? = nil, compressors: [any BytesToBytesCodec]? = nil) {
+        self.chunks = chunks
+        self.compressors = compressors
+    }
+}
+
 /// Options for writing a Dataset to Zarr.
 public struct ZarrWriteOptions: Sendable {
+    /// Per-variable storage, by variable name (wins over `chunks` and `compressors`).
+    public var encoding: [String: VariableEncoding] = [:]
     public var format: ZarrArrayMetadata.Format = .v3
     /// Chunk length per dimension; dimensions not named are one chunk.
     public var chunks: [String: Int] = [:]
@@ -17,7 +30,9 @@ public struct ZarrWriteOptions: Sendable {
     /// Replace an existing store instead of refusing.
     public var overwrite = false
     public init(format: ZarrArrayMetadata.Format = .v3, chunks: [String: Int] = [:], shards: [String: Int] = [:],
-                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 3)], overwrite: Bool = false) {
+                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 3)], overwrite: Bool = false,
+                encoding: [String: VariableEncoding] = [:]) {
+        self.encoding = encoding
         self.format = format
         self.chunks = chunks
         self.shards = shards
@@ -145,6 +160,9 @@ extension Dataset {
             }
             for k in existing { try await store.delete(k) }
         }
+        for name in options.encoding.keys where variables[name] == nil {
+            throw GyreDataError(.missingVariable, "encoding given for '\(name)', which is not a variable; variables are \(Array(variables.keys))")
+        }
         let encoded = try encodeCF()
         let nonDimCoords = encoded.coords.keys.filter { !(encoded.variables[$0]!.dims == [$0]) }
         for (name, v) in encoded.variables {
@@ -155,8 +173,28 @@ extension Dataset {
                 if !mine.isEmpty { attrs["coordinates"] = .string(mine.joined(separator: " ")) }
             }
             let dims = v.dims
-            var chunkShape = zip(dims, v.shape).map { d, n in Swift.max(1, Swift.min(options.chunks[d] ?? n, Swift.max(n, 1))) }
-            var pipeline = CodecPipeline(arrayToBytes: v.dtype == .string(.variable) ? VLenUTF8Codec() : BytesCodec(), bytesToBytes: options.compressors)
+            // Chunks: this variable's encoding, else the per-dimension option, else the chunks it
+            // was read with (as xarray keeps them), else one chunk.
+            let enc = options.encoding[name]
+            let readChunks = v.encoding["chunks"]?.doubles.map { $0.map { Int($0) } }
+            var chunkShape: [Int]
+            if let c = enc?.chunks {
+                guard c.count == v.ndim, c.allSatisfy({ $0 > 0 }) else {
+                    throw GyreDataError(.invalidArgument, "encoding of '\(name)': chunks \(c) must give one positive length for each of \(dims)")
+                }
+                chunkShape = zip(c, v.shape).map { Swift.min($0, Swift.max($1, 1)) }
+            } else {
+                chunkShape = dims.indices.map { i in
+                    let n = v.shape[i]
+                    let fallback = (readChunks?.count == v.ndim) ? readChunks![i] : n
+                    return Swift.max(1, Swift.min(options.chunks[dims[i]] ?? fallback, Swift.max(n, 1)))
+                }
+            }
+            let compressors = (enc?.compressors ?? options.compressors).map { c -> any BytesToBytesCodec in
+                if let b = c as? BloscCodec { return (try? BloscCodec(cname: b.cname, clevel: b.clevel, shuffle: b.shuffle, typesize: v.dtype.itemSize, blocksize: b.blocksize)) ?? b }
+                return c
+            }
+            var pipeline = CodecPipeline(arrayToBytes: v.dtype == .string(.variable) ? VLenUTF8Codec() : BytesCodec(), bytesToBytes: compressors)
             if options.format == .v3, !options.shards.isEmpty, v.dtype != .string(.variable) {
                 let shardShape = zip(dims, zip(v.shape, chunkShape)).map { d, p -> Int in
                     guard let s = options.shards[d] else { return p.1 }

@@ -35,8 +35,13 @@ public struct ZarrSummary: Sendable {
             return cal.isStandardLike ? .datetime64(.nanoseconds) : .cftime(cal)
         }
         var converted: Attributes = [:]
+        // JSON integers are Python ints (int64 to xarray), JSON reals are float64.
         for key in ["scale_factor", "add_offset"] {
-            if let v = attrs[key], let d = v.doubleValue { converted[key] = v.intValue != nil && v.doubleValue == Double(v.intValue!) && !(v.description.contains(".")) ? .int(Int64(d)) : .double(d) }
+            switch attrs[key] {
+            case .int(let i)?: converted[key] = .int(i)
+            case let v? where v.doubleValue != nil: converted[key] = .double(v.doubleValue!)
+            default: break
+            }
         }
         if !converted.isEmpty { return CF.chooseFloatDType(m.dtype, converted) }
         let masked = attrs["_FillValue"] != nil || attrs["missing_value"] != nil || (m.format == .v2 && m.fillValue != nil)

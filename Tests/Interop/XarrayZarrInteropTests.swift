@@ -35,6 +35,24 @@ struct XarrayZarrInteropTests {
                 for k in want.attrs.keys where v.attrs[k] == nil { failures.append("v\(fmt) \(name): attribute \(k) missing") }
             }
             for k in meta.attrs.keys where ds.attrs[k] == nil { failures.append("v\(fmt): global attribute \(k) missing") }
+            // gyre info --json against xarray's to_dict(data=False) of the same store.
+            let summary = try await ZarrSummary.load(FileStore(root: dir.appendingPathComponent("xr-v\(fmt).zarr")))
+            let mine = summary.json
+            let theirs = try JSONValue.parse([UInt8](Data(contentsOf: dir.appendingPathComponent("todict-v\(fmt).json"))), source: "todict")
+            for group in ["coords", "data_vars"] {
+                let a = mine[group]?.objectValue ?? [:], b = theirs[group]?.objectValue ?? [:]
+                if Set(a.keys) != Set(b.keys) { failures.append("info v\(fmt) \(group): \(a.keys.sorted()) vs xarray \(b.keys.sorted())") }
+                for (name, want) in b {
+                    guard let got = a[name] else { continue }
+                    for key in ["dims", "dtype", "shape"] where got[key] != want[key] {
+                        failures.append("info v\(fmt) \(name).\(key): \(got[key] ?? "missing") vs xarray \(want[key] ?? "missing")")
+                    }
+                    let gotAttrs = Set(got["attrs"]?.objectValue?.keys.map { $0 } ?? []), wantAttrs = Set(want["attrs"]?.objectValue?.keys.map { $0 } ?? [])
+                    if gotAttrs != wantAttrs { failures.append("info v\(fmt) \(name) attrs: \(gotAttrs.sorted()) vs xarray \(wantAttrs.sorted())") }
+                    if got["chunks"] == nil || got["encoding"] == nil { failures.append("info v\(fmt) \(name): no chunks/encoding") }
+                }
+            }
+            if mine["dims"] != theirs["dims"] { failures.append("info v\(fmt) dims: \(mine["dims"] ?? "missing") vs xarray \(theirs["dims"] ?? "missing")") }
             // Gyre writes it back for xarray.
             let out = FileStore(root: dir.appendingPathComponent("gyre-v\(fmt).zarr"))
             try await ds.writeZarr(to: out, options: ZarrWriteOptions(format: fmt == 2 ? .v2 : .v3, chunks: ["time": 4]))

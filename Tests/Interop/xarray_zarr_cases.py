@@ -69,3 +69,14 @@ ds = dataset()
 for fmt in (2, 3):
     ds.to_zarr(os.path.join(out, f"xr-v{fmt}.zarr"), zarr_format=fmt, mode="w", consolidated=True)
 describe(xr.open_zarr(os.path.join(out, "xr-v3.zarr")).load(), out)
+def plain(x):
+    if isinstance(x, dict): return {k: plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [plain(v) for v in x]
+    if hasattr(x, "tolist"): return x.tolist()
+    return x
+for fmt in (2, 3):
+    d = xr.open_zarr(os.path.join(out, f"xr-v{fmt}.zarr"), zarr_format=fmt).to_dict(data=False)
+    for group in ("coords", "data_vars"):
+        for v in d[group].values():
+            v["dtype"] = str(v["dtype"])
+    json.dump(plain(d), open(os.path.join(out, f"todict-v{fmt}.json"), "w"))

@@ -136,10 +136,11 @@ public struct ZarrSummary: Sendable {
     }
 }
 
-/// NumPy's dtype name as `str(dtype)` prints it ("float32", "datetime64[ns]", "<U5", "object").
+/// NumPy 2's dtype name as `str(dtype)` prints it ("float32", "datetime64[ns]", "<U5", "StringDType()").
 public func numpyDTypeName(_ d: DType) -> String {
     switch d {
-    case .string(.variable), .cftime: return "object"
+    case .string(.variable): return "StringDType()"  // what xarray reports with NumPy 2
+    case .cftime: return "object"
     case .string(.unicode(let n)): return "<U\(n)"
     case .string(.bytes(let n)): return "|S\(n)"
     default: return d.description

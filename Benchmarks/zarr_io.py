@@ -21,6 +21,7 @@ stores = {
     "v2-blosc-lz4": dict(zarr_format=2, compressors=numcodecs.Blosc("lz4", 5, numcodecs.Blosc.SHUFFLE)),
     "v2-zstd3": dict(zarr_format=2, compressors=numcodecs.Zstd(level=3)),
     "v3-zstd": dict(zarr_format=3, compressors=ZstdCodec(level=3)),
+    "v3-zstd-sharded": dict(zarr_format=3, compressors=ZstdCodec(level=3), shards=(chunks[0] * 5, ny, nx)),
 }
 def timed(f):
     t0 = time.perf_counter(); r = f(); return time.perf_counter() - t0, r
@@ -42,6 +43,8 @@ for name, kw in stores.items():
     shutil.rmtree(xpath, ignore_errors=True)
     ds = xr.Dataset({"sst": (("time", "lat", "lon"), cube)})
     enc = {"sst": {"chunks": chunks, "compressors": kw["compressors"]}}
+    if "shards" in kw:
+        enc["sst"]["shards"] = kw["shards"]
     txw, _ = timed(lambda: ds.to_zarr(xpath, zarr_format=fmt, encoding=enc, consolidated=True, mode="w"))
     shutil.rmtree(xpath, ignore_errors=True)
     tr, data = min((timed(lambda: zarr.open_array(path, path="sst", mode="r")[...]) for _ in range(2)), key=lambda x: x[0])

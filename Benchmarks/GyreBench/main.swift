@@ -115,8 +115,12 @@ func zarrIO() async throws {
 }
 
 GyreRuntime.tuneAllocatorForLargeBuffers()
-switch CommandLine.arguments.dropFirst().first {
-case "reductions": try reductions()
-case "zarr": try await zarrIO()
-default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json | zarr --dir DIR --peer PEER.json")
+do {
+    switch CommandLine.arguments.dropFirst().first {
+    case "reductions": try reductions()
+    case "zarr": try await zarrIO()
+    default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json | zarr --dir DIR --peer PEER.json")
+    }
+} catch {
+    fail("\(error)")
 }

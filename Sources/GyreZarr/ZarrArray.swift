@@ -185,7 +185,15 @@ public struct ZarrArray: Sendable {
         let nativeBytes = (m.pipeline.arrayToBytes as? BytesCodec).map { $0.bigEndian != littleEndianHost } ?? false
         let fixedSize = (m.dtype.isNumeric && m.dtype != .bool) || m.dtype.isTimedelta || { if case .datetime64 = m.dtype { return true }; return false }()
         let direct = m.pipeline.arrayToArray.isEmpty && nativeBytes && m.pipeline.bytesToBytes.count <= 1 && fixedSize
-        var out = direct ? try AnyNDArray.uninitialized(outShape, dtype: m.dtype) : try fillArray(outShape)
+        // The same for shards: inner chunks of native bytes with at most one compressor.
+        let shardDirect: ShardingCodec? = {
+            guard let sh = m.sharding, m.pipeline.arrayToArray.isEmpty, m.pipeline.bytesToBytes.isEmpty, fixedSize,
+                  sh.codecs.arrayToArray.isEmpty, let b = sh.codecs.arrayToBytes as? BytesCodec, b.bigEndian != littleEndianHost,
+                  sh.codecs.bytesToBytes.count <= 1 else { return nil }
+            return sh
+        }()
+        let inPlace = direct || shardDirect != nil
+        var out = inPlace ? try AnyNDArray.uninitialized(outShape, dtype: m.dtype) : try fillArray(outShape)
         if outShape.contains(0) { return out }
         let base = UnsafeAddress(out.unsafeRawBase)
         let itemSize = m.dtype.itemSize
@@ -194,7 +202,12 @@ public struct ZarrArray: Sendable {
         // Every combination of per-dimension pieces is one chunk to read.
         var tasks: [[DimPiece]] = [[]]
         for dimPieces in perDim { tasks = tasks.flatMap { t in dimPieces.map { t + [$0] } } }
-        enum Outcome: Sendable { case part(AnyNDArray), missing, done }
+        enum Outcome: Sendable {
+            case part(AnyNDArray), missing, done
+            /// A shard decoded in place, but for missing inner chunks and inner chunks that had to
+            /// be decoded the ordinary way (output regions given as ranges).
+            case shard(missing: [[Range<Int>]], parts: [([Range<Int>], AnyNDArray)])
+        }
         let shapeOut = outShape, stridesOut = outStrides
         let limit = Swift.max(1, maxConcurrency)
         try await withThrowingTaskGroup(of: ([DimPiece], Outcome).self) { group in
@@ -205,6 +218,58 @@ public struct ZarrArray: Sendable {
                 group.addTask {
                     let inner = t.map(\.inner)
                     let idx = t.map(\.chunk)
+                    if let sh = shardDirect, self.isWholeChunk(t) {
+                        let key = self.prefix + m.chunkKey(idx)
+                        do {
+                            guard let bytes = try await self.store.get(key) else { return (t, .missing) }
+                            let grid = try sh.innerGrid(m.chunkShape)
+                            let n = grid.reduce(1, *)
+                            let isz = sh.indexByteCount(n)
+                            guard bytes.count >= isz else {
+                                throw GyreCodecsError(.corrupt, "shard of \(bytes.count) bytes is shorter than its \(isz)-byte index")
+                            }
+                            let entries = try sh.decodeIndex(sh.indexAtEnd ? Array(bytes.suffix(isz)) : Array(bytes.prefix(isz)), count: n)
+                            var missing: [[Range<Int>]] = [], parts: [([Range<Int>], AnyNDArray)] = []
+                            let innerBytes = sh.chunkShape.reduce(1, *) * itemSize
+                            var ii = [Int](repeating: 0, count: grid.count)
+                            for k in 0..<n {
+                                let ranges = (0..<grid.count).map { d in
+                                    (t[d].out.lowerBound + ii[d] * sh.chunkShape[d])..<(t[d].out.lowerBound + (ii[d] + 1) * sh.chunkShape[d])
+                                }
+                                let (off, nb) = entries[k]
+                                if off == ShardingCodec.missing && nb == ShardingCodec.missing {
+                                    missing.append(ranges)
+                                } else {
+                                    guard off <= UInt64(bytes.count), nb <= UInt64(bytes.count) - off else {
+                                        throw GyreCodecsError(.corrupt, "inner chunk \(ii) at bytes \(off)+\(nb) lies outside the \(bytes.count)-byte shard")
+                                    }
+                                    let inner = Array(bytes[Int(off)..<Int(off + nb)])
+                                    var placed = false
+                                    if ZarrArray.isContiguous(ranges, in: shapeOut) {
+                                        let offset = zip(ranges, stridesOut).reduce(0) { $0 + $1.0.lowerBound * $1.1 } * itemSize
+                                        let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: innerBytes)
+                                        if let c = sh.codecs.bytesToBytes.first {
+                                            placed = try c.decode(inner, into: dst)
+                                        } else {
+                                            guard inner.count == innerBytes else {
+                                                throw GyreCodecsError(.corrupt, "inner chunk \(ii) has \(inner.count) bytes, expected \(innerBytes)")
+                                            }
+                                            inner.withUnsafeBytes { dst.copyMemory(from: $0) }
+                                            placed = true
+                                        }
+                                    }
+                                    if !placed { parts.append((ranges, try sh.codecs.decode(inner, shape: sh.chunkShape, dtype: m.dtype))) }
+                                }
+                                var d = grid.count - 1
+                                while d >= 0 { ii[d] += 1; if ii[d] < grid[d] { break }; ii[d] = 0; d -= 1 }
+                            }
+                            return (t, .shard(missing: missing, parts: parts))
+                        } catch let e as GyreCodecsError {
+                            throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
+                        } catch let e as GyreStorageError {
+                            throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
+                        }
+                    }
                     if direct && self.isWholeChunk(t) && ZarrArray.isContiguous(t.map(\.out), in: shapeOut) {
                         let key = self.prefix + m.chunkKey(idx)
                         let bytes: [UInt8]?
@@ -240,8 +305,11 @@ public struct ZarrArray: Sendable {
                 let region = t.map { AxisIndex.slice(Slice($0.out.lowerBound, $0.out.upperBound)) }
                 switch outcome {
                 case .part(let p): try out.assign(region, from: p)
-                case .missing: if direct { try out.assign(region, from: try fillArray(t.map { $0.out.count })) }
+                case .missing: if inPlace { try out.assign(region, from: try fillArray(t.map { $0.out.count })) }
                 case .done: break
+                case .shard(let missing, let parts):
+                    for r in missing { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: try fillArray(r.map(\.count))) }
+                    for (r, p) in parts { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: p) }
                 }
                 if next < tasks.count { launch() }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GyreArrays
 @testable import GyreCodecs
@@ -39,6 +40,20 @@ struct ConvertTests {
         try await ZarrConverter.convert(from: src, to: dst, options: ConvertOptions(format: .v3, chunks: ["time": 1], shards: ["time": 4]))
         let a = try await Dataset.openZarr(src), b = try await Dataset.openZarr(dst)
         #expect(a.equals(b))
+    }
+
+    @Test("a conversion onto its own source (or into it) is refused and the source survives")
+    func ontoItself() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-self-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = FileStore(root: dir.appendingPathComponent("a.zarr"))
+        try await SampleData.sst(days: 2, resolution: 30).writeZarr(to: src)
+        for target in ["a.zarr", "a.zarr/inner", "./a.zarr/../a.zarr"] {
+            await #expect(throws: GyreDataError.self, "\(target)") {
+                try await ZarrConverter.convert(from: src, to: FileStore(root: dir.appendingPathComponent(target)), options: ConvertOptions(overwrite: true))
+            }
+        }
+        #expect(try await Dataset.openZarr(src).dataVars.count == 2)
     }
 
     @Test("codec and size specs parse, and bad ones say what is wrong")

@@ -82,6 +82,13 @@ public enum ZarrConverter {
                                progress: (@Sendable (ConvertProgress) -> Void)? = nil) async throws {
         let group: ZarrGroup
         do { group = try await ZarrGroup.open(src) } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
+        // Never let overwrite delete the source: refuse when one directory contains the other.
+        if let a = src as? FileStore, let b = dst as? FileStore {
+            let pa = a.root.resolvingSymlinksInPath().path, pb = b.root.resolvingSymlinksInPath().path
+            if pa == pb || pb.hasPrefix(pa + "/") || pa.hasPrefix(pb + "/") {
+                throw GyreDataError(.conflict, "the destination \(pb) is the source \(pa), or one lies inside the other; choose another path")
+            }
+        }
         let existing = try await dst.list(prefix: "")
         if !existing.isEmpty {
             guard options.overwrite else {

@@ -14,7 +14,7 @@ public struct GyreDataError: Error, CustomStringConvertible, Sendable {
         public static let missingIndex = Code("no index")
         public static let keyNotFound = Code("label not found")
         public static let alignment = Code("alignment error")
-        public static let conflict = Code("merge conflict")
+        public static let conflict = Code("conflict")
         public static let invalidArgument = Code("invalid argument")
         public static let cfDecoding = Code("CF decoding error")
         public static let cfEncoding = Code("CF encoding error")

@@ -33,6 +33,23 @@ public struct ZarrArrayMetadata: Sendable {
         guard shape.allSatisfy({ $0 >= 0 }), chunkShape.allSatisfy({ $0 > 0 }) else {
             throw GyreZarrError(.metadata, "shape \(shape) and chunk shape \(chunkShape) must be non-negative and positive")
         }
+        // Absurd sizes are errors here, before anything tries to allocate them.
+        var elements = 1, chunkElements = 1
+        for n in shape {
+            let (p, o) = elements.multipliedReportingOverflow(by: n)
+            guard !o else { throw GyreZarrError(.metadata, "shape \(shape) has more elements than can be addressed") }
+            elements = p
+        }
+        guard !elements.multipliedReportingOverflow(by: Swift.max(dtype.itemSize, 1)).overflow else {
+            throw GyreZarrError(.metadata, "shape \(shape) of \(dtype) has more bytes than can be addressed")
+        }
+        for n in chunkShape {
+            let (p, o) = chunkElements.multipliedReportingOverflow(by: n)
+            guard !o, p <= ZarrArrayMetadata.maxChunkBytes / Swift.max(dtype.itemSize, 1) else {
+                throw GyreZarrError(.metadata, "chunk shape \(chunkShape) of \(dtype) exceeds \(ZarrArrayMetadata.maxChunkBytes >> 30) GiB per chunk")
+            }
+            chunkElements = p
+        }
         self.format = format
         self.shape = shape
         self.chunkShape = chunkShape
@@ -47,6 +64,9 @@ public struct ZarrArrayMetadata: Sendable {
             self.pipeline.arrayToBytes = s
         }
     }
+
+    /// The largest chunk (or shard) Gyre will decode: 16 GiB.
+    public static let maxChunkBytes = 16 << 30
 
     /// Chunks per dimension.
     public var chunkGrid: [Int] { zip(shape, chunkShape).map { ($0 + $1 - 1) / $1 } }

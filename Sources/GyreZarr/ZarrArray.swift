@@ -43,6 +43,8 @@ public struct ZarrArray: Sendable {
     public let metadata: ZarrArrayMetadata
     /// How many chunks are fetched and decoded at once.
     public var maxConcurrency = 16
+    /// The largest result `read` will build in memory: 1 TiB.
+    public static let maxReadBytes = 1 << 40
 
     public init(store: any ReadableStore, path: String, metadata: ZarrArrayMetadata) {
         self.store = store
@@ -167,15 +169,25 @@ public struct ZarrArray: Sendable {
         guard sel.count == m.shape.count else {
             throw GyreZarrError(.selection, "\(label): \(sel.count) slices for an array of \(m.shape.count) dimensions")
         }
-        var perDim: [[DimPiece]] = []
-        var outShape: [Int] = []
+        var resolved: [(start: Int, count: Int, step: Int)] = []
         for d in 0..<sel.count {
-            let r: (start: Int, count: Int, step: Int)
-            do { r = try sel[d].resolve(extent: m.shape[d]) } catch {
+            do { resolved.append(try sel[d].resolve(extent: m.shape[d])) } catch {
                 throw GyreZarrError(.selection, "\(label): dimension \(d): \(error)")
             }
-            outShape.append(r.count)
-            perDim.append(r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: m.chunkShape[d]))
+        }
+        let outShape = resolved.map(\.count)
+        // Size check first: nothing proportional to the selection is built before it.
+        var outBytes = Swift.max(m.dtype.itemSize, 1), tooBig = false
+        for n in outShape {
+            let (p, o) = outBytes.multipliedReportingOverflow(by: n)
+            if o { tooBig = true; break }
+            outBytes = p
+        }
+        if !outShape.contains(0) && (tooBig || outBytes > ZarrArray.maxReadBytes) {
+            throw GyreZarrError(.selection, "\(label): a selection of shape \(outShape) (\(m.dtype)) is too large to read into memory at once; select a smaller region")
+        }
+        let perDim: [[DimPiece]] = zip(resolved, m.chunkShape).map { r, c in
+            r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: c)
         }
         // Decode-in-place: with native-endian bytes and at most one compressor, a chunk read whole
         // whose region is one contiguous span of the output is decoded straight into it (no

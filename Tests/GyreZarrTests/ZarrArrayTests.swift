@@ -86,6 +86,24 @@ struct ZarrArrayTests {
         #expect(store.bytesRead == 800 + 1604)
     }
 
+    @Test("absurd sizes in metadata or selections are errors, not crashes")
+    func absurdSizes() async throws {
+        let store = MemoryStore()
+        func meta(_ shape: [Int], _ chunks: [Int]) -> JSONValue {
+            ["zarr_format": 3, "node_type": "array", "shape": .array(shape.map { .int(Int64($0)) }), "data_type": "float64",
+             "chunk_grid": ["name": "regular", "configuration": ["chunk_shape": .array(chunks.map { .int(Int64($0)) })]],
+             "fill_value": 0, "codecs": [["name": "bytes"]]]
+        }
+        try await store.set("huge/zarr.json", meta([Int.max / 2, 4], [1, 1]).serialized())
+        await #expect(throws: GyreZarrError.self) { try await ZarrArray.open(store, path: "huge") }
+        try await store.set("bigchunk/zarr.json", meta([1 << 40], [1 << 40]).serialized())
+        await #expect(throws: GyreZarrError.self) { try await ZarrArray.open(store, path: "bigchunk") }
+        try await store.set("wide/zarr.json", meta([1 << 30, 1 << 20], [1, 1]).serialized())
+        let wide = try await ZarrArray.open(store, path: "wide")
+        await #expect(throws: GyreZarrError.self) { try await wide.read() }  // 8 PiB result
+        #expect(try await wide.read([Slice(0, 2), Slice(0, 3)]).shape == [2, 3])  // a small window still works
+    }
+
     @Test("corrupt chunks and metadata give errors naming the store, array and key")
     func corrupt() async throws {
         let store = MemoryStore(name: "mem://test")

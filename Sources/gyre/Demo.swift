@@ -3,20 +3,21 @@ import Foundation
 import Gyre
 
 /// Builds a sea-surface-temperature-like dataset and prints it and a few reductions.
-struct Demo: ParsableCommand {
+struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a sample SST dataset in memory, print it and a few analyses.")
 
     @Option(help: "Days of daily data, starting 2001-01-01.") var days = 365
     @Option(help: "Grid spacing in degrees.") var resolution = 2.0
     @Option(help: "Random seed for the noise.") var seed: UInt64 = 42
+    @Option(help: "Also write the sample dataset to this Zarr v3 store (refused if it exists).") var zarr: String?
 
     func validate() throws {
         guard days > 0 && days <= 36_500 else { throw ValidationError("--days must be in 1...36500") }
         guard resolution >= 0.25 && resolution <= 30 else { throw ValidationError("--resolution must be in 0.25...30 degrees") }
     }
 
-    func run() throws {
+    func run() async throws {
         let start = Date()
         let ds = try SampleData.sst(days: days, resolution: resolution, seed: seed)
         print(ds)
@@ -43,6 +44,11 @@ struct Demo: ParsableCommand {
         print()
 
         print("Warmest day per cell, statistics: max \(try sst.max().data.scalarValue!), 90th percentile of the time mean \(try timeMean.quantile(0.9).data.scalarValue!)")
+        if let zarr {
+            guard !FileManager.default.fileExists(atPath: zarr) else { throw CLIError("\(zarr) already exists") }
+            try await ds.writeZarr(to: FileStore(path: zarr), options: ZarrWriteOptions(format: .v3, chunks: ["time": 73]))
+            print("Wrote the sample dataset to \(zarr) (Zarr v3, chunks of 73 days).")
+        }
         print(String(format: "Demo finished in %.2f s.", Date().timeIntervalSince(start)))
     }
 }

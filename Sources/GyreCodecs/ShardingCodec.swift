@@ -63,12 +63,6 @@ public struct ShardingCodec: ArrayToBytesCodec {
         zip(index, chunkShape).map { .slice(Slice($0 * $1, ($0 + 1) * $1)) }
     }
 
-    /// Whether every element equals the fill value (NaN equal to NaN).
-    package static func isFill(_ a: AnyNDArray, _ fill: Scalar?) throws -> Bool {
-        guard let fill else { return false }
-        return try a.allEqual(to: fill)
-    }
-
     public func encode(_ array: AnyNDArray) throws -> [UInt8] {
         let grid = try innerGrid(array.shape)
         let n = grid.reduce(1, *)
@@ -77,7 +71,7 @@ public struct ShardingCodec: ArrayToBytesCodec {
         var idx = [Int](repeating: 0, count: grid.count)
         for k in 0..<n {
             let sub = try array.index(innerRegion(idx)).contiguous()
-            if try !ShardingCodec.isFill(sub, fillValue) {
+            if try !(fillValue.map { try sub.allEqual(to: $0) } ?? false) {
                 let enc = try codecs.encode(sub)
                 index[2 * k] = UInt64(body.count)
                 index[2 * k + 1] = UInt64(enc.count)

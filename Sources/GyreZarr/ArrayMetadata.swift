@@ -79,6 +79,14 @@ public struct ZarrArrayMetadata: Sendable {
         }
     }
 
+    /// Whether chunks (or, when sharded, inner chunks) are elements in this machine's byte order
+    /// under at most one compressor: then they can be decoded into, and encoded from, array
+    /// memory directly.
+    static func isNativeSingleCompressor(_ p: CodecPipeline) -> Bool {
+        guard p.arrayToArray.isEmpty, let b = p.arrayToBytes as? BytesCodec, p.bytesToBytes.count <= 1 else { return false }
+        return b.bigEndian == (UInt16(1).bigEndian == 1)
+    }
+
     /// The sharding codec, when chunks are shards.
     public var sharding: ShardingCodec? { pipeline.arrayToBytes as? ShardingCodec }
 

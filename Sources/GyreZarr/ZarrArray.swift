@@ -193,15 +193,12 @@ public struct ZarrArray: Sendable {
         // whose region is one contiguous span of the output is decoded straight into it (no
         // chunk-sized temporaries). The output then starts uninitialized; every region is
         // written exactly once, missing chunks by an explicit fill.
-        let littleEndianHost = UInt16(1).littleEndian == 1
-        let nativeBytes = (m.pipeline.arrayToBytes as? BytesCodec).map { $0.bigEndian != littleEndianHost } ?? false
         let fixedSize = (m.dtype.isNumeric && m.dtype != .bool) || m.dtype.isTimedelta || { if case .datetime64 = m.dtype { return true }; return false }()
-        let direct = m.pipeline.arrayToArray.isEmpty && nativeBytes && m.pipeline.bytesToBytes.count <= 1 && fixedSize
+        let direct = fixedSize && ZarrArrayMetadata.isNativeSingleCompressor(m.pipeline)
         // The same for shards: inner chunks of native bytes with at most one compressor.
         let shardDirect: ShardingCodec? = {
             guard let sh = m.sharding, m.pipeline.arrayToArray.isEmpty, m.pipeline.bytesToBytes.isEmpty, fixedSize,
-                  sh.codecs.arrayToArray.isEmpty, let b = sh.codecs.arrayToBytes as? BytesCodec, b.bigEndian != littleEndianHost,
-                  sh.codecs.bytesToBytes.count <= 1 else { return nil }
+                  ZarrArrayMetadata.isNativeSingleCompressor(sh.codecs) else { return nil }
             return sh
         }()
         let inPlace = direct || shardDirect != nil
@@ -411,12 +408,10 @@ public struct ZarrArray: Sendable {
             chunk = full ? try fillArray(m.chunkShape) : (try await readChunk(idx, needed: nil) ?? fillArray(m.chunkShape))
             try chunk.assign(inChunk, from: try source.index(inData))
         }
-        let littleEndianHost = UInt16(1).littleEndian == 1
-        let nativeBytes = (m.pipeline.arrayToBytes as? BytesCodec).map { $0.bigEndian != littleEndianHost } ?? false
         do {
-            if try ShardingCodec.isFill(chunk, m.fillValue ?? (m.dtype.isString ? .string("") : .int(0))) {
+            if try chunk.allEqual(to: m.fillValue ?? (m.dtype.isString ? .string("") : .int(0))) {
                 try await wstore.delete(key)
-            } else if m.pipeline.arrayToArray.isEmpty, nativeBytes, m.pipeline.bytesToBytes.count == 1, m.dtype.itemSize > 1 || m.dtype.isNumeric,
+            } else if m.pipeline.bytesToBytes.count == 1, ZarrArrayMetadata.isNativeSingleCompressor(m.pipeline), m.dtype.itemSize > 1 || m.dtype.isNumeric,
                       let encoded = try? chunk.withUnsafeRawBytes({ try m.pipeline.bytesToBytes[0].encode(raw: $0) }) {
                 // One compressor over native bytes: compress straight from the array's memory.
                 try await wstore.set(key, encoded)

@@ -105,17 +105,10 @@ public struct ZarrGroup: Sendable {
         var meta: [String: JSONValue] = [:]
         for key in try await store.list(prefix: prefix) {
             let rel = String(key.dropFirst(prefix.count))
-            let base = NSStringLike(rel).lastComponent
+            let base = rel.split(separator: "/").last.map(String.init) ?? ""
             guard [".zarray", ".zattrs", ".zgroup"].contains(base), let b = try await store.get(key) else { continue }
             meta[rel] = try ZarrArray.parse(b, key)
         }
         try await store.set(prefix + ".zmetadata", JSONValue.object(["zarr_consolidated_format": 1, "metadata": .object(meta)]).serialized())
     }
-}
-
-/// The last "/"-separated component of a key.
-struct NSStringLike {
-    let s: String
-    init(_ s: String) { self.s = s }
-    var lastComponent: String { String(s.split(separator: "/").last ?? "") }
 }

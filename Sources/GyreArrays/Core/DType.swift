@@ -176,15 +176,6 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
         return signed(bytes: u.itemSize * 2)
     }
 
-    /// The dtype NumPy gives the result of true division `/` (and of float math functions).
-    public var floatResult: DType {
-        switch self {
-        case .float32: return .float32
-        case .bool, .int8, .uint8, .int16, .uint16: return self == .bool ? .float64 : .float64
-        default: return .float64
-        }
-    }
-
     /// The dtype a sum or product over this dtype has in NumPy (small ints widen to 64 bits).
     public var sumResult: DType {
         switch self {

@@ -7,56 +7,24 @@ func _load8<T: FloatElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
 }
 
-/// Sum of a row, NaNs skipped when `skipna`; also the number of NaNs seen.
+/// Sum of a row (NaNs propagate; NaN-skipping rows use `FloatElement._sumRowSkipNaN`).
 @inlinable
-func _rowSum<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, skipna: Bool) -> (sum: Double, nans: Int) {
+func _rowSum<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int) -> (sum: Double, nans: Int) {
     var total = SIMD8<Double>(), comp = SIMD8<Double>()
-    var nans = 0
     var i = 0
-    let zero = SIMD8<T>(), one = SIMD8<T>(repeating: 1)
     while i + 16 <= n {
         let end = Swift.min(n, i + 512) & ~15
         var a0 = SIMD8<T>(), a1 = SIMD8<T>()
-        var c0 = SIMD8<T>()
-        if skipna {
-            while i < end {
-                let v0 = _load8(p + i), v1 = _load8(p + i + 8)
-                let m0 = v0 .!= v0, m1 = v1 .!= v1
-                a0 += v0.replacing(with: 0, where: m0)
-                a1 += v1.replacing(with: 0, where: m1)
-                c0 += zero.replacing(with: one, where: m0) + zero.replacing(with: one, where: m1)
-                i += 16
-            }
-            nans += Int(c0.sum())
-        } else {
-            while i < end {
-                a0 += _load8(p + i)
-                a1 += _load8(p + i + 8)
-                i += 16
-            }
+        while i < end {
+            a0 += _load8(p + i)
+            a1 += _load8(p + i + 8)
+            i += 16
         }
-        let part = SIMD8<Double>(a0) + SIMD8<Double>(a1)
-        let t = total + part
-        let big = total.magnitudeSquaredLanes .>= part.magnitudeSquaredLanes
-        comp += ((total - t) + part).replacing(with: (part - t) + total, where: .!big)
-        total = t
+        _neumaier(&total, &comp, SIMD8<Double>(a0) + SIMD8<Double>(a1))
     }
     var tail = 0.0
-    while i < n {
-        let v = p[i]
-        if v.isNaN {
-            if skipna { nans += 1 } else { tail += Double(v) }
-        } else {
-            tail += Double(v)
-        }
-        i += 1
-    }
-    return ((total + comp).sum() + tail, nans)
-}
-
-extension SIMD8 where Scalar == Double {
-    @inlinable @inline(__always)
-    var magnitudeSquaredLanes: SIMD8<Double> { self * self }
+    while i < n { tail += Double(p[i]); i += 1 }
+    return ((total + comp).sum() + tail, 0)
 }
 
 /// Sum of squared deviations from `mean` over a row (NaNs skipped when `skipna`).
@@ -108,7 +76,7 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
                     let s = S.baseAddress!, cnt = C.baseAddress!
                     if plan.innerReduced {
                         plan.forEachRow { inOff, outOff in
-                            let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L, skipna: false)
+                            let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L)
                             s[outOff] += r.sum
                             if needCounts { cnt[outOff] += Double(r.nans) }
                         }

@@ -177,7 +177,7 @@ extension Dataset {
             // was read with (as xarray keeps them), else one chunk.
             let enc = options.encoding[name]
             let readChunks = v.encoding["chunks"]?.doubles.map { $0.map { Int($0) } }
-            var chunkShape: [Int]
+            let chunkShape: [Int]
             if let c = enc?.chunks {
                 guard c.count == v.ndim, c.allSatisfy({ $0 > 0 }) else {
                     throw GyreDataError(.invalidArgument, "encoding of '\(name)': chunks \(c) must give one positive length for each of \(dims)")
@@ -190,30 +190,16 @@ extension Dataset {
                     return Swift.max(1, Swift.min(options.chunks[dims[i]] ?? fallback, Swift.max(n, 1)))
                 }
             }
-            let compressors = (enc?.compressors ?? options.compressors).map { c -> any BytesToBytesCodec in
-                if let b = c as? BloscCodec { return (try? BloscCodec(cname: b.cname, clevel: b.clevel, shuffle: b.shuffle, typesize: v.dtype.itemSize, blocksize: b.blocksize)) ?? b }
-                return c
-            }
-            var pipeline = CodecPipeline(arrayToBytes: v.dtype == .string(.variable) ? VLenUTF8Codec() : BytesCodec(), bytesToBytes: compressors)
-            if options.format == .v3, !options.shards.isEmpty, v.dtype != .string(.variable) {
-                let shardShape = zip(dims, zip(v.shape, chunkShape)).map { d, p -> Int in
-                    guard let s = options.shards[d] else { return p.1 }
-                    return Swift.max(p.1, (Swift.min(s, Swift.max(p.0, 1)) + p.1 - 1) / p.1 * p.1)
-                }
-                pipeline = CodecPipeline(arrayToBytes: try ShardingCodec(chunkShape: chunkShape, codecs: pipeline))
-                chunkShape = shardShape
-            }
+            let layout = try ZarrLayout.storage(dims: dims, shape: v.shape, chunks: chunkShape, shards: options.shards,
+                                                compressors: enc?.compressors ?? options.compressors, dtype: v.dtype, format: options.format)
             var fill: Scalar? = nil
             if let fv = v.attrs["_FillValue"], let d = fv.doubleValue {
                 if options.format == .v2 { fill = try AnyNDArray(scalar: .double(d)).astype(v.dtype).scalarValue }
                 else { attrs["_FillValue"] = ZarrAttributes.encodeFill(d, dtype: v.dtype) }
             }
-            if options.format == .v3 && fill == nil {
-                fill = v.dtype.isFloatingPoint ? .double(.nan) : (v.dtype.isString ? .string("") : (v.dtype == .bool ? .bool(false) : .int(0)))
-                if v.dtype == .float32 { fill = .float32(.nan) }
-            }
-            let meta = try ZarrArrayMetadata(format: options.format, shape: v.shape, chunkShape: chunkShape, dtype: v.dtype, fillValue: fill,
-                                             pipeline: pipeline, attributes: attrs, dimensionNames: dims)
+            if options.format == .v3 && fill == nil { fill = ZarrLayout.defaultFill(v.dtype) }
+            let meta = try ZarrArrayMetadata(format: options.format, shape: v.shape, chunkShape: layout.chunkShape, dtype: v.dtype, fillValue: fill,
+                                             pipeline: layout.pipeline, attributes: attrs, dimensionNames: dims)
             do {
                 let arr = try await ZarrArray.create(store, path: prefix + name, metadata: meta, overwrite: true)
                 try await arr.write(v.data)

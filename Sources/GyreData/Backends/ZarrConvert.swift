@@ -104,23 +104,13 @@ public enum ZarrConverter {
             let source = try group.array(name)
             let m = source.metadata
             let dims = m.dimensionNames?.map { $0 ?? "" } ?? m.shape.indices.map { "dim_\($0)" }
-            var chunk = zip(dims, zip(m.shape, m.sharding?.chunkShape ?? m.chunkShape)).map { d, p in
+            let chunks = zip(dims, zip(m.shape, m.sharding?.chunkShape ?? m.chunkShape)).map { d, p in
                 Swift.max(1, Swift.min(options.chunks[d] ?? p.1, Swift.max(p.0, 1)))
             }
-            let isString = m.dtype == .string(.variable)
-            let b2b = (options.compressors ?? (m.sharding?.codecs.bytesToBytes ?? m.pipeline.bytesToBytes)).map { c -> any BytesToBytesCodec in
-                if let b = c as? BloscCodec { return (try? BloscCodec(cname: b.cname, clevel: b.clevel, shuffle: b.shuffle, typesize: m.dtype.itemSize, blocksize: b.blocksize)) ?? b }
-                return c
-            }
-            var pipeline = CodecPipeline(arrayToBytes: isString ? VLenUTF8Codec() : BytesCodec(), bytesToBytes: b2b)
-            if format == .v3, !options.shards.isEmpty, !isString {
-                let shard = zip(dims, zip(m.shape, chunk)).map { d, p -> Int in
-                    guard let s = options.shards[d] else { return p.1 }
-                    return Swift.max(p.1, (Swift.min(s, Swift.max(p.0, 1)) + p.1 - 1) / p.1 * p.1)
-                }
-                pipeline = CodecPipeline(arrayToBytes: try ShardingCodec(chunkShape: chunk, codecs: pipeline))
-                chunk = shard
-            }
+            let layout = try ZarrLayout.storage(dims: dims, shape: m.shape, chunks: chunks, shards: options.shards,
+                                                compressors: options.compressors ?? (m.sharding?.codecs.bytesToBytes ?? m.pipeline.bytesToBytes),
+                                                dtype: m.dtype, format: format)
+            let chunk = layout.chunkShape
             // xarray reads a v2 fill_value as _FillValue but a v3 fill_value not: keep the meaning.
             var attrs = m.attributes
             attrs.removeValue(forKey: "_ARRAY_DIMENSIONS")
@@ -133,9 +123,8 @@ public enum ZarrConverter {
                     fill = a.scalarValue
                 } else if m.dtype.isNumeric { fill = nil }
             }
-            if format == .v3 && fill == nil { fill = m.dtype.isFloatingPoint ? .double(.nan) : (isString ? .string("") : (m.dtype == .bool ? .bool(false) : .int(0))) }
-            if case .double(let d)? = fill, d.isNaN, m.dtype == .float32 { fill = .float32(.nan) }
-            let meta = try ZarrArrayMetadata(format: format, shape: m.shape, chunkShape: chunk, dtype: m.dtype, fillValue: fill, pipeline: pipeline,
+            if format == .v3 && fill == nil { fill = ZarrLayout.defaultFill(m.dtype) }
+            let meta = try ZarrArrayMetadata(format: format, shape: m.shape, chunkShape: chunk, dtype: m.dtype, fillValue: fill, pipeline: layout.pipeline,
                                              attributes: attrs, dimensionNames: dims)
             let target = try await ZarrArray.create(dst, path: name, metadata: meta, overwrite: true)
             // Blocks aligned to destination chunks and at least one source chunk long.

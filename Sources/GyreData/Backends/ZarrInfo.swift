@@ -73,7 +73,8 @@ public struct ZarrSummary: Sendable {
                 if let raw = try? await arr.read(), let v = try? CF.decode(try Variable(dn, raw, attrs: attrs), name: name) { values = v.data }
             }
             // Attributes as xarray shows them after decoding: CF coding attributes move to encoding.
-            let isTime = decodedDType(m).isDatetime
+            let decoded = decodedDType(m)
+            let isTime = decoded.isDatetime
             var coding = ["_ARRAY_DIMENSIONS", "coordinates", "_FillValue", "scale_factor", "add_offset", "missing_value"]
             if isTime { coding += ["units", "calendar"] }
             let shownAttrs = m.attributes.filter { !coding.contains($0.key) }
@@ -81,7 +82,7 @@ public struct ZarrSummary: Sendable {
                                             "dtype": .string(m.dtype.description)]
             for k in coding.dropFirst(2) { if let v = m.attributes[k] { enc[k] = v } }
             if let s = m.sharding { enc["shards"] = .array(m.chunkShape.map { .int(Int64($0)) }); enc["chunks"] = .array(s.chunkShape.map { .int(Int64($0)) }) }
-            entries.append(Entry(name: name, dims: dn, shape: m.shape, dtype: values?.dtype ?? decodedDType(m), attrs: shownAttrs,
+            entries.append(Entry(name: name, dims: dn, shape: m.shape, dtype: values?.dtype ?? decoded, attrs: shownAttrs,
                                  chunks: m.sharding?.chunkShape ?? m.chunkShape, encoding: .object(enc), isCoordinate: isCoord, values: values))
         }
         return ZarrSummary(store: store.name, format: group.format.rawValue, attrs: group.attributes.filter { $0.key != "coordinates" }, dims: dims, entries: entries)

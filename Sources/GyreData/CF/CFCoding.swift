@@ -30,8 +30,8 @@ public enum CF {
     public static func chooseFloatDType(_ dtype: DType, _ attrs: Attributes) -> DType {
         let scale = attrs["scale_factor"], offset = attrs["add_offset"]
         if scale != nil || offset != nil {
-            let scaleType = scale?.dtype.map(pythonType)
-            let offsetType = offset?.dtype.map(pythonType)
+            let scaleType = scale?.dtype
+            let offsetType = offset?.dtype
             if let s = scaleType, let o = offsetType, s == o, s == .float32 || s == .float64 {
                 if dtype.itemSize == 4 && dtype.isInteger { return .float64 }
                 return s
@@ -44,10 +44,6 @@ public enum CF {
         return .float64
     }
 
-    /// numpy.dtype(type(value)) of an attribute value: integer attributes are Python ints
-    /// (int64) once unpacked from one-element arrays... netCDF4 hands numpy scalars, which keep
-    /// their dtype; floats keep float32/float64.
-    static func pythonType(_ t: DType) -> DType { t }
 
     /// Decodes one variable.
     public static func decode(_ variable: Variable, name: String, options: CFDecodeOptions = CFDecodeOptions()) throws -> Variable {

@@ -82,12 +82,10 @@ public func align<T: Alignable>(_ objects: [T], join: Join = .inner) throws -> [
             var seen = Set<Scalar>()
             labels = []
             for s in scalarsPer { for x in s where seen.insert(x).inserted { labels.append(x) } }
-            let first = present[0].1.values
             let unionArray = try AnyNDArray.concatenate(present.map { $0.1.values }, axis: 0)
             if let order = try? unionArray.unique().scalars, order.count == labels.count {
                 labels = order
             }
-            _ = first
         }
         // The new coordinate, typed like the first object's index.
         let template = present[0].1.values

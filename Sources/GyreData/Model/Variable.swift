@@ -277,14 +277,12 @@ public struct Variable: Sendable {
     public static func concat(_ vars: [Variable], dim: String) throws -> Variable {
         guard let first = vars.first else { throw GyreDataError(.invalidArgument, "concat needs at least one variable") }
         if first.dims.contains(dim) {
-            let others = first.dims.filter { $0 != dim }
             let aligned = try vars.enumerated().map { (i, v) -> AnyNDArray in
                 guard Set(v.dims) == Set(first.dims) else {
                     throw GyreDataError(.dimensionMismatch, "variable \(i) has dimensions \(v.dims), expected \(first.dims)")
                 }
                 return try v.transposed(first.dims).data
             }
-            _ = others
             let ax = try first.axis(of: dim)
             return try Variable(first.dims, try context("concat along '\(dim)'") { try AnyNDArray.concatenate(aligned, axis: ax) },
                                 attrs: first.attrs, encoding: first.encoding)

@@ -29,15 +29,18 @@ let package = Package(
         .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib"]),
         // Floor 2: formats (Zarr v2 and v3).
         .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),
-        // Floor 2: the labeled model (Variable, DataArray, Dataset, Index, CF conventions).
+        // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
+        // backend through GyreArrays' ChunkedArraySource without importing the backend.
+        .target(name: "GyreCompute", dependencies: ["GyreArrays"]),
+        // Floor 4: the labeled model (Variable, DataArray, Dataset, Index, CF conventions, backends).
         .target(
             name: "GyreData",
             dependencies: [
-                "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr",
+                "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreData", "GyreStorage", "GyreCodecs", "GyreZarr"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreStorage", "GyreCodecs", "GyreZarr"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -51,7 +54,8 @@ let package = Package(
             dependencies: ["Gyre"],
             path: "Benchmarks/GyreBench"),
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
-        .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays"]),
+        .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
+        .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage"]),
         .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCodecs", "GyreArrays"]),
         .testTarget(name: "GyreZarrTests", dependencies: ["GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),

@@ -423,3 +423,14 @@ public struct ZarrArray: Sendable {
         }
     }
 }
+
+extension ZarrArray: ChunkedArraySource {
+    public var sourceName: String { label }
+    public var shape: [Int] { metadata.shape }
+    public var dtype: DType { metadata.dtype }
+    /// The regular grid of stored chunks (shards, for sharded arrays: the unit read whole).
+    public var chunks: [[Int]] {
+        zip(metadata.shape, metadata.chunkShape).map { ZarrArray.regularChunks(extent: $0, chunk: $1) }
+    }
+    public func read(region: [Slice]) async throws -> AnyNDArray { try await read(region) }
+}

@@ -22,7 +22,7 @@ struct XarrayZarrInteropTests {
                 guard let v = ds.variables[name] else { failures.append("v\(fmt): no \(name)"); continue }
                 if v.dims != want.dims { failures.append("v\(fmt) \(name): dims \(v.dims) vs \(want.dims)") }
                 if ds.coordNames.contains(name) != want.coord { failures.append("v\(fmt) \(name): coordinate? \(ds.coordNames.contains(name)) vs \(want.coord)") }
-                let got = v.data.scalars.map { $0.isMissing ? "nan" : "\($0)" }
+                let got = try await v.load().data.scalars.map { $0.isMissing ? "nan" : "\($0)" }
                 let expected: [String]
                 if want.file.hasSuffix(".json") {
                     expected = try JSONDecoder().decode([String].self, from: Data(contentsOf: dir.appendingPathComponent(want.file)))

@@ -70,7 +70,7 @@ public struct ZarrSummary: Sendable {
                     if k == "_FillValue" { attrs[k] = ZarrAttributes.decodeFill(v, dtype: m.dtype) } else if let a = ZarrAttributes.decode(v) { attrs[k] = a }
                 }
                 if m.format == .v2, let f = m.fillValue, attrs["_FillValue"] == nil, m.dtype.isNumeric { attrs["_FillValue"] = try .scalar(f, dtype: m.dtype) }
-                if let raw = try? await arr.read(), let v = try? CF.decode(try Variable(dn, raw, attrs: attrs), name: name) { values = v.data }
+                if let raw = try? await arr.read(), let v = try? CF.decode(try Variable(dn, raw, attrs: attrs), name: name) { values = try? v.data }
             }
             // Attributes as xarray shows them after decoding: CF coding attributes move to encoding.
             let decoded = decodedDType(m)

@@ -50,7 +50,7 @@ public enum CF {
         var v = variable
         var attrs = v.attrs
         var encoding = v.encoding
-        var data = v.data
+        var data = try v.data
         func fail(_ why: String) -> GyreDataError { GyreDataError(.cfDecoding, "variable '\(name)': \(why)") }
         if encoding["dtype"] == nil, data.dtype.isNumeric { encoding["dtype"] = .string(data.dtype.description) }
 
@@ -195,7 +195,7 @@ public enum CF {
     public static func encode(_ variable: Variable, name: String) throws -> Variable {
         var attrs = variable.attrs
         let enc = variable.encoding
-        var data = variable.data
+        var data = try variable.data
         func fail(_ why: String) -> GyreDataError { GyreDataError(.cfEncoding, "variable '\(name)': \(why)") }
         for key in ["units", "calendar", "_FillValue", "scale_factor", "add_offset", "missing_value"] where attrs[key] != nil && data.dtype.isDatetime {
             if key == "units" || key == "calendar" { throw fail("'\(key)' must be in encoding, not attrs, for datetime data") }

@@ -19,7 +19,7 @@ extension Dataset {
                 parts.append(w)
             }
             let isCoord = first.coordNames.contains(k)
-            let differs = parts.dropFirst().contains { !$0.equals(v) }
+            let differs = try parts.dropFirst().contains { !(try $0.equals(v)) }
             // Existing dimension: variables that have it are concatenated. New dimension: data
             // variables are stacked, coordinates only where they differ between inputs.
             let along = existing ? v.dims.contains(dim) : (!isCoord || differs)
@@ -27,7 +27,7 @@ extension Dataset {
                 try out.insert(k, try Variable.concat(parts, dim: dim), asCoord: isCoord)
             } else {
                 if differs {
-                    let i = parts.firstIndex { !$0.equals(v) }!
+                    let i = try parts.firstIndex { !(try $0.equals(v)) }!
                     throw GyreDataError(.conflict, "variable '\(k)' differs between dataset 0 and dataset \(i) and does not have dimension '\(dim)'")
                 }
                 try out.insert(k, v, asCoord: isCoord)
@@ -57,7 +57,7 @@ extension Dataset {
                 switch compat {
                 case .override: continue
                 case .equals:
-                    if !existing.equals(v) {
+                    if !(try existing.equals(v)) {
                         throw GyreDataError(.conflict, "variable '\(k)' of dataset \(i) conflicts with an earlier dataset (compat='equals')")
                     }
                 case .noConflicts:

@@ -37,7 +37,7 @@ public struct DataArray: Sendable {
     public var dims: [String] { variable.dims }
     public var shape: [Int] { variable.shape }
     public var dtype: DType { variable.dtype }
-    public var data: AnyNDArray { variable.data }
+    public var data: AnyNDArray { get throws { try variable.data } }
     public var attrs: Attributes {
         get { variable.attrs }
         set { variable.attrs = newValue }
@@ -222,15 +222,15 @@ public struct DataArray: Sendable {
     }
 
     /// Same dims, values and coordinates (attrs ignored), like xarray's `equals`.
-    public func equals(_ other: DataArray) -> Bool {
-        guard variable.equals(other.variable), Set(coords.keys) == Set(other.coords.keys) else { return false }
-        for (k, v) in coords where !v.equals(other.coords[k]!) { return false }
+    public func equals(_ other: DataArray) throws -> Bool {
+        guard try variable.equals(other.variable), Set(coords.keys) == Set(other.coords.keys) else { return false }
+        for (k, v) in coords where !(try v.equals(other.coords[k]!)) { return false }
         return true
     }
 
     /// The values as Doubles (numeric data), in C order.
     public func doubles() throws -> [Double] {
-        guard let d = data.doubles() else { throw GyreDataError(.invalidArgument, "\(name ?? "array") of dtype \(dtype) is not numeric") }
+        guard let d = try data.doubles() else { throw GyreDataError(.invalidArgument, "\(name ?? "array") of dtype \(dtype) is not numeric") }
         return d
     }
 
@@ -246,11 +246,11 @@ public struct DataArray: Sendable {
 
 /// Coordinates of both operands; a non-index coordinate present in both with different values
 /// is dropped (xarray keeps only coordinates that agree).
-func mergeCoords(_ a: DataArray, _ b: DataArray) -> OrderedDictionary<String, Variable> {
+func mergeCoords(_ a: DataArray, _ b: DataArray) throws -> OrderedDictionary<String, Variable> {
     var out = a.coords
     for (k, v) in b.coords {
         if let existing = out[k] {
-            if !existing.equals(v) && a.indexes[k] == nil { out.removeValue(forKey: k) }
+            if !(try existing.equals(v)) && a.indexes[k] == nil { out.removeValue(forKey: k) }
         } else {
             out[k] = v
         }

@@ -359,9 +359,9 @@ public struct Dataset: Sendable {
 
     /// Same variables with equal values and dims, and equal coordinates (attrs ignored), like
     /// xarray's `equals`.
-    public func equals(_ other: Dataset) -> Bool {
+    public func equals(_ other: Dataset) throws -> Bool {
         guard Set(variables.keys) == Set(other.variables.keys), coordNames == other.coordNames || Set(coordNames) == Set(other.coordNames) else { return false }
-        for (k, v) in variables where !v.equals(other.variables[k]!) { return false }
+        for (k, v) in variables where !(try v.equals(other.variables[k]!)) { return false }
         return true
     }
 }

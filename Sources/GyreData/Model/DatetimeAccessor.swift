@@ -13,7 +13,7 @@ public struct DatetimeAccessor: Sendable {
     public func field(_ f: Field) throws -> DataArray {
         let values: AnyNDArray
         func ints(_ t: NDArray<Int64>, _ g: (Int64) -> Int64) -> AnyNDArray { .int64(t.map { $0 == Int64.min ? -1 : g($0) }) }
-        switch array.data {
+        switch try array.data {
         case .datetime64(let t, let u):
             if f == .season {
                 values = .string(t.map { seasonName(month: Int(datetimeFields($0, unit: u).month)) }, .variable)

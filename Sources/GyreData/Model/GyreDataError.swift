@@ -19,6 +19,10 @@ public struct GyreDataError: Error, CustomStringConvertible, Sendable {
         public static let cfDecoding = Code("CF decoding error")
         public static let cfEncoding = Code("CF encoding error")
         public static let arrays = Code("array error")
+        /// The values are lazy and an operation needs them in memory.
+        public static let notLoaded = Code("not loaded")
+        /// Reading lazy values from their store failed.
+        public static let read = Code("read error")
     }
 
     public let code: Code

@@ -74,8 +74,10 @@ enum Repr {
 
     static func variableLine(_ name: String, _ v: Variable, marker: String, nameWidth: Int, lineWidth: Int = 80) -> String {
         let dimsText = "(" + v.dims.joined(separator: ", ") + ")"
-        let prefix = "  \(marker) \(name.padding(toLength: Swift.max(nameWidth, name.count), withPad: " ", startingAt: 0)) \(dimsText) \(v.dtype) \(humanSize(v.data.nbytes)) "
-        return prefix + summary(v.data, width: Swift.max(lineWidth - prefix.count, 10))
+        let prefix = "  \(marker) \(name.padding(toLength: Swift.max(nameWidth, name.count), withPad: " ", startingAt: 0)) \(dimsText) \(v.dtype) \(humanSize(v.nbytes)) "
+        // Lazy values are not read for a repr (xarray prints "..." for them too).
+        guard case .eager(let data) = v.storage else { return prefix + "..." }
+        return prefix + summary(data, width: Swift.max(lineWidth - prefix.count, 10))
     }
 
     static func attrsSection(_ attrs: Attributes) -> [String] {
@@ -97,7 +99,7 @@ enum Repr {
 
 extension Dataset: CustomStringConvertible {
     public var description: String {
-        let total = variables.values.reduce(0) { $0 + $1.data.nbytes }
+        let total = variables.values.reduce(0) { $0 + $1.nbytes }
         var lines = ["<xarray.Dataset> Size: \(Repr.humanSize(total))"]
         let nameWidth = Swift.max(variables.keys.map(\.count).max() ?? 0, 7) + 1
         let dimText = sizes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
@@ -117,8 +119,11 @@ extension DataArray: CustomStringConvertible {
     public var description: String {
         let dimText = zip(dims, shape).map { "\($0): \($1)" }.joined(separator: ", ")
         let nameText = name.map { " '\($0)'" } ?? ""
-        var lines = ["<xarray.DataArray\(nameText) (\(dimText))> Size: \(Repr.humanSize(data.nbytes))"]
-        lines.append(data.description)
+        var lines = ["<xarray.DataArray\(nameText) (\(dimText))> Size: \(Repr.humanSize(variable.nbytes))"]
+        switch variable.storage {
+        case .eager(let data): lines.append(data.description)
+        case .lazy(let l): lines.append("[\(l.count) values with dtype=\(l.dtype)] (lazy, from \(l.sourceName))")
+        }
         let nameWidth = Swift.max(coords.keys.map(\.count).max() ?? 0, 7) + 1
         lines += Repr.coordsSection(coords, indexes: Set(indexes.keys), nameWidth: nameWidth)
         let withoutCoords = dims.filter { !indexes.keys.contains($0) }

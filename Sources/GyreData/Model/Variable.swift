@@ -1,4 +1,5 @@
 import GyreArrays
+import GyreCompute
 import OrderedCollections
 
 /// How one dimension is indexed by position.
@@ -13,9 +14,16 @@ public enum PositionIndexer: Sendable, Hashable {
 
 /// Named dimensions + data + attributes + encoding: the unit every labeled object is built of.
 /// Arithmetic broadcasts by dimension name, never by position.
+/// The values behind a variable: in memory, or a lazy array read on demand.
+public enum VariableData: Sendable {
+    case eager(AnyNDArray)
+    case lazy(LazyArray)
+}
+
 public struct Variable: Sendable {
     public private(set) var dims: [String]
-    public private(set) var data: AnyNDArray
+    /// The values, in memory or lazy.
+    public private(set) var storage: VariableData
     public var attrs: Attributes
     /// How the variable is (or should be) stored: dtype, `_FillValue`, `scale_factor`, `units`,
     /// `calendar`, chunks, codecs. Filled by decoders, read by encoders.
@@ -29,15 +37,67 @@ public struct Variable: Sendable {
             throw GyreDataError(.dimensionMismatch, "repeated dimension names in \(dims)")
         }
         self.dims = dims
-        self.data = data
+        self.storage = .eager(data)
         self.attrs = attrs
         self.encoding = encoding
+    }
+
+    /// A lazy variable: nothing is read until `load()` (or a region of it is read).
+    public init(_ dims: [String], lazy: LazyArray, attrs: Attributes = [:], encoding: Attributes = [:]) throws {
+        guard dims.count == lazy.ndim else {
+            throw GyreDataError(.dimensionMismatch, "dimensions \(dims) do not match lazy data with \(lazy.ndim) dimensions (shape \(lazy.shape)) from \(lazy.sourceName)")
+        }
+        guard Set(dims).count == dims.count else {
+            throw GyreDataError(.dimensionMismatch, "repeated dimension names in \(dims)")
+        }
+        self.dims = dims
+        self.storage = .lazy(lazy)
+        self.attrs = attrs
+        self.encoding = encoding
+    }
+
+    /// The values in memory. A lazy variable throws (`notLoaded`): `load()` it first.
+    public var data: AnyNDArray {
+        get throws {
+            switch storage {
+            case .eager(let a): return a
+            case .lazy(let l):
+                throw GyreDataError(.notLoaded, "the values are not in memory (lazy, read from \(l.sourceName)); call load() first")
+            }
+        }
+    }
+
+    /// Whether the values are still to be read.
+    public var isLazy: Bool { if case .lazy = storage { return true }; return false }
+
+    /// The lazy array behind the variable, if it is lazy.
+    public var lazyData: LazyArray? { if case .lazy(let l) = storage { return l }; return nil }
+
+    /// The variable with its values in memory (itself when they already are).
+    public func load() async throws -> Variable {
+        guard case .lazy(let l) = storage else { return self }
+        let a: AnyNDArray
+        do { a = try await l.read() } catch let e as GyreDataError { throw e } catch let e as any Error & Sendable {
+            throw GyreDataError(.read, "reading \(l.sourceName): \(e)", cause: e)
+        }
+        return try Variable(dims, a, attrs: attrs, encoding: encoding)
+    }
+
+    /// Reads a region (one slice per dimension) of the values, lazy or not.
+    public func read(_ region: [Slice]) async throws -> AnyNDArray {
+        switch storage {
+        case .eager(let a): return try context("read") { try a.index(region.map { .slice($0) }) }
+        case .lazy(let l):
+            do { return try await l.read(region) } catch let e as any Error & Sendable {
+                throw GyreDataError(.read, "reading \(l.sourceName): \(e)", cause: e)
+            }
+        }
     }
 
     /// A 1-D variable of doubles along `dim`.
     public init(_ dim: String, _ values: [Double], attrs: Attributes = [:]) {
         self.dims = [dim]
-        self.data = .float64(NDArray(values))
+        self.storage = .eager(.float64(NDArray(values)))
         self.attrs = attrs
         self.encoding = [:]
     }
@@ -45,18 +105,26 @@ public struct Variable: Sendable {
     /// A 0-d variable.
     public init(scalar: Scalar, attrs: Attributes = [:]) {
         self.dims = []
-        self.data = AnyNDArray(scalar: scalar)
+        self.storage = .eager(AnyNDArray(scalar: scalar))
         self.attrs = attrs
         self.encoding = [:]
     }
 
-    public var shape: [Int] { data.shape }
-    public var dtype: DType { data.dtype }
+    public var shape: [Int] {
+        switch storage { case .eager(let a): return a.shape; case .lazy(let l): return l.shape }
+    }
+    public var dtype: DType {
+        switch storage { case .eager(let a): return a.dtype; case .lazy(let l): return l.dtype }
+    }
     public var ndim: Int { dims.count }
-    public var count: Int { data.count }
+    public var count: Int { shape.reduce(1, *) }
+    /// Bytes the values take (or will take once loaded).
+    public var nbytes: Int {
+        switch storage { case .eager(let a): return a.nbytes; case .lazy(let l): return l.nbytes }
+    }
     /// Extent of each dimension, in order.
     public var sizes: OrderedDictionary<String, Int> {
-        OrderedDictionary(uniqueKeysWithValues: zip(dims, data.shape))
+        OrderedDictionary(uniqueKeysWithValues: zip(dims, shape))
     }
 
     /// Replaces the data, keeping dims when the shape matches.
@@ -75,7 +143,8 @@ public struct Variable: Sendable {
 
     /// Selects by position along named dimensions (dimensions not present are ignored).
     public func isel(_ indexers: [String: PositionIndexer]) throws -> Variable {
-        var data = self.data
+        if case .lazy(let lazy) = storage { return try iselLazy(lazy, indexers) }
+        var data = try self.data
         var dims = self.dims
         // Apply positional arrays first (they copy), then basic indexing (views).
         for (d, ix) in indexers {
@@ -105,6 +174,29 @@ public struct Variable: Sendable {
         return try Variable(dims, data, attrs: attrs, encoding: encoding)
     }
 
+    func iselLazy(_ lazy: LazyArray, _ indexers: [String: PositionIndexer]) throws -> Variable {
+        var l = lazy
+        do {
+            for (d, ix) in indexers {
+                guard let ax = dims.firstIndex(of: d), case .positions(let p) = ix else { continue }
+                l = try l.take(p, axis: ax)
+            }
+            var items: [AxisIndex] = []
+            var newDims: [String] = []
+            for d in dims {
+                switch indexers[d] {
+                case .at(let i)?: items.append(.at(i))
+                case .slice(let s)?: items.append(.slice(s)); newDims.append(d)
+                default: items.append(.slice(.all)); newDims.append(d)
+                }
+            }
+            l = try l.index(items)
+            return try Variable(newDims, lazy: l, attrs: attrs, encoding: encoding)
+        } catch let e as GyreComputeError {
+            throw GyreDataError(.invalidArgument, "isel: \(e.message)", cause: e)
+        }
+    }
+
     /// Reorders dimensions; `order` may name a subset, then the rest follow in their order
     /// (use `...`-free explicit lists; missing names are an error).
     public func transposed(_ order: [String]) throws -> Variable {
@@ -113,6 +205,11 @@ public struct Variable: Sendable {
         }
         let full = order + dims.filter { !order.contains($0) }
         let perm = try full.map { try axis(of: $0) }
+        if case .lazy(let l) = storage {
+            do { return try Variable(full, lazy: try l.transposed(perm), attrs: attrs, encoding: encoding) } catch let e as GyreComputeError {
+                throw GyreDataError(.invalidArgument, "transpose: \(e.message)", cause: e)
+            }
+        }
         return try Variable(full, try context("transpose") { try data.transposed(perm) }, attrs: attrs, encoding: encoding)
     }
 
@@ -149,7 +246,10 @@ public struct Variable: Sendable {
 
     /// Renames dimensions.
     public func renamingDims(_ mapping: [String: String]) throws -> Variable {
-        try Variable(dims.map { mapping[$0] ?? $0 }, data, attrs: attrs, encoding: encoding)
+        var v = self
+        v.dims = dims.map { mapping[$0] ?? $0 }
+        guard Set(v.dims).count == v.dims.count else { throw GyreDataError(.dimensionMismatch, "renaming gives repeated dimension names \(v.dims)") }
+        return v
     }
 
     /// The data laid out along `targetDims` (a superset of `dims`, any order), with new
@@ -293,12 +393,14 @@ public struct Variable: Sendable {
                             attrs: first.attrs, encoding: first.encoding)
     }
 
-    /// Same dims and the same values (NaN equal to NaN), like xarray's `equals`.
-    public func equals(_ other: Variable) -> Bool {
+    /// Same dims and the same values (NaN equal to NaN), like xarray's `equals`. Lazy values
+    /// must be loaded first (`notLoaded`).
+    public func equals(_ other: Variable) throws -> Bool {
         guard dims == other.dims, shape == other.shape else { return false }
         if dtype != other.dtype, !(dtype.isNumeric && other.dtype.isNumeric) { return false }
-        return data.scalars.elementsEqualNaNAware(other.data.scalars) || {
-            guard let a = data.doubles(), let b = other.data.doubles() else { return false }
+        let data = try self.data, otherData = try other.data
+        return data.scalars.elementsEqualNaNAware(otherData.scalars) || {
+            guard let a = data.doubles(), let b = otherData.doubles() else { return false }
             return zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
         }()
     }

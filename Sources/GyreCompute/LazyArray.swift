@@ -1,0 +1,232 @@
+import GyreArrays
+
+/// An array that is not in memory yet: a chunked source seen through a selection, a
+/// transposition and a chain of elementwise maps (for example CF decoding). Building one reads
+/// nothing; `read(_:)` reads a region of it, fetching only the source chunks the region touches.
+///
+/// This is the linear core of the compute engine's expression tree: selections compose and
+/// reach the source as one region, so a selection over one year of a 30-year store reads only
+/// that year's chunks.
+public struct LazyArray: Sendable {
+    /// How one source axis is selected.
+    enum Pick: Sendable, Hashable {
+        /// `count` positions from `start` by `step` (any sign); the axis is kept.
+        case range(start: Int, count: Int, step: Int)
+        /// One position; the axis is dropped.
+        case point(Int)
+        /// Positions in order, possibly repeated; the axis is kept.
+        case list([Int])
+
+        var count: Int? {
+            switch self {
+            case .range(_, let n, _): return n
+            case .point: return nil
+            case .list(let p): return p.count
+            }
+        }
+        func position(_ i: Int) -> Int {
+            switch self {
+            case .range(let s, _, let st): return s + i * st
+            case .point(let p): return p
+            case .list(let p): return p[i]
+            }
+        }
+    }
+
+    /// An elementwise function applied after reading (it must commute with selection).
+    public struct Map: Sendable {
+        public let name: String
+        public let dtype: DType
+        public let apply: @Sendable (AnyNDArray) throws -> AnyNDArray
+        public init(name: String, dtype: DType, apply: @escaping @Sendable (AnyNDArray) throws -> AnyNDArray) {
+            self.name = name
+            self.dtype = dtype
+            self.apply = apply
+        }
+    }
+
+    public let source: any ChunkedArraySource
+    var picks: [Pick]
+    /// Output axis j is kept source axis `kept[order[j]]`.
+    var order: [Int]
+    var maps: [Map] = []
+
+    public init(_ source: any ChunkedArraySource) {
+        self.source = source
+        picks = source.shape.map { .range(start: 0, count: $0, step: 1) }
+        order = Array(source.shape.indices)
+    }
+
+    /// Source axes that survive the selection, in source order.
+    var kept: [Int] { picks.indices.filter { picks[$0].count != nil } }
+    /// Source axis of each output axis.
+    var outputAxes: [Int] { let k = kept; return order.map { k[$0] } }
+
+    public var shape: [Int] { outputAxes.map { picks[$0].count! } }
+    public var ndim: Int { order.count }
+    public var count: Int { shape.reduce(1, *) }
+    public var dtype: DType { maps.last?.dtype ?? source.dtype }
+    public var sourceName: String { source.sourceName }
+    /// Bytes the whole array takes once read.
+    public var nbytes: Int { count * Swift.max(dtype.itemSize, 1) }
+
+    /// The chunk grid seen through the selection: for each output axis, runs of consecutive
+    /// positions that fall in the same source chunk.
+    public var chunks: [[Int]] {
+        let srcChunks = source.chunks
+        return outputAxes.map { a in
+            let pick = picks[a]
+            let n = pick.count!
+            guard n > 0 else { return [0] }
+            var bounds: [Int] = []
+            var acc = 0
+            for c in srcChunks[a] { acc += c; bounds.append(acc) }
+            func chunkOf(_ p: Int) -> Int {
+                var lo = 0, hi = bounds.count - 1
+                while lo < hi { let mid = (lo + hi) / 2; if bounds[mid] > p { hi = mid } else { lo = mid + 1 } }
+                return lo
+            }
+            if case .range(_, _, 1) = pick {
+                // Fast path: the boundaries inside the range.
+                let s = pick.position(0), e = s + n
+                var out: [Int] = []
+                var at = s
+                while at < e { let b = Swift.min(bounds[chunkOf(at)], e); out.append(b - at); at = b }
+                return out
+            }
+            var out: [Int] = []
+            var current = chunkOf(pick.position(0)), run = 0
+            for i in 0..<n {
+                let c = chunkOf(pick.position(i))
+                if c != current { out.append(run); run = 0; current = c }
+                run += 1
+            }
+            out.append(run)
+            return out
+        }
+    }
+
+    func fail(_ why: String) -> GyreComputeError { GyreComputeError(.invalidArgument, "\(source.sourceName): \(why)") }
+
+    // MARK: Building (reads nothing)
+
+    /// Basic indexing, one item per leading output axis (missing trailing items mean `:`).
+    public func index(_ items: [AxisIndex]) throws -> LazyArray {
+        guard items.count <= ndim else { throw fail("\(items.count) indices for an array of \(ndim) dimensions") }
+        var out = self
+        let axes = outputAxes
+        var dropped = Set<Int>()
+        for (j, item) in items.enumerated() {
+            let a = axes[j]
+            let n = picks[a].count!
+            switch item {
+            case .at(let i):
+                guard (-n..<n).contains(i) else { throw fail("index \(i) is out of bounds for an axis of size \(n)") }
+                out.picks[a] = .point(picks[a].position(i < 0 ? i + n : i))
+                dropped.insert(j)
+            case .slice(let s):
+                let r: (start: Int, count: Int, step: Int)
+                do { r = try s.resolve(extent: n) } catch { throw fail("\(error)") }
+                switch picks[a] {
+                case .range(let st, _, let step):
+                    out.picks[a] = .range(start: st + r.start * step, count: r.count, step: step * r.step)
+                case .list(let p):
+                    out.picks[a] = .list((0..<r.count).map { p[r.start + $0 * r.step] })
+                case .point: break
+                }
+            case .newAxis:
+                throw fail("new axes are not supported on lazy arrays; load() first")
+            }
+        }
+        out.reorder(keepingOutputAxes: axes.indices.filter { !dropped.contains($0) }, previous: axes)
+        return out
+    }
+
+    /// Positions along one output axis, in order (repeats allowed).
+    public func take(_ positions: [Int], axis: Int) throws -> LazyArray {
+        guard (0..<ndim).contains(axis) else { throw fail("axis \(axis) is out of range for \(ndim) dimensions") }
+        let a = outputAxes[axis]
+        let n = picks[a].count!
+        var out = self
+        out.picks[a] = .list(try positions.map { i in
+            guard (-n..<n).contains(i) else { throw fail("index \(i) is out of bounds for an axis of size \(n)") }
+            return picks[a].position(i < 0 ? i + n : i)
+        })
+        return out
+    }
+
+    /// Rebuilds `order` after some output axes were dropped: the survivors keep their order.
+    mutating func reorder(keepingOutputAxes keep: [Int], previous axes: [Int]) {
+        let newKept = kept
+        order = keep.map { j in newKept.firstIndex(of: axes[j])! }
+    }
+
+    /// Permutes the output axes.
+    public func transposed(_ perm: [Int]) throws -> LazyArray {
+        guard perm.count == ndim, Set(perm) == Set(0..<ndim) else { throw fail("\(perm) is not a permutation of \(ndim) axes") }
+        var out = self
+        out.order = perm.map { order[$0] }
+        return out
+    }
+
+    /// Applies an elementwise function to whatever is read.
+    public func map(_ m: Map) -> LazyArray {
+        var out = self
+        out.maps.append(m)
+        return out
+    }
+
+    // MARK: Reading
+
+    /// Reads a region given in this array's coordinates (one slice per output axis; nil reads
+    /// everything). Only the source chunks the region touches are fetched.
+    public func read(_ region: [Slice]? = nil) async throws -> AnyNDArray {
+        let axes = outputAxes
+        let region = region ?? Array(repeating: Slice.all, count: axes.count)
+        guard region.count == axes.count else { throw fail("\(region.count) slices for an array of \(axes.count) dimensions") }
+        // The region composed with the selection, per source axis.
+        var sub = picks
+        for (j, a) in axes.enumerated() {
+            let n = picks[a].count!
+            let r: (start: Int, count: Int, step: Int)
+            do { r = try region[j].resolve(extent: n) } catch { throw fail("\(error)") }
+            switch picks[a] {
+            case .range(let st, _, let step): sub[a] = .range(start: st + r.start * step, count: r.count, step: step * r.step)
+            case .list(let p): sub[a] = .list((0..<r.count).map { p[r.start + $0 * r.step] })
+            case .point: break
+            }
+        }
+        // One source read: positive steps over the bounding range of each axis.
+        var slices: [Slice] = []
+        var after: [AxisIndex] = []  // applied to what the source returns
+        var takes: [(axis: Int, positions: [Int])] = []
+        for (a, p) in sub.enumerated() {
+            switch p {
+            case .point(let i):
+                slices.append(Slice(i, i + 1)); after.append(.at(0))
+            case .range(let s, let n, let step):
+                if n == 0 { slices.append(Slice(0, 0)); after.append(.slice(.all)); continue }
+                if step > 0 {
+                    slices.append(Slice(s, s + (n - 1) * step + 1, step: step)); after.append(.slice(.all))
+                } else {
+                    let lo = s + (n - 1) * step
+                    slices.append(Slice(lo, s + 1, step: -step)); after.append(.slice(Slice(nil, nil, step: -1)))
+                }
+            case .list(let ps):
+                guard let lo = ps.min(), let hi = ps.max() else { slices.append(Slice(0, 0)); after.append(.slice(.all)); continue }
+                slices.append(Slice(lo, hi + 1)); after.append(.slice(.all))
+                takes.append((a, ps.map { $0 - lo }))
+            }
+        }
+        var data = try await source.read(region: slices)
+        do {
+            for t in takes { data = try data.take(t.positions, axis: t.axis) }
+            data = try data.index(after)
+            if order != Array(order.indices) { data = try data.transposed(order) }
+            for m in maps { data = try m.apply(data) }
+        } catch let e as GyreComputeError { throw e } catch {
+            throw GyreComputeError(.invalidArgument, "\(source.sourceName): \(error)", cause: error)
+        }
+        return data
+    }
+}

@@ -1,0 +1,90 @@
+import GyreArrays
+import GyreCompute
+import Synchronization
+import Testing
+
+/// A chunked source over an in-memory array that records every region it is asked for.
+final class RecordingSource: ChunkedArraySource {
+    let array: AnyNDArray
+    let chunkShape: [Int]
+    let log = Mutex<[[Slice]]>([])
+    init(_ array: AnyNDArray, chunks: [Int]) { self.array = array; self.chunkShape = chunks }
+    var sourceName: String { "memory://test" }
+    var shape: [Int] { array.shape }
+    var dtype: DType { array.dtype }
+    var chunks: [[Int]] { zip(shape, chunkShape).map { Self.regularChunks(extent: $0, chunk: $1) } }
+    func read(region: [Slice]) async throws -> AnyNDArray {
+        log.withLock { $0.append(region) }
+        for s in region { #expect(s.step > 0, "sources are always asked for positive steps") }
+        return try array.index(region.map { .slice($0) }).contiguous()
+    }
+    var reads: [[Slice]] { log.withLock { $0 } }
+}
+
+@Suite struct LazyArrayTests {
+    static func cube() -> AnyNDArray {
+        .float64(try! NDArray(shape: [6, 5, 4], (0..<(6 * 5 * 4)).map(Double.init)))
+    }
+
+    @Test func composedSelectionsMatchEagerIndexing() async throws {
+        let eager = Self.cube()
+        let cases: [[[AxisIndex]]] = [
+            [[.slice(Slice(1, 5))], [.slice(Slice(nil, nil, step: 2))]],
+            [[.slice(Slice(nil, nil, step: -1)), .at(2)], [.slice(Slice(1, nil, step: 2))]],
+            [[.at(-1), .slice(Slice(4, 0, step: -2))]],
+            [[.slice(.all), .slice(.all), .slice(Slice(3, 0, step: -1))], [.at(0)]],
+            [[.slice(Slice(2, 2))]],
+        ]
+        for steps in cases {
+            let source = RecordingSource(eager, chunks: [2, 2, 3])
+            var lazy = LazyArray(source)
+            var ref = eager
+            for items in steps { lazy = try lazy.index(items); ref = try ref.index(items) }
+            #expect(lazy.shape == ref.shape)
+            #expect(source.reads.isEmpty, "building a selection reads nothing")
+            let got = try await lazy.read()
+            #expect(got.shape == ref.shape)
+            #expect(got.doubles() == ref.doubles(), "\(steps)")
+        }
+    }
+
+    @Test func takeTransposeAndRegionReads() async throws {
+        let eager = Self.cube()
+        let source = RecordingSource(eager, chunks: [2, 5, 4])
+        let lazy = try LazyArray(source).take([4, 1, 1, 5], axis: 0).transposed([2, 0, 1])
+        let ref = try eager.take([4, 1, 1, 5], axis: 0).transposed([2, 0, 1])
+        #expect(try await lazy.read().doubles() == ref.doubles())
+        let region = [Slice(1, 3), Slice(nil, nil, step: 2), Slice(3, nil)]
+        let got = try await lazy.read(region)
+        #expect(got.doubles() == (try ref.index(region.map { .slice($0) }).doubles()))
+        // Positions 4 and 1 (from taking [4, 1, 1, 5] by step 2): one read over rows 1...4.
+        #expect(source.reads.last?[0] == Slice(1, 5))
+    }
+
+    @Test func readsOnlyTheRegionAndDerivesChunks() async throws {
+        let source = RecordingSource(Self.cube(), chunks: [4, 2, 4])
+        let lazy = try LazyArray(source).index([.slice(Slice(3, 6)), .at(1)])
+        #expect(lazy.chunks == [[1, 2], [4]])
+        _ = try await lazy.read([Slice(0, 1), .all])
+        #expect(source.reads == [[Slice(3, 4), Slice(1, 2), Slice(0, 4)]])
+        let stepped = try LazyArray(source).index([.slice(Slice(nil, nil, step: 3))])
+        #expect(stepped.chunks[0] == [2], "rows 0 and 3 share the first chunk of 4")
+    }
+
+    @Test func mapsApplyAfterReading() async throws {
+        let lazy = LazyArray(RecordingSource(Self.cube(), chunks: [3, 5, 4]))
+            .map(.init(name: "half", dtype: .float32) { try $0.binary(.multiply, .double(0.5)).astype(.float32) })
+        #expect(lazy.dtype == .float32)
+        let got = try await lazy.index([.at(1)]).read()
+        #expect(got.dtype == .float32)
+        #expect(got.doubles()?.first == 10)
+    }
+
+    @Test func badSelectionsAreErrorsNamingTheSource() throws {
+        let lazy = LazyArray(RecordingSource(Self.cube(), chunks: [2, 2, 2]))
+        #expect(throws: GyreComputeError.self) { try lazy.index([.at(6)]) }
+        #expect(throws: GyreComputeError.self) { try lazy.take([0, -7], axis: 0) }
+        #expect(throws: GyreComputeError.self) { try lazy.transposed([0, 0, 1]) }
+        do { _ = try lazy.index([.at(9)]) } catch let e as GyreComputeError { #expect(e.message.contains("memory://test")) }
+    }
+}

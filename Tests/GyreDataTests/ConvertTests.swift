@@ -38,7 +38,7 @@ struct ConvertTests {
         // Uninterrupted, it opens and equals the source.
         let dst = MemoryStore()
         try await ZarrConverter.convert(from: src, to: dst, options: ConvertOptions(format: .v3, chunks: ["time": 1], shards: ["time": 4]))
-        let a = try await Dataset.openZarr(src), b = try await Dataset.openZarr(dst)
+        let a = try await Dataset.openZarr(src).load(), b = try await Dataset.openZarr(dst).load()
         #expect(try a.equals(b))
     }
 
@@ -86,7 +86,7 @@ struct ZarrEncodingTests {
         #expect(g.arrays["err"]?.chunkShape == [5, 6, 12])
         #expect(g.arrays["err"]?.pipeline.bytesToBytes.first is ZstdCodec)
         // Reading keeps the chunks in encoding; writing again reuses them.
-        let back = try await Dataset.openZarr(store)
+        let back = try await Dataset.openZarr(store).load()
         #expect(try back.equals(ds))
         let copy = MemoryStore()
         try await back.writeZarr(to: copy)

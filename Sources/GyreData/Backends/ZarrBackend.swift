@@ -1,6 +1,7 @@
 import Foundation
 import GyreArrays
 import GyreCodecs
+import GyreCompute
 import GyreStorage
 import GyreZarr
 import OrderedCollections
@@ -101,8 +102,10 @@ package enum ZarrAttributes {
 
 extension Dataset {
     /// Opens a Zarr store (v2 or v3, consolidated or not) written with xarray's conventions and
-    /// decodes it by the CF conventions. Values are read now (lazy variables come with the
-    /// compute engine).
+    /// decodes it by the CF conventions. Data variables are lazy: nothing is read until they are
+    /// loaded or a region of them is read, and then only the chunks that region touches. Like
+    /// xarray, dimension coordinates (which build indexes) are read now, and so are variables
+    /// whose decoding depends on their values (times) and strings.
     public static func openZarr(_ store: any ReadableStore, path: String = "", decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
         let group: ZarrGroup
         do { group = try await ZarrGroup.open(store, path: path) } catch let e as GyreZarrError {
@@ -129,10 +132,13 @@ extension Dataset {
                 coordNames.formUnion(c.split(separator: " ").map(String.init))
                 attrs.removeValue(forKey: "coordinates")
             }
-            let data: AnyNDArray
-            do { data = try await arr.read() } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
-            var v = try Variable(dimNames.map { $0! }, data, attrs: attrs)
+            var v = try Variable(dimNames.map { $0! }, lazy: LazyArray(arr), attrs: attrs)
             v.encoding["chunks"] = .values(.int64(NDArray(m.chunkShape.map(Int64.init))))
+            if v.dims == [name] || CF.decodingNeedsValues(v, options: options) {
+                do { v = try await v.load() } catch let e as GyreDataError {
+                    throw GyreDataError(.read, "\(store.name): reading '\(name)': \(e.message)", cause: e)
+                }
+            }
             raw[name] = v
         }
         var globalAttrs: Attributes = [:]
@@ -202,9 +208,19 @@ extension Dataset {
                                              pipeline: layout.pipeline, attributes: attrs, dimensionNames: dims)
             do {
                 let arr = try await ZarrArray.create(store, path: prefix + name, metadata: meta, overwrite: true)
-                try await arr.write(v.data)
+                switch v.storage {
+                case .eager(let data): try await arr.write(data)
+                case .lazy(let lazy):
+                    // Streamed: never more than two blocks of the variable in memory.
+                    try await BlockCopy.run(shape: lazy.shape, sourceChunks: lazy.chunks.map { $0.max() ?? 1 }, targetChunks: meta.chunkShape,
+                                            read: { try await lazy.read($0) }) { origin, data in
+                        try await arr.write(data, at: origin)
+                    }
+                }
             } catch let e as GyreZarrError {
                 throw GyreDataError(.conflict, "writing '\(name)': \(e.message)", cause: e)
+            } catch let e as GyreComputeError {
+                throw GyreDataError(.read, "writing '\(name)': \(e.message)", cause: e)
             }
         }
         var gattrs: [String: JSONValue] = [:]
@@ -227,5 +243,39 @@ extension Dataset {
             return try await openZarr(FileStore(path: path), decode: options)
         }
         throw GyreDataError(.invalidArgument, "\(path): not a Zarr store (no zarr.json, .zgroup or .zmetadata); netCDF support is not there yet")
+    }
+}
+
+extension Dataset {
+    /// Whether any variable is still lazy.
+    public var isLazy: Bool { variables.values.contains { $0.isLazy } }
+
+    /// The dataset with every variable's values in memory (xarray's `load()`).
+    public func load() async throws -> Dataset {
+        var out = self
+        for (k, v) in variables where v.isLazy {
+            let loaded: Variable
+            do { loaded = try await v.load() } catch let e as GyreDataError {
+                throw GyreDataError(e.code, "variable '\(k)': \(e.message)", cause: e)
+            }
+            try out.replaceVariable(k, loaded)
+        }
+        return out
+    }
+}
+
+extension DataArray {
+    /// The array (and its coordinates) with values in memory.
+    public func load() async throws -> DataArray {
+        try await DataArray.fromTempDataset(toTempDataset().load(), name: name)
+    }
+}
+
+extension Dataset {
+    /// Writes the dataset as a Zarr store at `path` (xarray's `to_zarr`): per-variable chunks and
+    /// codecs through `options.encoding`, consolidated metadata. Lazy variables stream block by
+    /// block, so a dataset larger than memory can be written.
+    public func write(to path: String, options: ZarrWriteOptions = ZarrWriteOptions()) async throws {
+        try await writeZarr(to: FileStore(path: path), options: options)
     }
 }

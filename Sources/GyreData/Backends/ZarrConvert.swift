@@ -127,25 +127,10 @@ public enum ZarrConverter {
             let meta = try ZarrArrayMetadata(format: format, shape: m.shape, chunkShape: chunk, dtype: m.dtype, fillValue: fill, pipeline: layout.pipeline,
                                              attributes: attrs, dimensionNames: dims)
             let target = try await ZarrArray.create(dst, path: name, metadata: meta, overwrite: true)
-            // Blocks aligned to destination chunks and at least one source chunk long.
-            let srcChunk = m.chunkShape
-            let block = zip(srcChunk, chunk).map { s, c in (Swift.max(s, c) + c - 1) / c * c }
-            let grid = zip(m.shape, block).map { ($0 + $1 - 1) / $1 }
-            let blocks = m.shape.contains(0) ? 0 : grid.reduce(1, *)
-            func selection(_ k: Int) -> [Slice] {
-                var rem = k
-                var idx = [Int](repeating: 0, count: grid.count)
-                for d in stride(from: grid.count - 1, through: 0, by: -1) { idx[d] = rem % grid[d]; rem /= grid[d] }
-                return idx.indices.map { d in Slice(idx[d] * block[d], Swift.min((idx[d] + 1) * block[d], m.shape[d])) }
-            }
-            // Read block k+1 while block k is encoded and written: the time is the slower of the
-            // two, not their sum, and at most two blocks are in memory.
             do {
-                var pending: Task<AnyNDArray, any Error>? = blocks > 0 ? Task { try await source.read(selection(0)) } : nil
-                for k in 0..<blocks {
-                    let data = try await pending!.value
-                    pending = k + 1 < blocks ? Task { [source] in try await source.read(selection(k + 1)) } : nil
-                    try await target.write(data, at: selection(k).map { $0.start! })
+                try await BlockCopy.run(shape: m.shape, sourceChunks: m.chunkShape, targetChunks: chunk,
+                                        read: { [source] in try await source.read($0) }) { origin, data in
+                    try await target.write(data, at: origin)
                     done += data.count * m.dtype.itemSize
                     progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                 }

@@ -39,3 +39,30 @@ enum ZarrLayout {
         }
     }
 }
+
+/// Copies an array block by block in bounded memory: blocks are aligned to the target's chunks
+/// and at least one source chunk long, and block k+1 is read while block k is written, so the
+/// time is the slower of the two, not their sum, and at most two blocks are in memory.
+enum BlockCopy {
+    static func run(shape: [Int], sourceChunks: [Int], targetChunks: [Int],
+                    read: @escaping @Sendable ([Slice]) async throws -> AnyNDArray,
+                    write: (_ origin: [Int], AnyNDArray) async throws -> Void) async throws {
+        let block = zip(sourceChunks, targetChunks).map { s, c in (Swift.max(s, c) + c - 1) / c * c }
+        let grid = zip(shape, block).map { ($0 + $1 - 1) / $1 }
+        let blocks = shape.contains(0) ? 0 : grid.reduce(1, *)
+        @Sendable func selection(_ k: Int) -> [Slice] {
+            var rem = k
+            var idx = [Int](repeating: 0, count: grid.count)
+            for d in stride(from: grid.count - 1, through: 0, by: -1) { idx[d] = rem % grid[d]; rem /= grid[d] }
+            return idx.indices.map { d in Slice(idx[d] * block[d], Swift.min((idx[d] + 1) * block[d], shape[d])) }
+        }
+        guard blocks > 0 else { return }
+        var pending: Task<AnyNDArray, any Error>? = Task { try await read(selection(0)) }
+        defer { pending?.cancel() }
+        for k in 0..<blocks {
+            let data = try await pending!.value
+            pending = k + 1 < blocks ? Task { try await read(selection(k + 1)) } : nil
+            try await write(selection(k).map { $0.start! }, data)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import GyreArrays
+import GyreCompute
 import OrderedCollections
 
 /// Options for decoding CF conventions.
@@ -45,8 +46,42 @@ public enum CF {
     }
 
 
-    /// Decodes one variable.
+    /// Whether decoding `variable` needs its values, not only its attributes and dtype: times
+    /// (whether they fit datetime64[ns] depends on the values) and non-numeric data. Backends
+    /// load such variables before decoding; everything else decodes lazily, chunk by chunk.
+    public static func decodingNeedsValues(_ variable: Variable, options: CFDecodeOptions = CFDecodeOptions()) -> Bool {
+        let t = variable.dtype
+        guard t.isNumeric || t.isTimedelta else { return true }
+        if case .datetime64 = t { return true }
+        if options.decodeTimes, let units = variable.attrs["units"]?.stringValue, units.contains(" since ") { return true }
+        return false
+    }
+
+    /// Runs an elementwise coding lazily: the attributes, encoding and dtype come from coding
+    /// a one-element probe of the same dtype (the coding depends on attributes only), and each
+    /// region read later is coded the same way.
+    static func lazily(_ variable: Variable, _ lazy: LazyArray, name: String, what: String,
+                       _ code: @escaping @Sendable (Variable) throws -> Variable) throws -> Variable {
+        let probeIn = try Variable(variable.dims, try AnyNDArray.zeros(Array(repeating: 1, count: variable.ndim), dtype: lazy.dtype),
+                                   attrs: variable.attrs, encoding: variable.encoding)
+        let probe = try code(probeIn)
+        let attrs = variable.attrs, encoding = variable.encoding
+        let mapped = lazy.map(LazyArray.Map(name: "\(what) '\(name)'", dtype: probe.dtype) { chunk in
+            let dims = (0..<chunk.ndim).map { "dim_\($0)" }
+            return try code(try Variable(dims, chunk, attrs: attrs, encoding: encoding)).data
+        })
+        return try Variable(variable.dims, lazy: mapped, attrs: probe.attrs, encoding: probe.encoding)
+    }
+
+    /// Decodes one variable. A lazy variable stays lazy (its regions are decoded as they are
+    /// read) unless `decodingNeedsValues`, in which case it must be loaded first.
     public static func decode(_ variable: Variable, name: String, options: CFDecodeOptions = CFDecodeOptions()) throws -> Variable {
+        if case .lazy(let l) = variable.storage {
+            guard !decodingNeedsValues(variable, options: options) else {
+                throw GyreDataError(.notLoaded, "variable '\(name)': decoding \(variable.dtype) values with units '\(variable.attrs["units"]?.stringValue ?? "")' needs them in memory; load() it first")
+            }
+            return try lazily(variable, l, name: name, what: "CF decoding") { try decode($0, name: name, options: options) }
+        }
         var v = variable
         var attrs = v.attrs
         var encoding = v.encoding
@@ -193,6 +228,14 @@ public enum CF {
     /// calendar, NaN to `_FillValue`, floats packed to the integer dtype in `encoding["dtype"]`
     /// with `scale_factor`/`add_offset`.
     public static func encode(_ variable: Variable, name: String) throws -> Variable {
+        if case .lazy(let l) = variable.storage {
+            switch variable.dtype {
+            case .datetime64, .cftime:
+                throw GyreDataError(.notLoaded, "variable '\(name)': encoding times needs the values in memory (to choose units); load() it first")
+            default: break
+            }
+            return try lazily(variable, l, name: name, what: "CF encoding") { try encode($0, name: name) }
+        }
         var attrs = variable.attrs
         let enc = variable.encoding
         var data = try variable.data

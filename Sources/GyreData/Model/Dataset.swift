@@ -86,6 +86,11 @@ public struct Dataset: Sendable {
         }
     }
 
+    /// Replaces a variable's values, keeping whether it is a coordinate.
+    mutating func replaceVariable(_ name: String, _ v: Variable) throws {
+        try insert(name, v, asCoord: coordNames.contains(name))
+    }
+
     /// A data variable with the coordinates that apply to it.
     public subscript(name: String) -> DataArray? {
         guard let v = variables[name] else { return nil }

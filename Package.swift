@@ -24,11 +24,14 @@ let package = Package(
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         // Floor 1: storage (stores with byte ranges) and codecs.
         .target(name: "GyreStorage"),
         .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib"]),
         // Floor 2: formats (Zarr v2 and v3).
         .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),
+        // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
+        .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "CNetCDF"]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.
         .target(name: "GyreCompute", dependencies: ["GyreArrays"]),
@@ -36,11 +39,11 @@ let package = Package(
         .target(
             name: "GyreData",
             dependencies: [
-                "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreCompute",
+                "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreStorage", "GyreCodecs", "GyreZarr"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
+        .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage"]),
         .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCodecs", "GyreArrays"]),
         .testTarget(name: "GyreZarrTests", dependencies: ["GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),

@@ -87,4 +87,27 @@ final class RecordingSource: ChunkedArraySource {
         #expect(throws: GyreComputeError.self) { try lazy.transposed([0, 0, 1]) }
         do { _ = try lazy.index([.at(9)]) } catch let e as GyreComputeError { #expect(e.message.contains("memory://test")) }
     }
+
+    @Test func concatenatedSourcesReadOnlyThePartsTouched() async throws {
+        let whole = Self.cube()
+        let a = RecordingSource(try whole.index([.slice(Slice(0, 2))]).contiguous(), chunks: [1, 5, 4])
+        let b = RecordingSource(try whole.index([.slice(Slice(2, 3))]).contiguous(), chunks: [1, 5, 4])
+        let c = RecordingSource(try whole.index([.slice(Slice(3, 6))]).contiguous(), chunks: [2, 5, 4])
+        let cat = try ConcatenatedSource([a, b, c], axis: 0)
+        #expect(cat.shape == [6, 5, 4] && cat.chunks[0] == [1, 1, 1, 2, 1])
+        for region in [[Slice.all, .all, .all], [Slice(1, 5, step: 3), Slice(0, 2), .all], [Slice(3, 6), .all, Slice(1, 2)], [Slice(2, 2), .all, .all]] {
+            let got = try await cat.read(region: region)
+            #expect(got.shape == (try whole.index(region.map { .slice($0) }).shape))
+            #expect(got.doubles() == (try whole.index(region.map { .slice($0) }).doubles()), "\(region)")
+        }
+        let before = b.reads.count
+        _ = try await LazyArray(cat).index([.slice(Slice(nil, 2, step: -1))]).read()
+        #expect(b.reads.count == before, "the middle part is not read for rows 3...5")
+        // A lazy array through a selection, concatenated again, still reads the right values.
+        let twice = try ConcatenatedSource([LazyArray(cat).index([.slice(Slice(4, 6))]), MemorySource(whole.index([.slice(Slice(0, 1))]))], axis: 0)
+        #expect(try await twice.read(region: [.all, .all, .all]).doubles() == (try AnyNDArray.concatenate([whole.index([.slice(Slice(4, 6))]), whole.index([.slice(Slice(0, 1))])], axis: 0).doubles()))
+        let fill = FillSource(shape: [2, 3], dtype: .float32, value: .double(.nan))
+        #expect(try await fill.read(region: [Slice(1, 2), .all]).doubles()!.allSatisfy(\.isNaN))
+        #expect(throws: GyreComputeError.self) { try ConcatenatedSource([a, RecordingSource(.float64(NDArray([1, 2])), chunks: [1])], axis: 0) }
+    }
 }

@@ -1,0 +1,154 @@
+import GyreArrays
+
+extension LazyArray: ChunkedArraySource {
+    /// A lazy array is itself a source, so lazy arrays compose (for example concatenated).
+    public func read(region: [Slice]) async throws -> AnyNDArray { try await read(region) }
+}
+
+/// An array already in memory, seen as a chunked source (one chunk).
+public struct MemorySource: ChunkedArraySource {
+    public let array: AnyNDArray
+    public let sourceName: String
+    public init(_ array: AnyNDArray, name: String = "memory") {
+        self.array = array
+        self.sourceName = name
+    }
+    public var shape: [Int] { array.shape }
+    public var dtype: DType { array.dtype }
+    public var chunks: [[Int]] { shape.map { [$0] } }
+    public func read(region: [Slice]) async throws -> AnyNDArray {
+        do { return try array.index(region.map { .slice($0) }) } catch {
+            throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)
+        }
+    }
+}
+
+/// An array of one repeated value (for example the NaN that stands in for a file that lacks a
+/// variable); reading allocates only what is read.
+public struct FillSource: ChunkedArraySource {
+    public let shape: [Int]
+    public let dtype: DType
+    public let value: Scalar
+    public let sourceName: String
+    public let chunks: [[Int]]
+    public init(shape: [Int], dtype: DType, value: Scalar, chunks: [[Int]]? = nil, name: String = "fill") {
+        self.shape = shape
+        self.dtype = dtype
+        self.value = value
+        self.sourceName = name
+        self.chunks = chunks ?? shape.map { [$0] }
+    }
+    public func read(region: [Slice]) async throws -> AnyNDArray {
+        guard region.count == shape.count else { throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions") }
+        do {
+            let counts = try zip(region, shape).map { try $0.resolve(extent: $1).count }
+            return try AnyNDArray.full(counts, value, dtype: dtype)
+        } catch let e as GyreComputeError { throw e } catch {
+            throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)
+        }
+    }
+}
+
+/// Sources joined end to end along one axis (the files of a multi-file dataset). A read touches
+/// only the parts its region overlaps, reading them concurrently.
+public struct ConcatenatedSource: ChunkedArraySource {
+    public let parts: [any ChunkedArraySource]
+    public let axis: Int
+    /// Where each part starts along the axis.
+    let offsets: [Int]
+    public let shape: [Int]
+    public let dtype: DType
+    /// How many parts are read at once.
+    public var maxConcurrency = 4
+
+    public init(_ parts: [any ChunkedArraySource], axis: Int) throws {
+        guard let first = parts.first else { throw GyreComputeError(.invalidArgument, "nothing to concatenate") }
+        guard (0..<first.shape.count).contains(axis) else {
+            throw GyreComputeError(.invalidArgument, "\(first.sourceName): axis \(axis) out of range for \(first.shape.count) dimensions")
+        }
+        var offsets: [Int] = []
+        var total = 0
+        for p in parts {
+            guard p.dtype == first.dtype else {
+                throw GyreComputeError(.invalidArgument, "\(p.sourceName) has dtype \(p.dtype) but \(first.sourceName) has \(first.dtype)")
+            }
+            guard p.shape.count == first.shape.count,
+                  p.shape.indices.allSatisfy({ $0 == axis || p.shape[$0] == first.shape[$0] }) else {
+                throw GyreComputeError(.invalidArgument, "\(p.sourceName) has shape \(p.shape) but \(first.sourceName) has \(first.shape) (only axis \(axis) may differ)")
+            }
+            offsets.append(total)
+            total += p.shape[axis]
+        }
+        var shape = first.shape
+        shape[axis] = total
+        self.parts = parts
+        self.axis = axis
+        self.offsets = offsets
+        self.shape = shape
+        self.dtype = first.dtype
+    }
+
+    public var sourceName: String {
+        parts.count == 1 ? parts[0].sourceName : "\(parts[0].sourceName) and \(parts.count - 1) more"
+    }
+
+    public var chunks: [[Int]] {
+        var c = parts[0].chunks
+        c[axis] = parts.flatMap { $0.chunks[axis] }.filter { $0 > 0 }
+        if c[axis].isEmpty { c[axis] = [0] }
+        return c
+    }
+
+    public func read(region: [Slice]) async throws -> AnyNDArray {
+        guard region.count == shape.count else {
+            throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions")
+        }
+        let r: (start: Int, count: Int, step: Int)
+        do { r = try region[axis].resolve(extent: shape[axis]) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }
+        guard r.step > 0 else { throw GyreComputeError(.invalidArgument, "\(sourceName): concatenated sources are read with positive steps") }
+        // For each part the positions of the region inside it, as a slice of the part.
+        var pieces: [(part: Int, slice: Slice)] = []
+        if r.count > 0 {
+            let last = r.start + (r.count - 1) * r.step
+            for (i, p) in parts.enumerated() {
+                let lo = offsets[i], hi = lo + p.shape[axis]
+                guard hi > r.start, lo <= last else { continue }
+                // First region position at or after lo.
+                let k0 = lo <= r.start ? 0 : (lo - r.start + r.step - 1) / r.step
+                let first = r.start + k0 * r.step
+                guard first < hi, first <= last else { continue }
+                let stop = Swift.min(hi, last + 1)
+                pieces.append((i, Slice(first - lo, stop - lo, step: r.step)))
+            }
+        }
+        if pieces.isEmpty {
+            var empty = region
+            empty[axis] = Slice(0, 0)
+            return try await (parts.first!).read(region: empty)
+        }
+        let limit = Swift.max(1, maxConcurrency)
+        var results = [AnyNDArray?](repeating: nil, count: pieces.count)
+        try await withThrowingTaskGroup(of: (Int, AnyNDArray).self) { group in
+            var next = 0
+            func launch() {
+                let k = next
+                let (pi, s) = pieces[k]
+                var sub = region
+                sub[axis] = s
+                let part = parts[pi]
+                group.addTask { (k, try await part.read(region: sub)) }
+                next += 1
+            }
+            while next < Swift.min(limit, pieces.count) { launch() }
+            while let (k, a) = try await group.next() {
+                results[k] = a
+                if next < pieces.count { launch() }
+            }
+        }
+        let arrays = results.map { $0! }
+        if arrays.count == 1 { return arrays[0] }
+        do { return try AnyNDArray.concatenate(arrays, axis: axis) } catch {
+            throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)
+        }
+    }
+}

@@ -231,22 +231,6 @@ extension Dataset {
 }
 
 extension Dataset {
-    /// Opens a dataset by sniffing what `path` is. Zarr stores (v2 or v3 directories) are
-    /// supported; netCDF files come with the netCDF backend.
-    public static func open(_ path: String, decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw GyreDataError(.missingVariable, "\(path): no such file or directory")
-        }
-        let markers = ["zarr.json", ".zgroup", ".zmetadata"]
-        if isDir.boolValue, markers.contains(where: { FileManager.default.fileExists(atPath: path + "/" + $0) }) {
-            return try await openZarr(FileStore(path: path), decode: options)
-        }
-        throw GyreDataError(.invalidArgument, "\(path): not a Zarr store (no zarr.json, .zgroup or .zmetadata); netCDF support is not there yet")
-    }
-}
-
-extension Dataset {
     /// Whether any variable is still lazy.
     public var isLazy: Bool { variables.values.contains { $0.isLazy } }
 

@@ -203,6 +203,11 @@ public enum CF {
             encoding["units"] = attrs.removeValue(forKey: "units")
             if let c = attrs.removeValue(forKey: "calendar") { encoding["calendar"] = c }
         }
+        // Booleans stored as integers with dtype="bool" (xarray's BooleanCoder).
+        if attrs["dtype"]?.stringValue == "bool", data.dtype.isInteger {
+            encoding["dtype"] = attrs.removeValue(forKey: "dtype")
+            data = try context("decoding booleans of '\(name)'") { try data.astype(.bool) }
+        }
         v = try Variable(v.dims, data, attrs: attrs, encoding: encoding)
         return v
     }

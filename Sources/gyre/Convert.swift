@@ -2,17 +2,18 @@ import ArgumentParser
 import Foundation
 import Gyre
 
-/// `gyre convert SRC DST`: rewrites a store with other chunks, shards, codecs or format.
+/// `gyre convert SRC DST`: rewrites a dataset into a new Zarr store or netCDF file.
 struct Convert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Rewrite a Zarr store into a new one, chunk block by chunk block, in bounded memory.")
+        abstract: "Rewrite a dataset (Zarr, netCDF, or a glob of files) as a new Zarr store, or a netCDF-4 file when DST ends in .nc; streamed block by block in bounded memory.")
 
-    @Argument(help: "Source store.") var src: String
-    @Argument(help: "Destination store (refused if it exists, unless --overwrite).") var dst: String
-    @Option(help: "zarr2 or zarr3 (default: the source's).") var format: String?
+    @Argument(help: "Source: a Zarr store, a netCDF file, or a quoted glob such as \"sst/*.nc\".") var src: String
+    @Argument(help: "Destination store, or a .nc file (refused if it exists, unless --overwrite).") var dst: String
+    @Option(help: "zarr2 or zarr3 (default: the source's for Zarr, zarr3 otherwise).") var format: String?
+    @Option(help: "Dimension to combine the files of a glob along (default: inferred from the coordinates).") var concatDim: String?
     @Option(help: "Chunk lengths, DIM=N,... (default: the source's).") var chunks: String?
     @Option(help: "Shard lengths, DIM=N,... (Zarr v3).") var shards: String?
-    @Option(help: "zstd:LEVEL | blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle] | zlib:LEVEL | gzip:LEVEL | lz4 | none") var codec: String?
+    @Option(help: "zstd:LEVEL | blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle] | zlib:LEVEL | gzip:LEVEL | lz4 | none (netCDF output: zlib:LEVEL or none)") var codec: String?
     @Flag(help: "Replace DST if it exists.") var overwrite = false
 
     func run() async throws {
@@ -26,21 +27,42 @@ struct Convert: AsyncParsableCommand {
         do {
             if let chunks { options.chunks = try ConvertOptions.sizes(chunks) }
             if let shards { options.shards = try ConvertOptions.sizes(shards) }
-            if let codec { options.compressors = try ConvertOptions.compressors(codec) }
+            if let codec, !dst.hasSuffix(".nc") { options.compressors = try ConvertOptions.compressors(codec) }
         } catch { throw ValidationError("\(error)") }
         if options.format == .v2 && !options.shards.isEmpty { throw ValidationError("--shards needs --format zarr3") }
-        let source = try openStore(src)
         if FileManager.default.fileExists(atPath: dst) && !overwrite {
             throw CLIError("\(dst) already exists; pass --overwrite to replace it")
         }
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
+        defer { bar.finish() }
         do {
-            try await ZarrConverter.convert(from: source, to: FileStore(path: dst), options: options) { p in bar.update(p) }
+            if dst.hasSuffix(".nc") {
+                var nc = NetCDFWriteOptions(chunks: options.chunks.isEmpty ? nil : options.chunks, overwrite: overwrite)
+                switch codec {
+                case nil, "none"?: break
+                case let c? where c.hasPrefix("zlib"):
+                    let level = c.split(separator: ":").dropFirst().first.flatMap { Int($0) } ?? 1
+                    guard (1...9).contains(level) else { throw ValidationError("--codec \(c): netCDF zlib levels are 1...9") }
+                    nc.zlibLevel = level
+                case let c?: throw ValidationError("--codec \(c): netCDF output takes zlib:LEVEL or none")
+                }
+                if format != nil || !options.shards.isEmpty { throw ValidationError("--format and --shards apply to Zarr output, not .nc") }
+                let ds = try await Dataset.open(src, concatDim: concatDim)
+                try await ds.writeNetCDF(to: dst, options: nc) { bar.update($0) }
+            } else if isZarrStore(src) {
+                // Zarr to Zarr: stored values are copied as they are (no decoding round trip).
+                try await ZarrConverter.convert(from: FileStore(path: src), to: FileStore(path: dst), options: options) { bar.update($0) }
+            } else {
+                let ds = try await Dataset.open(src, concatDim: concatDim)
+                var z = ZarrWriteOptions(format: options.format ?? .v3, chunks: options.chunks, shards: options.shards, overwrite: overwrite)
+                if let c = options.compressors { z.compressors = c }
+                try await ds.writeZarr(to: FileStore(path: dst), options: z) { bar.update($0) }
+            }
+        } catch let e as ValidationError {
+            throw e
         } catch {
-            bar.finish()
             throw CLIError("\(error)")
         }
-        bar.finish()
     }
 }
 

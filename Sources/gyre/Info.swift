@@ -5,32 +5,35 @@ import Gyre
 /// `gyre info PATH [--json]`: describes a dataset from its metadata.
 struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe a dataset (Zarr v2 or v3) like xarray's repr, or as JSON.")
+        abstract: "Describe a dataset (Zarr v2/v3, netCDF, or a glob of files) like xarray's repr, or as JSON.")
 
-    @Argument(help: "A Zarr store (a directory).") var path: String
+    @Argument(help: "A Zarr store, a netCDF file, or a quoted glob such as \"sst/*.nc\".") var path: String
+    @Option(help: "Dimension to combine the files of a glob along (default: inferred from the coordinates).") var concatDim: String?
+    @Option(help: "A netCDF group path, such as ocean/deep.") var group: String = "/"
     @Flag(help: "Print JSON in the layout of xarray's Dataset.to_dict(data=False), plus chunks and encoding.") var json = false
 
     func run() async throws {
-        let store = try openStore(path)
-        do {
-            let summary = try await ZarrSummary.load(store)
-            if json {
-                print(String(decoding: summary.json.serialized(), as: UTF8.self))
-            } else {
-                print(summary.text)
+        // A single Zarr store: from its consolidated metadata alone (the fastest path).
+        if isZarrStore(path) && group == "/" {
+            do {
+                let summary = try await ZarrSummary.load(FileStore(path: path))
+                print(json ? String(decoding: summary.json.serialized(), as: UTF8.self) : summary.text)
+            } catch {
+                throw CLIError("\(path): \(error)")
             }
-        } catch {
-            throw CLIError("\(path): \(error)")
+            return
         }
+        let ds: Dataset
+        do { ds = try await Dataset.open(path, group: group, concatDim: concatDim) } catch { throw CLIError("\(error)") }
+        print(json ? String(decoding: ds.summaryJSON.serialized(), as: UTF8.self) : ds.description)
     }
 }
 
-/// Opens a local path as a store, with an error naming it when it is not there.
-func openStore(_ path: String) throws -> FileStore {
+/// Whether a path is a Zarr store directory.
+func isZarrStore(_ path: String) -> Bool {
     var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError("\(path): no such file or directory") }
-    guard isDir.boolValue else { throw CLIError("\(path): not a Zarr store (a directory); netCDF input comes with issue 4") }
-    return FileStore(path: path)
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return false }
+    return ["zarr.json", ".zgroup", ".zmetadata"].contains { FileManager.default.fileExists(atPath: path + "/" + $0) }
 }
 
 /// An error printed as "gyre: MESSAGE" with exit status 1.

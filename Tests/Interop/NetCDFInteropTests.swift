@@ -73,7 +73,8 @@ struct NetCDFInteropTests {
             ("bad-missing", ["'pr'", "part-"]),
             ("bad-lat", ["'lat'", "part-00.nc", "part-0"]),
             ("bad-overlap", ["overlap", "part-"]),
-            ("bad-units", ["units", "hours since", "days since"]),
+            ("bad-units", ["'tas'", "units", "degC", "K"]),
+            ("bad-calendar", ["'time'", "noleap"]),
         ]
         for (sub, words) in bad {
             do {
@@ -91,7 +92,9 @@ struct NetCDFInteropTests {
         let pr = try filled.variables["pr"]!.data.doubles()!
         #expect(pr.count == 18 * 4 * 5 && pr.filter(\.isNaN).count >= 3 * 4 * 5, "the file without 'pr' reads as NaN")
         let overridden = try await Dataset.open(dir.appendingPathComponent("bad-units").path + "/*.nc", concatDim: "time", combine: CombineOptions(compat: .override))
-        #expect(overridden.sizes["time"] == 9)
+        #expect(overridden.sizes["time"] == 9 && overridden.variables["tas"]?.attrs["units"]?.stringValue == "K")
+        let ownUnits = try await Dataset.open(dir.appendingPathComponent("own-units").path + "/*.nc")
+        #expect(ownUnits.sizes["time"] == 9, "decoded times with per-file reference dates combine")
         // Bad paths.
         for (p, words) in [(dir.appendingPathComponent("nothing-*.nc").path, ["matches no files"]), (dir.path, ["not a Zarr store"]),
                            (dir.appendingPathComponent("meta.json").path, ["meta.json", "not a netCDF"])] {

@@ -93,7 +93,7 @@ def netcdf4_file(path):
         w = inner.createVariable("w", "u2", ("z", "lon"))
         w[:] = rng.integers(0, 60000, (2, 8)).astype("u2")
 
-def daily_files(d, n=6, start=0, lat=4, drop=None, units="days since 2001-01-01", overlap=False):
+def daily_files(d, n=6, start=0, lat=4, drop=None, units="days since 2001-01-01", overlap=False, tas_units="K", calendar="standard"):
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(11)
     for i in range(n):
@@ -103,14 +103,14 @@ def daily_files(d, n=6, start=0, lat=4, drop=None, units="days since 2001-01-01"
             nc.createDimension("time", None)
             nc.createDimension("lat", lat)
             nc.createDimension("lon", 5)
-            t = nc.createVariable("time", "i4", ("time",)); t.units = units; t.calendar = "noleap" if i == 0 and units == "noleap" else "standard"
+            t = nc.createVariable("time", "i4", ("time",)); t.units = units; t.calendar = calendar
             days = np.arange(3) + 3 * (start + i) - (1 if overlap and i == 2 else 0)
             t[:] = days
             la = nc.createVariable("lat", "f4", ("lat",)); la[:] = np.linspace(-45, 45, lat)
             lo = nc.createVariable("lon", "f4", ("lon",)); lo[:] = np.arange(5) * 72.0
             v = nc.createVariable("tas", "f4", ("time", "lat", "lon"), zlib=True, complevel=1, fill_value=np.float32(np.nan))
             v[:] = (rng.standard_normal((3, lat, 5)) + 280).astype("f4")
-            v.units = "K"
+            v.units = tas_units
             if drop != i:
                 pr = nc.createVariable("pr", "i2", ("time", "lat", "lon"), fill_value=-1)
                 pr.scale_factor = 0.5
@@ -176,6 +176,13 @@ daily_files(os.path.join(out, "bad-lat-more"), n=1, start=2, lat=6)
 os.system(f"mv {out}/bad-lat-more/part-01.nc {out}/bad-lat/part-00.nc")
 daily_files(os.path.join(out, "bad-overlap"), overlap=True)
 daily_files(os.path.join(out, "bad-units"), n=2)
-daily_files(os.path.join(out, "bad-units-b"), n=1, start=4, units="hours since 2001-01-10")
+daily_files(os.path.join(out, "bad-units-b"), n=1, start=4, tas_units="degC")
 os.system(f"mv {out}/bad-units-b/part-01.nc {out}/bad-units/part-00.nc")
+daily_files(os.path.join(out, "bad-calendar"), n=2)
+daily_files(os.path.join(out, "bad-calendar-b"), n=1, start=4, calendar="noleap")
+os.system(f"mv {out}/bad-calendar-b/part-01.nc {out}/bad-calendar/part-00.nc")
+# Units relative to each file's own start (as xarray writes them): not a mismatch.
+daily_files(os.path.join(out, "own-units"), n=2)
+daily_files(os.path.join(out, "own-units-b"), n=1, start=0, units="hours since 2001-01-10")
+os.system(f"mv {out}/own-units-b/part-01.nc {out}/own-units/part-00.nc")
 json.dump(meta, open(os.path.join(out, "meta.json"), "w"))

@@ -109,15 +109,10 @@ extension Dataset {
             throw GyreDataError(.missingDimension, "\(p.file) has no dimension '\(dim)' to concatenate along; its dimensions are \(p.ds.dims)")
         }
         // The concatenation coordinate must mean the same in every file (units, calendar).
-        if combine.compat != .override, let ref = unsorted[0].ds.variables[dim] {
+        if let ref = unsorted[0].ds.variables[dim] {
             for p in unsorted.dropFirst() {
                 guard let v = p.ds.variables[dim] else { continue }
-                for key in ["units", "calendar"] {
-                    let a = ref.attrs[key] ?? ref.encoding[key], b = v.attrs[key] ?? v.encoding[key]
-                    if a?.description != b?.description {
-                        throw GyreDataError(.conflict, "'\(dim)': \(key) is \(a?.description ?? "absent") in \(unsorted[0].file) but \(b?.description ?? "absent") in \(p.file); pass compat .override to use the first file's")
-                    }
-                }
+                try checkSameMeaning(dim, ref, unsorted[0].file, v, p.file, combine: combine)
             }
         }
         // Coordinate order: by the first value of the concatenation coordinate.
@@ -215,15 +210,7 @@ extension Dataset {
                     throw GyreDataError(.dimensionMismatch, "'\(name)': dimension '\(d)' has size \(m) in \(ref.file) but \(n) in \(p.file)")
                 }
             }
-            if combine.compat != .override {
-                for key in ["units", "calendar"] {
-                    let a = ref.ds.variables[name]!.attrs[key] ?? ref.ds.variables[name]!.encoding[key]
-                    let b = v.attrs[key] ?? v.encoding[key]
-                    if a?.description != b?.description {
-                        throw GyreDataError(.conflict, "'\(name)': \(key) is \(a?.description ?? "absent") in \(ref.file) but \(b?.description ?? "absent") in \(p.file); pass compat .override to use the first file's")
-                    }
-                }
-            }
+            try checkSameMeaning(name, ref.ds.variables[name]!, ref.file, v, p.file, combine: combine)
             pieces.append(v)
         }
         // All in memory (coordinates, times): an eager concatenation.
@@ -254,6 +241,26 @@ extension Dataset {
             throw GyreDataError(.dimensionMismatch, "'\(name)': \(e.message)", cause: e)
         }
         return try Variable(template.dims, lazy: LazyArray(source), attrs: template.attrs, encoding: template.encoding)
+    }
+
+    /// Two files' versions of a variable must mean the same: decoded times the same calendar
+    /// (their reference dates may differ: the values are absolute), anything else the same
+    /// `units` and `calendar` attributes, unless `compat` is `.override`.
+    static func checkSameMeaning(_ name: String, _ a: Variable, _ fileA: String, _ b: Variable, _ fileB: String, combine: CombineOptions) throws {
+        if a.dtype.isDatetime || b.dtype.isDatetime {
+            if a.dtype != b.dtype {
+                let ca = a.encoding["calendar"]?.stringValue ?? "standard", cb = b.encoding["calendar"]?.stringValue ?? "standard"
+                throw GyreDataError(.conflict, "'\(name)': times in \(fileA) are \(a.dtype) (calendar \(ca)) but \(b.dtype) (calendar \(cb)) in \(fileB); they cannot be combined")
+            }
+            return
+        }
+        guard combine.compat != .override else { return }
+        for key in ["units", "calendar"] {
+            let x = a.attrs[key] ?? a.encoding[key], y = b.attrs[key] ?? b.encoding[key]
+            if x?.description != y?.description {
+                throw GyreDataError(.conflict, "'\(name)': \(key) is \(x?.description ?? "absent") in \(fileA) but \(y?.description ?? "absent") in \(fileB); pass compat .override to use the first file's")
+            }
+        }
     }
 
     /// Coordinate values as numbers that order like them (times as their integer counts).

@@ -106,7 +106,8 @@ extension Dataset {
     /// Writes the dataset as a netCDF-4 file with xarray's conventions (CF-encoded variables,
     /// `coordinates` attributes), optionally chunked and zlib-compressed. Lazy variables stream
     /// block by block. The file appears at `path` only when complete.
-    public func writeNetCDF(to path: String, options: NetCDFWriteOptions = NetCDFWriteOptions()) async throws {
+    public func writeNetCDF(to path: String, options: NetCDFWriteOptions = NetCDFWriteOptions(),
+                            progress: (@Sendable (ConvertProgress) -> Void)? = nil) async throws {
         if FileManager.default.fileExists(atPath: path) && !options.overwrite {
             throw GyreDataError(.conflict, "\(path) already exists; pass overwrite to replace it")
         }
@@ -143,15 +144,21 @@ extension Dataset {
             }
             for (k, a) in attrs { try await writer.putAttribute(k, NetCDFAttributes.encode(a)) }
             try await writer.endDefinitions()
+            let total = encoded.variables.values.reduce(0) { $0 + $1.nbytes }
+            var done = 0
             for (name, v) in encoded.variables {
                 switch v.storage {
                 case .eager(let data):
                     let d: AnyNDArray = { if case .string(let s, let k) = data, k != .variable { return .string(s, .variable) }; return data }()
                     try await writer.write(name, d)
+                    done += data.nbytes
+                    progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                 case .lazy(let lazy):
                     let target = lazy.chunks.map { $0.max() ?? 1 }
                     try await BlockCopy.run(shape: lazy.shape, sourceChunks: target, targetChunks: target, read: { try await lazy.read($0) }) { origin, data in
                         try await writer.write(name, data, at: origin)
+                        done += data.nbytes
+                        progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                     }
                 }
             }

@@ -157,7 +157,8 @@ extension Dataset {
     /// Writes the dataset to a Zarr store with xarray's conventions: CF-encoded variables,
     /// dimension names, `coordinates` attributes, consolidated metadata. The root metadata is
     /// written last, so an interrupted write never opens as a complete store.
-    public func writeZarr(to store: any WritableStore & ListableStore, path: String = "", options: ZarrWriteOptions = ZarrWriteOptions()) async throws {
+    public func writeZarr(to store: any WritableStore & ListableStore, path: String = "", options: ZarrWriteOptions = ZarrWriteOptions(),
+                          progress: (@Sendable (ConvertProgress) -> Void)? = nil) async throws {
         let prefix = path.isEmpty ? "" : path + "/"
         let existing = try await store.list(prefix: prefix)
         if !existing.isEmpty {
@@ -171,6 +172,8 @@ extension Dataset {
         }
         let encoded = try encodeCF()
         let nonDimCoords = encoded.coords.keys.filter { !(encoded.variables[$0]!.dims == [$0]) }
+        let total = encoded.variables.values.reduce(0) { $0 + $1.nbytes }
+        var done = 0
         for (name, v) in encoded.variables {
             var attrs: [String: JSONValue] = [:]
             for (k, a) in v.attrs where k != "_FillValue" { attrs[k] = ZarrAttributes.encode(a) }
@@ -182,7 +185,7 @@ extension Dataset {
             // Chunks: this variable's encoding, else the per-dimension option, else the chunks it
             // was read with (as xarray keeps them), else one chunk.
             let enc = options.encoding[name]
-            let readChunks = v.encoding["chunks"]?.doubles.map { $0.map { Int($0) } }
+            let readChunks = v.encoding["chunks"]?.doubles.map { $0.map { Int($0) } } ?? v.lazyData?.chunks.map { $0.max() ?? 1 }
             let chunkShape: [Int]
             if let c = enc?.chunks {
                 guard c.count == v.ndim, c.allSatisfy({ $0 > 0 }) else {
@@ -209,12 +212,17 @@ extension Dataset {
             do {
                 let arr = try await ZarrArray.create(store, path: prefix + name, metadata: meta, overwrite: true)
                 switch v.storage {
-                case .eager(let data): try await arr.write(data)
+                case .eager(let data):
+                    try await arr.write(data)
+                    done += data.nbytes
+                    progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                 case .lazy(let lazy):
                     // Streamed: never more than two blocks of the variable in memory.
                     try await BlockCopy.run(shape: lazy.shape, sourceChunks: lazy.chunks.map { $0.max() ?? 1 }, targetChunks: meta.chunkShape,
                                             read: { try await lazy.read($0) }) { origin, data in
                         try await arr.write(data, at: origin)
+                        done += data.nbytes
+                        progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                     }
                 }
             } catch let e as GyreZarrError {

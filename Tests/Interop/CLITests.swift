@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import Gyre
+
+/// The `gyre` binary on netCDF collections: info, convert to Zarr and to netCDF, and errors.
+@Suite("CLI: gyre info and gyre convert on netCDF collections")
+struct CLITests {
+    static var binary: URL { Interop.root.appendingPathComponent(".build/debug/gyre") }
+
+    static func gyre(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw InteropError("\(binary.path) is missing: build the package first (swift build --build-tests)")
+        }
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test("a glob of daily files: info, convert to Zarr and to netCDF, refusals")
+    func collection() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = try SampleData.sst(days: 8, resolution: 30)
+        // Four files of two days, named in reverse time order.
+        for k in 0..<4 {
+            let part = try sample.isel(["time": .slice(Slice(2 * k, 2 * k + 2))])
+            try await part.writeNetCDF(to: dir.appendingPathComponent("day-\(9 - k).nc").path, options: NetCDFWriteOptions(zlibLevel: 1))
+        }
+        let glob = dir.path + "/day-*.nc"
+        let info = try Self.gyre(["info", glob, "--concat-dim", "time", "--json"])
+        #expect(info.status == 0, "\(info.err)")
+        let json = try JSONValue.parse(Array(info.out.utf8), source: "gyre info")
+        #expect(json["dims"]?["time"] == 8 && json["data_vars"]?["sst"]?["dtype"] == "float32")
+        let text = try Self.gyre(["info", glob])
+        #expect(text.status == 0 && text.out.contains("sst") && text.out.contains("(time: 8"), "\(text.out)\(text.err)")
+
+        let zarr = dir.appendingPathComponent("out.zarr").path
+        let conv = try Self.gyre(["convert", glob, zarr, "--chunks", "time=4", "--codec", "blosc:lz4:5"])
+        #expect(conv.status == 0, "\(conv.err)")
+        #expect(conv.err.isEmpty, "no progress bar when not on a terminal: \(conv.err)")
+        #expect(try await Dataset.open(zarr).load().equals(sample))
+        #expect(try await ZarrArray.open(FileStore(path: zarr), path: "sst").metadata.chunkShape[0] == 4)
+
+        let nc = dir.appendingPathComponent("out.nc").path
+        #expect(try Self.gyre(["convert", glob, nc, "--codec", "zlib:2", "--chunks", "time=8"]).status == 0)
+        #expect(try await Dataset.open(nc).load().equals(sample))
+
+        let again = try Self.gyre(["convert", glob, nc])
+        #expect(again.status != 0 && again.err.contains("already exists"), "\(again.err)")
+        let none = try Self.gyre(["info", dir.path + "/nothing-*.nc"])
+        #expect(none.status != 0 && none.err.contains("matches no files"), "\(none.err)")
+        let badCodec = try Self.gyre(["convert", glob, dir.appendingPathComponent("x.nc").path, "--codec", "zstd:3"])
+        #expect(badCodec.status != 0 && badCodec.err.contains("zlib"), "\(badCodec.err)")
+    }
+}

@@ -1,6 +1,7 @@
 // gyre-bench: the Gyre side of the side-by-side benchmarks (driven by Benchmarks/run).
 // Usage: gyre-bench reductions --data FILE.npy --peer PEER.json [--case "sum axis=1"] [--repeat N]
 //        gyre-bench zarr --dir DIR --peer PEER.json
+//        gyre-bench netcdf --dir DIR --peer PEER.json
 import Foundation
 import Gyre
 
@@ -114,11 +115,52 @@ func zarrIO() async throws {
     }
 }
 
+struct NetCDFPeer: Decodable {
+    struct Read: Decodable { let seconds: Double; let checksum: Double; let nbytes: Int }
+    struct Open: Decodable { let seconds: Double; let files: Int; let time: Int }
+    struct Convert: Decodable { let seconds: Double }
+    let read: Read, open_small: Open, convert: Convert
+}
+
+func netcdfIO() async throws {
+    guard let dir = argument("--dir"), let peerPath = argument("--peer") else { fail("netcdf needs --dir DIR --peer PEER.json") }
+    let p = try JSONDecoder().decode(NetCDFPeer.self, from: Data(contentsOf: URL(fileURLWithPath: peerPath)))
+    print("  case                               xarray s   gyre s   vs xarray   agree")
+    func row(_ name: String, _ x: Double, _ g: Double, _ agree: String) {
+        print("  \(name.padding(toLength: 33, withPad: " ", startingAt: 0))  \(String(format: "%8.2f", x))  \(String(format: "%7.2f", g))  \(String(format: "%9.2fx", x / g))   \(agree)")
+    }
+    // (a) open every file as one dataset and read every value.
+    var sum = 0.0
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let ds = try await Dataset.open("\(dir)/big/*.nc", concatDim: "time")
+    let sst = try await ds.dataArray("sst").load()
+    let ta = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    sum = nansum(try sst.data)
+    let agree = abs(sum - p.read.checksum) <= 1e-6 * max(abs(p.read.checksum), 1) ? "yes" : "NO (gyre \(sum), xarray \(p.read.checksum))"
+    row("(a) open + read all (\(p.read.nbytes / 1_000_000) MB)", p.read.seconds, ta, agree)
+    // (b) open thousands of small files as one dataset.
+    let t1 = DispatchTime.now().uptimeNanoseconds
+    let small = try await Dataset.open("\(dir)/small/*.nc", concatDim: "time")
+    let tb = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+    row("(b) open \(p.open_small.files) small files", p.open_small.seconds, tb, small.sizes["time"] == p.open_small.time ? "yes" : "NO (time \(small.sizes["time"] ?? -1))")
+    // (c) the files of (a) to one Zarr v3 store, zstd 3, chunks of one file's length.
+    let out = "\(dir)/gyre.zarr"
+    try? FileManager.default.removeItem(atPath: out)
+    let nt = (try? await NetCDFFile.open(Dataset.glob("\(dir)/big/*.nc")[0]).group("/").dimensions.first { $0.name == "time" }?.length) ?? 73
+    let t2 = DispatchTime.now().uptimeNanoseconds
+    let lazy = try await Dataset.open("\(dir)/big/*.nc", concatDim: "time")
+    try await lazy.writeZarr(to: FileStore(path: out), options: ZarrWriteOptions(format: .v3, chunks: ["time": nt], compressors: [ZstdCodec(level: 3)]))
+    let tc = Double(DispatchTime.now().uptimeNanoseconds - t2) / 1e9
+    row("(c) convert to Zarr v3 zstd-3", p.convert.seconds, tc, "")
+    try? FileManager.default.removeItem(atPath: out)
+}
+
 GyreRuntime.tuneAllocatorForLargeBuffers()
 do {
     switch CommandLine.arguments.dropFirst().first {
     case "reductions": try reductions()
     case "zarr": try await zarrIO()
+    case "netcdf": try await netcdfIO()
     default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json | zarr --dir DIR --peer PEER.json")
     }
 } catch {

@@ -1,5 +1,6 @@
 import CNetCDF
 import Dispatch
+import Foundation
 import GyreArrays
 
 /// netcdf-c (and the HDF5 library under it) is not thread-safe, so every call into it runs on
@@ -23,6 +24,20 @@ enum NetCDFLibrary {
         }
     }
 
+    nonisolated(unsafe) static var hdf5Silenced = false
+
+    /// Turns off HDF5's printing of its error stack to stderr (netcdf-c probes for optional
+    /// attributes, and each miss would print a page of diagnostics); errors still come back as
+    /// netCDF status codes. HDF5 is loaded with netcdf-c, so its symbol is looked up at run time.
+    /// On the queue only, after the library has been initialized by a first open or create.
+    static func silenceHDF5() {
+        guard !hdf5Silenced else { return }
+        hdf5Silenced = true
+        typealias SetAuto = @convention(c) (Int64, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "H5Eset_auto2") else { return }
+        _ = unsafeBitCast(sym, to: SetAuto.self)(0, nil, nil)  // H5E_DEFAULT, no printing
+    }
+
     /// The library's message for a status code.
     static func message(_ status: Int32) -> String { String(cString: nc_strerror(status)) }
 
@@ -43,6 +58,7 @@ enum NetCDFLibrary {
         guard status == NC_NOERR else {
             throw GyreNetCDFError(.open, "\(path): \(message(status))")
         }
+        silenceHDF5()
         handles.append((path, id))
         if handles.count > maxOpenFiles { nc_close(handles.removeFirst().ncid) }
         return id

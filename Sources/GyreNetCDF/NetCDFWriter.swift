@@ -38,6 +38,7 @@ public final class NetCDFWriter: Sendable {
         let id = try await NetCDFLibrary.run { () -> Int32 in
             var id: Int32 = 0
             try NetCDFLibrary.check(nc_create(tmp, NC_NETCDF4 | NC_CLOBBER, &id), .write, "\(path): creating")
+            NetCDFLibrary.silenceHDF5()
             return id
         }
         return NetCDFWriter(path: path, temporary: tmp, ncid: id)

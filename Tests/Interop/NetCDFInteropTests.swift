@@ -102,6 +102,10 @@ struct NetCDFInteropTests {
                 if !words.allSatisfy({ e.message.contains($0) }) { failures.append("unclear error for \(p): \(e.message)") }
             }
         }
+        // The CLI on a file netCDF4-python wrote: a description, and nothing on stderr (HDF5's
+        // diagnostics for the optional attributes netcdf-c probes are silenced).
+        let cli = try CLITests.gyre(["info", dir.appendingPathComponent("netcdf4.nc").path, "--group", "ocean"])
+        #expect(cli.status == 0 && cli.out.contains("temp") && cli.err.isEmpty, "\(cli.err.prefix(500))")
         // Gyre writes netCDF-4 back, and xarray must read it as it reads the originals.
         let full = try await Dataset.open(dir.appendingPathComponent("netcdf4.nc").path)
         try await full.writeNetCDF(to: dir.appendingPathComponent("gyre.nc").path)

@@ -1,0 +1,67 @@
+"""The xarray side of the netCDF benchmarks (issue 4), on files generated here once.
+
+  netcdf_io.py --dir DIR --out PEER.json [--quick]
+
+(a) FILES netCDF-4 files of (73, 360, 720) float32, zlib level 1: open all as one dataset and
+    read every value (xarray.open_mfdataset with dask, 2 threads).
+(b) SMALL small netCDF files, one day each: time to open them as one dataset.
+(c) the files of (a) converted to one Zarr v3 store (zstd level 3, chunks of 73 days).
+"""
+import argparse, glob, json, os, shutil, time
+import numpy as np, netCDF4, xarray as xr, dask
+
+p = argparse.ArgumentParser()
+p.add_argument("--dir", required=True)
+p.add_argument("--out", required=True)
+p.add_argument("--quick", action="store_true")
+a = p.parse_args()
+NFILES, NT, NY, NX, NSMALL = (20, 73, 360, 720, 4000) if not a.quick else (4, 5, 36, 72, 200)
+
+def write(path, t0, nt, ny, nx, zlib, seed):
+    rng = np.random.default_rng(seed)
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+        nc.createDimension("time", None); nc.createDimension("lat", ny); nc.createDimension("lon", nx)
+        t = nc.createVariable("time", "i4", ("time",)); t.units = "days since 2000-01-01"; t.calendar = "standard"; t[:] = np.arange(t0, t0 + nt)
+        la = nc.createVariable("lat", "f4", ("lat",)); la[:] = np.linspace(-89.75, 89.75, ny)
+        lo = nc.createVariable("lon", "f4", ("lon",)); lo[:] = np.linspace(0.25, 359.75, nx)
+        kw = dict(zlib=True, complevel=1, shuffle=True, chunksizes=(nt, ny, nx)) if zlib else {}
+        v = nc.createVariable("sst", "f4", ("time", "lat", "lon"), fill_value=np.float32(np.nan), **kw)
+        base = (20 + 8 * np.cos(np.deg2rad(np.linspace(-89.75, 89.75, ny))))[None, :, None].astype("f4")
+        v[:] = base + rng.standard_normal((nt, ny, nx)).astype("f4")
+        v.units = "degC"
+
+big = os.path.join(a.dir, "big"); small = os.path.join(a.dir, "small")
+stamp = os.path.join(a.dir, f"done-{NFILES}-{NT}-{NY}-{NX}-{NSMALL}")
+if not os.path.exists(stamp):
+    shutil.rmtree(a.dir, ignore_errors=True)
+    os.makedirs(big); os.makedirs(small)
+    for i in range(NFILES):
+        write(os.path.join(big, f"sst_{i:03d}.nc"), i * NT, NT, NY, NX, True, i)
+    for i in range(NSMALL):
+        write(os.path.join(small, f"day_{i:05d}.nc"), i, 1, 18, 36, False, i)
+    open(stamp, "w").close()
+
+dask.config.set(scheduler="threads", num_workers=2)
+def timed(f):
+    t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
+
+out = {}
+# (a) open all and read every value.
+ta, total = timed(lambda: float(xr.open_mfdataset(os.path.join(big, "*.nc"), combine="by_coords", parallel=False)["sst"].sum(skipna=True, dtype="f8").compute()))
+out["read"] = {"seconds": ta, "checksum": total, "nbytes": NFILES * NT * NY * NX * 4}
+# (b) open thousands of small files as one dataset (metadata only).
+tb, ds = timed(lambda: xr.open_mfdataset(os.path.join(small, "*.nc"), combine="by_coords"))
+out["open_small"] = {"seconds": tb, "files": NSMALL, "time": int(ds.sizes["time"])}
+# (c) convert to Zarr v3, zstd level 3, chunks of NT days.
+zpath = os.path.join(a.dir, "xr.zarr")
+shutil.rmtree(zpath, ignore_errors=True)
+import zarr.codecs
+def convert():
+    ds = xr.open_mfdataset(os.path.join(big, "*.nc"), combine="by_coords").chunk({"time": NT})
+    enc = {"sst": {"compressors": [zarr.codecs.ZstdCodec(level=3)], "chunks": (NT, NY, NX)}}
+    ds.to_zarr(zpath, zarr_format=3, mode="w", consolidated=True, encoding=enc)
+tc, _ = timed(convert)
+out["convert"] = {"seconds": tc}
+shutil.rmtree(zpath, ignore_errors=True)
+json.dump(out, open(a.out, "w"), indent=1)
+print(json.dumps(out))

@@ -1,3 +1,4 @@
+import CHDF5
 import CNetCDF
 import Dispatch
 import Foundation
@@ -19,23 +20,25 @@ enum NetCDFLibrary {
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
             queue.async {
+                silenceHDF5()
                 do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
             }
         }
     }
 
-    nonisolated(unsafe) static var hdf5Silenced = false
+    /// Threads (by id) on which HDF5's error printing is already off. Only touched on `queue`.
+    nonisolated(unsafe) static var silencedThreads = Set<UInt64>()
 
-    /// Turns off HDF5's printing of its error stack to stderr (netcdf-c probes for optional
-    /// attributes, and each miss would print a page of diagnostics); errors still come back as
-    /// netCDF status codes. HDF5 is loaded with netcdf-c, so its symbol is looked up at run time.
-    /// On the queue only, after the library has been initialized by a first open or create.
+    /// Turns off HDF5's printing of its error stack to stderr: netcdf-c probes for optional
+    /// attributes, and each miss would print a page of diagnostics. Errors still come back as
+    /// netCDF status codes. HDF5 may keep the setting per thread, and the queue may run on
+    /// any of several threads, so it is done once for each. On the queue only, after the library
+    /// has been initialized by a first open or create.
     static func silenceHDF5() {
-        guard !hdf5Silenced else { return }
-        hdf5Silenced = true
-        typealias SetAuto = @convention(c) (Int64, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "H5Eset_auto2") else { return }
-        _ = unsafeBitCast(sym, to: SetAuto.self)(0, nil, nil)  // H5E_DEFAULT, no printing
+        let tid = UInt64(pthread_self())
+        guard !silencedThreads.contains(tid) else { return }
+        silencedThreads.insert(tid)
+        _ = gyre_hdf5_silence_errors()
     }
 
     /// The library's message for a status code.

@@ -48,15 +48,7 @@ struct CodecInteropTests {
         #expect(try VLenUTF8Codec().encode(strings) == vlen)
         // numcodecs decodes what Gyre wrote.
         try JSONEncoder().encode(written).write(to: dir.appendingPathComponent("gyre_manifest.json"))
-        let p = Process()
-        p.executableURL = Interop.python
-        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/codec_cases.py").path, "--verify", dir.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus != 0 { failures.append("numcodecs could not read Gyre's encodings:\n\(report)") }
+        if let report = try Interop.verify("codec_cases.py", dir) { failures.append("numcodecs could not read Gyre's encodings:\n\(report)") }
         #expect(failures.isEmpty, "\(failures.count) failures:\n\(failures.prefix(30).joined(separator: "\n"))")
     }
 }

@@ -111,15 +111,7 @@ struct NetCDFInteropTests {
         try await full.writeNetCDF(to: dir.appendingPathComponent("gyre.nc").path)
         await #expect(throws: GyreDataError.self) { try await full.writeNetCDF(to: dir.appendingPathComponent("gyre.nc").path) }
         try await mf.writeNetCDF(to: dir.appendingPathComponent("gyre-mf.nc").path, options: NetCDFWriteOptions(chunks: ["time": 6], zlibLevel: 1))
-        let p = Process()
-        p.executableURL = Interop.python
-        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/netcdf_cases.py").path, "--verify", dir.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus != 0 { failures.append("xarray could not read Gyre's netCDF identically:\n\(report)") }
+        if let report = try Interop.verify("netcdf_cases.py", dir) { failures.append("xarray could not read Gyre's netCDF identically:\n\(report)") }
         #expect(failures.isEmpty, "\(failures.count) failures:\n\(failures.joined(separator: "\n"))")
     }
 }

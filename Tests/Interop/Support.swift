@@ -32,6 +32,22 @@ enum Interop {
     }
 }
 
+extension Interop {
+    /// Runs `SCRIPT --verify DIR` with the venv's Python: the peer checks what Gyre wrote.
+    /// Returns nil when it accepts everything, else its report.
+    static func verify(_ script: String, _ dir: URL) throws -> String? {
+        let p = Process()
+        p.executableURL = python
+        p.arguments = [root.appendingPathComponent("Tests/Interop/\(script)").path, "--verify", dir.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? nil : report
+    }
+}
+
 struct InteropError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }

@@ -64,15 +64,7 @@ struct XarrayZarrInteropTests {
                                         options: ConvertOptions(format: .v3, chunks: ["time": 3, "lat": 2], shards: ["time": 6], compressors: try ConvertOptions.compressors("blosc:zstd:3:bitshuffle")))
         try await ZarrConverter.convert(from: FileStore(root: dir.appendingPathComponent("xr-v3.zarr")), to: FileStore(root: dir.appendingPathComponent("conv-v2.zarr")),
                                         options: ConvertOptions(format: .v2, chunks: ["time": 5], compressors: try ConvertOptions.compressors("zlib:4")))
-        let p = Process()
-        p.executableURL = Interop.python
-        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/xarray_zarr_cases.py").path, "--verify", dir.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus != 0 { failures.append("xarray could not read Gyre's stores identically:\n\(report)") }
+        if let report = try Interop.verify("xarray_zarr_cases.py", dir) { failures.append("xarray could not read Gyre's stores identically:\n\(report)") }
         #expect(failures.isEmpty, "\(failures.count) failures:\n\(failures.joined(separator: "\n"))")
     }
 }

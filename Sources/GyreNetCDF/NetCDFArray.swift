@@ -84,18 +84,14 @@ public struct NetCDFArray: ChunkedArraySource {
         let start = r.map(\.start), count = r.map(\.count), stride = r.map(\.step)
         let base = UnsafeAddress(out.unsafeRawBase)
         let path = self.path, v = self.variable, name = sourceName
-        let ok = try await NetCDFLibrary.run { () -> Bool in
+        try await NetCDFLibrary.run {
             let ncid = try NetCDFLibrary.handle(path)
             let gid = try NetCDFLibrary.group(ncid, v.group, file: path)
             var varid: Int32 = 0
             try NetCDFLibrary.check(nc_inq_varid(gid, v.name, &varid), .read, name)
             let status = nc_get_vars(gid, varid, start, count, stride, base.pointer)
-            // A variable of a type that netCDF converts (e.g. bool) never happens here: the
-            // buffer is the variable's own type.
             try NetCDFLibrary.check(status, .read, "\(name): reading \(zip(start, count).map { "\($0)+\($1)" })")
-            return true
         }
-        precondition(ok)
         return flip.allSatisfy({ $0 == .slice(.all) }) ? out : try out.index(flip)
     }
 
@@ -139,11 +135,4 @@ public struct NetCDFArray: ChunkedArraySource {
         }
         return .string(try NDArray(shape: outer, strings), .bytes(width))
     }
-}
-
-/// A raw pointer that may cross to the library's queue; the caller keeps the memory alive and
-/// untouched until the call returns.
-struct UnsafeAddress: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
-    init(_ p: UnsafeMutableRawPointer) { pointer = p }
 }

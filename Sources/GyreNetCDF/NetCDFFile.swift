@@ -124,7 +124,7 @@ public struct NetCDFFile: Sendable {
         }
         var groups: [String: NetCDFGroup] = [:]
         func walk(_ gid: Int32, _ gpath: String) throws {
-            let g = try readGroup(gid, gpath, file: path)
+            let g = try readGroup(gid, gpath, file: path, netCDF4: fmt == NC_FORMAT_NETCDF4 || fmt == NC_FORMAT_NETCDF4_CLASSIC)
             groups[gpath] = g
             for child in g.groups { try walk(try NetCDFLibrary.group(ncid, child, file: path), child) }
         }
@@ -139,7 +139,7 @@ public struct NetCDFFile: Sendable {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func readGroup(_ gid: Int32, _ gpath: String, file: String) throws -> NetCDFGroup {
+    static func readGroup(_ gid: Int32, _ gpath: String, file: String, netCDF4: Bool) throws -> NetCDFGroup {
         func check(_ s: Int32, _ what: @autoclosure () -> String) throws { try NetCDFLibrary.check(s, .open, "\(file): group \(gpath): \(what())") }
         // Dimensions visible here, this group's and its ancestors'.
         var ndims: Int32 = 0
@@ -179,9 +179,7 @@ public struct NetCDFFile: Sendable {
             var chunkShape: [Int]? = nil
             var deflate: Int? = nil
             var shuffle = false
-            var fmt: Int32 = 0
-            nc_inq_format(gid, &fmt)
-            if fmt == NC_FORMAT_NETCDF4 || fmt == NC_FORMAT_NETCDF4_CLASSIC, nd > 0 {
+            if netCDF4, nd > 0 {
                 var storage: Int32 = 0
                 var cs = [Int](repeating: 0, count: Int(nd))
                 try check(nc_inq_var_chunking(gid, varid, &storage, &cs), "chunking of \(name)")
@@ -196,14 +194,11 @@ public struct NetCDFFile: Sendable {
                                             chunkShape: chunkShape, deflateLevel: deflate, shuffle: shuffle))
         }
         let attrs = try readAttributes(gid, NC_GLOBAL, file: file, owner: gpath)
-        return NetCDFGroup(path: gpath, dimensions: dims, variables: variables, attributes: attrs, groups: [])
-            .withChildren(try childPaths(gid, gpath, file: file))
+        return NetCDFGroup(path: gpath, dimensions: dims, variables: variables, attributes: attrs,
+                           groups: netCDF4 ? try childPaths(gid, gpath, file: file) : [])
     }
 
     static func childPaths(_ gid: Int32, _ gpath: String, file: String) throws -> [String] {
-        var fmt: Int32 = 0
-        nc_inq_format(gid, &fmt)
-        guard fmt == NC_FORMAT_NETCDF4 else { return [] }
         var n: Int32 = 0
         try NetCDFLibrary.check(nc_inq_grps(gid, &n, nil), .open, "\(file): groups of \(gpath)")
         guard n > 0 else { return [] }
@@ -252,11 +247,5 @@ public struct NetCDFFile: Sendable {
             }
         }
         return out
-    }
-}
-
-extension NetCDFGroup {
-    func withChildren(_ c: [String]) -> NetCDFGroup {
-        NetCDFGroup(path: path, dimensions: dimensions, variables: variables, attributes: attributes, groups: c)
     }
 }

@@ -94,11 +94,7 @@ public final class NetCDFWriter: Sendable {
                 let bytes = Array(s.utf8)
                 try NetCDFLibrary.check(bytes.withUnsafeBytes { nc_put_att_text(id, varid, name, bytes.count, $0.baseAddress?.assumingMemoryBound(to: CChar.self)) }, .write, label)
             case .strings(let ss):
-                var cs = ss.map { strdup($0) }
-                defer { cs.forEach { free($0) } }
-                var ptrs = cs.map { UnsafePointer($0) }
-                try NetCDFLibrary.check(nc_put_att_string(id, varid, name, ptrs.count, &ptrs), .write, label)
-                _ = cs.count
+                try NetCDFWriter.withCStrings(ss) { try NetCDFLibrary.check(nc_put_att_string(id, varid, name, ss.count, $0), .write, label) }
             case .values(let a):
                 let flat = a.dtype == .bool ? try a.astype(.int8) : a.contiguous()
                 guard let t = NetCDFLibrary.ncType(flat.dtype), t != NC_STRING else {
@@ -127,11 +123,7 @@ public final class NetCDFWriter: Sendable {
             try await NetCDFLibrary.run {
                 var varid: Int32 = 0
                 try NetCDFLibrary.check(nc_inq_varid(id, name, &varid), .write, label)
-                var cs = strings.map { strdup($0) }
-                defer { cs.forEach { free($0) } }
-                var ptrs = cs.map { UnsafePointer($0) }
-                try NetCDFLibrary.check(nc_put_vara_string(id, varid, start, count, &ptrs), .write, label)
-                _ = cs.count
+                try NetCDFWriter.withCStrings(strings) { try NetCDFLibrary.check(nc_put_vara_string(id, varid, start, count, $0), .write, label) }
             }
             return
         }
@@ -143,6 +135,14 @@ public final class NetCDFWriter: Sendable {
             try NetCDFLibrary.check(nc_put_vara(id, varid, start, count, base.pointer), .write, label)
         }
         withExtendedLifetime(flat) {}
+    }
+
+    /// Calls `body` with C copies of `strings`, freed afterwards.
+    static func withCStrings(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) throws -> Void) rethrows {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers = copies.map { UnsafePointer($0) }
+        try body(&pointers)
     }
 
     /// Closes the file and moves it into place (replacing an older file at `path`).

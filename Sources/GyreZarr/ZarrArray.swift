@@ -28,13 +28,6 @@ func pieces(start: Int, count: Int, step: Int, chunk: Int) -> [DimPiece] {
     return out
 }
 
-/// A raw address that crosses task boundaries: tasks write disjoint regions of one buffer that
-/// the caller keeps alive.
-struct UnsafeAddress: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
-    init(_ p: UnsafeMutableRawPointer) { pointer = p }
-}
-
 /// A Zarr array (v2 or v3) in a store: region reads and writes, chunk by chunk.
 public struct ZarrArray: Sendable {
     public let store: any ReadableStore

@@ -29,13 +29,18 @@ public struct Variable: Sendable {
     /// `calendar`, chunks, codecs. Filled by decoders, read by encoders.
     public var encoding: Attributes
 
-    public init(_ dims: [String], _ data: AnyNDArray, attrs: Attributes = [:], encoding: Attributes = [:]) throws {
-        guard dims.count == data.ndim else {
-            throw GyreDataError(.dimensionMismatch, "dimensions \(dims) do not match data with \(data.ndim) dimensions (shape \(data.shape))")
+    /// Dimension names must be distinct and one per axis of the data.
+    static func checkDims(_ dims: [String], shape: [Int], what: String) throws {
+        guard dims.count == shape.count else {
+            throw GyreDataError(.dimensionMismatch, "dimensions \(dims) do not match \(what) with \(shape.count) dimensions (shape \(shape))")
         }
         guard Set(dims).count == dims.count else {
             throw GyreDataError(.dimensionMismatch, "repeated dimension names in \(dims)")
         }
+    }
+
+    public init(_ dims: [String], _ data: AnyNDArray, attrs: Attributes = [:], encoding: Attributes = [:]) throws {
+        try Variable.checkDims(dims, shape: data.shape, what: "data")
         self.dims = dims
         self.storage = .eager(data)
         self.attrs = attrs
@@ -44,12 +49,7 @@ public struct Variable: Sendable {
 
     /// A lazy variable: nothing is read until `load()` (or a region of it is read).
     public init(_ dims: [String], lazy: LazyArray, attrs: Attributes = [:], encoding: Attributes = [:]) throws {
-        guard dims.count == lazy.ndim else {
-            throw GyreDataError(.dimensionMismatch, "dimensions \(dims) do not match lazy data with \(lazy.ndim) dimensions (shape \(lazy.shape)) from \(lazy.sourceName)")
-        }
-        guard Set(dims).count == dims.count else {
-            throw GyreDataError(.dimensionMismatch, "repeated dimension names in \(dims)")
-        }
+        try Variable.checkDims(dims, shape: lazy.shape, what: "lazy data from \(lazy.sourceName)")
         self.dims = dims
         self.storage = .lazy(lazy)
         self.attrs = attrs
@@ -248,7 +248,7 @@ public struct Variable: Sendable {
     public func renamingDims(_ mapping: [String: String]) throws -> Variable {
         var v = self
         v.dims = dims.map { mapping[$0] ?? $0 }
-        guard Set(v.dims).count == v.dims.count else { throw GyreDataError(.dimensionMismatch, "renaming gives repeated dimension names \(v.dims)") }
+        try Variable.checkDims(v.dims, shape: shape, what: "renamed data")
         return v
     }
 

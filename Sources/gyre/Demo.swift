@@ -11,6 +11,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Grid spacing in degrees.") var resolution = 2.0
     @Option(help: "Random seed for the noise.") var seed: UInt64 = 42
     @Option(help: "Also write the sample dataset to this Zarr v3 store (refused if it exists).") var zarr: String?
+    @Option(help: "Also write the sample dataset as netCDF-4 files of 73 days each into this new directory.") var netcdf: String?
 
     func validate() throws {
         guard days > 0 && days <= 36_500 else { throw ValidationError("--days must be in 1...36500") }
@@ -48,6 +49,17 @@ struct Demo: AsyncParsableCommand {
             guard !FileManager.default.fileExists(atPath: zarr) else { throw CLIError("\(zarr) already exists") }
             try await ds.writeZarr(to: FileStore(path: zarr), options: ZarrWriteOptions(format: .v3, chunks: ["time": 73]))
             print("Wrote the sample dataset to \(zarr) (Zarr v3, chunks of 73 days).")
+        }
+        if let netcdf {
+            guard !FileManager.default.fileExists(atPath: netcdf) else { throw CLIError("\(netcdf) already exists") }
+            try FileManager.default.createDirectory(atPath: netcdf, withIntermediateDirectories: true)
+            var files = 0
+            for first in stride(from: 0, to: days, by: 73) {
+                let part = try ds.isel(["time": .slice(Slice(first, first + 73))])
+                try await part.writeNetCDF(to: "\(netcdf)/sst_\(String(format: "%05d", first)).nc", options: NetCDFWriteOptions(zlibLevel: 1))
+                files += 1
+            }
+            print("Wrote the sample dataset to \(netcdf) as \(files) netCDF-4 files of up to 73 days.")
         }
         print(String(format: "Demo finished in %.2f s.", Date().timeIntervalSince(start)))
     }

@@ -59,5 +59,10 @@ struct CLITests {
         #expect(none.status != 0 && none.err.contains("matches no files"), "\(none.err)")
         let badCodec = try Self.gyre(["convert", glob, dir.appendingPathComponent("x.nc").path, "--codec", "zstd:3"])
         #expect(badCodec.status != 0 && badCodec.err.contains("zlib"), "\(badCodec.err)")
+        // The README's netCDF walk-through starts from files the demo writes.
+        let files = dir.appendingPathComponent("demo-files").path
+        #expect(try Self.gyre(["demo", "--days", "80", "--resolution", "30", "--netcdf", files]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: files).count == 2)
+        #expect(try await Dataset.open(files + "/*.nc").load().equals(SampleData.sst(days: 80, resolution: 30)))
     }
 }

@@ -24,15 +24,16 @@ let package = Package(
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // Floor 1: storage (stores with byte ranges) and codecs.
         .target(name: "GyreStorage"),
-        .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib"]),
+        .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib", "CDeflate"]),
         // Floor 2: formats (Zarr v2 and v3).
         .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),
         // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
-        .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "CNetCDF", "CHDF5"]),
+        .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.
         .target(name: "GyreCompute", dependencies: ["GyreArrays"]),

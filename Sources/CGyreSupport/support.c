@@ -1,1 +1,64 @@
-// Intentionally empty: CGyreSupport is header-only (see include/gyre_support.h).
+// The large-block cache behind gyre_large_alloc / gyre_large_free (see include/gyre_support.h).
+#include "gyre_support.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define GYRE_POOL_SLOTS 12
+#define GYRE_POOL_MAX_BYTES ((size_t)1 << 30)
+#define GYRE_HEADER 64
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *pool_block[GYRE_POOL_SLOTS];
+static size_t pool_size[GYRE_POOL_SLOTS];
+static size_t pool_bytes;
+
+// Each block starts with a 64-byte header holding its capacity; callers get the bytes after it.
+void *gyre_large_alloc(size_t n) {
+    if (n < GYRE_LARGE_BLOCK) return malloc(n ? n : 1);
+    pthread_mutex_lock(&pool_lock);
+    int best = -1;
+    for (int i = 0; i < GYRE_POOL_SLOTS; i++) {
+        // A cached block fits when it is at least n and wastes at most a quarter of n.
+        if (pool_block[i] && pool_size[i] >= n && pool_size[i] - n <= n / 4 &&
+            (best < 0 || pool_size[i] < pool_size[best])) best = i;
+    }
+    if (best >= 0) {
+        void *b = pool_block[best];
+        pool_bytes -= pool_size[best];
+        pool_block[best] = NULL;
+        pool_size[best] = 0;
+        pthread_mutex_unlock(&pool_lock);
+        return (char *)b + GYRE_HEADER;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    void *b = NULL;
+    if (posix_memalign(&b, (size_t)2 << 20, n + GYRE_HEADER) != 0) return NULL;
+    *(size_t *)b = n;
+    gyre_advise_huge_pages(b, n + GYRE_HEADER);
+    return (char *)b + GYRE_HEADER;
+}
+
+void gyre_large_free(void *p, size_t n) {
+    if (!p) return;
+    if (n < GYRE_LARGE_BLOCK) { free(p); return; }
+    void *b = (char *)p - GYRE_HEADER;
+    size_t cap = *(size_t *)b;
+    pthread_mutex_lock(&pool_lock);
+    // Make room: drop cached blocks, oldest slots first, until this one fits under the cap.
+    for (int i = 0; i < GYRE_POOL_SLOTS && pool_bytes + cap > GYRE_POOL_MAX_BYTES; i++) {
+        if (pool_block[i]) { free(pool_block[i]); pool_bytes -= pool_size[i]; pool_block[i] = NULL; pool_size[i] = 0; }
+    }
+    int slot = -1;
+    for (int i = 0; i < GYRE_POOL_SLOTS; i++) if (!pool_block[i]) { slot = i; break; }
+    if (slot < 0 || cap > GYRE_POOL_MAX_BYTES) {
+        pthread_mutex_unlock(&pool_lock);
+        free(b);
+        return;
+    }
+    pool_block[slot] = b;
+    pool_size[slot] = cap;
+    pool_bytes += cap;
+    pthread_mutex_unlock(&pool_lock);
+}

@@ -141,8 +141,65 @@ public struct ShuffleCodec: BytesToBytesCodec {
         let es = elementSize, n = bytes.count / es
         if es == 1 || n == 0 { return bytes }
         var out = bytes
-        for i in 0..<n { for j in 0..<es { out[i * es + j] = bytes[j * n + i] } }
+        out.withUnsafeMutableBytes { dst in bytes.withUnsafeBytes { ShuffleCodec.unshuffle($0, into: dst, elementSize: es) } }
         return out
+    }
+
+    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        guard bytes.count == destination.count else {
+            throw GyreCodecsError(.corrupt, "shuffle: \(bytes.count) bytes, the chunk needs \(destination.count)")
+        }
+        bytes.withUnsafeBytes { ShuffleCodec.unshuffle($0, into: destination, elementSize: elementSize) }
+        return true
+    }
+
+    /// Undoes a byte shuffle (numcodecs' and HDF5's alike): `source` holds byte 0 of every
+    /// element, then byte 1 of every element, and so on; trailing bytes that make no whole
+    /// element stay last, as they are. `destination` has `source`'s length.
+    public static func unshuffle(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, elementSize es: Int) {
+        let total = Swift.min(source.count, destination.count)
+        guard total > 0, let sp = source.baseAddress, let dp = destination.baseAddress else { return }
+        let n = total / Swift.max(es, 1)
+        let s = sp.assumingMemoryBound(to: UInt8.self)
+        if es <= 1 || n == 0 {
+            dp.copyMemory(from: sp, byteCount: total)
+            return
+        }
+        #if _endian(little)
+        // Whole words at once where the destination is aligned for them (little-endian: byte j
+        // of an element is bits 8j..8j+7).
+        if es == 4 && Int(bitPattern: dp) % 4 == 0 {
+            let d = dp.assumingMemoryBound(to: UInt32.self)
+            let s0 = s, s1 = s + n, s2 = s + 2 * n, s3 = s + 3 * n
+            for i in 0..<n {
+                d[i] = UInt32(s0[i]) | UInt32(s1[i]) << 8 | UInt32(s2[i]) << 16 | UInt32(s3[i]) << 24
+            }
+        } else if es == 8 && Int(bitPattern: dp) % 8 == 0 {
+            let d = dp.assumingMemoryBound(to: UInt64.self)
+            for i in 0..<n {
+                var w: UInt64 = 0
+                for j in 0..<8 { w |= UInt64(s[j * n + i]) << UInt64(8 * j) }
+                d[i] = w
+            }
+        } else if es == 2 && Int(bitPattern: dp) % 2 == 0 {
+            let d = dp.assumingMemoryBound(to: UInt16.self)
+            let s1 = s + n
+            for i in 0..<n { d[i] = UInt16(s[i]) | UInt16(s1[i]) << 8 }
+        } else {
+            genericUnshuffle(s, dp.assumingMemoryBound(to: UInt8.self), n: n, es: es)
+        }
+        #else
+        genericUnshuffle(s, dp.assumingMemoryBound(to: UInt8.self), n: n, es: es)
+        #endif
+        let rest = total - n * es
+        if rest > 0 { (dp + n * es).copyMemory(from: sp + n * es, byteCount: rest) }
+    }
+
+    static func genericUnshuffle(_ s: UnsafePointer<UInt8>, _ d: UnsafeMutablePointer<UInt8>, n: Int, es: Int) {
+        for j in 0..<es {
+            let row = s + j * n
+            for i in 0..<n { d[i * es + j] = row[i] }
+        }
     }
 }
 

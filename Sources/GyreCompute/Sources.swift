@@ -99,15 +99,16 @@ public struct ConcatenatedSource: ChunkedArraySource {
         return c
     }
 
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    /// For each part the region's positions inside it (a slice of the part) and where they land
+    /// along the axis of the result.
+    func pieces(_ region: [Slice]) throws -> (count: Int, pieces: [(part: Int, slice: Slice, at: Int, count: Int)]) {
         guard region.count == shape.count else {
             throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions")
         }
         let r: (start: Int, count: Int, step: Int)
         do { r = try region[axis].resolve(extent: shape[axis]) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }
         guard r.step > 0 else { throw GyreComputeError(.invalidArgument, "\(sourceName): concatenated sources are read with positive steps") }
-        // For each part the positions of the region inside it, as a slice of the part.
-        var pieces: [(part: Int, slice: Slice)] = []
+        var pieces: [(part: Int, slice: Slice, at: Int, count: Int)] = []
         if r.count > 0 {
             let last = r.start + (r.count - 1) * r.step
             for (i, p) in parts.enumerated() {
@@ -118,25 +119,27 @@ public struct ConcatenatedSource: ChunkedArraySource {
                 let first = r.start + k0 * r.step
                 guard first < hi, first <= last else { continue }
                 let stop = Swift.min(hi, last + 1)
-                pieces.append((i, Slice(first - lo, stop - lo, step: r.step)))
+                let n = (stop - first + r.step - 1) / r.step
+                pieces.append((i, Slice(first - lo, stop - lo, step: r.step), k0, n))
             }
         }
-        if pieces.isEmpty {
-            var empty = region
-            empty[axis] = Slice(0, 0)
-            return try await (parts.first!).read(region: empty)
-        }
+        return (r.count, pieces)
+    }
+
+    /// Runs `body` for every piece, at most `maxConcurrency` at once.
+    func forEachPiece<T: Sendable>(_ pieces: [(part: Int, slice: Slice, at: Int, count: Int)], region: [Slice],
+                                   _ body: @escaping @Sendable (any ChunkedArraySource, [Slice], Int, Int) async throws -> T) async throws -> [T] {
         let limit = Swift.max(1, maxConcurrency)
-        var results = [AnyNDArray?](repeating: nil, count: pieces.count)
-        try await withThrowingTaskGroup(of: (Int, AnyNDArray).self) { group in
+        var results = [T?](repeating: nil, count: pieces.count)
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
             var next = 0
             func launch() {
                 let k = next
-                let (pi, s) = pieces[k]
+                let piece = pieces[k]
                 var sub = region
-                sub[axis] = s
-                let part = parts[pi]
-                group.addTask { (k, try await part.read(region: sub)) }
+                sub[axis] = piece.slice
+                let part = parts[piece.part]
+                group.addTask { (k, try await body(part, sub, piece.at, piece.count)) }
                 next += 1
             }
             while next < Swift.min(limit, pieces.count) { launch() }
@@ -145,10 +148,50 @@ public struct ConcatenatedSource: ChunkedArraySource {
                 if next < pieces.count { launch() }
             }
         }
-        let arrays = results.map { $0! }
-        if arrays.count == 1 { return arrays[0] }
+        return results.map { $0! }
+    }
+
+    public func read(region: [Slice]) async throws -> AnyNDArray {
+        let (count, pieces) = try self.pieces(region)
+        if pieces.isEmpty {
+            var empty = region
+            empty[axis] = Slice(0, 0)
+            return try await (parts.first!).read(region: empty)
+        }
+        if pieces.count == 1 {
+            var sub = region
+            sub[axis] = pieces[0].slice
+            return try await parts[pieces[0].part].read(region: sub)
+        }
+        if dtype.hasFixedLayout {
+            // Every part reads straight into its slab of one result: no concatenation copy.
+            var outShape: [Int] = []
+            for (d, s) in region.enumerated() {
+                if d == axis { outShape.append(count); continue }
+                do { outShape.append(try s.resolve(extent: shape[d]).count) } catch {
+                    throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)")
+                }
+            }
+            let out = try AnyNDArray.uninitialized(outShape, dtype: dtype)
+            let dst = ReadDestination(base: out.unsafeRawBase, shape: outShape, strides: NDArray<UInt8>.contiguousStrides(outShape), dtype: dtype)
+            try await read(region: region, into: dst)
+            withExtendedLifetime(out) {}
+            return out
+        }
+        let arrays = try await forEachPiece(pieces, region: region) { part, sub, _, _ in try await part.read(region: sub) }
         do { return try AnyNDArray.concatenate(arrays, axis: axis) } catch {
             throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)
+        }
+    }
+
+    public func read(region: [Slice], into destination: ReadDestination) async throws {
+        let (count, pieces) = try self.pieces(region)
+        guard destination.shape.count == shape.count, destination.shape[axis] == count, destination.dtype == dtype else {
+            throw GyreComputeError(.invalidArgument, "\(sourceName): a destination of shape \(destination.shape) (\(destination.dtype)) does not fit the region")
+        }
+        let axis = self.axis
+        _ = try await forEachPiece(pieces, region: region) { part, sub, at, n in
+            try await part.read(region: sub, into: destination.slab(axis: axis, offset: at, count: n))
         }
     }
 }

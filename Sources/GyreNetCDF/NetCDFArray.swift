@@ -1,11 +1,21 @@
 import CNetCDF
+import Foundation
 import GyreArrays
 
 /// One numeric variable of a netCDF file as a chunked source: reading a region reads only that
-/// hyperslab (`nc_get_vars`), on the library's serial queue.
+/// hyperslab. Chunks of netCDF-4 variables filtered by shuffle and deflate (or nothing) are read
+/// and decoded directly, in parallel (`HDF5ChunkIndex`); everything else goes through
+/// `nc_get_vars` on the library's serial queue.
 public struct NetCDFArray: ChunkedArraySource {
     public let path: String
     public let variable: NetCDFVariable
+    let direct: HDF5ChunkIndex?
+    /// How many chunks are read and decoded at once (default: the number of cores).
+    public var maxConcurrency = NetCDFArray.cores
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
+    /// Regions smaller than this are read through netcdf-c: for them, locating chunks through
+    /// HDF5 costs more than it saves.
+    static let directReadMinBytes = 1 << 20
     /// The largest region read at once: 1 TiB (larger requests are errors before any allocation).
     public static let maxReadBytes = 1 << 40
 
@@ -15,6 +25,7 @@ public struct NetCDFArray: ChunkedArraySource {
         }
         self.path = path
         self.variable = variable
+        direct = variable.chunkShape == nil ? nil : HDF5ChunkIndex(path: path, variable: variable)
     }
 
     public var sourceName: String { "\(path):\(variable.group == "/" ? "" : variable.group + "/")\(variable.name)" }
@@ -59,10 +70,8 @@ public struct NetCDFArray: ChunkedArraySource {
         return out
     }
 
-    /// Reads a region (one slice per dimension, any step).
-    public func read(region: [Slice]) async throws -> AnyNDArray {
-        var r = try resolve(region)
-        let shape = r.map(\.count)
+    /// The region's byte count, refusing absurd sizes before any allocation.
+    func checkSize(_ shape: [Int]) throws {
         var bytes = dtype.itemSize
         for n in shape {
             let (p, o) = bytes.multipliedReportingOverflow(by: n)
@@ -71,19 +80,125 @@ public struct NetCDFArray: ChunkedArraySource {
             }
             bytes = p
         }
-        // netCDF reads with positive strides: read forward, then flip the reversed axes (a view).
+    }
+
+    /// Reads a region (one slice per dimension, any step).
+    public func read(region: [Slice]) async throws -> AnyNDArray {
+        var r = try resolve(region)
+        let shape = r.map(\.count)
+        try checkSize(shape)
+        // Read forward with positive steps, then flip the reversed axes (a view).
         var flip: [AxisIndex] = []
+        var forward: [Slice] = []
         for i in r.indices {
             if r[i].step < 0 && r[i].count > 0 {
                 r[i] = (r[i].start + (r[i].count - 1) * r[i].step, r[i].count, -r[i].step)
                 flip.append(.slice(Slice(nil, nil, step: -1)))
             } else { flip.append(.slice(.all)) }
+            forward.append(Slice(r[i].start, r[i].start + Swift.max(r[i].count - 1, 0) * r[i].step + 1, step: Swift.max(r[i].step, 1)))
         }
         let out = try AnyNDArray.uninitialized(shape, dtype: dtype)
         if shape.contains(0) { return out }
+        let dst = ReadDestination(base: out.unsafeRawBase, shape: shape, strides: NDArray<UInt8>.contiguousStrides(shape), dtype: dtype)
+        try await read(resolved: r, into: dst)
+        withExtendedLifetime(out) {}
+        return flip.allSatisfy({ $0 == .slice(.all) }) ? out : try out.index(flip)
+    }
+
+    public func read(region: [Slice], into destination: ReadDestination) async throws {
+        let r = try resolve(region)
+        guard destination.shape == r.map(\.count), destination.dtype == dtype else {
+            throw GyreNetCDFError(.invalidArgument, "\(sourceName): a destination of shape \(destination.shape) (\(destination.dtype)) does not fit the region")
+        }
+        if destination.shape.contains(0) { return }
+        if r.contains(where: { $0.step < 0 }) {
+            try destination.copy(from: try await read(region: region))
+            return
+        }
+        try await read(resolved: r, into: destination)
+    }
+
+    /// Reads a resolved region with positive steps into a destination of its shape.
+    func read(resolved r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
+        if let direct, r.allSatisfy({ $0.step == 1 }), let c = direct.variable.chunkShape,
+           r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes {
+            // The chunk grid positions the region touches.
+            var grid: [[Int]] = [[]]
+            for (d, x) in r.enumerated() {
+                let lo = x.start / c[d], hi = (x.start + x.count - 1) / c[d]
+                grid = grid.flatMap { g in (lo...hi).map { g + [$0] } }
+            }
+            if let (layout, locations) = try await direct.locate(grid) {
+                try await readChunks(grid, locations, layout, region: r, into: destination)
+                return
+            }
+        }
+        try await readThroughLibrary(r, into: destination)
+    }
+
+    /// Reads chunks directly: `pread` of the stored bytes, then inflate and unshuffle, in
+    /// parallel, into the destination (straight into it when a whole chunk is one span of it).
+    func readChunks(_ grid: [[Int]], _ locations: [HDF5ChunkIndex.Location?], _ layout: HDF5ChunkIndex.Layout,
+                    region r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
+        let file = try FileReader(path)
+        defer { file.close() }
+        let c = layout.chunkShape, itemSize = dtype.itemSize
+        let chunkBytes = c.reduce(itemSize, *)
+        let limit = Swift.max(1, maxConcurrency)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func launch() {
+                let g = grid[next], location = locations[next]
+                next += 1
+                group.addTask {
+                    // The part of the chunk inside the region, in array coordinates.
+                    var lo: [Int] = [], count: [Int] = []
+                    for d in g.indices {
+                        let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
+                        lo.append(a)
+                        count.append(b - a)
+                    }
+                    let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
+                    guard let location else {
+                        // Never written: netcdf-c supplies the fill value.
+                        try await self.readThroughLibrary(zip(lo, count).map { ($0, $1, 1) }, into: target)
+                        return
+                    }
+                    let what = "\(self.sourceName): chunk \(g)"
+                    guard location.size <= Swift.max(chunkBytes * 2 + 4096, 1 << 20) else {
+                        throw GyreNetCDFError(.read, "\(what): \(location.size) stored bytes for a chunk of \(chunkBytes) (corrupt file?)")
+                    }
+                    let stored = allocateScratch(location.size)
+                    defer { freeScratch(stored) }
+                    try file.read(offset: location.address, count: location.size, into: stored)
+                    if count == c, let span = target.contiguousBytes {
+                        try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: span, what: what)
+                        return
+                    }
+                    let chunk = allocateScratch(chunkBytes)
+                    defer { freeScratch(chunk) }
+                    try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: chunk, what: what)
+                    let strides = NDArray<UInt8>.contiguousStrides(c)
+                    let offset = g.indices.reduce(0) { $0 + (lo[$1] - g[$1] * c[$1]) * strides[$1] }
+                    target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset * itemSize), strides: strides)
+                }
+            }
+            while next < grid.count && next < limit { launch() }
+            while try await group.next() != nil {
+                if next < grid.count { launch() }
+            }
+        }
+    }
+
+    /// Reads a hyperslab with `nc_get_vars` on the library's queue (straight into the
+    /// destination when it is one span).
+    func readThroughLibrary(_ r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
         let start = r.map(\.start), count = r.map(\.count), stride = r.map(\.step)
-        let base = UnsafeAddress(out.unsafeRawBase)
         let path = self.path, v = self.variable, name = sourceName
+        let span = destination.contiguousBytes
+        let temp = span == nil ? UnsafeMutableRawBufferPointer.allocate(byteCount: count.reduce(dtype.itemSize, *), alignment: 64) : nil
+        defer { temp?.deallocate() }
+        let base = UnsafeAddress((span ?? temp!).baseAddress!)
         try await NetCDFLibrary.run {
             let ncid = try NetCDFLibrary.handle(path)
             let gid = try NetCDFLibrary.group(ncid, v.group, file: path)
@@ -92,7 +207,7 @@ public struct NetCDFArray: ChunkedArraySource {
             let status = nc_get_vars(gid, varid, start, count, stride, base.pointer)
             try NetCDFLibrary.check(status, .read, "\(name): reading \(zip(start, count).map { "\($0)+\($1)" })")
         }
-        return flip.allSatisfy({ $0 == .slice(.all) }) ? out : try out.index(flip)
+        if let temp { destination.copy(from: UnsafeRawPointer(temp.baseAddress!), strides: NDArray<UInt8>.contiguousStrides(count)) }
     }
 
     /// Reads a text variable whole: NC_STRING values as strings; NC_CHAR arrays as fixed-width

@@ -71,13 +71,27 @@ public struct NetCDFFile: Sendable {
     public let format: String
     /// Every group by full path, the root ("/") first.
     public let groups: [String: NetCDFGroup]
+    /// Values of the dimension coordinates (numeric 1-D variables named after their dimension,
+    /// up to `preloadLimit` elements), read with the metadata in one visit to the library, by
+    /// the variable's full path ("/time", "/forecast/step"): opening thousands of files then
+    /// costs one trip to the library's queue each.
+    public let dimensionCoordinates: [String: AnyNDArray]
+    static let preloadLimit = 1 << 20
+
+    /// The preloaded values of a variable, when it is a dimension coordinate.
+    public func preloadedValues(of v: NetCDFVariable) -> AnyNDArray? {
+        dimensionCoordinates[(v.group == "/" ? "" : v.group) + "/" + v.name]
+    }
 
     /// Whether the first bytes of a file are a netCDF-3 ("CDF\1", "CDF\2", "CDF\5") or HDF5
     /// signature.
     public static func sniff(_ path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        let b = [UInt8]((try? h.read(upToCount: 8)) ?? Data())
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { _ = close(fd) }
+        var b = [UInt8](repeating: 0, count: 8)
+        let n = b.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0) }
+        b = Array(b.prefix(Swift.max(n, 0)))
         if b.count >= 4, b[0] == 0x43, b[1] == 0x44, b[2] == 0x46, [1, 2, 5].contains(b[3]) { return true }
         return b.count == 8 && b == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
     }
@@ -91,12 +105,15 @@ public struct NetCDFFile: Sendable {
         guard !isDir.boolValue else { throw GyreNetCDFError(.open, "\(path): is a directory, not a netCDF file") }
         guard sniff(path) else { throw GyreNetCDFError(.open, "\(path): not a netCDF file (no netCDF-3 or HDF5 signature)") }
         return try await NetCDFLibrary.run {
-            NetCDFLibrary.evict(path)  // a fresh handle: the file may have been replaced
-            let ncid = try NetCDFLibrary.handle(path)
-            do { return try readFile(ncid, path) } catch {
-                NetCDFLibrary.evict(path)
-                throw error
-            }
+            // A handle of its own, closed at once: the file may have been replaced since a cached
+            // handle was opened, and HDF5 slows down with every file it holds open, so opening
+            // thousands of files for their metadata keeps none of them.
+            NetCDFLibrary.evict(path)
+            var ncid: Int32 = 0
+            let status = nc_open(path, NC_NOWRITE, &ncid)
+            guard status == NC_NOERR else { throw GyreNetCDFError(.open, "\(path): \(NetCDFLibrary.message(status))") }
+            defer { nc_close(ncid) }
+            return try readFile(ncid, path)
         }
     }
 
@@ -129,7 +146,21 @@ public struct NetCDFFile: Sendable {
             for child in g.groups { try walk(try NetCDFLibrary.group(ncid, child, file: path), child) }
         }
         try walk(ncid, "/")
-        return NetCDFFile(path: path, format: format, groups: groups)
+        var coords: [String: AnyNDArray] = [:]
+        for (gpath, g) in groups {
+            for v in g.variables where v.dims == [v.name] && v.dtype != nil && v.shape[0] <= preloadLimit {
+                let gid = try NetCDFLibrary.group(ncid, gpath, file: path)
+                var varid: Int32 = 0
+                let name = (gpath == "/" ? "" : gpath) + "/" + v.name
+                try NetCDFLibrary.check(nc_inq_varid(gid, v.name, &varid), .read, "\(path):\(name)")
+                let a = try AnyNDArray.uninitialized(v.shape, dtype: v.dtype!)
+                if v.shape[0] > 0 {
+                    try NetCDFLibrary.check(nc_get_var(gid, varid, a.unsafeRawBase), .read, "\(path):\(name): reading values")
+                }
+                coords[name] = a
+            }
+        }
+        return NetCDFFile(path: path, format: format, groups: groups, dimensionCoordinates: coords)
     }
 
     static func readName(_ body: (UnsafeMutablePointer<CChar>) -> Int32) throws -> String {

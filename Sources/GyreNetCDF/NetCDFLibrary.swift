@@ -26,20 +26,12 @@ enum NetCDFLibrary {
         }
     }
 
-    /// Threads (by id) on which HDF5's error printing is already off. Only touched on `queue`.
-    nonisolated(unsafe) static var silencedThreads = Set<UInt64>()
-
     /// Turns off HDF5's printing of its error stack to stderr: netcdf-c probes for optional
     /// attributes, and each miss would print a page of diagnostics. Errors still come back as
-    /// netCDF status codes. HDF5 may keep the setting per thread, and the queue may run on
-    /// any of several threads, so it is done once for each. On the queue only, after the library
-    /// has been initialized by a first open or create.
-    static func silenceHDF5() {
-        let tid = UInt64(pthread_self())
-        guard !silencedThreads.contains(tid) else { return }
-        silencedThreads.insert(tid)
-        _ = gyre_hdf5_silence_errors()
-    }
+    /// netCDF status codes. HDF5 keeps the setting per thread and resets it when the library
+    /// is reinitialized, and the queue may run on any of several threads, so it is set again
+    /// before every use of the library (a pointer store). On the queue only.
+    static func silenceHDF5() { _ = gyre_hdf5_silence_errors() }
 
     /// The library's message for a status code.
     static func message(_ status: Int32) -> String { String(cString: nc_strerror(status)) }

@@ -186,7 +186,7 @@ public struct ZarrArray: Sendable {
         // whose region is one contiguous span of the output is decoded straight into it (no
         // chunk-sized temporaries). The output then starts uninitialized; every region is
         // written exactly once, missing chunks by an explicit fill.
-        let fixedSize = (m.dtype.isNumeric && m.dtype != .bool) || m.dtype.isTimedelta || { if case .datetime64 = m.dtype { return true }; return false }()
+        let fixedSize = m.dtype.hasFixedLayout
         let direct = fixedSize && ZarrArrayMetadata.isNativeSingleCompressor(m.pipeline)
         // The same for shards: inner chunks of native bytes with at most one compressor.
         let shardDirect: ShardingCodec? = {

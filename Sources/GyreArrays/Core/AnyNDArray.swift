@@ -361,7 +361,7 @@ extension AnyNDArray {
     /// Calls `body` with the elements' bytes in C order and native byte order (fixed-size dtypes;
     /// a contiguous array is not copied).
     package func withUnsafeRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard dtype.isNumeric && dtype != .bool || dtype.isTimedelta || { if case .datetime64 = dtype { return true }; return false }() else {
+        guard dtype.hasFixedLayout else {
             throw GyreArraysError(.unsupportedDType, "\(dtype) has no fixed-size native byte layout")
         }
         return try withoutActuallyEscaping(body) { b in try _read(_RawBytesReader(body: b)).get() }

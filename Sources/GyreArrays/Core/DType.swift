@@ -122,6 +122,14 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     }
     public var isTimedelta: Bool { if case .timedelta64 = self { return true }; return false }
     public var isString: Bool { if case .string = self { return true }; return false }
+    /// Integers, floats, datetime64 and timedelta64: elements of one fixed size whose native
+    /// bytes can be read and written in place.
+    public var hasFixedLayout: Bool {
+        switch self {
+        case .datetime64, .timedelta64: return true
+        default: return isInteger || isFloatingPoint
+        }
+    }
 
     // MARK: NumPy type promotion
 

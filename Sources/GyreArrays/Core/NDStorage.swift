@@ -1,3 +1,5 @@
+import CGyreSupport
+
 /// The heap buffer behind an `NDArray`: a fixed number of fully initialized elements.
 /// Shared between views; copied on write by `NDArray` when not uniquely referenced.
 @usableFromInline
@@ -9,7 +11,11 @@ final class NDStorage<Element>: @unchecked Sendable {
     @inlinable
     init(count: Int, initialize: (UnsafeMutableBufferPointer<Element>) -> Void) {
         self.count = count
-        self.base = UnsafeMutablePointer<Element>.allocate(capacity: Swift.max(count, 1))
+        // Large buffers come from Gyre's block cache (reused, not mapped afresh per chunk).
+        guard let raw = gyre_large_alloc(Swift.max(count, 1) * MemoryLayout<Element>.stride) else {
+            fatalError("out of memory allocating \(count) elements of \(Element.self)")
+        }
+        self.base = raw.bindMemory(to: Element.self, capacity: Swift.max(count, 1))
         initialize(UnsafeMutableBufferPointer(start: base, count: count))
     }
 
@@ -29,6 +35,6 @@ final class NDStorage<Element>: @unchecked Sendable {
 
     deinit {
         base.deinitialize(count: count)
-        base.deallocate()
+        gyre_large_free(base, Swift.max(count, 1) * MemoryLayout<Element>.stride)
     }
 }

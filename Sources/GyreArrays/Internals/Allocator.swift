@@ -7,3 +7,15 @@ public enum GyreRuntime {
     /// faults and zeroing that can exceed the time to decode the chunk). Call once at startup.
     public static func tuneAllocatorForLargeBuffers() { gyre_keep_large_blocks() }
 }
+
+/// A scratch buffer for decoders from Gyre's block cache (64-byte aligned; large ones reused
+/// rather than mapped afresh). Give it back with `freeScratch`.
+package func allocateScratch(_ bytes: Int) -> UnsafeMutableRawBufferPointer {
+    let n = Swift.max(bytes, 1)
+    guard let p = gyre_large_alloc(n) else { fatalError("out of memory allocating a \(n)-byte buffer") }
+    return UnsafeMutableRawBufferPointer(start: p, count: n)
+}
+
+package func freeScratch(_ buffer: UnsafeMutableRawBufferPointer) {
+    gyre_large_free(buffer.baseAddress, buffer.count)
+}

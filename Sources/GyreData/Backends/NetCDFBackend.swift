@@ -76,9 +76,13 @@ extension Dataset {
                     let text = try await NetCDFArray.readText(path: path, variable: v)
                     variable = try Variable(v.isChar ? Array(v.dims.dropLast()) : v.dims, text, attrs: attrs, encoding: encoding)
                 } else {
-                    let source = try NetCDFArray(path: path, variable: v)
-                    variable = try Variable(v.dims, lazy: LazyArray(source), attrs: attrs, encoding: encoding)
-                    if v.dims == [v.name] || CF.decodingNeedsValues(variable, options: options) { variable = try await variable.load() }
+                    if let values = file.preloadedValues(of: v) {
+                        variable = try Variable(v.dims, values, attrs: attrs, encoding: encoding)
+                    } else {
+                        let source = try NetCDFArray(path: path, variable: v)
+                        variable = try Variable(v.dims, lazy: LazyArray(source), attrs: attrs, encoding: encoding)
+                        if v.dims == [v.name] || CF.decodingNeedsValues(variable, options: options) { variable = try await variable.load() }
+                    }
                 }
             } catch let e as GyreNetCDFError {
                 throw GyreDataError(.read, e.message, cause: e)

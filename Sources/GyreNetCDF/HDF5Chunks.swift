@@ -11,21 +11,21 @@ import GyreCodecs
 /// dtype, filtered by nothing but shuffle and deflate. Anything else (other filters, Fletcher32,
 /// big-endian data, a dataset whose extent differs from the variable's shape) goes through
 /// netcdf-c as before; so do chunks that were never written (netcdf-c supplies the fill).
-final class HDF5ChunkIndex: @unchecked Sendable {
-    enum Filter: Sendable, Equatable { case shuffle(elementSize: Int), deflate }
+package final class HDF5ChunkIndex: @unchecked Sendable {
+    package enum Filter: Sendable, Equatable { case shuffle(elementSize: Int), deflate }
 
     /// What HDF5 says about the dataset, read once.
-    struct Layout: Sendable {
+    package struct Layout: Sendable {
         /// Filters in the order they were applied when writing.
-        let filters: [Filter]
-        let chunkShape: [Int]
+        package let filters: [Filter]
+        package let chunkShape: [Int]
     }
 
     /// Where a stored chunk lies in the file. `mask` bit i set: filter i was skipped for it.
-    struct Location: Sendable {
-        let address: UInt64
-        let size: Int
-        let mask: UInt32
+    package struct Location: Sendable {
+        package let address: UInt64
+        package let size: Int
+        package let mask: UInt32
     }
 
     let path: String
@@ -43,7 +43,7 @@ final class HDF5ChunkIndex: @unchecked Sendable {
 
     /// The layout and the locations of `chunks` (grid positions), or nil when the variable
     /// must be read through netcdf-c.
-    func locate(_ chunks: [[Int]]) async throws -> (Layout, [Location?])? {
+    package func locate(_ chunks: [[Int]]) async throws -> (Layout, [Location?])? {
         let known: (Layout??, [Location??]) = lock.withLock { (layout, chunks.map { locations[$0] }) }
         if case .some(.none) = known.0 { return nil }
         if case .some(.some(let l)) = known.0, known.1.allSatisfy({ $0 != nil }) {

@@ -9,13 +9,21 @@ import GyreArrays
 public struct NetCDFArray: ChunkedArraySource {
     public let path: String
     public let variable: NetCDFVariable
-    let direct: HDF5ChunkIndex?
+    package let direct: HDF5ChunkIndex?
     /// How many chunks are read and decoded at once (default: the number of cores).
     public var maxConcurrency = NetCDFArray.cores
     static let cores = ProcessInfo.processInfo.activeProcessorCount
     /// Regions smaller than this are read through netcdf-c: for them, locating chunks through
-    /// HDF5 costs more than it saves.
-    static let directReadMinBytes = 1 << 20
+    /// HDF5 costs more than it saves. (Task-local so tests can send every read one way.)
+    @TaskLocal package static var directReadMinBytes = 1 << 20
+    /// Whether chunks may be read directly at all (false: every read goes through netcdf-c).
+    @TaskLocal package static var directReads = true
+
+    /// Whether this variable's chunks can be read directly (see `HDF5ChunkIndex`).
+    package func readsChunksDirectly() async throws -> Bool {
+        guard let direct else { return false }
+        return try await direct.locate([]) != nil
+    }
     /// The largest region read at once: 1 TiB (larger requests are errors before any allocation).
     public static let maxReadBytes = 1 << 40
 
@@ -120,7 +128,7 @@ public struct NetCDFArray: ChunkedArraySource {
 
     /// Reads a resolved region with positive steps into a destination of its shape.
     func read(resolved r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
-        if let direct, r.allSatisfy({ $0.step == 1 }), let c = direct.variable.chunkShape,
+        if let direct, Self.directReads, r.allSatisfy({ $0.step == 1 }), let c = direct.variable.chunkShape,
            r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes {
             // The chunk grid positions the region touches.
             var grid: [[Int]] = [[]]

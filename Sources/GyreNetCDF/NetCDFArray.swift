@@ -97,13 +97,11 @@ public struct NetCDFArray: ChunkedArraySource {
         try checkSize(shape)
         // Read forward with positive steps, then flip the reversed axes (a view).
         var flip: [AxisIndex] = []
-        var forward: [Slice] = []
         for i in r.indices {
             if r[i].step < 0 && r[i].count > 0 {
                 r[i] = (r[i].start + (r[i].count - 1) * r[i].step, r[i].count, -r[i].step)
                 flip.append(.slice(Slice(nil, nil, step: -1)))
             } else { flip.append(.slice(.all)) }
-            forward.append(Slice(r[i].start, r[i].start + Swift.max(r[i].count - 1, 0) * r[i].step + 1, step: Swift.max(r[i].step, 1)))
         }
         let out = try AnyNDArray.uninitialized(shape, dtype: dtype)
         if shape.contains(0) { return out }

@@ -85,30 +85,42 @@ public struct NetCDFFile: Sendable {
 
     /// Whether the first bytes of a file are a netCDF-3 ("CDF\1", "CDF\2", "CDF\5") or HDF5
     /// signature.
-    public static func sniff(_ path: String) -> Bool {
+    public static func sniff(_ path: String) -> Bool { signature(path) != nil }
+
+    enum Signature { case classic, hdf5 }
+
+    static func signature(_ path: String) -> Signature? {
         let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { _ = close(fd) }
         var b = [UInt8](repeating: 0, count: 8)
         let n = b.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0) }
         b = Array(b.prefix(Swift.max(n, 0)))
-        if b.count >= 4, b[0] == 0x43, b[1] == 0x44, b[2] == 0x46, [1, 2, 5].contains(b[3]) { return true }
-        return b.count == 8 && b == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        if b.count >= 4, b[0] == 0x43, b[1] == 0x44, b[2] == 0x46, [1, 2, 5].contains(b[3]) { return .classic }
+        return b.count == 8 && b == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] ? .hdf5 : nil
     }
 
+    /// Whether netCDF-4 files' metadata is read straight from their HDF5 structures (in
+    /// parallel, without netcdf-c) when the reader covers them. Off: always through netcdf-c
+    /// (tests compare the two).
+    @TaskLocal package static var nativeMetadata = true
+
     /// Opens `path` and reads the metadata of every group.
+    ///
+    /// netCDF-4 files netcdf-c wrote are read by Gyre's own HDF5 metadata reader, on the
+    /// calling task, so many files open at once; files it does not cover, netCDF-3 files and
+    /// any file it cannot parse go through netcdf-c.
     public static func open(_ path: String) async throws -> NetCDFFile {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw GyreNetCDFError(.open, "\(path): no such file")
         }
         guard !isDir.boolValue else { throw GyreNetCDFError(.open, "\(path): is a directory, not a netCDF file") }
-        guard sniff(path) else { throw GyreNetCDFError(.open, "\(path): not a netCDF file (no netCDF-3 or HDF5 signature)") }
+        guard let kind = signature(path) else { throw GyreNetCDFError(.open, "\(path): not a netCDF file (no netCDF-3 or HDF5 signature)") }
+        if kind == .hdf5, nativeMetadata, let file = try? HDF5Metadata.read(path) { return file }
         return try await NetCDFLibrary.run {
-            // A handle of its own, closed at once: the file may have been replaced since a cached
-            // handle was opened, and HDF5 slows down with every file it holds open, so opening
-            // thousands of files for their metadata keeps none of them.
-            NetCDFLibrary.evict(path)
+            // A handle of its own, closed at once: HDF5 slows down with every file it holds
+            // open, so opening thousands of files for their metadata keeps none of them.
             var ncid: Int32 = 0
             let status = nc_open(path, NC_NOWRITE, &ncid)
             guard status == NC_NOERR else { throw GyreNetCDFError(.open, "\(path): \(NetCDFLibrary.message(status))") }

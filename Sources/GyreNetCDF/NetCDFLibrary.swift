@@ -12,8 +12,9 @@ import GyreArrays
 /// queue), so reading many regions of a file does not reopen it each time.
 enum NetCDFLibrary {
     static let queue = DispatchQueue(label: "gyre.netcdf", qos: .userInitiated)
-    /// Path → ncid, most recently used last. Only touched on `queue`.
-    nonisolated(unsafe) static var handles: [(path: String, ncid: Int32)] = []
+    /// Path → ncid (and the file's stamp when opened), most recently used last. Only touched
+    /// on `queue`.
+    nonisolated(unsafe) static var handles: [(path: String, ncid: Int32, stamp: [Int])] = []
     static let maxOpenFiles = 64
 
     /// Runs `body` on the library's queue.
@@ -41,12 +42,18 @@ enum NetCDFLibrary {
         guard status == NC_NOERR else { throw GyreNetCDFError(code, "\(what()): \(message(status))") }
     }
 
-    /// An open handle for reading `path`, from the cache or newly opened. On the queue only.
+    /// An open handle for reading `path`, from the cache or newly opened. A cached handle is
+    /// reused only while the file is the one it opened (same inode, size and modification
+    /// time): a file replaced since is opened afresh. On the queue only.
     static func handle(_ path: String) throws -> Int32 {
+        let stamp = fileStamp(path)
         if let i = handles.firstIndex(where: { $0.path == path }) {
             let h = handles.remove(at: i)
-            handles.append(h)
-            return h.ncid
+            if h.stamp == stamp {
+                handles.append(h)
+                return h.ncid
+            }
+            nc_close(h.ncid)
         }
         var id: Int32 = 0
         let status = nc_open(path, NC_NOWRITE, &id)
@@ -54,9 +61,16 @@ enum NetCDFLibrary {
             throw GyreNetCDFError(.open, "\(path): \(message(status))")
         }
         silenceHDF5()
-        handles.append((path, id))
+        handles.append((path, id, stamp))
         if handles.count > maxOpenFiles { nc_close(handles.removeFirst().ncid) }
         return id
+    }
+
+    /// Inode, size and modification time of a file (zeros when it cannot be read).
+    static func fileStamp(_ path: String) -> [Int] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return [0, 0, 0, 0] }
+        return [Int(st.st_ino), Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)]
     }
 
     /// Closes a cached handle (before a file is replaced, or to reread it fresh). On the queue only.

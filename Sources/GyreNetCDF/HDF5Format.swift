@@ -2,7 +2,7 @@ import Foundation
 
 // The low level of the HDF5 file format (version 3.0 of the format specification): the
 // superblock, object headers and their messages, groups (link messages, symbol tables), the
-// global heap and version-1 B-trees. Enough to read what netcdf-c writes without the HDF5
+// global heap, fractal heaps and version-1 and -2 B-trees. Enough to read what netcdf-c writes without the HDF5
 // library; `HDF5Metadata` turns it into netCDF metadata. Anything this does not cover throws
 // `HDF5Unsupported`, and the caller goes through netcdf-c instead.
 
@@ -380,14 +380,8 @@ final class HDF5Format {
     /// The hard links of a group, in creation order when it is tracked, else by name (the
     /// order netcdf-c visits them in).
     func links(of messages: [HDF5Message]) throws -> [Link] {
-        if let table = messages.first(where: { $0.type == 0x11 }) {
-            var c = cursor(table.data)
-            guard let tree = try c.address(), let heap = try c.address() else { throw HDF5Unsupported("undefined symbol table") }
-            let names = try localHeap(heap)
-            var out: [Link] = []
-            try symbolTable(tree, names: names, into: &out, depth: 0)
-            return out.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
-        }
+        // Old-style groups (a symbol table, no creation order): netcdf-c never writes them.
+        if messages.contains(where: { $0.type == 0x11 }) { throw HDF5Unsupported("symbol-table group") }
         var tracked = false
         if let info = messages.first(where: { $0.type == 0x02 }) {
             var c = cursor(info.data)
@@ -395,70 +389,213 @@ final class HDF5Format {
             let flags = try c.u8()
             tracked = flags & 1 != 0
             if tracked { try c.skip(8) }
-            if try c.address() != nil { throw HDF5Unsupported("dense link storage (fractal heap)") }
-        }
-        var out: [Link] = []
-        for m in messages where m.type == 0x06 {
-            var c = cursor(m.data)
-            guard try c.u8() == 1 else { throw HDF5Unsupported("link message version") }
-            let flags = try c.u8()
-            let type = flags & 0x08 != 0 ? try c.u8() : 0
-            let order = flags & 0x04 != 0 ? Int(truncatingIfNeeded: try c.u64()) : nil
-            if flags & 0x10 != 0 { try c.skip(1) }
-            let nameLength = Int(try c.uint(1 << Int(flags & 3)))
-            let name = String(decoding: try c.take(nameLength), as: UTF8.self)
-            guard type == 0 else { throw HDF5Unsupported("soft or external link '\(name)'") }
-            guard let address = try c.address() else { throw HDF5Unsupported("undefined link address") }
-            out.append(Link(name: name, address: address, order: order))
-        }
-        if tracked, out.allSatisfy({ $0.order != nil }) { return out.sorted { $0.order! < $1.order! } }
-        return out.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
-    }
-
-    private func localHeap(_ address: UInt64) throws -> [UInt8] {
-        var c = cursor(try read(address, 8 + 2 * lengthSize + offsetSize))
-        try c.expect("HEAP")
-        try c.skip(4)
-        let size = try c.length()
-        _ = try c.length()
-        guard let data = try c.address(), size < 1 << 30 else { throw HDF5Unsupported("local heap") }
-        return try read(data, Int(size))
-    }
-
-    private func symbolTable(_ node: UInt64, names: [UInt8], into out: inout [Link], depth: Int) throws {
-        guard depth < 32 else { throw HDF5Unsupported("B-tree too deep") }
-        let head = try read(node, 8 + 2 * offsetSize)
-        var c = cursor(head)
-        try c.expect("TREE")
-        guard try c.u8() == 0 else { throw HDF5Unsupported("B-tree node type") }
-        let level = try c.u8()
-        let entries = try c.u16()
-        let body = try read(node + UInt64(head.count), (entries + 1) * lengthSize + entries * offsetSize)
-        var b = cursor(body)
-        var children: [UInt64] = []
-        _ = try b.length()
-        for _ in 0..<entries {
-            guard let child = try b.address() else { throw HDF5Unsupported("undefined B-tree child") }
-            children.append(child)
-            _ = try b.length()
-        }
-        for child in children {
-            if level > 0 { try symbolTable(child, names: names, into: &out, depth: depth + 1); continue }
-            var s = cursor(try read(child, 8))
-            try s.expect("SNOD")
-            try s.skip(2)
-            let count = try s.u16()
-            let entrySize = 2 * offsetSize + 24
-            var e = cursor(try read(child + 8, count * entrySize))
-            for _ in 0..<count {
-                let nameOffset = Int(try e.uint(offsetSize))
-                guard let header = try e.address() else { throw HDF5Unsupported("undefined symbol address") }
-                try e.skip(24)
-                guard nameOffset < names.count else { throw HDF5Unsupported("symbol name offset") }
-                let name = String(decoding: names[nameOffset...].prefix { $0 != 0 }, as: UTF8.self)
-                out.append(Link(name: name, address: header, order: nil))
+            if let heapAddress = try c.address() {
+                guard let nameIndex = try c.address() else { throw HDF5Unsupported("dense links without a name index") }
+                let heap = try fractalHeap(heapAddress)
+                var out: [Link] = []
+                for record in try v2BTreeRecords(nameIndex) {
+                    guard record.count >= 4 + 1 else { throw HDF5Unsupported("link record size") }
+                    out.append(try link(try heapObject(heap, id: Array(record[4...]))))
+                }
+                return ordered(out, tracked: tracked)
             }
         }
+        return ordered(try messages.filter { $0.type == 0x06 }.map { try link($0.data) }, tracked: tracked)
+    }
+
+    private func ordered(_ links: [Link], tracked: Bool) -> [Link] {
+        if tracked, links.allSatisfy({ $0.order != nil }) { return links.sorted { $0.order! < $1.order! } }
+        return links.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+    }
+
+    /// A link message (in an object header or a fractal heap).
+    private func link(_ data: [UInt8]) throws -> Link {
+        var c = cursor(data)
+        guard try c.u8() == 1 else { throw HDF5Unsupported("link message version") }
+        let flags = try c.u8()
+        let type = flags & 0x08 != 0 ? try c.u8() : 0
+        let order = flags & 0x04 != 0 ? Int(truncatingIfNeeded: try c.u64()) : nil
+        if flags & 0x10 != 0 { try c.skip(1) }
+        let nameLength = Int(try c.uint(1 << Int(flags & 3)))
+        let name = String(decoding: try c.take(nameLength), as: UTF8.self)
+        guard type == 0 else { throw HDF5Unsupported("soft or external link '\(name)'") }
+        guard let address = try c.address() else { throw HDF5Unsupported("undefined link address") }
+        return Link(name: name, address: address, order: order)
+    }
+
+    // MARK: Dense storage: fractal heaps and version-2 B-trees
+
+    struct FractalHeap {
+        let address: UInt64
+        let idLength: Int
+        let directChecksummed: Bool
+        let offsetBytes: Int
+        let lengthBytes: Int
+        let tableWidth: Int
+        let startBlockSize: UInt64
+        let maxDirectBlockSize: UInt64
+        let root: UInt64?
+        let rootRows: Int
+    }
+
+    func fractalHeap(_ address: UInt64) throws -> FractalHeap {
+        let size = 4 + 1 + 2 + 2 + 1 + 4 + 12 * lengthSize + 3 * offsetSize + 2 + 2 + 2 + 2 + 4
+        let block = try read(address, size)
+        var c = cursor(block)
+        try c.expect("FRHP")
+        guard try c.u8() == 0 else { throw HDF5Unsupported("fractal heap version") }
+        let idLength = try c.u16()
+        let filterLength = try c.u16()
+        let flags = try c.u8()
+        let maxManaged = try c.u32()
+        _ = try c.length(); _ = try c.address()  // huge objects
+        _ = try c.length(); _ = try c.address()  // free space
+        for _ in 0..<8 { _ = try c.length() }  // managed and huge and tiny statistics
+        let width = try c.u16()
+        let start = try c.length()
+        let maxDirect = try c.length()
+        let maxHeapBits = try c.u16()
+        _ = try c.u16()  // starting rows in the root indirect block
+        let root = try c.address()
+        let rootRows = try c.u16()
+        guard filterLength == 0 else { throw HDF5Unsupported("filtered fractal heap") }
+        try verify(Array(block[0..<c.pos + 4]), what: "fractal heap header")
+        guard width > 0, start > 0, start & (start - 1) == 0, maxDirect >= start, maxDirect & (maxDirect - 1) == 0 else {
+            throw HDF5Unsupported("fractal heap geometry")
+        }
+        let directBits = UInt64.bitWidth - 1 - maxDirect.leadingZeroBitCount
+        let managedBits = maxManaged > 0 ? Int.bitWidth - 1 - maxManaged.leadingZeroBitCount : 0
+        return FractalHeap(address: address, idLength: idLength, directChecksummed: flags & 0x02 != 0,
+                           offsetBytes: (maxHeapBits + 7) / 8,
+                           lengthBytes: Swift.min((directBits + 7) / 8, managedBits / 8 + 1),
+                           tableWidth: width, startBlockSize: start, maxDirectBlockSize: maxDirect,
+                           root: root, rootRows: rootRows)
+    }
+
+    /// The bytes of the object a heap ID names (managed or tiny objects).
+    func heapObject(_ heap: FractalHeap, id: [UInt8]) throws -> [UInt8] {
+        guard let first = id.first else { throw HDF5Unsupported("empty heap ID") }
+        switch (first >> 4) & 0x03 {
+        case 0:
+            var c = cursor(id, at: 1)
+            let offset = try c.uint(heap.offsetBytes)
+            let length = Int(try c.uint(heap.lengthBytes))
+            guard let root = heap.root else { throw HDF5Unsupported("empty fractal heap") }
+            if heap.rootRows == 0 {
+                return try directBlockObject(heap, block: root, blockOffset: 0, blockSize: heap.startBlockSize, offset: offset, length: length)
+            }
+            return try indirectBlockObject(heap, block: root, rows: heap.rootRows, offset: offset, length: length, depth: 0)
+        case 2:
+            let length = Int(first & 0x0f) + 1
+            guard id.count >= 1 + length else { throw HDF5Unsupported("tiny heap object") }
+            return Array(id[1..<1 + length])
+        default:
+            throw HDF5Unsupported("huge fractal heap object")
+        }
+    }
+
+    /// Size of the blocks in row `row` of the doubling table.
+    private func rowBlockSize(_ heap: FractalHeap, _ row: Int) -> UInt64 {
+        row == 0 ? heap.startBlockSize : heap.startBlockSize << UInt64(row - 1)
+    }
+
+    private func directBlockObject(_ heap: FractalHeap, block: UInt64, blockOffset: UInt64, blockSize: UInt64,
+                                   offset: UInt64, length: Int) throws -> [UInt8] {
+        guard offset >= blockOffset, offset - blockOffset + UInt64(length) <= blockSize else { throw HDF5Unsupported("heap object outside its block") }
+        let head = try read(block, 5)
+        guard Array(head[0..<4]) == Array("FHDB".utf8) else { throw HDF5Unsupported("no FHDB signature") }
+        return try read(block + (offset - blockOffset), length)
+    }
+
+    private func indirectBlockObject(_ heap: FractalHeap, block: UInt64, rows: Int, offset: UInt64, length: Int, depth: Int) throws -> [UInt8] {
+        guard depth < 16, rows > 0, rows < 64 else { throw HDF5Unsupported("fractal heap indirect block") }
+        let directRows = Swift.min(rows, (UInt64.bitWidth - heap.maxDirectBlockSize.leadingZeroBitCount) - (UInt64.bitWidth - heap.startBlockSize.leadingZeroBitCount) + 2)
+        let entries = rows * heap.tableWidth
+        var c = cursor(try read(block, 5 + offsetSize + heap.offsetBytes + entries * offsetSize))
+        try c.expect("FHIB")
+        try c.skip(1 + offsetSize)
+        let blockOffset = try c.uint(heap.offsetBytes)
+        guard offset >= blockOffset else { throw HDF5Unsupported("heap offset before its block") }
+        var at = blockOffset
+        for row in 0..<rows {
+            let size = rowBlockSize(heap, row)
+            for _ in 0..<heap.tableWidth {
+                let child = try c.address()
+                if offset < at + size {
+                    guard let child else { throw HDF5Unsupported("heap object in an unallocated block") }
+                    if row < directRows {
+                        return try directBlockObject(heap, block: child, blockOffset: at, blockSize: size, offset: offset, length: length)
+                    }
+                    let startBits = UInt64.bitWidth - 1 - heap.startBlockSize.leadingZeroBitCount
+                    let widthBits = Int.bitWidth - 1 - heap.tableWidth.leadingZeroBitCount
+                    let sizeBits = UInt64.bitWidth - 1 - size.leadingZeroBitCount
+                    return try indirectBlockObject(heap, block: child, rows: sizeBits - (startBits + widthBits) + 1,
+                                                   offset: offset, length: length, depth: depth + 1)
+                }
+                at += size
+            }
+        }
+        throw HDF5Unsupported("heap offset past the heap")
+    }
+
+    /// Every record of the version-2 B-tree at `address`, in key order.
+    func v2BTreeRecords(_ address: UInt64) throws -> [[UInt8]] {
+        let head = try read(address, 4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + offsetSize + 2 + lengthSize + 4)
+        var c = cursor(head)
+        try c.expect("BTHD")
+        guard try c.u8() == 0 else { throw HDF5Unsupported("B-tree v2 version") }
+        _ = try c.u8()
+        let nodeSize = try c.u32()
+        let recordSize = try c.u16()
+        let depth = try c.u16()
+        try c.skip(2)
+        let root = try c.address()
+        let rootRecords = try c.u16()
+        _ = try c.length()
+        try verify(head, what: "B-tree header")
+        guard let root, rootRecords > 0 else { return [] }
+        guard recordSize > 0, nodeSize > 10, depth < 16 else { throw HDF5Unsupported("B-tree v2 geometry") }
+        // Field widths of child pointers, as the format derives them from the node size.
+        func encodedSize(_ n: UInt64) -> Int { (UInt64.bitWidth - 1 - Swift.max(n, 1).leadingZeroBitCount) / 8 + 1 }
+        var maxRecords: [UInt64] = [UInt64((nodeSize - 10) / recordSize)]
+        var cumulative: [UInt64] = [maxRecords[0]]
+        var cumulativeSize: [Int] = [0]
+        let countSize = encodedSize(maxRecords[0])
+        if depth > 0 {
+            for d in 1...depth {
+                let pointer = offsetSize + countSize + (d > 1 ? cumulativeSize[d - 1] : 0)
+                let m = UInt64((nodeSize - 10 - pointer) / (recordSize + pointer))
+                maxRecords.append(m)
+                cumulative.append((m + 1) * cumulative[d - 1] + m)
+                cumulativeSize.append(encodedSize(cumulative[d]))
+            }
+        }
+        var out: [[UInt8]] = []
+        func visit(_ node: UInt64, records: Int, depth d: Int, level: Int) throws {
+            guard level < 32 else { throw HDF5Unsupported("B-tree too deep") }
+            let pointer = d > 0 ? offsetSize + countSize + (d > 1 ? cumulativeSize[d - 1] : 0) : 0
+            let size = 6 + records * recordSize + (d > 0 ? (records + 1) * pointer : 0) + 4
+            let block = try read(node, size)
+            try verify(block, what: "B-tree node")
+            var n = cursor(block)
+            try n.expect(d == 0 ? "BTLF" : "BTIN")
+            try n.skip(2)
+            let recs = try (0..<records).map { _ in try n.take(recordSize) }
+            if d == 0 { out += recs; return }
+            var children: [(UInt64, Int)] = []
+            for _ in 0...records {
+                guard let a = try n.address() else { throw HDF5Unsupported("undefined B-tree child") }
+                let count = Int(try n.uint(countSize))
+                if d > 1 { _ = try n.uint(cumulativeSize[d - 1]) }
+                children.append((a, count))
+            }
+            for (i, child) in children.enumerated() {
+                try visit(child.0, records: child.1, depth: d - 1, level: level + 1)
+                if i < recs.count { out.append(recs[i]) }
+            }
+        }
+        try visit(root, records: rootRecords, depth: depth, level: 0)
+        return out
     }
 
     // MARK: Global heap

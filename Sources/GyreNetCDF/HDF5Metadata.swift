@@ -5,13 +5,14 @@ import GyreArrays
 /// A netCDF-4 file's metadata read straight from its HDF5 structures, without netcdf-c, so that
 /// thousands of files open in parallel rather than one at a time on the library's queue.
 ///
-/// It reads what netcdf-c writes: superblocks 0–3, object headers 1–2, compact links and
-/// symbol-table groups, compact attributes, dimension scales with `_Netcdf4Dimid`, variable
-/// dimensions from `_Netcdf4Coordinates` or `DIMENSION_LIST`, and dimension coordinates stored
-/// compact, contiguous or chunked under a version-1 B-tree. Anything else (dense link or
-/// attribute storage, user-defined types, soft links, files netcdf-c did not write) throws
-/// `HDF5Unsupported`; `NetCDFFile.open` then reads the file through netcdf-c, as it always
-/// could. Tests compare the two readers on every file of the interop matrix.
+/// It reads what netcdf-c writes: superblocks 0–3, object headers 1–2, links and attributes
+/// compact or dense (fractal heap and version-2 B-tree), dimension scales with `_Netcdf4Dimid`,
+/// variable dimensions from `_Netcdf4Coordinates` or `DIMENSION_LIST`, and dimension
+/// coordinates stored compact, contiguous or chunked under a version-1 B-tree. Anything else
+/// (symbol-table groups, user-defined types, soft links, version-4 chunk indexes, files netcdf-c
+/// did not write) throws `HDF5Unsupported`; `NetCDFFile.open` then reads the file through
+/// netcdf-c, as it always could. Tests compare the two readers on every file of the interop
+/// matrix.
 enum HDF5Metadata {
     /// Attributes netcdf-c keeps to itself (dimension scales and its own bookkeeping).
     static let hidden: Set<String> = [
@@ -223,19 +224,14 @@ enum HDF5Metadata {
         case 1:
             return .contiguous(try c.address())
         case 2:
-            if version == 3 {
-                let rank = Int(try c.u8())
-                let tree = try c.address()
-                let dims = try (0..<rank).map { _ in try c.u32() }
-                guard rank >= 2 else { throw HDF5Unsupported("'\(name)': chunk rank") }
-                return .chunked(Array(dims.dropLast()), tree: tree)
-            }
-            _ = try c.u8()  // flags
+            // Version 4 and 5 chunk indexes (fixed and extensible arrays, version-2 B-trees):
+            // netcdf-c writes version 3, whose chunks a version-1 B-tree indexes.
+            guard version == 3 else { throw HDF5Unsupported("'\(name)': layout message version \(version)") }
             let rank = Int(try c.u8())
-            let width = Int(try c.u8())
-            guard (1...8).contains(width), rank >= 2 else { throw HDF5Unsupported("'\(name)': chunk dimension encoding") }
-            let dims = try (0..<rank).map { _ in Int(try c.uint(width)) }
-            return .chunked(Array(dims.dropLast()), tree: nil)
+            let tree = try c.address()
+            let dims = try (0..<rank).map { _ in try c.u32() }
+            guard rank >= 2 else { throw HDF5Unsupported("'\(name)': chunk rank") }
+            return .chunked(Array(dims.dropLast()), tree: tree)
         default:
             throw HDF5Unsupported("'\(name)': virtual dataset")
         }
@@ -269,7 +265,22 @@ enum HDF5Metadata {
             var c = f.cursor(info.data)
             guard try c.u8() == 0 else { throw HDF5Unsupported("attribute info version") }
             if try c.u8() & 1 != 0 { try c.skip(2) }
-            if try c.address() != nil { throw HDF5Unsupported("dense attribute storage (fractal heap)") }
+            if let heapAddress = try c.address() {
+                // Dense storage: attribute messages in a fractal heap, found through the name
+                // index (records: heap ID, message flags, creation order, name hash).
+                guard let nameIndex = try c.address() else { throw HDF5Unsupported("dense attributes without a name index") }
+                let heap = try f.fractalHeap(heapAddress)
+                var list: [(Int, Attribute)] = []
+                for record in try f.v2BTreeRecords(nameIndex) {
+                    guard record.count == 17 else { throw HDF5Unsupported("attribute record size \(record.count)") }
+                    guard record[8] & 0x02 == 0 else { throw HDF5Unsupported("shared attribute message") }
+                    var r = f.cursor(record, at: 9)
+                    let order = try r.u32()
+                    let data = try f.heapObject(heap, id: Array(record[0..<8]))
+                    list.append((order, try attribute(HDF5Message(type: 0x0C, flags: 0, creationOrder: order, data: data), f)))
+                }
+                return list.sorted { $0.0 < $1.0 }.map(\.1)
+            }
         }
         var list: [(Int, Int, Attribute)] = []
         for (i, m) in h.messages.enumerated() where m.type == 0x0C {

@@ -189,10 +189,20 @@ public struct NetCDFFile: Sendable {
         try check(nc_inq_dimids(gid, &ndims, nil, 1), "dimensions")
         var dimids = [Int32](repeating: 0, count: Int(ndims))
         if ndims > 0 { try check(nc_inq_dimids(gid, &ndims, &dimids, 1), "dimensions") }
-        var nunlim: Int32 = 0
-        try check(nc_inq_unlimdims(gid, &nunlim, nil), "unlimited dimensions")
-        var unlim = [Int32](repeating: 0, count: Int(Swift.max(nunlim, 1)))
-        if nunlim > 0 { try check(nc_inq_unlimdims(gid, &nunlim, &unlim), "unlimited dimensions") }
+        // Unlimited dimensions: this group's and its ancestors' (nc_inq_unlimdims names only
+        // the group's own).
+        var unlimited = Set<Int32>()
+        var scope = gid
+        while true {
+            var nunlim: Int32 = 0
+            try check(nc_inq_unlimdims(scope, &nunlim, nil), "unlimited dimensions")
+            var unlim = [Int32](repeating: 0, count: Int(Swift.max(nunlim, 1)))
+            if nunlim > 0 { try check(nc_inq_unlimdims(scope, &nunlim, &unlim), "unlimited dimensions") }
+            unlimited.formUnion(unlim.prefix(Int(nunlim)))
+            var parent: Int32 = 0
+            guard netCDF4, nc_inq_grp_parent(scope, &parent) == NC_NOERR else { break }
+            scope = parent
+        }
         var dimNames: [Int32: String] = [:]
         var dims: [NetCDFDimension] = []
         for id in dimids {
@@ -200,7 +210,7 @@ public struct NetCDFFile: Sendable {
             var len = 0
             try check(nc_inq_dimlen(gid, id, &len), "length of dimension \(name)")
             dimNames[id] = name
-            dims.append(NetCDFDimension(name: name, length: len, isUnlimited: unlim.prefix(Int(nunlim)).contains(id)))
+            dims.append(NetCDFDimension(name: name, length: len, isUnlimited: unlimited.contains(id)))
         }
         var nvars: Int32 = 0
         try check(nc_inq_nvars(gid, &nvars), "variables")

@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // Floor 1: storage (stores with byte ranges) and codecs.
-        .target(name: "GyreStorage"),
+        .target(name: "GyreStorage", dependencies: ["CGyreSupport"]),
         .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib", "CDeflate"]),
         // Floor 2: formats (Zarr v2 and v3).
         .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),

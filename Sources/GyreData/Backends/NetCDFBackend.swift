@@ -159,11 +159,14 @@ extension Dataset {
                     progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                 case .lazy(let lazy):
                     let target = lazy.chunks.map { $0.max() ?? 1 }
-                    try await BlockCopy.run(shape: lazy.shape, sourceChunks: target, targetChunks: target, read: { try await lazy.read($0) }) { origin, data in
-                        try await writer.write(name, data, at: origin)
-                        done += data.nbytes
-                        progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                    }
+                    // One block at a time: netcdf-c compresses on its own serial queue anyway.
+                    try await BlockCopy.run(shape: lazy.shape, sourceChunks: target, targetChunks: target, concurrentWrites: 1,
+                                            read: { try await lazy.read($0) },
+                                            write: { origin, data in try await writer.write(name, data, at: origin) },
+                                            written: { bytes in
+                                                done += bytes
+                                                progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
+                                            })
                 }
             }
             try await writer.close()

@@ -217,13 +217,15 @@ extension Dataset {
                     done += data.nbytes
                     progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                 case .lazy(let lazy):
-                    // Streamed: never more than two blocks of the variable in memory.
+                    // Streamed: never more than three blocks of the variable in memory (two
+                    // being compressed and written, one being read).
                     try await BlockCopy.run(shape: lazy.shape, sourceChunks: lazy.chunks.map { $0.max() ?? 1 }, targetChunks: meta.chunkShape,
-                                            read: { try await lazy.read($0) }) { origin, data in
-                        try await arr.write(data, at: origin)
-                        done += data.nbytes
-                        progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                    }
+                                            read: { try await lazy.read($0) },
+                                            write: { origin, data in try await arr.write(data, at: origin) },
+                                            written: { bytes in
+                                                done += bytes
+                                                progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
+                                            })
                 }
             } catch let e as GyreZarrError {
                 throw GyreDataError(.conflict, "writing '\(name)': \(e.message)", cause: e)

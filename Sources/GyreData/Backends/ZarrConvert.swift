@@ -129,11 +129,12 @@ public enum ZarrConverter {
             let target = try await ZarrArray.create(dst, path: name, metadata: meta, overwrite: true)
             do {
                 try await BlockCopy.run(shape: m.shape, sourceChunks: m.chunkShape, targetChunks: chunk,
-                                        read: { [source] in try await source.read($0) }) { origin, data in
-                    try await target.write(data, at: origin)
-                    done += data.count * m.dtype.itemSize
-                    progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                }
+                                        read: { [source] in try await source.read($0) },
+                                        write: { origin, data in try await target.write(data, at: origin) },
+                                        written: { bytes in
+                                            done += bytes
+                                            progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
+                                        })
             } catch let e as GyreZarrError {
                 throw GyreDataError(.conflict, "converting '\(name)': \(e.message)", cause: e)
             }

@@ -51,5 +51,16 @@ struct StoreTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(!names.contains { $0.contains(".tmp-") })
         #expect(try await store.get("big")?.count == 1 << 20)
+        // Values of 8 MiB and more take the O_DIRECT path (padded to whole blocks, truncated
+        // back): the stored bytes are exactly the value, whatever its length, also when it
+        // replaces a longer one.
+        for count in [FileStore.directWriteMinBytes + 4096 * 3 + 17, FileStore.directWriteMinBytes] {
+            let value = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+            try await store.set("direct/v", value)
+            let attrs = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("direct/v").path)
+            #expect((attrs[.size] as? Int) == count)
+            #expect(try await store.get("direct/v") == value)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("direct").path) == ["v"])
     }
 }

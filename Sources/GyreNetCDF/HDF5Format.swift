@@ -426,9 +426,6 @@ final class HDF5Format {
     // MARK: Dense storage: fractal heaps and version-2 B-trees
 
     struct FractalHeap {
-        let address: UInt64
-        let idLength: Int
-        let directChecksummed: Bool
         let offsetBytes: Int
         let lengthBytes: Int
         let tableWidth: Int
@@ -444,9 +441,9 @@ final class HDF5Format {
         var c = cursor(block)
         try c.expect("FRHP")
         guard try c.u8() == 0 else { throw HDF5Unsupported("fractal heap version") }
-        let idLength = try c.u16()
+        try c.skip(2)  // heap ID length
         let filterLength = try c.u16()
-        let flags = try c.u8()
+        try c.skip(1)  // flags
         let maxManaged = try c.u32()
         _ = try c.length(); _ = try c.address()  // huge objects
         _ = try c.length(); _ = try c.address()  // free space
@@ -465,8 +462,7 @@ final class HDF5Format {
         }
         let directBits = UInt64.bitWidth - 1 - maxDirect.leadingZeroBitCount
         let managedBits = maxManaged > 0 ? Int.bitWidth - 1 - maxManaged.leadingZeroBitCount : 0
-        return FractalHeap(address: address, idLength: idLength, directChecksummed: flags & 0x02 != 0,
-                           offsetBytes: (maxHeapBits + 7) / 8,
+        return FractalHeap(offsetBytes: (maxHeapBits + 7) / 8,
                            lengthBytes: Swift.min((directBits + 7) / 8, managedBits / 8 + 1),
                            tableWidth: width, startBlockSize: start, maxDirectBlockSize: maxDirect,
                            root: root, rootRows: rootRows)

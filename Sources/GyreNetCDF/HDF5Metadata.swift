@@ -68,7 +68,7 @@ enum HDF5Metadata {
         var dims: [Int: Dim] = [:]
         var dimByAddress: [UInt64: Int] = [:]
         for g in groups {
-            for d in g.datasets where isScale(d, f) {
+            for d in g.datasets where isScale(d) {
                 guard let idAttr = d.attribute("_Netcdf4Dimid"), let id = try intValues(idAttr, f).first, idAttr.space.count == 1 else {
                     throw HDF5Unsupported("dimension scale '\(d.name)' has no _Netcdf4Dimid")
                 }
@@ -86,7 +86,7 @@ enum HDF5Metadata {
         for g in groups {
             var list: [Var] = []
             for d in g.datasets {
-                let scale = isScale(d, f)
+                let scale = isScale(d)
                 if scale, let n = d.attribute("NAME"), case .string = n.type, String(decoding: n.data, as: UTF8.self).hasPrefix(dimensionOnly) { continue }
                 guard !d.name.hasPrefix("_nc4_non_coord_") else { throw HDF5Unsupported("non-coordinate variable named after a dimension") }
                 guard !d.space.isNull else { throw HDF5Unsupported("variable '\(d.name)' has a null dataspace") }
@@ -339,9 +339,7 @@ enum HDF5Metadata {
             return .strings(strings)
         case .integer, .float:
             let dtype = try numericDType(a.type, what: "attribute \(owner):\(a.name)")
-            let array = try AnyNDArray.uninitialized([n], dtype: dtype)
-            copyValues(a.data, count: n, type: a.type, into: array.unsafeRawBase)
-            return .values(array)
+            return .values(try values(Array(a.data.prefix(n * width)), count: n, dtype: dtype, type: a.type))
         default:
             throw HDF5Unsupported("attribute \(owner):\(a.name) has a user-defined type")
         }
@@ -366,7 +364,7 @@ enum HDF5Metadata {
         }
     }
 
-    static func isScale(_ d: Dataset, _ f: HDF5Format) -> Bool {
+    static func isScale(_ d: Dataset) -> Bool {
         guard let c = d.attribute("CLASS"), case .string = c.type else { return false }
         return c.data.starts(with: Array("DIMENSION_SCALE".utf8))
     }
@@ -400,22 +398,14 @@ enum HDF5Metadata {
         }
     }
 
-    /// Copies `count` stored values to native order.
-    static func copyValues(_ bytes: [UInt8], count: Int, type: HDF5Type, into base: UnsafeMutableRawPointer) {
-        let width: Int, bigEndian: Bool
+    /// `count` stored values of an integer or float type, in native order.
+    static func values(_ bytes: [UInt8], count: Int, dtype: DType, type: HDF5Type) throws -> AnyNDArray {
+        let bigEndian: Bool
         switch type {
-        case .integer(let s, _, let be): width = s; bigEndian = be
-        case .float(let s, let be): width = s; bigEndian = be
-        default: return
+        case .integer(_, _, let be), .float(_, let be): bigEndian = be
+        default: throw HDF5Unsupported("type \(type) is not numeric")
         }
-        bytes.withUnsafeBytes { src in
-            if !bigEndian {
-                base.copyMemory(from: src.baseAddress!, byteCount: count * width)
-            } else {
-                let dst = base.assumingMemoryBound(to: UInt8.self)
-                for i in 0..<count { for j in 0..<width { dst[i * width + j] = src[i * width + width - 1 - j] } }
-            }
-        }
+        return try AnyNDArray.fromRawBytes(bytes, shape: [count], dtype: dtype, bigEndian: bigEndian)
     }
 
     /// The values of a 1-D dimension coordinate, or nil when netcdf-c should read them (the
@@ -423,15 +413,14 @@ enum HDF5Metadata {
     static func coordinateValues(_ d: Dataset, count: Int, dtype: DType, _ f: HDF5Format) throws -> AnyNDArray? {
         guard d.space.dims.count == 1, Int(d.space.dims[0]) == count, (try? numericDType(d.type, what: d.name)) == dtype else { return nil }
         let width = dtype.itemSize
-        let array = try AnyNDArray.uninitialized([count], dtype: dtype)
-        guard count > 0 else { return array }
+        guard count > 0 else { return try values([], count: 0, dtype: dtype, type: d.type) }
         switch d.layout {
         case .compact(let bytes):
             guard bytes.count >= count * width else { return nil }
-            copyValues(bytes, count: count, type: d.type, into: array.unsafeRawBase)
+            return try values(Array(bytes.prefix(count * width)), count: count, dtype: dtype, type: d.type)
         case .contiguous(let address):
             guard let address else { return nil }
-            copyValues(try f.read(address, count * width), count: count, type: d.type, into: array.unsafeRawBase)
+            return try values(try f.read(address, count * width), count: count, dtype: dtype, type: d.type)
         case .chunked(let shape, let tree):
             guard let tree, shape.count == 1, shape[0] > 0 else { return nil }
             var filters: [HDF5ChunkIndex.Filter] = []
@@ -460,9 +449,8 @@ enum HDF5Metadata {
                 covered += n
             }
             guard covered == count else { return nil }
-            copyValues(raw, count: count, type: d.type, into: array.unsafeRawBase)
+            return try values(raw, count: count, dtype: dtype, type: d.type)
         }
-        return array
     }
 }
 

@@ -45,7 +45,8 @@ public struct LazyArray: Sendable {
         }
     }
 
-    public let source: any ChunkedArraySource
+    /// What is read: the source the array was made from, or what the planner put in its place.
+    public internal(set) var source: any ChunkedArraySource
     var picks: [Pick]
     /// Output axis j is kept source axis `kept[order[j]]`.
     var order: [Int]
@@ -229,4 +230,55 @@ public struct LazyArray: Sendable {
         }
         return data
     }
+}
+
+// MARK: Planner support
+
+/// A block of an array: one half-open range per dimension.
+public typealias Box = [Range<Int>]
+
+extension LazyArray {
+    /// The whole array as a box.
+    public var fullBox: Box { shape.map { 0..<$0 } }
+
+    /// The bounding box, in source coordinates, of what reading `box` of this array reads.
+    func sourceBox(_ box: Box) -> Box {
+        var out: Box = source.shape.map { 0..<$0 }
+        for (a, p) in picks.enumerated() {
+            if case .point(let i) = p { out[a] = i..<(i + 1) }
+        }
+        for (j, a) in outputAxes.enumerated() {
+            let r = box[j]
+            guard !r.isEmpty else { out[a] = 0..<0; continue }
+            let p0 = picks[a].position(r.lowerBound), p1 = picks[a].position(r.upperBound - 1)
+            switch picks[a] {
+            case .list(let ps):
+                let sub = ps[r]
+                out[a] = sub.min()!..<(sub.max()! + 1)
+            default:
+                out[a] = Swift.min(p0, p1)..<(Swift.max(p0, p1) + 1)
+            }
+        }
+        return out
+    }
+
+    /// The same selection and maps over another source of the same shape and dtype (the
+    /// planner swaps a node for its computed values this way).
+    func withSource(_ s: any ChunkedArraySource) -> LazyArray {
+        var out = self
+        out.source = s
+        return out
+    }
+
+    /// Bytes of the elementwise maps' intermediates per element read (each map makes a new array).
+    var mapBytesPerElement: Int { maps.reduce(0) { $0 + Swift.max($1.dtype.itemSize, 1) } }
+
+    /// The maps' names, in order.
+    var mapNames: [String] { maps.map(\.name) }
+}
+
+extension Box {
+    /// The box as slices.
+    var slices: [Slice] { map { Slice($0.lowerBound, $0.upperBound) } }
+    var elementCount: Int { reduce(1) { $0 * $1.count } }
 }

@@ -9,13 +9,15 @@ extension LazyArray: ChunkedArraySource {
 public struct MemorySource: ChunkedArraySource {
     public let array: AnyNDArray
     public let sourceName: String
-    public init(_ array: AnyNDArray, name: String = "memory") {
+    /// The chunk grid it reports (one chunk by default); reads are the same either way.
+    public let chunks: [[Int]]
+    public init(_ array: AnyNDArray, name: String = "memory", chunks: [Int]? = nil) {
         self.array = array
         self.sourceName = name
+        self.chunks = chunks.map { c in zip(array.shape, c).map { Self.regularChunks(extent: $0, chunk: $1) } } ?? array.shape.map { [$0] }
     }
     public var shape: [Int] { array.shape }
     public var dtype: DType { array.dtype }
-    public var chunks: [[Int]] { shape.map { [$0] } }
     public func read(region: [Slice]) async throws -> AnyNDArray {
         do { return try array.index(region.map { .slice($0) }) } catch {
             throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)

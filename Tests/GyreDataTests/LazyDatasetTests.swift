@@ -39,13 +39,19 @@ struct LazyDatasetTests {
         #expect(ds.variables["sst"]!.isLazy && !ds.variables["time"]!.isLazy, "index coordinates are read, data variables not")
         #expect(store.chunkReads("sst").isEmpty)
         #expect(ds.description.contains("..."), "the repr reads nothing either")
-        // Arithmetic on values that are not there is a clear error, not a crash.
+        // Arithmetic and reductions on lazy values are lazy: nothing is read until load().
+        let anomaly = try ds.dataArray("sst") - (try ds.dataArray("sst").mean("time"))
+        #expect(anomaly.variable.isLazy && store.chunkReads("sst").isEmpty)
         do {
-            _ = try ds.dataArray("sst").mean("time")
+            _ = try anomaly.data
             Issue.record("expected notLoaded")
         } catch let e as GyreDataError {
             #expect(e.code == .notLoaded && e.message.contains("load()"), "\(e)")
         }
+        let computed = try await anomaly.load()
+        let expected = try eager.dataArray("sst") - (try eager.dataArray("sst").mean("time"))
+        #expect(try computed.variable.equals(expected.variable))
+        store.reset()
         // Days 2...5, latitudes 0...2: time chunks 1 and 2, lat chunk 0, all lon.
         let sub = try ds.dataArray("sst").isel(["time": .slice(Slice(2, 6)), "lat": .slice(Slice(0, 3))])
         #expect(sub.variable.isLazy && sub.shape == [4, 3, 12])

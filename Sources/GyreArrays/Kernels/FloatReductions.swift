@@ -54,6 +54,39 @@ func _rowSSD<T: FloatElement>(_ p: UnsafePointer<T>, _ n: Int, mean: Double, ski
 @usableFromInline
 enum _FloatReduceKind { case sum, mean, variance(ddof: Int), min, max, prod, count }
 
+/// Float64 sums of a contiguous float array's elements per output of `plan` and, with `counts`,
+/// the number of NaNs per output (skipped from the sums when `skipna`).
+@inlinable
+func _sumsAndNaNCounts<T: FloatElement>(_ base: UnsafePointer<T>, _ plan: _ReducePlan, skipna: Bool, counts needCounts: Bool) -> (sums: [Double], nans: [Double]) {
+    let m = plan.outCount, L = plan.rowLength
+    var sums = [Double](repeating: 0, count: m)
+    var nanCounts = [Double](repeating: 0, count: needCounts ? m : 1)
+    sums.withUnsafeMutableBufferPointer { S in
+        nanCounts.withUnsafeMutableBufferPointer { C in
+            let s = S.baseAddress!, cnt = C.baseAddress!
+            if plan.innerReduced {
+                plan.forEachRow { inOff, outOff in
+                    let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L)
+                    s[outOff] += r.sum
+                    if needCounts { cnt[outOff] += Double(r.nans) }
+                }
+            } else {
+                plan.forEachRowGroup { inOff, outOff, rows in
+                    _accumulateRows(s + outOff, skipna ? cnt + outOff : nil, base + inOff, rows: rows, L: L)
+                }
+                if needCounts && !skipna {
+                    // Sums that kept NaNs: count them separately.
+                    plan.forEachRow { inOff, outOff in
+                        let p = base + inOff, k = cnt + outOff
+                        for j in 0..<L where p[j].isNaN { k[j] += 1 }
+                    }
+                }
+            }
+        }
+    }
+    return (sums, nanCounts)
+}
+
 /// Reduces a float array over `axes`. Result dtype follows NumPy: the input's float type
 /// (count gives int64).
 @inlinable
@@ -66,27 +99,10 @@ func _reduceFloat<T: FloatElement>(_ a: NDArray<T>, axes: Set<Int>, kind: _Float
     return try withExtendedLifetime(c) { () throws -> AnyNDArray in
         switch kind {
         case .sum, .mean, .variance, .count:
-            var sums = [Double](repeating: 0, count: m)
             // NaN counts are only kept when NaNs are skipped (or counted).
             let needCounts: Bool
             if case .count = kind { needCounts = true } else { needCounts = skipna }
-            var nanCounts = [Double](repeating: 0, count: needCounts ? m : 1)
-            sums.withUnsafeMutableBufferPointer { S in
-                nanCounts.withUnsafeMutableBufferPointer { C in
-                    let s = S.baseAddress!, cnt = C.baseAddress!
-                    if plan.innerReduced {
-                        plan.forEachRow { inOff, outOff in
-                            let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L)
-                            s[outOff] += r.sum
-                            if needCounts { cnt[outOff] += Double(r.nans) }
-                        }
-                    } else {
-                        plan.forEachRowGroup { inOff, outOff, rows in
-                            _accumulateRows(s + outOff, skipna ? cnt + outOff : nil, base + inOff, rows: rows, L: L)
-                        }
-                    }
-                }
-            }
+            let (sums, nanCounts) = _sumsAndNaNCounts(base, plan, skipna: skipna, counts: needCounts)
             let n = plan.reducedCount
             switch kind {
             case .sum:

@@ -4,7 +4,7 @@ import OrderedCollections
 /// A variable with coordinates and a name: xarray's DataArray. Structural operations run through
 /// a one-variable Dataset, so the two share one implementation.
 public struct DataArray: Sendable {
-    public private(set) var variable: Variable
+    public internal(set) var variable: Variable
     public private(set) var coords: OrderedDictionary<String, Variable>
     public var name: String?
     public private(set) var indexes: OrderedDictionary<String, Index>
@@ -167,19 +167,20 @@ public struct DataArray: Sendable {
 
     // MARK: Elementwise
 
-    /// Applies an operation to the data, keeping dims, coords and name (attrs dropped, as xarray).
-    public func mapData(_ f: (AnyNDArray) throws -> AnyNDArray) throws -> DataArray {
+    /// Applies an elementwise operation to the data, keeping dims, coords and name (attrs
+    /// dropped, as xarray); lazily when the data is lazy.
+    public func mapData(_ name: String = "elementwise", _ f: @escaping @Sendable (AnyNDArray) throws -> AnyNDArray) throws -> DataArray {
         var d = self
-        d.variable = try Variable(dims, try context("elementwise") { try f(data) })
+        d.variable = try variable.map(name, f)
         return d
     }
 
-    public func unary(_ op: UnaryOp) throws -> DataArray { try mapData { try $0.unary(op) } }
-    public func isnull() throws -> DataArray { try mapData { .bool($0.isnan()) } }
-    public func notnull() throws -> DataArray { try mapData { .bool($0.isnan().map { !$0 }) } }
-    public func fillna(_ value: Scalar) throws -> DataArray { try mapData { try $0.fillna(value) } }
-    public func clip(_ lower: Scalar?, _ upper: Scalar?) throws -> DataArray { try mapData { try $0.clip(lower: lower, upper: upper) } }
-    public func astype(_ t: DType) throws -> DataArray { try mapData { try $0.astype(t) } }
+    public func unary(_ op: UnaryOp) throws -> DataArray { try mapData(op.rawValue) { try $0.unary(op) } }
+    public func isnull() throws -> DataArray { try mapData("isnull") { .bool($0.isnan()) } }
+    public func notnull() throws -> DataArray { try mapData("notnull") { .bool($0.isnan().map { !$0 }) } }
+    public func fillna(_ value: Scalar) throws -> DataArray { try mapData("fillna") { try $0.fillna(value) } }
+    public func clip(_ lower: Scalar?, _ upper: Scalar?) throws -> DataArray { try mapData("clip") { try $0.clip(lower: lower, upper: upper) } }
+    public func astype(_ t: DType) throws -> DataArray { try mapData("astype") { try $0.astype(t) } }
 
     /// Binary operation with another DataArray: indexes aligned (inner join by default, as
     /// xarray's arithmetic), then broadcast by dimension name.

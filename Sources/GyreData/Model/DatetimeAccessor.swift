@@ -60,7 +60,8 @@ public struct DatetimeAccessor: Sendable {
         default:
             throw GyreDataError(.invalidArgument, "'.dt' needs datetime values; '\(array.name ?? "array")' has dtype \(array.dtype)")
         }
-        var r = try array.mapData { _ in values }
+        var r = array
+        r.variable = try Variable(array.dims, values)
         r.name = f.rawValue
         return r
     }

@@ -77,7 +77,7 @@ public struct Variable: Sendable {
     public func load() async throws -> Variable {
         guard case .lazy(let l) = storage else { return self }
         let a: AnyNDArray
-        do { a = try await l.read() } catch let e as GyreDataError { throw e } catch let e as any Error & Sendable {
+        do { a = try await l.compute() } catch let e as GyreDataError { throw e } catch let e as any Error & Sendable {
             throw GyreDataError(.read, "reading \(l.sourceName): \(e)", cause: e)
         }
         return try Variable(dims, a, attrs: attrs, encoding: encoding)
@@ -285,46 +285,94 @@ public struct Variable: Sendable {
         return (order, sizes)
     }
 
+    /// An elementwise function of several variables, broadcast by dimension name. Eager when
+    /// every operand is in memory; otherwise a lazy node that computes block by block.
+    /// `function` receives the operands' data laid out along the result's dimensions and
+    /// broadcast to one shape.
+    public static func elementwise(_ name: String, _ vars: [Variable], attrs: Attributes = [:],
+                                   _ function: @escaping @Sendable ([AnyNDArray]) throws -> AnyNDArray) throws -> Variable {
+        let (dims, sizes) = try broadcastDims(vars)
+        let shape = dims.map { sizes[$0]! }
+        guard vars.contains(where: \.isLazy) else {
+            let arrays = try vars.map { try $0.broadcast(to: dims, sizes: sizes) }
+            return try Variable(dims, try context(name) { try function(arrays) }, attrs: attrs)
+        }
+        var operands: [ElementwiseOperand] = []
+        var probes: [AnyNDArray] = []
+        for v in vars {
+            let order = dims.filter { v.dims.contains($0) }
+            let t = try v.transposed(order)
+            let axes = order.map { dims.firstIndex(of: $0)! }
+            switch t.storage {
+            case .lazy(let l): operands.append(ElementwiseOperand(.lazy(l), axes: axes))
+            case .eager(let a): operands.append(ElementwiseOperand(.eager(a), axes: axes))
+            }
+            // A one-element stand-in of the operand's dtype, to learn the result's dtype.
+            probes.append(try Variable.probe(v.dtype, ndim: dims.count))
+        }
+        let dtype = try context(name) { try function(probes).dtype }
+        do {
+            let node = try ElementwiseSource(name, operands: operands, shape: shape, dtype: dtype, function: function)
+            return try Variable(dims, lazy: LazyArray(node), attrs: attrs)
+        } catch let e as GyreComputeError {
+            throw GyreDataError(.invalidArgument, e.message, cause: e)
+        }
+    }
+
+    /// One element of `dtype` (1 for numbers), of `ndim` dimensions of length 1.
+    static func probe(_ dtype: DType, ndim: Int) throws -> AnyNDArray {
+        let shape = [Int](repeating: 1, count: ndim)
+        switch dtype {
+        case .datetime64(let u): return .datetime64(NDArray(repeating: 0, shape: shape), u)
+        case .timedelta64(let u): return .timedelta64(NDArray(repeating: 0, shape: shape), u)
+        case .cftime(let c): return .cftime(NDArray(repeating: 0, shape: shape), c)
+        case .string(let k): return .string(NDArray(repeating: "a", shape: shape), k)
+        default: return try AnyNDArray.full(shape, .int(1), dtype: dtype)
+        }
+    }
+
     /// `self OP other`, aligned by dimension name.
     public func binary(_ op: BinaryOp, _ other: Variable) throws -> Variable {
-        let (dims, sizes) = try Variable.broadcastDims([self, other])
-        let a = try broadcast(to: dims, sizes: sizes), b = try other.broadcast(to: dims, sizes: sizes)
-        return try Variable(dims, try context("operator \(op.rawValue)") { try a.binary(op, b) })
+        try Variable.elementwise("operator \(op.rawValue)", [self, other]) { try $0[0].binary(op, $0[1]) }
     }
 
     public func binary(_ op: BinaryOp, _ s: Scalar, scalarFirst: Bool = false) throws -> Variable {
-        try Variable(dims, try context("operator \(op.rawValue)") { try data.binary(op, s, scalarFirst: scalarFirst) })
+        try Variable.elementwise("operator \(op.rawValue)", [self]) { try $0[0].binary(op, s, scalarFirst: scalarFirst) }
     }
 
     public func compare(_ op: CompareOp, _ other: Variable) throws -> Variable {
-        let (dims, sizes) = try Variable.broadcastDims([self, other])
-        let a = try broadcast(to: dims, sizes: sizes), b = try other.broadcast(to: dims, sizes: sizes)
-        return try Variable(dims, try context("comparison \(op.rawValue)") { try a.compare(op, b) })
+        try Variable.elementwise("comparison \(op.rawValue)", [self, other]) { try $0[0].compare(op, $0[1]) }
     }
 
     public func compare(_ op: CompareOp, _ s: Scalar) throws -> Variable {
-        try Variable(dims, try context("comparison \(op.rawValue)") { try data.compare(op, s) })
+        try Variable.elementwise("comparison \(op.rawValue)", [self]) { try $0[0].compare(op, s) }
     }
 
     public func logical(_ op: LogicalOp, _ other: Variable) throws -> Variable {
-        let (dims, sizes) = try Variable.broadcastDims([self, other])
-        let a = try broadcast(to: dims, sizes: sizes), b = try other.broadcast(to: dims, sizes: sizes)
-        return try Variable(dims, try context("logical \(op.rawValue)") { try a.logical(op, b) })
+        try Variable.elementwise("logical \(op.rawValue)", [self, other]) { try $0[0].logical(op, $0[1]) }
     }
 
     public func unary(_ op: UnaryOp) throws -> Variable {
-        try Variable(dims, try context(op.rawValue) { try data.unary(op) }, attrs: [:])
+        try Variable.elementwise(op.rawValue, [self]) { try $0[0].unary(op) }
+    }
+
+    /// `function` applied to the values, lazily when they are lazy (attrs dropped, as xarray).
+    public func map(_ name: String, _ function: @escaping @Sendable (AnyNDArray) throws -> AnyNDArray) throws -> Variable {
+        try Variable.elementwise(name, [self]) { try function($0[0]) }
     }
 
     /// Values where `condition` holds, `other` elsewhere (NaN by default), by dimension name.
     public func `where`(_ condition: Variable, other: Variable? = nil) throws -> Variable {
+        let given = other != nil
         let o = other ?? Variable(scalar: .double(.nan))
-        let (dims, sizes) = try Variable.broadcastDims([self, condition, o])
-        let x = try broadcast(to: dims, sizes: sizes)
-        let c = try condition.broadcast(to: dims, sizes: sizes)
-        let y = try o.broadcast(to: dims, sizes: sizes)
+        return try Variable.elementwise("where", [self, condition, o], attrs: attrs) { a in
+            try Variable.whereArrays(a[0], a[1], a[2], otherGiven: given)
+        }
+    }
+
+    static func whereArrays(_ x: AnyNDArray, _ c: AnyNDArray, _ y: AnyNDArray, otherGiven: Bool) throws -> AnyNDArray {
         var yy = y
-        if other == nil {
+        if !otherGiven {
             // NaN for floats, NaT for times; integers promote to float like xarray.
             switch x.dtype {
             case .datetime64(let u): yy = try AnyNDArray.full(y.shape, .datetime(Int64.min, u))
@@ -334,40 +382,35 @@ public struct Variable: Sendable {
             default:
                 if x.dtype.isInteger || x.dtype.isBool {
                     let fx = try x.astype(x.dtype.nanPromoted)
-                    return try Variable(dims, try context("where") { try AnyNDArray.where(c, fx, try y.astype(fx.dtype)) }, attrs: attrs)
+                    return try AnyNDArray.where(c, fx, try y.astype(fx.dtype))
                 }
             }
         }
-        return try Variable(dims, try context("where") { try AnyNDArray.where(c, x, yy) }, attrs: attrs)
+        return try AnyNDArray.where(c, x, yy)
     }
 
     // MARK: Reductions over named dimensions
 
     /// Reduction kinds, as xarray names them.
-    public enum Reduction: Sendable, Hashable {
-        case sum, mean, min, max, prod, std(ddof: Int), variance(ddof: Int), count, any, all, median
-        case quantile(Double)
-    }
+    public typealias Reduction = GyreCompute.Reduction
 
-    /// Reduces over `dims` (all when nil). `skipna` nil skips NaNs for float data.
+    /// Reduces over `dims` (all when nil). `skipna` nil skips NaNs for float data. Lazy
+    /// variables give a lazy result that streams the values when computed.
     public func reduce(_ r: Reduction, dims reduceDims: [String]? = nil, skipna: Bool? = nil, keepAttrs: Bool = false) throws -> Variable {
         let names = reduceDims ?? dims
         let axes = try names.map { try axis(of: $0) }
         let remaining = dims.filter { !names.contains($0) }
+        if case .lazy(let l) = storage {
+            do {
+                let node = try ReductionSource(l, axes: axes, reduction: r, skipna: skipna)
+                return try Variable(remaining, lazy: LazyArray(node), attrs: keepAttrs ? attrs : [:])
+            } catch let e as GyreComputeError {
+                throw GyreDataError(.invalidArgument, "\(r) over \(names): \(e.message)", cause: e)
+            }
+        }
         let result: AnyNDArray = try context("\(r) over \(names)") {
-            switch r {
-            case .sum: return try data.sum(axes: axes, skipna: skipna)
-            case .mean: return try data.mean(axes: axes, skipna: skipna)
-            case .min: return try data.min(axes: axes, skipna: skipna)
-            case .max: return try data.max(axes: axes, skipna: skipna)
-            case .prod: return try data.prod(axes: axes, skipna: skipna)
-            case .std(let ddof): return try data.std(axes: axes, ddof: ddof, skipna: skipna)
-            case .variance(let ddof): return try data.variance(axes: axes, ddof: ddof, skipna: skipna)
-            case .count: return try data.count(axes: axes)
-            case .any: return try data.any(axes: axes)
-            case .all: return try data.all(axes: axes)
-            case .median: return try data.median(axes: axes, skipna: skipna)
-            case .quantile(let q): return try data.quantile(q, axes: axes, skipna: skipna)
+            do { return try r.apply(data, axes: axes, skipna: skipna) } catch let e as GyreComputeError {
+                throw GyreDataError(.invalidArgument, e.message, cause: e)
             }
         }
         return try Variable(remaining, result, attrs: keepAttrs ? attrs : [:])

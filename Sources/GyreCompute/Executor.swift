@@ -1,0 +1,117 @@
+import Foundation
+import GyreArrays
+
+/// How computations run: threads, memory budget and where progress goes. Set it for a scope
+/// with `ComputeOptions.$current.withValue(...)`; every lazy computation started inside uses it.
+public struct ComputeOptions: Sendable {
+    /// Tasks run at once (reads and kernels); the cores by default.
+    public var threads: Int
+    /// Peak memory the computation may plan for, in bytes (nil: no limit).
+    public var memoryBudget: Int?
+    /// Counters a caller can watch (tasks, bytes, memory in use).
+    public var progress: ComputeProgress?
+    /// Bytes of input one streaming task reads at most (several source chunks are read together
+    /// up to this size; a larger chunk is one task).
+    public var taskBytes: Int
+
+    public init(threads: Int? = nil, memoryBudget: Int? = nil, progress: ComputeProgress? = nil, taskBytes: Int = 96 << 20) {
+        self.threads = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.memoryBudget = memoryBudget
+        self.progress = progress
+        self.taskBytes = taskBytes
+    }
+
+    @TaskLocal public static var current = ComputeOptions()
+}
+
+/// Live counters of a computation, safe to read from another thread (a progress display).
+public final class ComputeProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _tasksTotal = 0, _tasksDone = 0, _bytesRead = 0, _memoryInUse = 0, _peakMemory = 0
+    public let started = Date()
+
+    public init() {}
+
+    public struct Snapshot: Sendable {
+        public let tasksTotal: Int, tasksDone: Int, bytesRead: Int, memoryInUse: Int, peakMemory: Int
+        public let elapsed: TimeInterval
+        /// Bytes read per second so far.
+        public var rate: Double { elapsed > 0 ? Double(bytesRead) / elapsed : 0 }
+        /// Seconds left at the pace so far (nil before the first task ends).
+        public var eta: TimeInterval? {
+            guard tasksDone > 0, tasksTotal >= tasksDone else { return nil }
+            return elapsed / Double(tasksDone) * Double(tasksTotal - tasksDone)
+        }
+    }
+
+    public var snapshot: Snapshot {
+        lock.withLock {
+            Snapshot(tasksTotal: _tasksTotal, tasksDone: _tasksDone, bytesRead: _bytesRead, memoryInUse: _memoryInUse,
+                     peakMemory: _peakMemory, elapsed: Date().timeIntervalSince(started))
+        }
+    }
+
+    func addTasks(_ n: Int) { lock.withLock { _tasksTotal += n } }
+    func taskDone(bytesRead: Int) { lock.withLock { _tasksDone += 1; _bytesRead += bytesRead } }
+    func reserve(_ bytes: Int) { lock.withLock { _memoryInUse += bytes; _peakMemory = Swift.max(_peakMemory, _memoryInUse) } }
+    func release(_ bytes: Int) { lock.withLock { _memoryInUse -= bytes } }
+}
+
+/// Runs `count` tasks with at most `limit` in flight (back-pressure: a task starts only when one
+/// has finished), handing each result to `consume` on the caller's task as it arrives.
+/// Cancelling the calling task cancels the tasks not yet finished.
+func runBounded<T: Sendable>(count: Int, limit: Int, _ task: @escaping @Sendable (Int) async throws -> T,
+                             consume: (Int, T) throws -> Void) async throws {
+    guard count > 0 else { return }
+    try await withThrowingTaskGroup(of: (Int, T).self) { group in
+        var next = 0
+        func launch() {
+            let k = next
+            group.addTask {
+                try Task.checkCancellation()
+                return (k, try await task(k))
+            }
+            next += 1
+        }
+        while next < Swift.min(Swift.max(limit, 1), count) { launch() }
+        while let (k, r) = try await group.next() {
+            try consume(k, r)
+            if next < count { launch() }
+        }
+    }
+}
+
+/// Partial states combined as a binary tree (a carry chain, like a binary counter): at most
+/// log2(n) + 1 states are alive, and each value goes through O(log n) combines, which keeps
+/// float sums accurate.
+struct TreeCombiner {
+    var levels: [ReductionState?] = []
+    var count = 0
+
+    mutating func add(_ s: ReductionState, _ combine: (ReductionState, ReductionState) throws -> ReductionState) rethrows {
+        var carry = s
+        var i = 0
+        while true {
+            if i == levels.count { levels.append(carry); break }
+            if let l = levels[i] {
+                carry = try combine(l, carry)
+                levels[i] = nil
+                i += 1
+            } else {
+                levels[i] = carry
+                break
+            }
+        }
+        count += 1
+    }
+
+    /// The combination of everything added, earlier input first.
+    func result(_ combine: (ReductionState, ReductionState) throws -> ReductionState) rethrows -> ReductionState? {
+        var acc: ReductionState?
+        for l in levels.reversed() {
+            guard let l else { continue }
+            acc = try acc.map { try combine($0, l) } ?? l
+        }
+        return acc
+    }
+}

@@ -45,7 +45,8 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr"]),
+        .target(name: "GyreExpr", dependencies: ["GyreArrays", "GyreCompute", "GyreData"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr"]),
         // The CLI.
         .executableTarget(
             name: "gyre",

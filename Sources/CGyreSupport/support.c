@@ -13,6 +13,16 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *pool_block[GYRE_POOL_SLOTS];
 static size_t pool_size[GYRE_POOL_SLOTS];
 static size_t pool_bytes;
+static size_t pool_limit = GYRE_POOL_MAX_BYTES;
+
+void gyre_large_cache_limit(size_t bytes) {
+    pthread_mutex_lock(&pool_lock);
+    pool_limit = bytes;
+    for (int i = 0; i < GYRE_POOL_SLOTS && pool_bytes > pool_limit; i++) {
+        if (pool_block[i]) { free(pool_block[i]); pool_bytes -= pool_size[i]; pool_block[i] = NULL; pool_size[i] = 0; }
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
 
 // Each block starts with a 64-byte header holding its capacity; callers get the bytes after it.
 void *gyre_large_alloc(size_t n) {
@@ -47,12 +57,12 @@ void gyre_large_free(void *p, size_t n) {
     size_t cap = *(size_t *)b;
     pthread_mutex_lock(&pool_lock);
     // Make room: drop cached blocks, oldest slots first, until this one fits under the cap.
-    for (int i = 0; i < GYRE_POOL_SLOTS && pool_bytes + cap > GYRE_POOL_MAX_BYTES; i++) {
+    for (int i = 0; i < GYRE_POOL_SLOTS && pool_bytes + cap > pool_limit; i++) {
         if (pool_block[i]) { free(pool_block[i]); pool_bytes -= pool_size[i]; pool_block[i] = NULL; pool_size[i] = 0; }
     }
     int slot = -1;
     for (int i = 0; i < GYRE_POOL_SLOTS; i++) if (!pool_block[i]) { slot = i; break; }
-    if (slot < 0 || cap > GYRE_POOL_MAX_BYTES) {
+    if (slot < 0 || cap > pool_limit) {
         pthread_mutex_unlock(&pool_lock);
         free(b);
         return;

@@ -34,6 +34,9 @@ public struct ElementwiseOperand: Sendable {
     var shape: [Int] {
         switch data { case .lazy(let l): return l.shape; case .eager(let a): return a.shape }
     }
+    var dtype: DType {
+        switch data { case .lazy(let l): return l.dtype; case .eager(let a): return a.dtype }
+    }
 }
 
 /// An elementwise function of several operands, broadcast against each other. Reading a block

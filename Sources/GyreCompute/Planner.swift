@@ -155,6 +155,14 @@ extension LazyArray {
         return try await ready.read(b.slices)
     }
 
+    /// The array ready to be read block by block (by a writer streaming it to a store): the
+    /// plan checked against the memory budget, and every reduction it reads in several pieces
+    /// computed once.
+    public func preparedForStreaming() async throws -> LazyArray {
+        _ = try plan()
+        return try await prepared(fullBox, repeated: true)
+    }
+
     /// Streams the array block by block (blocks of whole chunks, up to the task size), at most
     /// `threads` blocks at once, handing each block and its box to `body`. For writing results
     /// that never fit in memory at once.

@@ -97,7 +97,7 @@ struct Reducer: Sendable {
     let kind: Reduction
     let skipna: Bool
     let dtype: DType
-    let resultDType: DType
+    var resultDType: DType
 
     init(_ kind: Reduction, skipna: Bool?, dtype: DType) throws {
         self.kind = kind

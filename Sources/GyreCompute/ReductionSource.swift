@@ -26,12 +26,26 @@ public struct ReductionSource: LazyNode {
     public let reduction: Reduction
     public let skipna: Bool?
     public let groups: Groups?
+    /// Weights broadcast against the input (axes are input axes): `sum` gives Σ w·x and `mean`
+    /// Σ w·x / Σ w over the values that are not NaN (xarray's `weighted`).
+    public let weights: ElementwiseOperand?
     public let shape: [Int]
     public let dtype: DType
     let reducer: Reducer?
 
-    public init(_ input: LazyArray, axes: [Int], reduction: Reduction, skipna: Bool?, groups: Groups? = nil) throws {
+    public init(_ input: LazyArray, axes: [Int], reduction: Reduction, skipna: Bool?, groups: Groups? = nil,
+                weights: ElementwiseOperand? = nil) throws {
         let name = input.sourceName
+        if let w = weights {
+            guard reduction == .sum || reduction == .mean, input.dtype.isNumeric, w.dtype.isNumeric else {
+                throw GyreComputeError(.invalidArgument, "\(name): weighted \(reduction) is not defined (weighted sum and mean of numbers are)")
+            }
+            guard w.axes.count == w.shape.count, w.axes == w.axes.sorted(),
+                  zip(w.axes, w.shape).allSatisfy({ $0 < input.ndim && ($1 == 1 || $1 == input.shape[$0]) }) else {
+                throw GyreComputeError(.invalidArgument, "\(name): weights of shape \(w.shape) do not broadcast against \(input.shape)")
+            }
+        }
+        self.weights = weights
         guard Set(axes).count == axes.count, axes.allSatisfy({ (0..<input.ndim).contains($0) }) else {
             throw GyreComputeError(.invalidArgument, "\(name): cannot reduce axes \(axes) of an array of \(input.ndim) dimensions")
         }
@@ -46,7 +60,12 @@ public struct ReductionSource: LazyNode {
         self.skipna = skipna
         self.groups = groups
         do {
-            reducer = reduction.isDecomposable ? try Reducer(reduction, skipna: skipna, dtype: input.dtype) : nil
+            var r = reduction.isDecomposable ? try Reducer(reduction, skipna: skipna, dtype: input.dtype) : nil
+            if let w = weights {
+                // Weighted results are float, promoted with the weights' type.
+                r?.resultDType = DType.promote(input.dtype, w.dtype)?.nanPromoted == .float32 ? .float32 : .float64
+            }
+            reducer = r
             dtype = try reducer?.resultDType ?? reduction.resultDType(for: input.dtype)
         } catch let e as GyreComputeError { throw e } catch {
             throw GyreComputeError(.invalidArgument, "\(reduction) of \(name) (\(input.dtype)): \(error)")
@@ -64,16 +83,26 @@ public struct ReductionSource: LazyNode {
     }
 
     public var sourceName: String { input.sourceName }
-    public var inputs: [LazyArray] { [input] }
+    public var inputs: [LazyArray] {
+        if let w = weights, case .lazy(let l) = w.data { return [input, l] }
+        return [input]
+    }
     public var streamsInputs: Bool { true }
-    public var label: String { groups == nil ? "\(reduction) over axes \(axes)" : "\(reduction) by \(groups!.count) groups along axis \(groups!.axis)" }
+    public var label: String {
+        let what = weights == nil ? "\(reduction)" : "weighted \(reduction)"
+        return groups == nil ? "\(what) over axes \(axes)" : "\(what) by \(groups!.count) groups along axis \(groups!.axis)"
+    }
     public var chunks: [[Int]] {
         let c = input.chunks
         return inputAxisOfOutput.map { a in groups?.axis == a ? [groups!.count] : c[a] }
     }
 
     public func withInputs(_ inputs: [LazyArray]) -> any LazyNode {
-        try! ReductionSource(inputs[0], axes: axes, reduction: reduction, skipna: skipna, groups: groups)
+        var it = inputs.makeIterator()
+        let x = it.next()!
+        var w = weights
+        if let old = weights, case .lazy = old.data { w = ElementwiseOperand(.lazy(it.next()!), axes: old.axes) }
+        return try! ReductionSource(x, axes: axes, reduction: reduction, skipna: skipna, groups: groups, weights: w)
     }
 
     /// The input box a block of the output reads (positions of the requested groups).
@@ -84,13 +113,14 @@ public struct ReductionSource: LazyNode {
             if let g = groups, a == g.axis {
                 let wanted = Set(box[j])
                 let ps = g.labels.indices.filter { wanted.contains(g.labels[$0]) }
-                guard let lo = ps.first, let hi = ps.last else { return [nil] }
+                guard let lo = ps.first, let hi = ps.last else { return inputs.map { _ in nil } }
                 inBox[a] = lo..<(hi + 1)
             } else {
                 inBox[a] = box[j]
             }
         }
-        return [inBox]
+        guard let w = weights, case .lazy = w.data else { return [inBox] }
+        return [inBox, zip(w.axes, w.shape).map { a, n in n == 1 ? 0..<1 : inBox[a] }]
     }
 
     func fail(_ why: String) -> GyreComputeError { GyreComputeError(.invalidArgument, "\(reduction) of \(sourceName): \(why)") }
@@ -176,6 +206,14 @@ public struct ReductionSource: LazyNode {
             var combiners = [[Int: TreeCombiner]](repeating: [:], count: keptTiles.count)
             let groupsHere = groupLabels
             let hasGroups = groups != nil
+            let weightsHere = weights
+            if weights != nil && hasGroups { throw fail("weighted group reductions are not supported") }
+            let subOrigin = try zip(items, input.shape).map { item, n -> Int in
+                guard case .slice(let s) = item else { return 0 }
+                let r = try s.resolve(extent: n)
+                guard r.step == 1 || r.count <= 1 || weights == nil else { throw fail("weighted reductions read with steps are not supported") }
+                return r.start
+            }
             try await runBounded(count: total, limit: layout.concurrency, { k in
                 let box = Self.taskBox(keptTiles[k / reducedTiles.count], reducedTiles[k % reducedTiles.count])
                 let bytes = box.elementCount * layout.bytesPerElement
@@ -183,7 +221,9 @@ public struct ReductionSource: LazyNode {
                 defer { progress?.release(bytes) }
                 let block = try await sub.read(box.slices)
                 var states: [Int: ReductionState] = [:]
-                if hasGroups {
+                if let w = weightsHere {
+                    states[0] = try Self.weightedState(block, try await Self.readWeights(w, box: box, offsets: subOrigin, shape: block.shape), axes: reducedAxes)
+                } else if hasGroups {
                     let gax = reducedAxes[0]
                     var runStart = box[gax].lowerBound
                     while runStart < box[gax].upperBound {
@@ -273,6 +313,34 @@ public struct ReductionSource: LazyNode {
         case (.cftime(let c), .int64(let t)): return .cftime(t, c)
         default: return out
         }
+    }
+
+    /// Reads the weights for a task's box (given in the coordinates of the input selection
+    /// that starts at `offsets`), broadcast to the block's shape.
+    static func readWeights(_ w: ElementwiseOperand, box: Box, offsets: [Int], shape: [Int]) async throws -> AnyNDArray {
+        let region = zip(w.axes, w.shape).map { a, n in
+            n == 1 ? Slice(0, 1) : Slice(box[a].lowerBound + offsets[a], box[a].upperBound + offsets[a])
+        }
+        var b: AnyNDArray
+        switch w.data {
+        case .lazy(let l): b = try await l.read(region)
+        case .eager(let e): b = try e.index(region.map { .slice($0) })
+        }
+        var full = [Int](repeating: 1, count: shape.count)
+        for (i, a) in w.axes.enumerated() { full[a] = b.shape[i] }
+        b = try b.reshaped(full)
+        return try b.broadcast(to: shape)
+    }
+
+    /// Σ w·x and Σ w over the values of x that are not NaN.
+    static func weightedState(_ x: AnyNDArray, _ w: AnyNDArray, axes: [Int]) throws -> ReductionState {
+        let valid = AnyNDArray.bool(x.isnan().map { !$0 })
+        let zero = AnyNDArray.float64(NDArray(scalar: 0))
+        let xw = try AnyNDArray.where(valid, try x.binary(.multiply, w), zero)
+        let ww = try AnyNDArray.where(valid, w, zero)
+        let (s1, _) = try xw.partialSums(axes: axes, skipna: false)
+        let (s2, _) = try ww.partialSums(axes: axes, skipna: false)
+        return ReductionState(parts: [.float64(s1), .float64(s2)])
     }
 
     /// Bytes of partial state per output element.

@@ -45,6 +45,8 @@ static inline void gyre_advise_huge_pages(void *p, size_t n) { (void)p; (void)n;
 /// Allocates `n` bytes, 64-byte aligned; free with gyre_large_free(p, n) and the same n.
 void *gyre_large_alloc(size_t n);
 void gyre_large_free(void *p, size_t n);
+/// Caps the bytes of freed blocks the cache keeps (1 GiB by default), freeing any over it.
+void gyre_large_cache_limit(size_t bytes);
 /// The platform's O_DIRECT open flag (Swift's Glibc module does not export it).
 int gyre_o_direct_flag(void);
 

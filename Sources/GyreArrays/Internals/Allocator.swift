@@ -6,6 +6,10 @@ public enum GyreRuntime {
     /// default every allocation over 32 MB is a fresh mmap, so each chunk-sized buffer costs page
     /// faults and zeroing that can exceed the time to decode the chunk). Call once at startup.
     public static func tuneAllocatorForLargeBuffers() { gyre_keep_large_blocks() }
+
+    /// Caps the bytes of freed large blocks kept for reuse (1 GiB by default), for programs
+    /// that must stay under a memory budget.
+    public static func limitBlockCache(_ bytes: Int) { gyre_large_cache_limit(bytes) }
 }
 
 /// A scratch buffer for decoders from Gyre's block cache (64-byte aligned; large ones reused

@@ -157,7 +157,8 @@ extension Dataset {
                     try await writer.write(name, d)
                     done += data.nbytes
                     progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                case .lazy(let lazy):
+                case .lazy(let unprepared):
+                    let lazy = try await unprepared.preparedForStreaming()
                     let target = lazy.chunks.map { $0.max() ?? 1 }
                     // One block at a time: netcdf-c compresses on its own serial queue anyway.
                     try await BlockCopy.run(shape: lazy.shape, sourceChunks: target, targetChunks: target, concurrentWrites: 1,

@@ -216,7 +216,8 @@ extension Dataset {
                     try await arr.write(data)
                     done += data.nbytes
                     progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                case .lazy(let lazy):
+                case .lazy(let unprepared):
+                    let lazy = try await unprepared.preparedForStreaming()
                     // Streamed: never more than three blocks of the variable in memory (two
                     // being compressed and written, one being read).
                     try await BlockCopy.run(shape: lazy.shape, sourceChunks: lazy.chunks.map { $0.max() ?? 1 }, targetChunks: meta.chunkShape,

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import Gyre
+
+/// `gyre eval SRC... EXPR`: evaluates an xarray-style expression over a dataset, lazily and in
+/// bounded memory, and prints or writes the result.
+struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate an xarray-style expression (sst.mean(\"time\"), sst.groupby(\"time.month\").mean(), ...) over a dataset.",
+        discussion: """
+        The dataset is bound to `ds` and each of its variables by name; `np.` functions and `slice(...)` are available.
+        Results are computed in streaming tasks of whole chunks; with -o they are written (a .nc path writes netCDF-4,
+        anything else a Zarr v3 store) without ever being whole in memory.
+        """)
+
+    @Argument(help: "Sources (a Zarr store, netCDF files or a quoted glob), then the expression.") var arguments: [String]
+    @Option(name: .shortAndLong, help: "Write the result here (Zarr store, or netCDF-4 when it ends in .nc).") var output: String?
+    @Flag(help: "Print the plan (chunks and bytes read, tasks, predicted peak memory) and read nothing.") var dryRun = false
+    @Option(help: "Memory budget, such as 2GB or 512MiB: the plan must fit or nothing is read.") var memory: String?
+    @Option(help: "Tasks at once (default: the number of cores).") var threads: Int?
+    @Option(help: "Dimension to combine several netCDF files along (default: inferred).") var concatDim: String?
+    @Flag(help: "Print the result (or the plan) as JSON.") var json = false
+    @Flag(help: "Replace the output if it exists.") var overwrite = false
+
+    func run() async throws {
+        guard arguments.count >= 2 else { throw ValidationError("give at least one source and an expression") }
+        let expression = arguments.last!
+        let sources = Array(arguments.dropLast())
+        var options = ComputeOptions(threads: threads)
+        if let memory {
+            guard let bytes = parseBytes(memory) else { throw ValidationError("--memory \(memory): expected a size such as 2GB, 512MiB or 1000000") }
+            options.memoryBudget = bytes
+            GyreRuntime.limitBlockCache(bytes / 4)
+        }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let output, FileManager.default.fileExists(atPath: output), !overwrite {
+            throw CLIError("\(output) already exists; pass --overwrite to replace it")
+        }
+        let ds: Dataset
+        do {
+            ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim) : try await Dataset.open(files: sources, concatDim: concatDim)
+        } catch { throw CLIError("\(error)") }
+        let value: ExprValue
+        do { value = try Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
+            throw CLIError(e.pointing(into: expression))
+        }
+        let result: Dataset?
+        switch value {
+        case .array(let a): result = try a.toDataset(name: a.name ?? "result")
+        case .dataset(let d): result = d
+        default: result = nil
+        }
+        guard var result else {
+            print(describe(value))
+            return
+        }
+        let resultName: String? = { if case .array(let a) = value { return a.name ?? "result" }; return nil }()
+        if dryRun {
+            try ComputeOptions.$current.withValue(options) { try printPlan(result) }
+            return
+        }
+        let progress = ComputeProgress()
+        options.progress = progress
+        let display = ProgressDisplay(progress: progress, enabled: isatty(STDERR_FILENO) == 1)
+        display.start()
+        defer { display.stop() }
+        do {
+            try await ComputeOptions.$current.withValue(options) {
+                if let output {
+                    if output.hasSuffix(".nc") {
+                        try await result.writeNetCDF(to: output, options: NetCDFWriteOptions(overwrite: overwrite))
+                    } else {
+                        try await result.writeZarr(to: FileStore(path: output), options: ZarrWriteOptions(format: .v3, overwrite: overwrite))
+                    }
+                    return
+                }
+                result = try await result.load()
+            }
+        } catch { throw CLIError("\(error)") }
+        display.stop()
+        guard output == nil else { return }
+        if json {
+            print(String(decoding: resultJSON(result, arrayName: resultName).serialized(), as: UTF8.self))
+        } else if let resultName, let a = result[resultName] {
+            print(a.description)
+        } else {
+            print(result.description)
+        }
+    }
+
+    func describe(_ v: ExprValue) -> String {
+        switch v {
+        case .number(let d, let i): return i ? String(Int(d)) : String(d)
+        case .string(let s): return s
+        case .bool(let b): return b ? "True" : "False"
+        case .none: return "None"
+        case .tuple(let t): return "(" + t.map(describe).joined(separator: ", ") + (t.count == 1 ? ",)" : ")")
+        case .list(let t): return "[" + t.map(describe).joined(separator: ", ") + "]"
+        default: return "<\(v)>"
+        }
+    }
+
+    func printPlan(_ ds: Dataset) throws {
+        var plans: [(String, ComputePlan)] = []
+        for (k, v) in ds.variables {
+            guard let l = v.lazyData else { continue }
+            do { plans.append((k, try l.plan())) } catch { throw CLIError("\(k): \(error)") }
+        }
+        if json {
+            var o: [String: JSONValue] = [:]
+            for (k, p) in plans {
+                o[k] = .object(["chunks_read": .int(Int64(p.chunksRead)), "bytes_read": .int(Int64(p.bytesRead)), "tasks": .int(Int64(p.tasks)),
+                                "peak_memory": .int(Int64(p.peakMemory)), "result_bytes": .int(Int64(p.resultBytes)),
+                                "steps": .array(p.steps.map { .string($0) })])
+            }
+            print(String(decoding: JSONValue.object(o).serialized(), as: UTF8.self))
+            return
+        }
+        if plans.isEmpty { print("nothing to compute: every value is in memory") }
+        for (k, p) in plans { print("\(k):\n\(p)") }
+    }
+
+    /// The result with its values: dims, shape, dtype, flat C-order data (NaN as null) per
+    /// variable and coordinate.
+    func resultJSON(_ ds: Dataset, arrayName: String?) -> JSONValue {
+        func variable(_ v: Variable) -> JSONValue {
+            let data: [JSONValue]
+            if let a = try? v.data, let d = a.doubles() {
+                data = d.map { $0.isNaN ? .null : .double($0) }
+            } else if let a = try? v.data {
+                data = a.scalars.map { .string("\($0)") }
+            } else { data = [] }
+            return .object(["dims": .array(v.dims.map { .string($0) }), "shape": .array(v.shape.map { .int(Int64($0)) }),
+                            "dtype": .string(numpyDTypeName(v.dtype)), "data": .array(data)])
+        }
+        var coords: [String: JSONValue] = [:], vars: [String: JSONValue] = [:]
+        for (k, v) in ds.variables { if ds.coordNames.contains(k) { coords[k] = variable(v) } else { vars[k] = variable(v) } }
+        var out: [String: JSONValue] = ["coords": .object(coords), "data_vars": .object(vars)]
+        if let arrayName { out["name"] = .string(arrayName) }
+        return .object(out)
+    }
+}
+
+/// "2GB", "512MiB", "1.5G", "1000000".
+func parseBytes(_ s: String) -> Int? {
+    let t = s.trimmingCharacters(in: .whitespaces).lowercased()
+    let ki = 1024.0, mi = ki * ki, gi = mi * ki, ti = gi * ki
+    let units: [(String, Double)] = [("tib", ti), ("gib", gi), ("mib", mi), ("kib", ki), ("tb", 1e12), ("gb", 1e9),
+                                     ("mb", 1e6), ("kb", 1e3), ("t", ti), ("g", gi), ("m", mi), ("k", ki), ("b", 1)]
+    for (u, f) in units where t.hasSuffix(u) {
+        guard let v = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), v > 0 else { return nil }
+        return Int(v * f)
+    }
+    guard let v = Int(t), v > 0 else { return nil }
+    return v
+}
+
+/// Tasks, bytes read, rate, ETA and memory in use on one terminal line, refreshed while a
+/// computation runs. Silent when stderr is not a terminal.
+final class ProgressDisplay: @unchecked Sendable {
+    let progress: ComputeProgress
+    let enabled: Bool
+    private var task: Task<Void, Never>?
+    private let lock = NSLock()
+
+    init(progress: ComputeProgress, enabled: Bool) {
+        self.progress = progress
+        self.enabled = enabled
+    }
+
+    func start() {
+        guard enabled else { return }
+        task = Task { [progress] in
+            while !Task.isCancelled {
+                let s = progress.snapshot
+                let eta = s.eta.map { String(format: "%.0fs", $0) } ?? "?"
+                let line = String(format: "\r%d/%d tasks  %.1f MB read  %.1f MB/s  ETA %@  memory %.0f MB (rss %.0f MB)   ",
+                                  s.tasksDone, s.tasksTotal, Double(s.bytesRead) / 1e6, s.rate / 1e6, eta,
+                                  Double(s.memoryInUse) / 1e6, Double(residentBytes()) / 1e6)
+                FileHandle.standardError.write(Data(line.utf8))
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+        }
+    }
+
+    func stop() {
+        lock.lock(); defer { lock.unlock() }
+        guard let t = task else { return }
+        t.cancel()
+        task = nil
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+/// The process's resident memory in bytes (Linux /proc; 0 elsewhere).
+func residentBytes() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let f = s.split(separator: " ")
+    guard f.count > 1, let pages = Int(f[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}

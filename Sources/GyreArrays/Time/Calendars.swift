@@ -164,8 +164,10 @@ public struct CFDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public init(ticks: Int64, calendar: CFCalendar) {
         self.calendar = calendar
         self.ticks = ticks
+        // NaT (Int64.min) must not trap: wrapping arithmetic gives some date, and callers print
+        // NaT for it.
         let days = CalendarMath.floorDiv(ticks, CFDate.microsecondsPerDay)
-        var rem = ticks - days * CFDate.microsecondsPerDay
+        var rem = ticks &- days &* CFDate.microsecondsPerDay
         let (y, m, d) = CalendarMath.date(days, calendar)
         year = Int(y); month = Int(m); day = Int(d)
         hour = Int(rem / 3_600_000_000); rem %= 3_600_000_000

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import Gyre
+
+/// `gyre eval`'s expressions against xarray on the same stores: values, dims and the
+/// coordinates along the result's dimensions, with lazy streaming under tiny task sizes (many
+/// tasks per chunk) so every streaming path runs.
+@Suite("Interop: gyre eval vs xarray", .enabled(if: Interop.enabled))
+struct ComputeInteropTests {
+    struct Case: Decodable {
+        let store: String
+        let expr: String
+        let dims: [String]
+        let shape: [Int]
+        let values: [Double?]
+        let coords: [String: [Coord]]
+    }
+    enum Coord: Decodable, Equatable {
+        case number(Double), text(String)
+        init(from d: Decoder) throws {
+            let c = try d.singleValueContainer()
+            if let x = try? c.decode(Double.self) { self = .number(x) } else { self = .text(try c.decode(String.self)) }
+        }
+    }
+
+    @Test("every expression gives xarray's result")
+    func expressions() async throws {
+        let dir = try Interop.generate("compute_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: dir.appendingPathComponent("cases.json")))
+        #expect(cases.count >= 100)
+        var opened: [String: Dataset] = [:]
+        let options = ComputeOptions(threads: 2, taskBytes: 4096)
+        for c in cases {
+            if opened[c.store] == nil { opened[c.store] = try await Dataset.open(dir.appendingPathComponent(c.store).path) }
+            let value: ExprValue
+            do { value = try Evaluator(dataset: opened[c.store]!).evaluate(c.expr) } catch {
+                Issue.record("\(c.store): \(c.expr): \(error)")
+                continue
+            }
+            var array: DataArray
+            switch value {
+            case .array(let a): array = a
+            case .dataset(let d): array = d["sst"]!
+            default: Issue.record("\(c.expr) gave \(value)"); continue
+            }
+            array = try await ComputeOptions.$current.withValue(options) { try await array.load() }
+            #expect(array.dims == c.dims, "\(c.store): \(c.expr): dims \(array.dims), xarray \(c.dims)")
+            #expect(array.shape == c.shape, "\(c.store): \(c.expr): shape \(array.shape), xarray \(c.shape)")
+            guard array.shape == c.shape else { continue }
+            let got = try array.astype(.float64).doubles()
+            var bad = 0, firstBad = ""
+            for (i, (g, w)) in zip(got, c.values).enumerated() {
+                let ok: Bool
+                if let w { ok = !g.isNaN && abs(g - w) <= 2e-5 * max(1, abs(w)) } else { ok = g.isNaN }
+                if !ok { bad += 1; if firstBad.isEmpty { firstBad = "at \(i): Gyre \(g), xarray \(String(describing: w))" } }
+            }
+            #expect(bad == 0, "\(c.store): \(c.expr): \(bad) of \(got.count) values differ, first \(firstBad)")
+            for (d, want) in c.coords {
+                guard let coord = array.coords[d] else { Issue.record("\(c.store): \(c.expr): no coordinate '\(d)'"); continue }
+                let values = try coord.data
+                let have: [Coord] = values.dtype.isNumeric ? (values.doubles() ?? []).map { .number($0) } : values.scalars.map { s in
+                    if case .string(let t) = s { return .text(t) }
+                    return .text("\(s)")
+                }
+                if values.dtype.isNumeric || values.dtype.isString {
+                    #expect(have == want, "\(c.store): \(c.expr): coordinate '\(d)' \(have.prefix(4)) vs xarray \(want.prefix(4))")
+                }
+            }
+        }
+    }
+
+    @Test("a parse or type error points at the column")
+    func errors() throws {
+        let ds = try Dataset(dataVars: ["sst": try Variable(["time"], .float32(NDArray([1, 2, 3])))])
+        let ev = Evaluator(dataset: ds)
+        let cases: [(String, Int, String)] = [
+            ("sst.mean(\"time\"", 16, "close the call opened at column 9"),
+            ("sst.mean(\"time\") +", 19, "expected a value"),
+            ("sst.meen()", 4, "meen"),
+            ("sstt.mean()", 1, "unknown name 'sstt'"),
+            ("sst.mean(dim=3)", 9, "dimensions must be a name"),
+            ("sst.rolling(time=\"x\").mean()", 12, "the window must be an integer"),
+            ("__import__(\"os\")", 1, "unknown name"),
+            ("lambda x: x", 1, "not allowed"),
+            ("sst.mean(\"tim\")", 10, "dimension 'tim' not found"),
+            ("sst + \"a\"", 5, "not defined"),
+        ]
+        for (src, col, text) in cases {
+            do {
+                _ = try ev.evaluate(src)
+                Issue.record("\(src) should fail")
+            } catch let e as GyreExprError {
+                #expect(e.column == col, "\(src): column \(e.column), expected \(col): \(e.message)")
+                #expect(e.message.contains(text), "\(src): \(e.message)")
+                #expect(e.pointing(into: src).contains("^"))
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+"""xarray computes the expressions `gyre eval` is checked against.
+
+Usage: compute_cases.py OUTDIR. Writes two Zarr stores (NaNs, descending latitudes, odd
+chunkings; one on a standard calendar, one noleap, one 360_day) and, for each case, the
+expression Gyre evaluates and xarray's result: dims, shape, values (NaN as null) and the
+coordinates along the result's dimensions.
+"""
+import json, os, sys, warnings
+import numpy as np, pandas as pd, xarray as xr
+
+warnings.simplefilter("ignore")
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(11)
+
+def cube(times, name):
+    nt = len(times)
+    lat = np.linspace(60, -60, 7)          # descending
+    lon = np.arange(0, 360, 60.0)
+    sst = (10 + 5 * rng.standard_normal((nt, 7, 6))).astype("f4")
+    sst[rng.random(sst.shape) < 0.08] = np.nan
+    sst[:, 3, 2] = np.nan                  # one all-NaN column
+    err = rng.random((nt, 7, 6)).astype("f4")
+    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst), "err": (("time", "lat", "lon"), err)},
+                    coords={"time": times, "lat": lat, "lon": lon})
+    path = os.path.join(out, name)
+    ds.to_zarr(path, mode="w", zarr_format=2, consolidated=True,
+               encoding={"sst": {"chunks": (37, 3, 4)}, "err": {"chunks": (50, 7, 6)}})
+    return xr.open_zarr(path, consolidated=True).load()
+
+stores = {
+    "standard.zarr": cube(pd.date_range("2000-01-01", periods=760, freq="D"), "standard.zarr"),
+    "noleap.zarr": cube(xr.date_range("2001-01-01", periods=730, freq="D", calendar="noleap", use_cftime=True), "noleap.zarr"),
+    "360day.zarr": cube(xr.date_range("2001-01-01", periods=720, freq="D", calendar="360_day", use_cftime=True), "360day.zarr"),
+}
+
+EXPRS = [
+    'sst.mean("time")',
+    'sst.mean()',
+    'sst.sum(("lat", "lon"))',
+    'sst.std("time")',
+    'sst.var("lon", ddof=1)',
+    'sst.min("time")',
+    'sst.max(("time", "lon"))',
+    'sst.count("time")',
+    'sst.median("time")',
+    'sst.quantile(0.9, dim="time")',
+    'sst.mean("time", skipna=False)',
+    'sst.groupby("time.month").mean()',
+    'sst.groupby("time.month").std()',
+    'sst.groupby("time.season").max()',
+    'sst.groupby("time.year").count()',
+    'sst.groupby("time.dayofyear").mean()',
+    'sst.groupby("time.month").median()',
+    'sst.groupby("time.month").first()',
+    'sst.groupby("time.month").last()',
+    'sst.sel(time=slice("2001-03-01", "2001-12-30")).groupby("time.month").mean()',
+    '(sst.groupby("time.month") - sst.groupby("time.month").mean()).mean(("lat", "lon"))',
+    'sst.weighted(np.cos(np.deg2rad(sst.lat))).mean(("lat", "lon"))',
+    'sst.weighted(np.cos(np.deg2rad(sst.lat))).sum("lat")',
+    'sst.rolling(time=30).mean().isel(lat=0, lon=0)',
+    'sst.rolling(time=365, center=True, min_periods=1).mean().isel(lat=0, lon=0)',
+    'sst.rolling(time=7, center=True).max().isel(lat=1)',
+    'sst.rolling(time=10, min_periods=3).std().isel(lon=5)',
+    'sst.where(sst > 10).count("time")',
+    'sst.where(sst > 10, -1.0).mean("time")',
+    'sst.fillna(0).sum("time")',
+    'sst.clip(5, 15).mean("time")',
+    'sst.isnull().sum("time")',
+    'sst.diff("time").mean("time")',
+    'sst.shift(time=3).isel(lat=2, lon=1)',
+    'sst.cumsum("time").isel(lat=0, lon=1)',
+    '(sst - sst.mean("time")).isel(time=5)',
+    'np.sqrt(np.abs(sst)).mean("time")',
+    'ds[["sst", "err"]].max()',
+    '(sst * 2 + err).isel(time=slice(10, 20)).mean("time")',
+    'sst.isel(time=-1) - sst.isel(time=0)',
+]
+
+cases = []
+for store, ds in stores.items():
+    env = {"ds": ds, "np": np, "sst": ds.sst, "err": ds.err}
+    for e in EXPRS:
+        r = eval(e, {}, env)
+        if isinstance(r, xr.Dataset):
+            r = r["sst"]
+        if r.dtype == bool:
+            r = r.astype("i8")
+        coords = {}
+        for d in r.dims:
+            if d in r.coords:
+                v = r.coords[d].values
+                if np.issubdtype(v.dtype, np.number):
+                    coords[d] = [float(x) for x in v]
+                else:
+                    coords[d] = [str(x) for x in v]
+        vals = [None if np.isnan(x) else float(x) for x in np.asarray(r.values, dtype="f8").ravel()]
+        cases.append({"store": store, "expr": e, "dims": list(r.dims), "shape": list(r.shape), "values": vals, "coords": coords})
+json.dump(cases, open(os.path.join(out, "cases.json"), "w"))

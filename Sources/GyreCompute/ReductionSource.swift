@@ -362,9 +362,6 @@ public struct ReductionSource: LazyNode {
         let shape = keptAxes.map { tile[$0].count }
         switch reduction {
         case .sum, .count, .prod:
-            if let reducer, reducer.usesMoments || reduction == .count {
-                return try AnyNDArray.full(shape, .int(reduction == .prod ? 1 : 0), dtype: dtype)
-            }
             return try AnyNDArray.full(shape, .int(reduction == .prod ? 1 : 0), dtype: dtype)
         default:
             guard dtype.isFloatingPoint else {

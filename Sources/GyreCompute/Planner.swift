@@ -103,7 +103,7 @@ extension LazyArray {
             for (i, b) in zip(node.inputs, inBoxes) {
                 guard let b else { continue }
                 try i.walkPlan(b, repeated: true, depth: depth + 1, into: &p, held: &held)
-                let sub = try i.index(b.map { .slice(Slice($0.lowerBound, $0.upperBound)) })
+                let sub = try i.index(b.slices.map { .slice($0) })
                 let layout = try StreamingLayout(sub, reduced: Set(r.axes), gather: r.reducer == nil, stateBytes: r.stateBytesPerOutput,
                                                  outputBytes: sbox.elementCount * Swift.max(r.dtype.itemSize, 1),
                                                  options: ComputeOptions.current, what: r.label)
@@ -161,27 +161,5 @@ extension LazyArray {
     public func preparedForStreaming() async throws -> LazyArray {
         _ = try plan()
         return try await prepared(fullBox, repeated: true)
-    }
-
-    /// Streams the array block by block (blocks of whole chunks, up to the task size), at most
-    /// `threads` blocks at once, handing each block and its box to `body`. For writing results
-    /// that never fit in memory at once.
-    public func forEachBlock(_ body: @escaping @Sendable (Box, AnyNDArray) async throws -> Void) async throws {
-        let options = ComputeOptions.current
-        _ = try plan()
-        let ready = try await prepared(fullBox, repeated: true)
-        let layout = try StreamingLayout(ready, reduced: [], gather: false, stateBytes: 0, outputBytes: 0, options: options, what: "writing")
-        let boxes = layout.boxes(Array(0..<ndim), ndim: ndim)
-        options.progress?.addTasks(boxes.count)
-        let item = Swift.max(dtype.itemSize, 1)
-        try await runBounded(count: boxes.count, limit: layout.concurrency, { k in
-            let box = boxes[k]
-            let bytes = box.elementCount * layout.bytesPerElement
-            options.progress?.reserve(bytes)
-            defer { options.progress?.release(bytes) }
-            let block = try await ready.read(box.slices)
-            try await body(box, block)
-            options.progress?.taskDone(bytesRead: box.elementCount * item)
-        }, consume: { _, _ in })
     }
 }

@@ -142,7 +142,7 @@ public struct ReductionSource: LazyNode {
                 for k in 0..<resolved[j].count { groupPosition[resolved[j].start + k * resolved[j].step] = k }
                 let ps = g.labels.indices.filter { groupPosition[g.labels[$0]] != nil }
                 guard let lo = ps.first, let hi = ps.last else {
-                    return try emptyGroups(shape: outShape)
+                    return try emptyResult(shape: outShape)
                 }
                 items[a] = .slice(Slice(lo, hi + 1))
                 groupLabels = Array(g.labels[lo...hi])
@@ -194,8 +194,8 @@ public struct ReductionSource: LazyNode {
         }
 
         let progress = options.progress
-        let keptTiles = layout.keptTiles(keptInputAxes)
-        let reducedTiles = layout.reducedTiles(reducedAxes, ndim: input.ndim)
+        let keptTiles = layout.boxes(keptInputAxes)
+        let reducedTiles = layout.boxes(reducedAxes)
         let inputItem = Swift.max(sub.dtype.itemSize, 1)
         if let reducer {
             let total = keptTiles.count * reducedTiles.count
@@ -259,7 +259,7 @@ public struct ReductionSource: LazyNode {
                         if let s = try combiners[ob][g]?.result(reducer.combine) {
                             try place(try reducer.finalize(s), keptTile: tile, group: g)
                         } else {
-                            try place(try emptyValue(tile: tile, keptAxes: keptInputAxes), keptTile: tile, group: g)
+                            try place(try emptyResult(shape: keptInputAxes.map { tile[$0].count }), keptTile: tile, group: g)
                         }
                     }
                 } else if let s = try combiners[ob][0]?.result(reducer.combine) {
@@ -299,7 +299,7 @@ public struct ReductionSource: LazyNode {
                 if hasGroups {
                     for g in groupPosition.keys {
                         if let v = values[g] { try place(v, keptTile: keptTiles[k], group: g) } else {
-                            try place(try emptyValue(tile: keptTiles[k], keptAxes: keptInputAxes), keptTile: keptTiles[k], group: g)
+                            try place(try emptyResult(shape: keptInputAxes.map { keptTiles[k][$0].count }), keptTile: keptTiles[k], group: g)
                         }
                     }
                 } else {
@@ -357,25 +357,12 @@ public struct ReductionSource: LazyNode {
     }
 
     /// What a group with no members gives (resample bins with no data): the reduction of
-    /// nothing where it is defined (0 for sums and counts), NaN otherwise.
-    func emptyValue(tile: Box, keptAxes: [Int]) throws -> AnyNDArray {
-        let shape = keptAxes.map { tile[$0].count }
-        switch reduction {
-        case .sum, .count, .prod:
-            return try AnyNDArray.full(shape, .int(reduction == .prod ? 1 : 0), dtype: dtype)
-        default:
-            guard dtype.isFloatingPoint else {
-                throw fail("a group has no values and \(reduction) of \(dtype) has no value for that")
-            }
-            return try AnyNDArray.full(shape, .double(.nan), dtype: dtype)
-        }
-    }
-
-    func emptyGroups(shape: [Int]) throws -> AnyNDArray {
+    /// nothing where it is defined (0 for sums and counts, 1 for products), NaN otherwise.
+    func emptyResult(shape: [Int]) throws -> AnyNDArray {
         switch reduction {
         case .sum, .count, .prod: return try AnyNDArray.full(shape, .int(reduction == .prod ? 1 : 0), dtype: dtype)
         default:
-            guard dtype.isFloatingPoint else { throw fail("the requested groups have no values") }
+            guard dtype.isFloatingPoint else { throw fail("a group has no values and \(reduction) of \(dtype) has no value for that") }
             return try AnyNDArray.full(shape, .double(.nan), dtype: dtype)
         }
     }
@@ -467,13 +454,11 @@ struct StreamingLayout {
     var taskCount: Int { tiles.reduce(1) { $0 * $1.count } }
 
     /// Every combination of tiles along `axes`, other axes whole, as boxes.
-    func boxes(_ axes: [Int], ndim: Int) -> [Box] {
+    func boxes(_ axes: [Int]) -> [Box] {
         var out: [Box] = [tiles.map { ($0.first?.lowerBound ?? 0)..<($0.last?.upperBound ?? 0) }]
         for a in axes {
             out = out.flatMap { b in tiles[a].map { r in var c = b; c[a] = r; return c } }
         }
         return out
     }
-    func keptTiles(_ kept: [Int]) -> [Box] { boxes(kept, ndim: tiles.count) }
-    func reducedTiles(_ reduced: [Int], ndim: Int) -> [Box] { boxes(reduced, ndim: ndim) }
 }

@@ -309,7 +309,7 @@ extension Evaluator {
             case "-": return .number(a - b, isInteger: ai && bi)
             case "*": return .number(a * b, isInteger: ai && bi)
             case "/": return .number(a / b, isInteger: false)
-            case "**": return .number(Foundation_pow(a, b), isInteger: ai && bi && b >= 0)
+            case "**": return .number(pow(a, b), isInteger: ai && bi && b >= 0)
             case "//": return .number((a / b).rounded(.down), isInteger: ai && bi)
             case "%": return .number(a - b * (a / b).rounded(.down), isInteger: ai && bi)
             case "<": return .bool(a < b)
@@ -370,8 +370,4 @@ extension Evaluator {
         default: return c
         }
     }
-}
-
-func Foundation_pow(_ a: Double, _ b: Double) -> Double {
-    pow(a, b)
 }

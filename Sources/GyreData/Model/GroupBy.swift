@@ -109,10 +109,9 @@ public struct GroupBy: Sendable {
     /// with the group values as its coordinate (a climatology); anomalies are
     /// `x.groupby("time.month") - clim`.
     public func binary(_ op: BinaryOp, _ other: DataArray, reversed: Bool = false) throws -> DataArray {
-        guard let ax = other.dims.firstIndex(of: name) else {
+        guard other.dims.contains(name) else {
             throw GyreDataError(.missingDimension, "groupby arithmetic: the other array has dimensions \(other.dims), not '\(name)'")
         }
-        _ = ax
         // Where each group's value sits in `other`.
         let theirs = other.coords[name] ?? groupValues
         let mine = try groupValues.data.scalars, them = try theirs.data.scalars
@@ -145,7 +144,7 @@ extension DataArray {
     public func groupby(_ key: String) throws -> GroupBy {
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         let coordName = parts[0]
-        guard let c = coords[coordName] ?? (dims.contains(coordName) ? nil : nil) else {
+        guard let c = coords[coordName] else {
             throw GyreDataError(.missingVariable, "groupby: no coordinate '\(coordName)'; coordinates are \(Array(coords.keys))")
         }
         guard c.dims.count == 1, dims.contains(c.dims[0]) else {

@@ -71,11 +71,10 @@ extension DataArray {
 
     /// Running sums along `dim` (NaN counted as 0, as xarray's skipna).
     public func cumsum(_ dim: String) throws -> DataArray {
-        let ax = try variable.axis(of: dim)
-        let spec = try RollingSpec(axis: ax, window: Swift.max(shape[ax], 1), center: false, minPeriods: 1, kind: .sum)
+        let n = shape[try variable.axis(of: dim)]
         // A trailing window as long as the axis is a running sum; positions before the first
         // value give 0 (xarray's cumsum with skipna gives 0 there too).
-        let r = try Rolling(array: self, dim: dim, window: spec.window, center: false, minPeriods: 0).reduce(.sum)
+        let r = try Rolling(array: self, dim: dim, window: Swift.max(n, 1), center: false, minPeriods: 0).reduce(.sum)
         return try r.fillna(.double(0))
     }
 }

@@ -100,9 +100,11 @@ extension LazyArray {
             let cached = repeated
             p.steps.append("\(pad)\(r.label)\(cached ? " (computed once, kept: \(Planner.formatBytes(sbox.elementCount * max(r.dtype.itemSize, 1))))" : "")\(mapsNote)")
             let before = held
-            for (i, b) in zip(node.inputs, inBoxes) {
+            for (k, (i, b)) in zip(node.inputs, inBoxes).enumerated() {
                 guard let b else { continue }
                 try i.walkPlan(b, repeated: true, depth: depth + 1, into: &p, held: &held)
+                // Tasks stream the reduced input; weights are read alongside them.
+                guard k == 0 else { continue }
                 let sub = try i.index(b.slices.map { .slice($0) })
                 let layout = try StreamingLayout(sub, reduced: Set(r.axes), gather: r.reducer == nil, stateBytes: r.stateBytesPerOutput,
                                                  outputBytes: sbox.elementCount * Swift.max(r.dtype.itemSize, 1),

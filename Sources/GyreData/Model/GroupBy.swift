@@ -29,15 +29,9 @@ public struct GroupBy: Sendable {
     /// belong to no group).
     static func make(_ array: DataArray, dim: String, name: String, keys: AnyNDArray) throws -> GroupBy {
         guard keys.ndim == 1 else { throw GyreDataError(.invalidArgument, "groupby: the key must be one-dimensional") }
-        let n = keys.shape[0]
-        var labels = [Int](repeating: -1, count: n)
-        var first: [Int] = []
+        let labels: [Int], first: [Int]
         if case .string(let s, _) = keys {
-            let values = s.withUnsafeBufferPointer { Array($0) }
-            let uniq = Array(Set(values)).sorted()
-            let index = Dictionary(uniqueKeysWithValues: uniq.enumerated().map { ($1, $0) })
-            for (i, v) in values.enumerated() { labels[i] = index[v]! }
-            first = uniq.map { u in values.firstIndex(of: u)! }
+            (labels, first) = label(s.withUnsafeBufferPointer { Array($0) }) { _ in false }
         } else {
             let raw: [Double]
             switch keys {
@@ -48,17 +42,31 @@ public struct GroupBy: Sendable {
                 raw = d
             }
             // Fields of missing times come back as -1: no group.
-            let missing: (Double) -> Bool = { $0.isNaN || (keys.dtype == .int64 && $0 == -1 && name != dim) }
-            let uniq = Array(Set(raw.filter { !missing($0) })).sorted()
-            let index = Dictionary(uniqueKeysWithValues: uniq.enumerated().map { ($1, $0) })
-            for (i, v) in raw.enumerated() where !missing(v) { labels[i] = index[v]! }
-            first = uniq.map { u in raw.firstIndex(of: u)! }
+            let fieldOfTime = keys.dtype == .int64 && name != dim
+            (labels, first) = label(raw) { $0.isNaN || (fieldOfTime && $0 == -1) }
         }
         let values = try context("groupby") { try keys.take(first, axis: 0) }
         return GroupBy(array: array, dim: dim, name: name, groupValues: try Variable([name], values), labels: labels)
     }
 
+    /// Group of each value (groups in sorted order of their values; -1 where `skip`) and the
+    /// first position of each group.
+    static func label<T: Hashable & Comparable>(_ values: [T], skip: (T) -> Bool) -> (labels: [Int], first: [Int]) {
+        var firstSeen: [T: Int] = [:]
+        for (i, v) in values.enumerated() where !skip(v) && firstSeen[v] == nil { firstSeen[v] = i }
+        let uniq = firstSeen.keys.sorted()
+        let index = Dictionary(uniqueKeysWithValues: uniq.enumerated().map { ($1, $0) })
+        return (values.map { skip($0) ? -1 : index[$0]! }, uniq.map { firstSeen[$0]! })
+    }
+
     public var groupCount: Int { groupValues.count }
+
+    /// Positions of each group along `dim`, in order.
+    var members: [[Int]] {
+        var m = [[Int]](repeating: [], count: groupCount)
+        for (i, l) in labels.enumerated() where l >= 0 { m[l].append(i) }
+        return m
+    }
 
     /// One reduction per group over `dim` (and no other dimension).
     public func reduce(_ r: Reduction, skipna: Bool? = nil) throws -> DataArray {
@@ -78,8 +86,7 @@ public struct GroupBy: Sendable {
         } else {
             let data = try v.data
             var parts: [AnyNDArray] = []
-            for g in 0..<groupCount {
-                let ps = labels.indices.filter { labels[$0] == g }
+            for ps in members {
                 parts.append(try context("groupby(\(name)).\(r)") {
                     do { return try r.apply(try data.take(ps, axis: ax), axes: [ax], skipna: skipna) } catch let e as GyreComputeError {
                         throw GyreDataError(.invalidArgument, e.message, cause: e)

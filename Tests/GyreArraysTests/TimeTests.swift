@@ -74,4 +74,11 @@ struct TimeTests {
         guard case .cftime(let nt, _) = next else { Issue.record("expected cftime"); return }
         #expect(CFDate(ticks: nt.first!, calendar: .day360).isoformat() == "2001-03-01 00:00:00")
     }
+
+    @Test("the missing calendar time prints as NaT and never traps")
+    func calendarNaT() {
+        #expect(Scalar.cftime(Int64.min, .noleap).description == "NaT")
+        #expect(CFDate.isoformat(ticks: Int64.min, calendar: .day360) == "NaT")
+        _ = CFDate(ticks: Int64.min, calendar: .standard)  // used to trap on overflow
+    }
 }

@@ -29,7 +29,7 @@ public enum Scalar: Sendable, Hashable, CustomStringConvertible {
         case .double(let d): return formatFloat(d, float32: false)
         case .datetime(let t, let u): return formatDatetime64(t, unit: u)
         case .timedelta(let t, let u): return t == Int64.min ? "NaT" : "\(t) \(u.rawValue)"
-        case .cftime(let t, let c): return t == Int64.min ? "NaT" : CFDate(ticks: t, calendar: c).isoformat()
+        case .cftime(let t, let c): return CFDate.isoformat(ticks: t, calendar: c)
         case .string(let s): return s
         }
     }

@@ -135,7 +135,7 @@ extension AnyNDArray: CustomStringConvertible {
             case .string(let t): return "'\(t)'"
             case .datetime(let t, let u): return "'\(formatDatetime64(t, unit: u))'"
             case .timedelta(let t, _): return t == Int64.min ? "'NaT'" : "\(t)"
-            case .cftime(let t, let c): return t == Int64.min ? "NaT" : CFDate(ticks: t, calendar: c).isoformat()
+            case .cftime(let t, let c): return CFDate.isoformat(ticks: t, calendar: c)
             case .float32(let f): return floatFormat!.text(Double(f), float32: true)
             case .double(let d): return floatFormat!.text(d, float32: false)
             default: return s.description

@@ -205,6 +205,11 @@ public struct CFDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     public var description: String { isoformat() }
+
+    /// The date of `ticks` as ISO 8601 text, or "NaT" for the missing time (Int64.min).
+    public static func isoformat(ticks: Int64, calendar: CFCalendar) -> String {
+        ticks == Int64.min ? "NaT" : CFDate(ticks: ticks, calendar: calendar).isoformat()
+    }
 }
 
 /// The meteorological season of a month.

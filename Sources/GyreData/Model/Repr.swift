@@ -23,7 +23,7 @@ enum Repr {
     static func valueText(_ s: Scalar) -> String {
         switch s {
         case .datetime(let t, let u): return formatDatetimeCompact(t, unit: u)
-        case .cftime(let t, let c): return t == Int64.min ? "NaT" : CFDate(ticks: t, calendar: c).isoformat()
+        case .cftime(let t, let c): return CFDate.isoformat(ticks: t, calendar: c)
         case .float32(let f): return shortFloat(Double(f))
         case .double(let d): return shortFloat(d)
         case .string(let s): return "'\(s)'"

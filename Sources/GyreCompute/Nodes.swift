@@ -169,3 +169,82 @@ struct RegionCacheSource: ChunkedArraySource {
         do { return try values.index(items) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }
     }
 }
+
+/// One axis of length n·k seen as two, (n, k): `coarsen` reduces the inner axis. A block of
+/// the view reads the contiguous run of input positions under it.
+public struct SplitAxisSource: LazyNode {
+    public let input: LazyArray
+    public let axis: Int
+    public let window: Int
+    public let shape: [Int]
+
+    public init(_ input: LazyArray, axis: Int, window: Int) throws {
+        guard (0..<input.ndim).contains(axis), window >= 1, input.shape[axis] % window == 0 else {
+            throw GyreComputeError(.invalidArgument, "\(input.sourceName): axis \(axis) of length \(axis < input.ndim && axis >= 0 ? input.shape[axis] : 0) cannot split into windows of \(window)")
+        }
+        self.input = input
+        self.axis = axis
+        self.window = window
+        var s = input.shape
+        s[axis] /= window
+        s.insert(window, at: axis + 1)
+        shape = s
+    }
+
+    public var dtype: DType { input.dtype }
+    public var sourceName: String { input.sourceName }
+    public var inputs: [LazyArray] { [input] }
+    public var streamsInputs: Bool { false }
+    public var label: String { "axis \(axis) split into windows of \(window)" }
+    public func withInputs(_ inputs: [LazyArray]) -> any LazyNode { try! SplitAxisSource(inputs[0], axis: axis, window: window) }
+
+    public var chunks: [[Int]] {
+        var c = input.chunks
+        // Outer chunks end where an input chunk ends (rounded up to a whole window).
+        var ends: [Int] = [], pos = 0
+        for n in c[axis] {
+            pos += n
+            let e = (pos + window - 1) / window
+            if e > (ends.last ?? 0) { ends.append(e) }
+        }
+        var prev = 0
+        let outer = ends.map { e -> Int in defer { prev = e }; return e - prev }
+        c[axis] = outer.isEmpty ? [shape[axis]] : outer
+        c.insert([window], at: axis + 1)
+        return c
+    }
+
+    public func inputBoxes(_ box: Box) -> [Box?] {
+        guard !box.contains(where: \.isEmpty) else { return [nil] }
+        var b = box
+        let o = box[axis], i = box[axis + 1]
+        b.remove(at: axis + 1)
+        b[axis] = (o.lowerBound * window + i.lowerBound)..<((o.upperBound - 1) * window + i.upperBound)
+        return [b]
+    }
+
+    public func read(region: [Slice]) async throws -> AnyNDArray {
+        guard region.count == shape.count else { throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions") }
+        let outer: (start: Int, count: Int, step: Int)
+        do { outer = try region[axis].resolve(extent: shape[axis]) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }
+        if outer.count == 0 || (try? region[axis + 1].resolve(extent: window).count) == 0 {
+            var s = shape
+            for (a, r) in region.enumerated() { s[a] = (try? r.resolve(extent: shape[a]).count) ?? 0 }
+            return try AnyNDArray.uninitialized(s, dtype: dtype)
+        }
+        let last = outer.start + (outer.count - 1) * outer.step
+        let lo = min(outer.start, last), hi = max(outer.start, last)
+        var sub = region
+        sub.remove(at: axis + 1)
+        sub[axis] = Slice(lo * window, (hi + 1) * window)
+        let block = try await input.read(sub)
+        var split = block.shape
+        split[axis] = hi - lo + 1
+        split.insert(window, at: axis + 1)
+        var items = [AxisIndex](repeating: .slice(.all), count: shape.count)
+        let a = outer.start - lo, b = last - lo
+        items[axis] = .slice(outer.step > 0 ? Slice(a, b + 1, step: outer.step) : Slice(a, b == 0 ? nil : b - 1, step: outer.step))
+        items[axis + 1] = .slice(region[axis + 1])
+        do { return try block.reshaped(split).index(items) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }
+    }
+}

@@ -4,7 +4,7 @@ import GyreCompute
 import GyreData
 
 extension Evaluator {
-    func call(_ f: ExprValue, _ a: Arguments) throws -> ExprValue {
+    func call(_ f: ExprValue, _ a: Arguments) async throws -> ExprValue {
         let col = a.column
         switch f {
         case .function("slice"):
@@ -22,7 +22,7 @@ extension Evaluator {
             return try numpy(name, a)
         case .method(let base, let name):
             switch base {
-            case .array(let x): return try arrayMethod(x, name, a)
+            case .array(let x): return try await arrayMethod(x, name, a)
             case .dataset(let d): return try datasetMethod(d, name, a)
             case .groupby(let g): return try groupMethod(g, name, a)
             case .weighted(let w):
@@ -35,6 +35,10 @@ extension Evaluator {
                     default: return try w.sumOfWeights(dims)
                     }
                 })
+            case .coarsen(let c):
+                let (r, dims, skipna) = try reduction(name, a)
+                guard dims == nil else { throw fail(.type, "coarsen reductions take no dimensions: the windows name them", col) }
+                return .array(try run(col, "coarsen.\(name)") { try c.reduce(r, skipna: skipna) })
             case .rolling(let r):
                 try a.check("rolling.\(name)", maxPositional: 0, allowed: [])
                 let kind = RollingSpec.Kind(rawValue: name)!
@@ -141,7 +145,7 @@ extension Evaluator {
         return (r, try dims(a.value(0, "dim"), a.argColumns.first ?? col), skipna)
     }
 
-    func arrayMethod(_ x: DataArray, _ name: String, _ a: Arguments) throws -> ExprValue {
+    func arrayMethod(_ x: DataArray, _ name: String, _ a: Arguments) async throws -> ExprValue {
         let col = a.column
         switch name {
         case "mean", "sum", "min", "max", "std", "var", "count", "median", "prod", "any", "all":
@@ -177,6 +181,41 @@ extension Evaluator {
             try a.check(name, maxPositional: 1, allowed: ["group"])
             guard let k = a.value(0, "group") else { throw fail(.type, "groupby needs a key such as \"time.month\"", col) }
             return .groupby(try run(col, name) { try x.groupby(try string(k, "the group key", col)) })
+        case "resample":
+            try a.check(name, maxPositional: 0, allowed: Set(x.dims).union(["closed", "label"]))
+            let dimArgs = a.keywords.filter { x.dims.contains($0.0) }
+            guard dimArgs.count == 1 else { throw fail(.type, "resample takes one dimension=frequency, such as resample(time=\"1YS\")", col) }
+            let freq = try string(dimArgs[0].1, "the frequency", col)
+            let closed = try a.keyword("closed").map { try string($0, "closed", col) }
+            let label = try a.keyword("label").map { try string($0, "label", col) }
+            return .groupby(try run(col, name) { try x.resample(dimArgs[0].0, freq, closed: closed, label: label) })
+        case "coarsen":
+            try a.check(name, maxPositional: 0, allowed: Set(x.dims).union(["boundary"]))
+            let windows = try a.keywords.filter { x.dims.contains($0.0) }.map { ($0.0, try int($0.1, "the window of '\($0.0)'", col)) }
+            let boundary = try a.keyword("boundary").map { try string($0, "boundary", col) } ?? "exact"
+            return .coarsen(try run(col, name) { try x.coarsen(windows, boundary: boundary) })
+        case "interp":
+            try a.check(name, maxPositional: 0, allowed: Set(x.dims).union(["method"]))
+            if let m = a.keyword("method"), try string(m, "method", col) != "linear" {
+                throw fail(.evaluation, "interp supports method=\"linear\" only", col)
+            }
+            var out = x
+            for (d, v) in a.keywords where d != "method" {
+                let labels: [Scalar], isScalar: Bool
+                switch v {
+                case .list(let items), .tuple(let items): labels = try items.map { try scalar($0, col) }; isScalar = false
+                case .array(let arr): labels = try arr.data.scalars; isScalar = arr.dims.isEmpty
+                default: labels = [try scalar(v, col)]; isScalar = true
+                }
+                out = try run(col, name) { try out.interp(d, at: labels, scalar: isScalar) }
+            }
+            return .array(out)
+        case "dropna":
+            try a.check(name, maxPositional: 1, allowed: ["dim", "how"])
+            guard let d = a.value(0, "dim") else { throw fail(.type, "dropna needs a dimension", col) }
+            let dim = try string(d, "the dimension", col)
+            let how = try a.keyword("how").map { try string($0, "how", col) } ?? "any"
+            return .array(try await run(col, name) { try await x.dropna(dim, how: how) })
         case "weighted":
             try a.check(name, maxPositional: 1, allowed: ["weights"])
             guard let w = a.value(0, "weights") else { throw fail(.type, "weighted needs weights", col) }
@@ -272,7 +311,7 @@ extension Evaluator {
     func groupMethod(_ g: GroupBy, _ name: String, _ a: Arguments) throws -> ExprValue {
         let col = a.column
         let (r, dims, skipna) = try reduction(name, a)
-        if let dims, dims != [g.dim] { throw fail(.evaluation, "groupby reductions reduce over '\(g.dim)' only", col) }
+        if let dims, dims != [g.dim] { throw fail(.evaluation, "groupby and resample reductions reduce over '\(g.dim)' only", col) }
         return .array(try run(col, "groupby.\(name)") { try g.reduce(r, skipna: skipna) })
     }
 

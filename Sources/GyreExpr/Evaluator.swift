@@ -20,6 +20,7 @@ public indirect enum ExprValue: Sendable {
     case groupby(GroupBy)
     case weighted(Weighted)
     case rolling(Rolling)
+    case coarsen(Coarsen)
     case datetimeAccessor(DataArray)
 
     var typeName: String {
@@ -39,6 +40,7 @@ public indirect enum ExprValue: Sendable {
         case .groupby: return "a GroupBy"
         case .weighted: return "a Weighted"
         case .rolling: return "a Rolling"
+        case .coarsen: return "a Coarsen"
         case .datetimeAccessor: return "a .dt accessor"
         }
     }
@@ -53,8 +55,8 @@ public struct Evaluator: Sendable {
     public init(dataset: Dataset) { self.dataset = dataset }
 
     /// Parses and evaluates `source`; lazy results stay lazy (compute them with `load()`).
-    public func evaluate(_ source: String) throws -> ExprValue {
-        try eval(try Parser.parse(source))
+    public func evaluate(_ source: String) async throws -> ExprValue {
+        try await eval(try Parser.parse(source))
     }
 
     func fail(_ code: GyreExprError.Code = .type, _ message: String, _ column: Int) -> GyreExprError {
@@ -68,16 +70,34 @@ public struct Evaluator: Sendable {
         }
     }
 
-    func eval(_ e: Expr) throws -> ExprValue {
+    /// `run` for the calls that must look at values first (`dropna`).
+    func run<T>(_ column: Int, _ what: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as GyreExprError { throw e } catch {
+            throw GyreExprError(.evaluation, "\(what): \(error)", column: column, cause: error as? any Error & Sendable)
+        }
+    }
+
+    func evalAll(_ items: [Expr]) async throws -> [ExprValue] {
+        var out: [ExprValue] = []
+        for e in items { out.append(try await eval(e)) }
+        return out
+    }
+
+    func evalOptional(_ e: Expr?) async throws -> ExprValue {
+        guard let e else { return .none }
+        return try await eval(e)
+    }
+
+    func eval(_ e: Expr) async throws -> ExprValue {
         switch e {
         case .number(let v, let i, _): return .number(v, isInteger: i)
         case .string(let s, _): return .string(s)
         case .constant(let c, _):
             switch c { case .true: return .bool(true); case .false: return .bool(false); case .none: return .none }
-        case .tuple(let items, _): return .tuple(try items.map(eval))
-        case .list(let items, _): return .list(try items.map(eval))
+        case .tuple(let items, _): return .tuple(try await evalAll(items))
+        case .list(let items, _): return .list(try await evalAll(items))
         case .slice(let a, let b, let c, _):
-            return .slice(try a.map(eval) ?? .none, try b.map(eval) ?? .none, try c.map(eval) ?? .none)
+            return .slice(try await evalOptional(a), try await evalOptional(b), try await evalOptional(c))
         case .name(let n, let col):
             if n == "ds" { return .dataset(dataset) }
             if n == "np" || n == "numpy" { return .module("np") }
@@ -85,22 +105,22 @@ public struct Evaluator: Sendable {
             if let v = dataset[n] { return .array(v) }
             throw fail(.name, "unknown name '\(n)'; the dataset has \(dataset.variables.keys.joined(separator: ", ")), and 'ds', 'np', 'slice' are defined", col)
         case .attribute(let base, let name, let col):
-            return try attribute(try eval(base), name, col)
+            return try attribute(try await eval(base), name, col)
         case .subscripted(let base, let index, let col):
-            return try subscriptValue(try eval(base), try eval(index), col)
+            return try subscriptValue(try await eval(base), try await eval(index), col)
         case .call(let f, let args, let keywords, let col):
-            let fv = try eval(f)
-            let a = try args.map(eval)
+            let fv = try await eval(f)
+            let a = try await evalAll(args)
             var kw: [(String, ExprValue)] = []
             for (k, v) in keywords {
                 guard !kw.contains(where: { $0.0 == k }) else { throw fail(.syntax, "keyword argument '\(k)' is repeated", col) }
-                kw.append((k, try eval(v)))
+                kw.append((k, try await eval(v)))
             }
-            return try call(fv, Arguments(positional: a, keywords: kw, column: col, argColumns: args.map(\.column)))
+            return try await call(fv, Arguments(positional: a, keywords: kw, column: col, argColumns: args.map(\.column)))
         case .unary(let op, let x, let col):
-            return try unary(op, try eval(x), col)
+            return try unary(op, try await eval(x), col)
         case .binary(let op, let a, let b, let col):
-            return try binary(op, try eval(a), try eval(b), col)
+            return try binary(op, try await eval(a), try await eval(b), col)
         }
     }
 
@@ -141,6 +161,9 @@ public struct Evaluator: Sendable {
             return .method(base, name)
         case .weighted:
             guard ["mean", "sum", "sum_of_weights"].contains(name) else { throw fail(.name, "a Weighted has no method '\(name)'; methods are mean, sum, sum_of_weights", col) }
+            return .method(base, name)
+        case .coarsen:
+            guard Self.coarsenMethods.contains(name) else { throw fail(.name, "a Coarsen has no method '\(name)'; methods are \(Self.coarsenMethods.sorted().joined(separator: ", "))", col) }
             return .method(base, name)
         case .rolling:
             guard Self.rollingMethods.contains(name) else { throw fail(.name, "a Rolling has no method '\(name)'; methods are \(Self.rollingMethods.sorted().joined(separator: ", "))", col) }
@@ -243,6 +266,7 @@ public struct Evaluator: Sendable {
     static let datasetMethods: Set<String> = ["mean", "sum", "min", "max", "std", "count", "sel", "isel", "load", "compute", "where", "median", "var"]
     static let groupMethods: Set<String> = ["mean", "sum", "min", "max", "std", "var", "count", "median", "first", "last"]
     static let rollingMethods: Set<String> = ["mean", "sum", "min", "max", "std", "var", "count"]
+    static let coarsenMethods: Set<String> = ["mean", "sum", "min", "max", "std", "var", "count", "median"]
 }
 
 /// The arguments of one call, with helpers that say which argument is wrong.

@@ -41,7 +41,7 @@ struct Eval: AsyncParsableCommand {
             ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim) : try await Dataset.open(files: sources, concatDim: concatDim)
         } catch { throw CLIError("\(error)") }
         let value: ExprValue
-        do { value = try Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
+        do { value = try await Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
             throw CLIError(e.pointing(into: expression))
         }
         let result: Dataset?

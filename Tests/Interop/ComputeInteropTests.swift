@@ -34,7 +34,7 @@ struct ComputeInteropTests {
         for c in cases {
             if opened[c.store] == nil { opened[c.store] = try await Dataset.open(dir.appendingPathComponent(c.store).path) }
             let value: ExprValue
-            do { value = try Evaluator(dataset: opened[c.store]!).evaluate(c.expr) } catch {
+            do { value = try await Evaluator(dataset: opened[c.store]!).evaluate(c.expr) } catch {
                 Issue.record("\(c.store): \(c.expr): \(error)")
                 continue
             }
@@ -59,6 +59,11 @@ struct ComputeInteropTests {
             for (d, want) in c.coords {
                 guard let coord = array.coords[d] else { Issue.record("\(c.store): \(c.expr): no coordinate '\(d)'"); continue }
                 let values = try coord.data
+                if let times = Self.isoTimes(values) {
+                    let have = times.map { Coord.text("t:" + $0) }
+                    #expect(have == want, "\(c.store): \(c.expr): coordinate '\(d)' \(have.prefix(4)) vs xarray \(want.prefix(4))")
+                    continue
+                }
                 let have: [Coord] = values.dtype.isNumeric ? (values.doubles() ?? []).map { .number($0) } : values.scalars.map { s in
                     if case .string(let t) = s { return .text(t) }
                     return .text("\(s)")
@@ -70,8 +75,22 @@ struct ComputeInteropTests {
         }
     }
 
+    /// Times as "YYYY-MM-DDTHH:MM:SS", as the Python side writes them.
+    static func isoTimes(_ a: AnyNDArray) -> [String]? {
+        func f(_ y: Int64, _ m: Int64, _ d: Int64, _ h: Int64, _ mi: Int64, _ s: Int64) -> String {
+            String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(y), Int(m), Int(d), Int(h), Int(mi), Int(s))
+        }
+        switch a {
+        case .datetime64(let t, let u):
+            return t.elements.map { let x = datetimeFields($0, unit: u); return f(x.year, x.month, x.day, x.hour, x.minute, x.second) }
+        case .cftime(let t, let cal):
+            return t.elements.map { let x = CFDate(ticks: $0, calendar: cal); return f(Int64(x.year), Int64(x.month), Int64(x.day), Int64(x.hour), Int64(x.minute), Int64(x.second)) }
+        default: return nil
+        }
+    }
+
     @Test("a parse or type error points at the column")
-    func errors() throws {
+    func errors() async throws {
         let ds = try Dataset(dataVars: ["sst": try Variable(["time"], .float32(NDArray([1, 2, 3])))])
         let ev = Evaluator(dataset: ds)
         let cases: [(String, Int, String)] = [
@@ -88,7 +107,7 @@ struct ComputeInteropTests {
         ]
         for (src, col, text) in cases {
             do {
-                _ = try ev.evaluate(src)
+                _ = try await ev.evaluate(src)
                 Issue.record("\(src) should fail")
             } catch let e as GyreExprError {
                 #expect(e.column == col, "\(src): column \(e.column), expected \(col): \(e.message)")

@@ -16,13 +16,17 @@ public struct GroupBy: Sendable {
     public let groupValues: Variable
     /// Group of each position along `dim` (-1: in no group).
     public let labels: [Int]
+    /// Whether groups without positions reduce to missing values whatever the reduction
+    /// (resample's empty bins: xarray gives NaN even for sum and count there).
+    public let emptyGroupsMissing: Bool
 
-    init(array: DataArray, dim: String, name: String, groupValues: Variable, labels: [Int]) {
+    init(array: DataArray, dim: String, name: String, groupValues: Variable, labels: [Int], emptyGroupsMissing: Bool = false) {
         self.array = array
         self.dim = dim
         self.name = name
         self.groupValues = groupValues
         self.labels = labels
+        self.emptyGroupsMissing = emptyGroupsMissing
     }
 
     /// Groups positions along `dim` by `keys` (one value per position; NaN/NaT/missing fields
@@ -74,7 +78,7 @@ public struct GroupBy: Sendable {
         let ax = try v.axis(of: dim)
         var dims = v.dims
         dims[ax] = name
-        let result: Variable
+        var result: Variable
         if case .lazy(let l) = v.storage {
             do {
                 let node = try ReductionSource(l, axes: [ax], reduction: r, skipna: skipna,
@@ -94,6 +98,11 @@ public struct GroupBy: Sendable {
                 })
             }
             result = try Variable(dims, try context("groupby") { try AnyNDArray.stack(parts, axis: ax) })
+        }
+        var present = [Bool](repeating: false, count: groupCount)
+        for l in labels where l >= 0 { present[l] = true }
+        if emptyGroupsMissing, present.contains(false) {
+            result = try result.where(try Variable([name], .bool(NDArray(present))))
         }
         var coords: OrderedDictionary<String, Variable> = [:]
         for (k, c) in array.coords where !c.dims.contains(dim) { coords[k] = c }

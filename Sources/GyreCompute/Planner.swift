@@ -153,8 +153,16 @@ extension LazyArray {
     public func compute(_ box: Box? = nil) async throws -> AnyNDArray {
         let b = box ?? fullBox
         _ = try plan(b)
-        let ready = try await prepared(b, repeated: false)
-        return try await ready.read(b.slices)
+        return try await ReadLimits.$inFlightBytes.withValue(Self.readLimit) {
+            let ready = try await prepared(b, repeated: false)
+            return try await ready.read(b.slices)
+        }
+    }
+
+    /// Decoded bytes one read keeps in flight: under a memory budget, a quarter of it.
+    static var readLimit: Int {
+        guard let budget = ComputeOptions.current.memoryBudget else { return ReadLimits.inFlightBytes }
+        return Swift.min(ReadLimits.inFlightBytes, budget / 4)
     }
 
     /// The array ready to be read block by block (by a writer streaming it to a store): the

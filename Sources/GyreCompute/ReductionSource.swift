@@ -316,7 +316,7 @@ public struct ReductionSource: LazyNode {
     }
 
     /// Reads the weights for a task's box (given in the coordinates of the input selection
-    /// that starts at `offsets`), broadcast to the block's shape.
+    /// that starts at `offsets`), with the block's rank.
     static func readWeights(_ w: ElementwiseOperand, box: Box, offsets: [Int], shape: [Int]) async throws -> AnyNDArray {
         let region = zip(w.axes, w.shape).map { a, n in
             n == 1 ? Slice(0, 1) : Slice(box[a].lowerBound + offsets[a], box[a].upperBound + offsets[a])
@@ -328,18 +328,13 @@ public struct ReductionSource: LazyNode {
         }
         var full = [Int](repeating: 1, count: shape.count)
         for (i, a) in w.axes.enumerated() { full[a] = b.shape[i] }
-        b = try b.reshaped(full)
-        return try b.broadcast(to: shape)
+        // Left at extent 1 where they broadcast: the kernel walks them with zero strides.
+        return try b.reshaped(full)
     }
 
     /// Σ w·x and Σ w over the values of x that are not NaN.
     static func weightedState(_ x: AnyNDArray, _ w: AnyNDArray, axes: [Int]) throws -> ReductionState {
-        let valid = AnyNDArray.bool(x.isnan().map { !$0 })
-        let zero = AnyNDArray.float64(NDArray(scalar: 0))
-        let xw = try AnyNDArray.where(valid, try x.binary(.multiply, w), zero)
-        let ww = try AnyNDArray.where(valid, w, zero)
-        let (s1, _) = try xw.partialSums(axes: axes, skipna: false)
-        let (s2, _) = try ww.partialSums(axes: axes, skipna: false)
+        let (s1, s2) = try x.weightedPartialSums(w, axes: axes)
         return ReductionState(parts: [.float64(s1), .float64(s2)])
     }
 

@@ -34,7 +34,8 @@ public struct ZarrArray: Sendable {
     /// The array's path in the store ("" for a root array).
     public let path: String
     public let metadata: ZarrArrayMetadata
-    /// How many chunks are fetched and decoded at once.
+    /// How many chunks are fetched and decoded at once, at most (fewer for large chunks: see
+    /// `ReadLimits`).
     public var maxConcurrency = 16
     /// The largest result `read` will build in memory: 1 TiB.
     public static let maxReadBytes = 1 << 40
@@ -211,7 +212,7 @@ public struct ZarrArray: Sendable {
             case shard(missing: [[Range<Int>]], parts: [([Range<Int>], AnyNDArray)])
         }
         let shapeOut = outShape, stridesOut = outStrides
-        let limit = Swift.max(1, maxConcurrency)
+        let limit = ReadLimits.concurrency(chunkBytes: m.chunkShape.reduce(m.dtype.itemSize, *), cap: maxConcurrency)
         try await withThrowingTaskGroup(of: ([DimPiece], Outcome).self) { group in
             var next = 0
             func launch() {
@@ -298,6 +299,26 @@ public struct ZarrArray: Sendable {
                             throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
                         }
                     }
+                    if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first {
+                        // Part of a chunk: decode it whole into a pooled buffer (a large chunk
+                        // decoded into fresh memory costs more in page clearing than in
+                        // decompression), then take the part.
+                        let key = self.prefix + m.chunkKey(idx)
+                        let bytes: [UInt8]?
+                        do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
+                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                        }
+                        guard let bytes else { return (t, .missing) }
+                        let whole = try AnyNDArray.uninitialized(m.chunkShape, dtype: m.dtype)
+                        let count = m.chunkShape.reduce(1, *) * itemSize
+                        let placed: Bool
+                        do {
+                            placed = try codec.decode(bytes, into: UnsafeMutableRawBufferPointer(start: whole.unsafeRawBase, count: count))
+                        } catch let e as GyreCodecsError {
+                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                        }
+                        if placed { return (t, .part(try whole.index(inner.map { .slice($0) }))) }
+                    }
                     guard let chunk = try await self.readChunk(idx, needed: inner) else { return (t, .missing) }
                     return (t, .part(try chunk.index(inner.map { .slice($0) })))
                 }
@@ -364,7 +385,7 @@ public struct ZarrArray: Sendable {
         }
         var chunks: [[Int]] = [[]]
         for cs in perDim { chunks = chunks.flatMap { t in cs.map { t + [$0] } } }
-        let limit = Swift.max(1, maxConcurrency)
+        let limit = ReadLimits.concurrency(chunkBytes: m.chunkShape.reduce(m.dtype.itemSize, *), cap: maxConcurrency)
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             func launch() {

@@ -141,4 +141,50 @@ struct ReductionPropertyTests {
         let flat = try #require(x.argmin().scalarValue)
         #expect(flat == .int(Int64(a.elements.firstIndex(of: a.elements.min()!)!)))
     }
+
+    @Test("weighted partial sums: Σ w·x and Σ w over non-NaN values, every axis set and weight shape", arguments: [0, 1, 2, 3, 4, 5])
+    func weightedSums(seed: UInt64) throws {
+        var rng = TestRNG(seed + 100)
+        let ndim = Int.random(in: 1...4, using: &rng)
+        let shape = (0..<ndim).map { _ in Int.random(in: 1...(ndim > 2 ? 5 : 17), using: &rng) }
+        let a = try Self.randomArray(&rng, shape: shape, nanRate: [0.0, 0.2, 1.0][Int(seed) % 3], view: Int(seed) % 3)
+        // Weights along a random subset of the axes, extent 1 on the others.
+        let wShape = shape.map { n in Bool.random(using: &rng) ? n : 1 }
+        let w = NDArray<Double>(shape: wShape) { _ in Double.random(in: 0...2, using: &rng) }
+        for axes in Self.axisSets(ndim) {
+            let outShape = shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
+            var want1 = [Double](repeating: 0, count: outShape.reduce(1, *)), want2 = want1
+            let outIdx = Ref.indices(outShape)
+            var at: [[Int]: Int] = [:]
+            for (i, o) in outIdx.enumerated() { at[o] = i }
+            for idx in Ref.indices(shape) {
+                let x = a[index: idx]
+                if x.isNaN { continue }
+                let wv = w[index: idx.enumerated().map { wShape[$0.offset] == 1 ? 0 : $0.element }]
+                let o = at[idx.indices.filter { !axes.contains($0) }.map { idx[$0] }]!
+                want1[o] += wv * x
+                want2[o] += wv
+            }
+            for float32 in [false, true] {
+                let x: AnyNDArray = float32 ? try AnyNDArray.float64(a).astype(.float32) : .float64(a)
+                let (g1, g2) = try x.weightedPartialSums(.float64(w), axes: axes)
+                #expect(g1.shape == outShape && g2.shape == outShape)
+                let tol = float32 ? 1e-3 : 1e-9
+                // float32 inputs: the reference sums the rounded values.
+                var ref1 = want1
+                if float32 {
+                    ref1 = [Double](repeating: 0, count: want1.count)
+                    for idx in Ref.indices(shape) {
+                        let v = a[index: idx]
+                        if v.isNaN { continue }
+                        let wv = w[index: idx.enumerated().map { wShape[$0.offset] == 1 ? 0 : $0.element }]
+                        ref1[at[idx.indices.filter { !axes.contains($0) }.map { idx[$0] }]!] += wv * Double(Float(v))
+                    }
+                }
+                #expect(zip(g1.elements, ref1).allSatisfy { abs($0 - $1) <= tol * max(1, abs($1)) }, "shape \(shape) w \(wShape) axes \(axes) f32 \(float32)")
+                #expect(zip(g2.elements, want2).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($1)) }, "shape \(shape) w \(wShape) axes \(axes)")
+            }
+        }
+        #expect(throws: GyreArraysError.self) { _ = try AnyNDArray.float64(a).weightedPartialSums(.float64(NDArray(shape: shape.map { $0 + 1 }) { _ in 1 }), axes: []) }
+    }
 }

@@ -34,3 +34,87 @@ extension AnyNDArray {
         return (try! NDArray(shape: plan.outShape, sums), try! NDArray(shape: plan.outShape, counts))
     }
 }
+
+extension AnyNDArray {
+    /// Σ w·x and Σ w over `axes`, over the elements where x is not NaN, in float64, without
+    /// forming w·x: the partial state of a weighted sum or mean (xarray's `weighted`). `weights`
+    /// has this array's rank with extent 1 where it broadcasts (cos-latitude weights are
+    /// (1, nlat, 1) against (time, lat, lon)).
+    public func weightedPartialSums(_ weights: AnyNDArray, axes: [Int]) throws -> (weighted: NDArray<Double>, weights: NDArray<Double>) {
+        var set = Set<Int>()
+        for a in axes {
+            guard (0..<ndim).contains(a), set.insert(a).inserted else {
+                throw GyreArraysError(.invalidAxis, "axis \(a) is out of range or repeated for an array of \(ndim) dimensions")
+            }
+        }
+        guard weights.ndim == ndim, zip(weights.shape, shape).allSatisfy({ $0 == 1 || $0 == $1 }) else {
+            throw GyreArraysError(.shapeMismatch, "weights of shape \(weights.shape) do not broadcast against \(shape)")
+        }
+        guard case .float64(let w) = try weights.astype(.float64) else { fatalError("astype(float64) returned another dtype") }
+        switch self {
+        case .float32(let a): return Self._weightedSums(a, w, set)
+        case .float64(let a): return Self._weightedSums(a, w, set)
+        default:
+            guard dtype.isNumeric || dtype == .bool else { throw GyreArraysError(.unsupportedDType, "weighted sums are not defined for \(dtype)") }
+            guard case .float64(let a) = try astype(.float64) else { fatalError("astype(float64) returned another dtype") }
+            return Self._weightedSums(a, w, set)
+        }
+    }
+
+    static func _weightedSums<T: FloatElement>(_ a: NDArray<T>, _ w: NDArray<Double>, _ axes: Set<Int>) -> (weighted: NDArray<Double>, weights: NDArray<Double>) {
+        let x = a.contiguous(), wc = w.contiguous()
+        let shape = x.shape, n = shape.count
+        let outShape = shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
+        let outCount = outShape.reduce(1, *)
+        var s1 = [Double](repeating: 0, count: outCount), s2 = [Double](repeating: 0, count: outCount)
+        guard x.count > 0 else { return (try! NDArray(shape: outShape, s1), try! NDArray(shape: outShape, s2)) }
+        // Element strides of the weights (0 where they broadcast) and of the output (0 on reduced axes).
+        var wStrides = [Int](repeating: 0, count: n), oStrides = [Int](repeating: 0, count: n)
+        var ws = 1, os = 1
+        for d in stride(from: n - 1, through: 0, by: -1) {
+            if wc.shape[d] != 1 { wStrides[d] = ws; ws *= wc.shape[d] }
+            if !axes.contains(d) { oStrides[d] = os; os *= shape[d] }
+        }
+        let L = n == 0 ? 1 : shape[n - 1]
+        let wL = n == 0 ? 0 : wStrides[n - 1], oL = n == 0 ? 0 : oStrides[n - 1]
+        let rows = x.count / L
+        withExtendedLifetime((x, wc)) {
+            let xp = UnsafePointer(x._storage.base + x.offset), wp = UnsafePointer(wc._storage.base + wc.offset)
+            s1.withUnsafeMutableBufferPointer { S1 in
+                s2.withUnsafeMutableBufferPointer { S2 in
+                    let p1 = S1.baseAddress!, p2 = S2.baseAddress!
+                    var index = [Int](repeating: 0, count: Swift.max(n - 1, 0))
+                    var wo = 0, oo = 0
+                    for r in 0..<rows {
+                        let row = xp + r * L
+                        if wL == 0 && oL == 0 {
+                            // One weight and one output for the whole row: a NaN-skipping row sum.
+                            let (sum, nans) = T._sumRowSkipNaN(row, L)
+                            p1[oo] += wp[wo] * sum
+                            p2[oo] += wp[wo] * Double(L - nans)
+                        } else {
+                            for j in 0..<L {
+                                let v = row[j]
+                                if v.isNaN { continue }
+                                let wv = wp[wo + j * wL]
+                                p1[oo + j * oL] += wv * Double(v)
+                                p2[oo + j * oL] += wv
+                            }
+                        }
+                        // Next row: advance the counter over the leading axes.
+                        var d = n - 2
+                        while d >= 0 {
+                            index[d] += 1
+                            wo += wStrides[d]; oo += oStrides[d]
+                            if index[d] < shape[d] { break }
+                            wo -= wStrides[d] * shape[d]; oo -= oStrides[d] * shape[d]
+                            index[d] = 0
+                            d -= 1
+                        }
+                    }
+                }
+            }
+        }
+        return (try! NDArray(shape: outShape, s1), try! NDArray(shape: outShape, s2))
+    }
+}

@@ -4,6 +4,13 @@ import GyreArrays
 /// and rewrites it so that nodes read many times (a mean subtracted from every block) are
 /// computed once.
 public enum Planner {
+    /// Decoded bytes one read keeps in flight: under a memory budget, an eighth of it per task
+    /// that runs at once.
+    static func readLimit(_ options: ComputeOptions) -> Int {
+        guard let budget = options.memoryBudget else { return ReadLimits.inFlightBytes }
+        return Swift.min(ReadLimits.inFlightBytes, budget / (8 * Swift.max(1, options.threads)))
+    }
+
     /// Bytes a streamed block holds per element: the values read plus every intermediate the
     /// elementwise chain above them makes (all assumed alive at once).
     static func bytesPerElement(_ a: LazyArray) -> Int {
@@ -153,17 +160,12 @@ extension LazyArray {
     public func compute(_ box: Box? = nil) async throws -> AnyNDArray {
         let b = box ?? fullBox
         _ = try plan(b)
-        return try await ReadLimits.$inFlightBytes.withValue(Self.readLimit) {
+        return try await ReadLimits.$inFlightBytes.withValue(Planner.readLimit(ComputeOptions.current)) {
             let ready = try await prepared(b, repeated: false)
             return try await ready.read(b.slices)
         }
     }
 
-    /// Decoded bytes one read keeps in flight: under a memory budget, a quarter of it.
-    static var readLimit: Int {
-        guard let budget = ComputeOptions.current.memoryBudget else { return ReadLimits.inFlightBytes }
-        return Swift.min(ReadLimits.inFlightBytes, budget / 4)
-    }
 
     /// The array ready to be read block by block (by a writer streaming it to a store): the
     /// plan checked against the memory budget, and every reduction it reads in several pieces

@@ -411,8 +411,12 @@ struct StreamingLayout {
         var tiles = merged(factor)
         var concurrency = Swift.max(1, options.threads)
         let totalTasks = tiles.reduce(1) { $0 * $1.count }
+        // Stored bytes a task's read holds in flight besides the decoded block (at most the
+        // block's own size, at most the read limit).
+        let inFlight = Planner.readLimit(options)
         func peak() -> Int {
-            let task = largest(tiles) * bytesPerElement + scratch
+            let block = largest(tiles) * bytesPerElement
+            let task = block + scratch + Swift.min(block, inFlight)
             var outBlock = 1
             for a in shape.indices where !reduced.contains(a) { outBlock *= tiles[a].map(\.count).max() ?? 0 }
             let live = Swift.min(concurrency, totalTasks) + 2 + Int(log2(Double(Swift.max(totalTasks, 1))))

@@ -21,6 +21,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Dimension to combine several netCDF files along (default: inferred).") var concatDim: String?
     @Flag(help: "Print the result (or the plan) as JSON.") var json = false
     @Flag(help: "Replace the output if it exists.") var overwrite = false
+    @Flag(help: "At the end, print the process's peak resident memory to stderr.") var peakMemory = false
 
     func run() async throws {
         guard arguments.count >= 2 else { throw ValidationError("give at least one source and an expression") }
@@ -29,7 +30,10 @@ struct Eval: AsyncParsableCommand {
         var options = ComputeOptions(threads: threads)
         if let memory {
             guard let bytes = parseBytes(memory) else { throw ValidationError("--memory \(memory): expected a size such as 2GB, 512MiB or 1000000") }
-            options.memoryBudget = bytes
+            // The budget is the whole process's: freed blocks kept for reuse get a quarter of
+            // it, and what the process already holds (the runtime, the opened metadata) is
+            // counted when the computation starts.
+            options.memoryBudget = bytes - bytes / 4
             GyreRuntime.limitBlockCache(bytes / 4)
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
@@ -59,6 +63,12 @@ struct Eval: AsyncParsableCommand {
             try ComputeOptions.$current.withValue(options) { try printPlan(result) }
             return
         }
+        if let budget = options.memoryBudget, let resident = GyreRuntime.residentBytes() {
+            guard resident < budget else {
+                throw CLIError("--memory \(memory ?? ""): the process already holds \(resident) bytes before computing, more than the memory budget leaves for it; nothing was read")
+            }
+            options.memoryBudget = budget - resident
+        }
         let progress = ComputeProgress()
         options.progress = progress
         let display = ProgressDisplay(progress: progress, enabled: isatty(STDERR_FILENO) == 1)
@@ -78,6 +88,9 @@ struct Eval: AsyncParsableCommand {
             }
         } catch { throw CLIError("\(error)") }
         display.stop()
+        if peakMemory, let peak = GyreRuntime.peakResidentBytes() {
+            FileHandle.standardError.write(Data("peak resident memory: \(peak) bytes\n".utf8))
+        }
         guard output == nil else { return }
         if json {
             print(String(decoding: resultJSON(result, arrayName: resultName).serialized(), as: UTF8.self))

@@ -1,4 +1,7 @@
 import CGyreSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Process-wide allocator settings for programs that move large chunks (the CLI, benchmarks).
 public enum GyreRuntime {
@@ -10,6 +13,27 @@ public enum GyreRuntime {
     /// Caps the bytes of freed large blocks kept for reuse (1 GiB by default), for programs
     /// that must stay under a memory budget.
     public static func limitBlockCache(_ bytes: Int) { gyre_large_cache_limit(bytes) }
+
+    /// The most memory this process has had resident since it started (`VmHWM` of
+    /// /proc/self/status; nil where that is not available). Unlike `getrusage`'s `ru_maxrss`,
+    /// it does not include the parent's peak when the process was started by vfork and exec.
+    public static func peakResidentBytes() -> Int? { statusField("VmHWM:") }
+
+    /// The memory this process has resident now (`VmRSS` of /proc/self/status).
+    public static func residentBytes() -> Int? { statusField("VmRSS:") }
+
+    static func statusField(_ name: String) -> Int? {
+        guard let f = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard text.hasPrefix(name) else { continue }
+            let digits = text.dropFirst(name.count).filter { $0.isNumber }
+            return Int(digits).map { $0 * 1024 }
+        }
+        return nil
+    }
 }
 
 /// A scratch buffer for decoders from Gyre's block cache (64-byte aligned; large ones reused

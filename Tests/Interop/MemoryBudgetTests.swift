@@ -1,0 +1,70 @@
+import Foundation
+import Glibc
+import Testing
+import Gyre
+
+/// `gyre eval --memory` in a child process: a reduction over a cube larger than the budget
+/// succeeds with the child's peak RSS under the budget, and a plan that cannot fit is refused
+/// before anything is read. The peak is the child's own VmHWM (`--peak-memory`): wait4's
+/// ru_maxrss would include this test process's peak, which a vfork-and-exec child inherits.
+@Suite("gyre eval --memory: peak RSS under the budget")
+struct MemoryBudgetTests {
+    /// Runs the gyre binary and returns its exit status, stderr and the peak RSS it reports.
+    static func run(_ args: [String]) throws -> (status: Int32, err: String, peakRSS: Int?) {
+        let binary = CLITests.binary.path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw InteropError("\(binary) is missing: build the package first (swift build --build-tests)")
+        }
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-mem-\(UUID().uuidString).err").path
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, binary, &actions, nil, argv, environ)
+        guard rc == 0 else { throw InteropError("posix_spawn \(binary) failed: \(rc)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw InteropError("waitpid failed: \(errno)") }
+        }
+        let exited = status & 0x7f == 0
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        let peak = err.split(separator: "\n").first { $0.hasPrefix("peak resident memory: ") }
+            .flatMap { Int($0.dropFirst("peak resident memory: ".count).prefix { $0.isNumber }) }
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), err, peak)
+    }
+
+    @Test("a 120 MB cube reduced under a 64 MiB budget; a plan over budget is refused")
+    func budget() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-mem-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // (600, 200, 250) float32 = 120 MB in chunks of 2 MB, uncompressed: x = t mod 7 + y / 100.
+        let (nt, ny, nx) = (600, 200, 250)
+        let values = NDArray<Float>(shape: [nt, ny, nx]) { i in Float(i[0] % 7) + Float(i[1]) / 100 }
+        let ds = try Dataset(dataVars: ["x": try Variable(["time", "y", "x"], .float32(values))])
+        let store = dir.appendingPathComponent("cube.zarr").path
+        try await ds.writeZarr(to: FileStore(path: store), options: ZarrWriteOptions(format: .v2, chunks: ["time": 10], compressors: []))
+        let budget = 64 << 20
+        let out = dir.appendingPathComponent("mean.zarr").path
+        let ok = try Self.run(["eval", store, "x.mean(\"time\")", "--memory", "64MiB", "-o", out, "--peak-memory"])
+        #expect(ok.status == 0, "\(ok.err)")
+        let peak = try #require(ok.peakRSS, "no peak reported: \(ok.err)")
+        #expect(peak < budget, "peak RSS \(peak) bytes, budget \(budget)")
+        #expect(peak > 8 << 20, "a peak of \(peak) bytes is not a real measurement")
+        // The values are right: the mean of t mod 7 over 600 steps, plus y / 100.
+        let tMean = Double((0..<nt).map { $0 % 7 }.reduce(0, +)) / Double(nt)
+        let mean = try await Dataset.open(out).dataArray("x").load()
+        #expect(mean.shape == [ny, nx])
+        let got = try mean.astype(.float64).doubles()
+        #expect(got.enumerated().allSatisfy { i, v in abs(v - (tMean + Double(i / nx) / 100)) < 1e-4 })
+        // A budget smaller than one chunk's task: refused before any read, with the reason.
+        let refused = try Self.run(["eval", store, "x.median(\"time\")", "--memory", "1MiB"])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("memory budget") && refused.err.contains("nothing was read"), "\(refused.err)")
+    }
+}

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 import Gyre
 
@@ -11,31 +10,10 @@ import Gyre
 struct MemoryBudgetTests {
     /// Runs the gyre binary and returns its exit status, stderr and the peak RSS it reports.
     static func run(_ args: [String]) throws -> (status: Int32, err: String, peakRSS: Int?) {
-        let binary = CLITests.binary.path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw InteropError("\(binary) is missing: build the package first (swift build --build-tests)")
-        }
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-mem-\(UUID().uuidString).err").path
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, binary, &actions, nil, argv, environ)
-        guard rc == 0 else { throw InteropError("posix_spawn \(binary) failed: \(rc)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw InteropError("waitpid failed: \(errno)") }
-        }
-        let exited = status & 0x7f == 0
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        let peak = err.split(separator: "\n").first { $0.hasPrefix("peak resident memory: ") }
+        let r = try CLITests.gyre(args)
+        let peak = r.err.split(separator: "\n").first { $0.hasPrefix("peak resident memory: ") }
             .flatMap { Int($0.dropFirst("peak resident memory: ".count).prefix { $0.isNumber }) }
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), err, peak)
+        return (r.status, r.err, peak)
     }
 
     @Test("a 120 MB cube reduced under a 64 MiB budget; a plan over budget is refused")

@@ -311,13 +311,16 @@ public struct ZarrArray: Sendable {
                         guard let bytes else { return (t, .missing) }
                         let whole = try AnyNDArray.uninitialized(m.chunkShape, dtype: m.dtype)
                         let count = m.chunkShape.reduce(1, *) * itemSize
-                        let placed: Bool
                         do {
-                            placed = try codec.decode(bytes, into: UnsafeMutableRawBufferPointer(start: whole.unsafeRawBase, count: count))
+                            if try codec.decode(bytes, into: UnsafeMutableRawBufferPointer(start: whole.unsafeRawBase, count: count)) {
+                                return (t, .part(try whole.index(inner.map { .slice($0) })))
+                            }
+                            // The codec cannot decode in place: the pipeline, on the bytes already fetched.
+                            let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
+                            return (t, .part(try chunk.index(inner.map { .slice($0) })))
                         } catch let e as GyreCodecsError {
                             throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
                         }
-                        if placed { return (t, .part(try whole.index(inner.map { .slice($0) }))) }
                     }
                     guard let chunk = try await self.readChunk(idx, needed: inner) else { return (t, .missing) }
                     return (t, .part(try chunk.index(inner.map { .slice($0) })))

@@ -83,7 +83,7 @@ public struct Coarsen: Sendable {
         var m = try split.reduce(.mean, dims: windows.map { "\($0.dim)\u{1F}window" })
         // Times come back as the mean tick, rounded to the nearest.
         if isTime, let means = try m.data.doubles() {
-            let t = NDArray(means.map { Int64($0.rounded()) }).reshapedOrSelf(try m.data.shape)
+            let t = try NDArray(shape: try m.data.shape, means.map { Int64($0.rounded()) })
             let back: AnyNDArray
             switch data {
             case .datetime64(_, let u): back = .datetime64(t, u)
@@ -103,10 +103,6 @@ public struct Coarsen: Sendable {
     public func max(skipna: Bool? = nil) throws -> DataArray { try reduce(.max, skipna: skipna) }
     public func median(skipna: Bool? = nil) throws -> DataArray { try reduce(.median, skipna: skipna) }
     public func count() throws -> DataArray { try reduce(.count) }
-}
-
-extension NDArray {
-    fileprivate func reshapedOrSelf(_ shape: [Int]) -> NDArray { (try? reshaped(shape)) ?? self }
 }
 
 extension DataArray {

@@ -99,10 +99,10 @@ public struct GroupBy: Sendable {
             }
             result = try Variable(dims, try context("groupby") { try AnyNDArray.stack(parts, axis: ax) })
         }
-        var present = [Bool](repeating: false, count: groupCount)
-        for l in labels where l >= 0 { present[l] = true }
-        if emptyGroupsMissing, present.contains(false) {
-            result = try result.where(try Variable([name], .bool(NDArray(present))))
+        if emptyGroupsMissing {
+            var present = [Bool](repeating: false, count: groupCount)
+            for l in labels where l >= 0 { present[l] = true }
+            if present.contains(false) { result = try result.where(try Variable([name], .bool(NDArray(present)))) }
         }
         var coords: OrderedDictionary<String, Variable> = [:]
         for (k, c) in array.coords where !c.dims.contains(dim) { coords[k] = c }

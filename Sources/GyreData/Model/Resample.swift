@@ -77,8 +77,6 @@ public struct ResampleFrequency: Sendable, Equatable, CustomStringConvertible {
     /// before it (right-closed), to one offset past the last day.
     func edges(first: Int64, last: Int64, closedRight: Bool, calendar: CFCalendar) throws -> [Int64] {
         let day = CFDate.microsecondsPerDay
-        func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { let q = a / b; return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q }
-        func mod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
         var out: [Int64] = []
         func guardCount() throws {
             if out.count > 50_000_000 { throw GyreDataError(.invalidArgument, "resample('\(text)'): more than 50,000,000 bins") }
@@ -151,6 +149,10 @@ public struct ResampleFrequency: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Division rounding toward negative infinity, and the matching remainder (times before 1970).
+private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { let q = a / b; return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q }
+private func mod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+
 extension DataArray {
     /// `resample(time: "1YS")`: groups along a time dimension into the bins of a frequency
     /// (pandas' and xarray's bins: `closed` and `label` default to "left" for ticks and period
@@ -190,7 +192,6 @@ extension DataArray {
         guard let lo = present.min(), let hi = present.max() else {
             throw GyreDataError(.invalidArgument, "resample: coordinate '\(dim)' has no times (all NaT or empty)")
         }
-        func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { let q = a / b; return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q }
         var edges = try f.edges(first: floorDiv(lo, scale), last: -floorDiv(-hi, scale), closedRight: closedRight, calendar: calendar)
         guard edges.count >= 2 else { throw GyreDataError(.invalidArgument, "resample('\(freq)'): no bins cover the times") }
         var scaled = edges.map { $0.multipliedReportingOverflow(by: scale) }

@@ -24,7 +24,8 @@ extension Evaluator {
             switch base {
             case .array(let x): return try await arrayMethod(x, name, a)
             case .dataset(let d): return try datasetMethod(d, name, a)
-            case .groupby(let g): return try groupMethod(g, name, a)
+            case .groupby(let g): return try groupMethod(g.grouping, name, a) { r, skipna in .array(try g.reduce(r, skipna: skipna)) }
+            case .datasetGroupby(let g): return try groupMethod(g.grouping, name, a) { r, skipna in .dataset(try g.reduce(r, skipna: skipna)) }
             case .weighted(let w):
                 try a.check("weighted.\(name)", maxPositional: 1, allowed: ["dim"])
                 let dims = try self.dims(a.value(0, "dim"), col)
@@ -178,17 +179,11 @@ extension Evaluator {
             }
             return .array(try run(col, name) { try x.sel(sel, method: method, tolerance: tolerance) })
         case "groupby":
-            try a.check(name, maxPositional: 1, allowed: ["group"])
-            guard let k = a.value(0, "group") else { throw fail(.type, "groupby needs a key such as \"time.month\"", col) }
-            return .groupby(try run(col, name) { try x.groupby(try string(k, "the group key", col)) })
+            let key = try groupKey(a)
+            return .groupby(try run(col, name) { try x.groupby(key) })
         case "resample":
-            try a.check(name, maxPositional: 0, allowed: Set(x.dims).union(["closed", "label"]))
-            let dimArgs = a.keywords.filter { x.dims.contains($0.0) }
-            guard dimArgs.count == 1 else { throw fail(.type, "resample takes one dimension=frequency, such as resample(time=\"1YS\")", col) }
-            let freq = try string(dimArgs[0].1, "the frequency", col)
-            let closed = try a.keyword("closed").map { try string($0, "closed", col) }
-            let label = try a.keyword("label").map { try string($0, "label", col) }
-            return .groupby(try run(col, name) { try x.resample(dimArgs[0].0, freq, closed: closed, label: label) })
+            let r = try resampleArguments(x.dims, a)
+            return .groupby(try run(col, name) { try x.resample(r.dim, r.freq, closed: r.closed, label: r.label) })
         case "coarsen":
             try a.check(name, maxPositional: 0, allowed: Set(x.dims).union(["boundary"]))
             let windows = try a.keywords.filter { x.dims.contains($0.0) }.map { ($0.0, try int($0.1, "the window of '\($0.0)'", col)) }
@@ -303,16 +298,41 @@ extension Evaluator {
             var sel: [String: Selector] = [:]
             for (k, v) in a.keywords { sel[k] = try selector(v, col) }
             return .dataset(try run(col, name) { try d.sel(sel) })
+        case "groupby":
+            let key = try groupKey(a)
+            return .datasetGroupby(try run(col, name) { try d.groupby(key) })
+        case "resample":
+            let r = try resampleArguments(d.dims, a)
+            return .datasetGroupby(try run(col, name) { try d.resample(r.dim, r.freq, closed: r.closed, label: r.label) })
         case "load", "compute": return .dataset(d)
         default: throw fail(.name, "Dataset.\(name) is not available yet", col)
         }
     }
 
-    func groupMethod(_ g: GroupBy, _ name: String, _ a: Arguments) throws -> ExprValue {
+    /// `groupby(key)`'s key.
+    func groupKey(_ a: Arguments) throws -> String {
+        try a.check("groupby", maxPositional: 1, allowed: ["group"])
+        guard let k = a.value(0, "group") else { throw fail(.type, "groupby needs a key such as \"time.month\"", a.column) }
+        return try string(k, "the group key", a.column)
+    }
+
+    /// `resample(dim=freq, closed=, label=)`'s arguments, for an array or dataset of `dims`.
+    func resampleArguments(_ dims: [String], _ a: Arguments) throws -> (dim: String, freq: String, closed: String?, label: String?) {
+        let col = a.column
+        try a.check("resample", maxPositional: 0, allowed: Set(dims).union(["closed", "label"]))
+        let dimArgs = a.keywords.filter { dims.contains($0.0) }
+        guard dimArgs.count == 1 else { throw fail(.type, "resample takes one dimension=frequency, such as resample(time=\"1YS\")", col) }
+        return (dimArgs[0].0, try string(dimArgs[0].1, "the frequency", col),
+                try a.keyword("closed").map { try string($0, "closed", col) }, try a.keyword("label").map { try string($0, "label", col) })
+    }
+
+    /// A reduction of a GroupBy or DatasetGroupBy over its grouped dimension.
+    func groupMethod(_ g: Grouping, _ name: String, _ a: Arguments,
+                     _ reduce: (Reduction, Bool?) throws -> ExprValue) throws -> ExprValue {
         let col = a.column
         let (r, dims, skipna) = try reduction(name, a)
         if let dims, dims != [g.dim] { throw fail(.evaluation, "groupby and resample reductions reduce over '\(g.dim)' only", col) }
-        return .array(try run(col, "groupby.\(name)") { try g.reduce(r, skipna: skipna) })
+        return try run(col, "groupby.\(name)") { try reduce(r, skipna) }
     }
 
     // MARK: Operators
@@ -334,6 +354,13 @@ extension Evaluator {
     func binary(_ op: String, _ l: ExprValue, _ r: ExprValue, _ col: Int) throws -> ExprValue {
         if case .groupby(let g) = l, case .array(let b) = r, let bop = Self.binaryOps[op] {
             return .array(try run(col, "groupby arithmetic") { try g.binary(bop, b) })
+        }
+        if case .datasetGroupby(let g) = l, let bop = Self.binaryOps[op] {
+            switch r {
+            case .dataset(let b): return .dataset(try run(col, "groupby arithmetic") { try g.binary(bop, b) })
+            case .array(let b): return .dataset(try run(col, "groupby arithmetic") { try g.binary(bop, b) })
+            default: break
+            }
         }
         if op == "and" || op == "or" {
             guard case .bool(let a) = l, case .bool(let b) = r else {

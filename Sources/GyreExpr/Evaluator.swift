@@ -18,6 +18,7 @@ public indirect enum ExprValue: Sendable {
     case function(String)
     case method(ExprValue, String)
     case groupby(GroupBy)
+    case datasetGroupby(DatasetGroupBy)
     case weighted(Weighted)
     case rolling(Rolling)
     case coarsen(Coarsen)
@@ -38,6 +39,7 @@ public indirect enum ExprValue: Sendable {
         case .function(let f): return "the function '\(f)'"
         case .method(_, let m): return "the method '\(m)'"
         case .groupby: return "a GroupBy"
+        case .datasetGroupby: return "a DatasetGroupBy"
         case .weighted: return "a Weighted"
         case .rolling: return "a Rolling"
         case .coarsen: return "a Coarsen"
@@ -156,7 +158,7 @@ public struct Evaluator: Sendable {
                 throw fail(.name, ".dt has no field '\(name)'; fields are \(DatetimeAccessor.Field.allCases.map(\.rawValue).joined(separator: ", "))", col)
             }
             return .array(try run(col, ".dt.\(name)") { try a.dt.field(f) })
-        case .groupby:
+        case .groupby, .datasetGroupby:
             guard Self.groupMethods.contains(name) else { throw fail(.name, "a GroupBy has no method '\(name)'; methods are \(Self.groupMethods.sorted().joined(separator: ", "))", col) }
             return .method(base, name)
         case .weighted:
@@ -263,7 +265,8 @@ public struct Evaluator: Sendable {
                                             "sel", "isel", "groupby", "weighted", "rolling", "where", "fillna", "clip", "isnull", "notnull",
                                             "diff", "shift", "cumsum", "load", "compute", "transpose", "squeeze", "rename", "astype",
                                             "argmin", "argmax", "round", "abs", "dropna", "interp", "resample", "coarsen"]
-    static let datasetMethods: Set<String> = ["mean", "sum", "min", "max", "std", "count", "sel", "isel", "load", "compute", "where", "median", "var"]
+    static let datasetMethods: Set<String> = ["mean", "sum", "min", "max", "std", "count", "sel", "isel", "load", "compute", "where", "median", "var",
+                                              "groupby", "resample"]
     static let groupMethods: Set<String> = ["mean", "sum", "min", "max", "std", "var", "count", "median", "first", "last"]
     static let rollingMethods: Set<String> = ["mean", "sum", "min", "max", "std", "var", "count"]
     static let coarsenMethods: Set<String> = ["mean", "sum", "min", "max", "std", "var", "count", "median"]

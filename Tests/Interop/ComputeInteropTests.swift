@@ -10,6 +10,9 @@ struct ComputeInteropTests {
     struct Case: Decodable {
         let store: String
         let expr: String
+        /// The data variable a dataset result is checked by, and all its data variables.
+        let variable: String?
+        let variables: [String]?
         let dims: [String]
         let shape: [Int]
         let values: [Double?]
@@ -41,7 +44,10 @@ struct ComputeInteropTests {
             var array: DataArray
             switch value {
             case .array(let a): array = a
-            case .dataset(let d): array = d["sst"]!
+            case .dataset(let d):
+                #expect(Set(d.dataVars.keys) == Set(c.variables ?? []), "\(c.store): \(c.expr): data variables \(Array(d.dataVars.keys)), xarray \(c.variables ?? [])")
+                guard let v = c.variable, let a = d[v] else { Issue.record("\(c.store): \(c.expr): no data variable \(c.variable ?? "-")"); continue }
+                array = a
             default: Issue.record("\(c.expr) gave \(value)"); continue
             }
             array = try await ComputeOptions.$current.withValue(options) { try await array.load() }

@@ -21,7 +21,9 @@ def cube(times, name):
     sst[rng.random(sst.shape) < 0.08] = np.nan
     sst[:, 3, 2] = np.nan                  # one all-NaN column
     err = rng.random((nt, 7, 6)).astype("f4")
-    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst), "err": (("time", "lat", "lon"), err)},
+    depth = np.arange(42.0).reshape(7, 6)  # a variable without time
+    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst), "err": (("time", "lat", "lon"), err),
+                     "depth": (("lat", "lon"), depth)},
                     coords={"time": times, "lat": lat, "lon": lon})
     path = os.path.join(out, name)
     ds.to_zarr(path, mode="w", zarr_format=2, consolidated=True,
@@ -103,6 +105,13 @@ EXPRS = [
     'sst.isel(lat=3).dropna("lon", how="all").mean("time")',
     'sst.mean("time").dropna("lat")',
     'sst.isel(time=slice(0, 40)).dropna("time", how="any").count()',
+    # Dataset-level groupby and resample: every data variable (depth, without time, is spread)
+    'ds.groupby("time.month").mean()',
+    'ds.groupby("time.year").count()',
+    'ds.resample(time="QS-DEC").max()',
+    'ds.resample(time="1YS").median()',
+    '(ds.groupby("time.season") - ds.groupby("time.season").mean()).mean(("lat", "lon"))',
+    '(ds.groupby("time.month") / sst.groupby("time.month").std()).isel(lat=0, lon=0)',
 ]
 
 cases = []
@@ -111,31 +120,39 @@ def iso(x):
         return pd.Timestamp(x).strftime("%Y-%m-%dT%H:%M:%S")
     return x.strftime("%Y-%m-%dT%H:%M:%S")
 
+def result(store, e, var, names, r):
+    if r.dtype == bool:
+        r = r.astype("i8")
+    coords = {}
+    for d in r.dims:
+        if d in r.coords:
+            v = r.coords[d].values
+            if np.issubdtype(v.dtype, np.number):
+                coords[d] = [float(x) for x in v]
+            elif np.issubdtype(v.dtype, np.datetime64) or (v.dtype == object and len(v) and hasattr(v[0], "calendar")):
+                coords[d] = ["t:" + iso(x) for x in v]
+            else:
+                coords[d] = [str(x) for x in v]
+    vals = [None if np.isnan(x) else float(x) for x in np.asarray(r.values, dtype="f8").ravel()]
+    return {"store": store, "expr": e, "variable": var, "variables": names, "dims": list(r.dims), "shape": list(r.shape),
+            "values": vals, "coords": coords}
+
 for store, ds in stores.items():
     env = {"ds": ds, "np": np, "sst": ds.sst, "err": ds.err}
     for e in EXPRS:
         try:
-            # flox's resample count gives NaN where a non-empty bin counts 0; xarray without
-            # flox (and pandas) give 0, which is what Gyre gives.
-            with xr.set_options(use_flox=not ("resample" in e and "count" in e)):
+            # flox's resample count gives NaN where a non-empty bin counts 0, and flox passes a
+            # dataset's variables without the grouped dimension through unreduced (count gives
+            # the values); xarray without flox (and pandas) give 0, and count 1 per value, which
+            # is what Gyre gives.
+            with xr.set_options(use_flox=not ("count" in e and ("resample" in e or e.startswith("ds.")))):
                 r = eval(e, {}, env)
         except Exception as exc:   # not defined for this calendar in xarray: not a case
             print(f"{store}: {e}: xarray: {exc}", file=sys.stderr)
             continue
-        if isinstance(r, xr.Dataset):
-            r = r["sst"]
-        if r.dtype == bool:
-            r = r.astype("i8")
-        coords = {}
-        for d in r.dims:
-            if d in r.coords:
-                v = r.coords[d].values
-                if np.issubdtype(v.dtype, np.number):
-                    coords[d] = [float(x) for x in v]
-                elif np.issubdtype(v.dtype, np.datetime64) or (v.dtype == object and len(v) and hasattr(v[0], "calendar")):
-                    coords[d] = ["t:" + iso(x) for x in v]
-                else:
-                    coords[d] = [str(x) for x in v]
-        vals = [None if np.isnan(x) else float(x) for x in np.asarray(r.values, dtype="f8").ravel()]
-        cases.append({"store": store, "expr": e, "dims": list(r.dims), "shape": list(r.shape), "values": vals, "coords": coords})
+        # A dataset gives one case per data variable, and the list of its data variables.
+        parts = [(k, r[k]) for k in r.data_vars] if isinstance(r, xr.Dataset) else [(None, r)]
+        names = list(r.data_vars) if isinstance(r, xr.Dataset) else None
+        for var, r in parts:
+            cases.append(result(store, e, var, names, r))
 json.dump(cases, open(os.path.join(out, "cases.json"), "w"))

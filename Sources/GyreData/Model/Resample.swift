@@ -1,4 +1,5 @@
 import GyreArrays
+import OrderedCollections
 
 /// A resampling frequency as pandas and xarray spell it: a multiple and an offset, `"D"`,
 /// `"5D"`, `"6h"`, `"W"`, `"MS"`, `"ME"` (`"M"`), `"QS"`, `"QE"` (`"Q"`), `"YS"` (`"AS"`),
@@ -160,13 +161,31 @@ extension DataArray {
     /// and every reduction gives NaN for them (sum and count too, as xarray). Works on datetime64 and on
     /// calendar-aware times of every CF calendar; lazy arrays stay lazy.
     public func resample(_ dim: String, _ freq: String, closed: String? = nil, label: String? = nil) throws -> GroupBy {
+        GroupBy(array: self, try Grouping.resampling(dim, freq, closed: closed, label: label, dims: dims, coords: coords,
+                                                     what: name ?? "the array"))
+    }
+}
+
+extension Dataset {
+    /// `ds.resample(time: "1YS")`: every data variable resampled into the same bins (see
+    /// `DataArray.resample`).
+    public func resample(_ dim: String, _ freq: String, closed: String? = nil, label: String? = nil) throws -> DatasetGroupBy {
+        DatasetGroupBy(dataset: self, try Grouping.resampling(dim, freq, closed: closed, label: label, dims: dims, coords: coords,
+                                                              what: "the dataset"))
+    }
+}
+
+extension Grouping {
+    /// The bins of `freq` along the time dimension `dim` of an array or dataset.
+    static func resampling(_ dim: String, _ freq: String, closed: String?, label: String?, dims: [String],
+                           coords: OrderedDictionary<String, Variable>, what: String) throws -> Grouping {
         let f = try ResampleFrequency(freq)
-        for (what, v) in [("closed", closed), ("label", label)] where v != nil && v != "left" && v != "right" {
-            throw GyreDataError(.invalidArgument, "resample: \(what) must be \"left\" or \"right\", not \"\(v!)\"")
+        for (option, v) in [("closed", closed), ("label", label)] where v != nil && v != "left" && v != "right" {
+            throw GyreDataError(.invalidArgument, "resample: \(option) must be \"left\" or \"right\", not \"\(v!)\"")
         }
         let closedRight = (closed ?? (f.endAnchored ? "right" : "left")) == "right"
         let labelRight = (label ?? (f.endAnchored ? "right" : "left")) == "right"
-        guard dims.contains(dim) else { throw GyreDataError(.missingDimension, "resample: '\(dim)' is not a dimension of \(name ?? "the array") \(dims)") }
+        guard dims.contains(dim) else { throw GyreDataError(.missingDimension, "resample: '\(dim)' is not a dimension of \(what) \(dims)") }
         guard let c = coords[dim] else { throw GyreDataError(.missingVariable, "resample: dimension '\(dim)' has no coordinate to resample by") }
         // Times in a working unit (ns for ns data, else µs) and a calendar; edges are computed in
         // µs and scaled by `scale`.
@@ -231,6 +250,6 @@ extension DataArray {
         }
         var coord = try Variable([dim], coordValues)
         coord.attrs = c.attrs
-        return GroupBy(array: self, dim: dim, name: dim, groupValues: coord, labels: labels, emptyGroupsMissing: true)
+        return Grouping(dim: dim, name: dim, groupValues: coord, labels: labels, emptyGroupsMissing: true)
     }
 }

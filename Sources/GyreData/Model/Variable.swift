@@ -218,14 +218,25 @@ public struct Variable: Sendable {
         guard !dims.contains(dim) else {
             throw GyreDataError(.dimensionMismatch, "dimension '\(dim)' already exists")
         }
+        guard position >= 0, position <= dims.count, size >= 0 else {
+            throw GyreDataError(.invalidArgument, "expand_dims: position \(position) and size \(size) do not fit dimensions \(dims)")
+        }
+        var nd = dims
+        nd.insert(dim, at: position)
+        if isLazy {
+            // Broadcast against a marker along the new dimension: stays lazy, block by block.
+            let marker = try Variable([dim], .bool(NDArray(repeating: false, shape: [size])))
+            var e = try Variable.elementwise("expand_dims", [marker, self]) { $0[1] }.transposed(nd)
+            e.attrs = attrs
+            e.encoding = encoding
+            return e
+        }
         var e = try context("expand_dims") { try data.expandingDims(at: position) }
         if size != 1 {
             var shape = e.shape
             shape[position] = size
             e = try context("expand_dims") { try e.broadcast(to: shape) }
         }
-        var nd = dims
-        nd.insert(dim, at: position)
         return try Variable(nd, e, attrs: attrs, encoding: encoding)
     }
 

@@ -18,12 +18,7 @@ struct Convert: AsyncParsableCommand {
 
     func run() async throws {
         var options = ConvertOptions(overwrite: overwrite)
-        switch format {
-        case nil: break
-        case "zarr2"?: options.format = .v2
-        case "zarr3"?: options.format = .v3
-        case let f?: throw ValidationError("--format must be zarr2 or zarr3, not '\(f)'")
-        }
+        options.format = try OutputFlags.zarrFormat(format)
         do {
             if let chunks { options.chunks = try ConvertOptions.sizes(chunks) }
             if let shards { options.shards = try ConvertOptions.sizes(shards) }
@@ -37,15 +32,8 @@ struct Convert: AsyncParsableCommand {
         defer { bar.finish() }
         do {
             if dst.hasSuffix(".nc") {
-                var nc = NetCDFWriteOptions(chunks: options.chunks.isEmpty ? nil : options.chunks, overwrite: overwrite)
-                switch codec {
-                case nil, "none"?: break
-                case let c? where c.hasPrefix("zlib"):
-                    let level = c.split(separator: ":").dropFirst().first.flatMap { Int($0) } ?? 1
-                    guard (1...9).contains(level) else { throw ValidationError("--codec \(c): netCDF zlib levels are 1...9") }
-                    nc.zlibLevel = level
-                case let c?: throw ValidationError("--codec \(c): netCDF output takes zlib:LEVEL or none")
-                }
+                let nc = NetCDFWriteOptions(chunks: options.chunks.isEmpty ? nil : options.chunks,
+                                            zlibLevel: try OutputFlags.netCDFZlibLevel(codec), overwrite: overwrite)
                 if format != nil || !options.shards.isEmpty { throw ValidationError("--format and --shards apply to Zarr output, not .nc") }
                 let ds = try await Dataset.open(src, concatDim: concatDim)
                 try await ds.writeNetCDF(to: dst, options: nc) { bar.update($0) }
@@ -62,6 +50,31 @@ struct Convert: AsyncParsableCommand {
             throw e
         } catch {
             throw CLIError("\(error)")
+        }
+    }
+}
+
+/// The output flags `convert` and `eval` share.
+enum OutputFlags {
+    /// `--format zarr2 | zarr3` (nil: not given).
+    static func zarrFormat(_ format: String?) throws -> ZarrArrayMetadata.Format? {
+        switch format {
+        case nil: return nil
+        case "zarr2"?: return .v2
+        case "zarr3"?: return .v3
+        case let f?: throw ValidationError("--format must be zarr2 or zarr3, not '\(f)'")
+        }
+    }
+
+    /// `--codec` for a netCDF output: `zlib:LEVEL` (1...9) or `none`.
+    static func netCDFZlibLevel(_ codec: String?) throws -> Int? {
+        switch codec {
+        case nil, "none"?: return nil
+        case let c? where c.hasPrefix("zlib"):
+            let level = c.split(separator: ":").dropFirst().first.flatMap { Int($0) } ?? 1
+            guard (1...9).contains(level) else { throw ValidationError("--codec \(c): netCDF zlib levels are 1...9") }
+            return level
+        case let c?: throw ValidationError("--codec \(c): netCDF output takes zlib:LEVEL or none")
         }
     }
 }

@@ -20,6 +20,9 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Tasks at once (default: the number of cores).") var threads: Int?
     @Option(help: "Dimension to combine several netCDF files along (default: inferred).") var concatDim: String?
     @Flag(help: "Print the result (or the plan) as JSON.") var json = false
+    @Option(help: "Zarr output: zarr2 or zarr3 (default zarr3).") var format: String?
+    @Option(help: "Output compressor: zstd:LEVEL (default zstd:3) | blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle] | zlib:LEVEL | gzip:LEVEL | lz4 | none (netCDF output: zlib:LEVEL or none).") var codec: String?
+    @Option(help: "Output chunk lengths, DIM=N,... (default: the result's blocks).") var chunks: String?
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "At the end, print the process's peak resident memory to stderr.") var peakMemory = false
 
@@ -40,6 +43,7 @@ struct Eval: AsyncParsableCommand {
         if let output, FileManager.default.fileExists(atPath: output), !overwrite {
             throw CLIError("\(output) already exists; pass --overwrite to replace it")
         }
+        let writeOptions = try outputOptions()
         let ds: Dataset
         do {
             ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim) : try await Dataset.open(files: sources, concatDim: concatDim)
@@ -78,9 +82,9 @@ struct Eval: AsyncParsableCommand {
             try await ComputeOptions.$current.withValue(options) {
                 if let output {
                     if output.hasSuffix(".nc") {
-                        try await result.writeNetCDF(to: output, options: NetCDFWriteOptions(overwrite: overwrite))
+                        try await result.writeNetCDF(to: output, options: writeOptions.netCDF)
                     } else {
-                        try await result.writeZarr(to: FileStore(path: output), options: ZarrWriteOptions(format: .v3, overwrite: overwrite))
+                        try await result.writeZarr(to: FileStore(path: output), options: writeOptions.zarr)
                     }
                     return
                 }
@@ -99,6 +103,25 @@ struct Eval: AsyncParsableCommand {
         } else {
             print(result.description)
         }
+    }
+
+    /// How `-o` writes: `--format`, `--codec` and `--chunks` checked before anything is read.
+    func outputOptions() throws -> (zarr: ZarrWriteOptions, netCDF: NetCDFWriteOptions) {
+        if output == nil, format != nil || codec != nil || chunks != nil {
+            throw ValidationError("--format, --codec and --chunks describe the output: give -o DST")
+        }
+        let sizes = try chunks.map { c in
+            do { return try ConvertOptions.sizes(c) } catch { throw ValidationError("--chunks: \(error)") }
+        }
+        if output?.hasSuffix(".nc") == true {
+            if format != nil { throw ValidationError("--format applies to Zarr output, not .nc") }
+            return (ZarrWriteOptions(), NetCDFWriteOptions(chunks: sizes, zlibLevel: try OutputFlags.netCDFZlibLevel(codec), overwrite: overwrite))
+        }
+        var z = ZarrWriteOptions(format: try OutputFlags.zarrFormat(format) ?? .v3, chunks: sizes ?? [:], overwrite: overwrite)
+        if let codec {
+            do { z.compressors = try ConvertOptions.compressors(codec) } catch { throw ValidationError("--codec: \(error)") }
+        }
+        return (z, NetCDFWriteOptions())
     }
 
     func describe(_ v: ExprValue) -> String {

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import Gyre
 
-/// The `gyre` binary on netCDF collections: info, convert to Zarr and to netCDF, and errors.
-@Suite("CLI: gyre info and gyre convert on netCDF collections")
+/// The `gyre` binary: info and convert on netCDF collections, eval's output flags, and errors.
+@Suite("CLI: gyre info, gyre convert and gyre eval -o")
 struct CLITests {
     static var binary: URL { Interop.root.appendingPathComponent(".build/debug/gyre") }
 
@@ -64,5 +64,45 @@ struct CLITests {
         #expect(try Self.gyre(["demo", "--days", "80", "--resolution", "30", "--netcdf", files]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: files).count == 2)
         #expect(try await Dataset.open(files + "/*.nc").load().equals(SampleData.sst(days: 80, resolution: 30)))
+    }
+
+    @Test("gyre eval -o: the output's format, codec and chunks as asked; xarray reads it; bad flags refused")
+    func evalOutput() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = try SampleData.sst(days: 40, resolution: 20)
+        let src = dir.appendingPathComponent("sst.zarr").path
+        try await sample.writeZarr(to: FileStore(path: src), options: ZarrWriteOptions(format: .v3, chunks: ["time": 16]))
+        let expr = "sst.groupby(\"time.month\") - sst.groupby(\"time.month\").mean()"
+        let out = dir.appendingPathComponent("anomaly.zarr").path
+        let r = try Self.gyre(["eval", src, expr, "-o", out, "--format", "zarr2", "--codec", "blosc:lz4:5:shuffle", "--chunks", "time=10"])
+        #expect(r.status == 0, "\(r.err)")
+        let meta = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out + "/sst/.zarray"))), source: ".zarray")
+        #expect(meta["compressor"]?["id"]?.stringValue == "blosc" && meta["compressor"]?["cname"]?.stringValue == "lz4")
+        #expect(meta["chunks"]?.arrayValue?.first?.intValue == 10)
+        // The values are the eager anomaly, read back by Gyre and by xarray.
+        let x = try sample.dataArray("sst")
+        let want = try (x.groupby("time.month") - x.groupby("time.month").mean()).astype(.float64).doubles()
+        let got = try await Dataset.open(out).dataArray("sst").load().astype(.float64).doubles()
+        #expect(got.count == want.count && zip(got, want).allSatisfy { ($0.isNaN && $1.isNaN) || abs($0 - $1) < 1e-5 })
+        let p = Process()
+        p.executableURL = Interop.python
+        p.arguments = ["-c", "import sys, numpy as np, xarray as xr; a = xr.open_zarr(sys.argv[1]).sst.values; print(a.shape, float(np.nansum(a.astype('f8'))))", out]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let total = want.filter { !$0.isNaN }.reduce(0, +)
+        #expect(p.terminationStatus == 0 && printed.hasPrefix("(40, 9, 18)"), "\(printed)")
+        let theirs = Double(printed.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .nan
+        #expect(abs(theirs - total) < 1e-3, "xarray's sum \(theirs), expected \(total)")
+        // Output flags without an output, and a codec that does not exist, are refused.
+        let noOut = try Self.gyre(["eval", src, "sst.mean()", "--codec", "zstd:3"])
+        #expect(noOut.status != 0 && noOut.err.contains("give -o DST"), "\(noOut.err)")
+        let badCodec = try Self.gyre(["eval", src, "sst.mean()", "-o", dir.appendingPathComponent("m.zarr").path, "--codec", "brotli:3"])
+        #expect(badCodec.status != 0 && badCodec.err.contains("brotli"), "\(badCodec.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.zarr").path))
     }
 }

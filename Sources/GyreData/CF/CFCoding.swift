@@ -286,7 +286,8 @@ public enum CF {
             let fill = fv.doubleValue ?? .nan
             if data.dtype.isFloatingPoint, !fill.isNaN { data = try data.fillna(.double(fill)) }
             attrs["_FillValue"] = fv
-        } else if data.dtype.isFloatingPoint, data.isnan().elements.contains(true) || variable.encoding["_FillValue"] == nil && data.dtype.isFloatingPoint {
+        } else if data.dtype.isFloatingPoint {
+            // Floats without a declared fill value are written with NaN as theirs, as xarray does.
             attrs["_FillValue"] = try .scalar(.double(.nan), dtype: data.dtype)
         }
         if let mv = enc["missing_value"] { attrs["missing_value"] = mv }

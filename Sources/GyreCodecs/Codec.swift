@@ -33,10 +33,16 @@ public protocol BytesToBytesCodec: Codec {
     func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool
     /// Encodes bytes read straight from memory (no copy into an array first).
     func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8]
+    /// Decodes only the decoded bytes `range` of `bytes` (a chunk of `decodedCount` bytes in
+    /// all) into `destination` (exactly `range.count` bytes), decompressing only the parts of
+    /// the stream that hold them. Returns false when this codec or this stream cannot (the
+    /// caller then decodes the whole chunk).
+    func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
 }
 
 extension BytesToBytesCodec {
     public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    public func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
     public func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8] { try encode(Array(source)) }
 }
 

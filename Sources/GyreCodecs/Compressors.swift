@@ -269,6 +269,46 @@ public struct BloscCodec: BytesToBytesCodec {
         return out
     }
 
+    /// Decodes a byte range of the chunk with `blosc_getitem`, which decompresses only the
+    /// blocks holding it. The header and the block offsets are checked against the buffer first
+    /// (`blosc_getitem` trusts them).
+    public func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        guard destination.count == range.count, range.lowerBound >= 0, range.upperBound <= decodedCount else {
+            throw GyreCodecsError(.invalidConfiguration, "blosc: range \(range) of a \(decodedCount)-byte chunk into \(destination.count) bytes")
+        }
+        let header = Int(BLOSC_MIN_HEADER_LENGTH)
+        guard bytes.count >= header else {
+            throw GyreCodecsError(.corrupt, "blosc: \(bytes.count) bytes is too short for a blosc header")
+        }
+        var nbytes = 0
+        let valid = bytes.withUnsafeBytes { blosc_cbuffer_validate($0.baseAddress, bytes.count, &nbytes) }
+        guard valid == 0 else { throw GyreCodecsError(.corrupt, "blosc: the header does not describe a valid \(bytes.count)-byte buffer") }
+        guard nbytes == decodedCount else { throw GyreCodecsError(.corrupt, "blosc: buffer holds \(nbytes) bytes, the chunk needs \(decodedCount)") }
+        if range.isEmpty { return true }
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        let flags = bytes[2], itemSize = Int(bytes[3]), blocksize = u32(8)
+        guard itemSize > 0, range.lowerBound % itemSize == 0, range.count % itemSize == 0,
+              decodedCount / itemSize <= Int(Int32.max) else { return false }
+        if flags & 0x02 == 0 {   // not stored as a plain copy: block offsets follow the header
+            guard blocksize > 0 else { throw GyreCodecsError(.corrupt, "blosc: block size 0") }
+            let blocks = (nbytes + blocksize - 1) / blocksize
+            guard header + 4 * blocks <= bytes.count else {
+                throw GyreCodecsError(.corrupt, "blosc: \(blocks) block offsets do not fit in \(bytes.count) bytes")
+            }
+            for j in 0..<blocks {
+                let start = u32(header + 4 * j)
+                guard start >= header + 4 * blocks, start < bytes.count else {
+                    throw GyreCodecsError(.corrupt, "blosc: block \(j) starts at byte \(start), outside the \(bytes.count)-byte buffer")
+                }
+            }
+        }
+        let r = bytes.withUnsafeBytes {
+            blosc_getitem($0.baseAddress, Int32(range.lowerBound / itemSize), Int32(range.count / itemSize), destination.baseAddress)
+        }
+        guard Int(r) == range.count else { throw GyreCodecsError(.corrupt, "blosc: decompressing bytes \(range) failed (\(r))") }
+        return true
+    }
+
     public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard bytes.count >= Int(BLOSC_MIN_HEADER_LENGTH) else {
             throw GyreCodecsError(.corrupt, "blosc: \(bytes.count) bytes is too short for a blosc header")

@@ -13,12 +13,18 @@ public struct ComputeOptions: Sendable {
     /// Bytes of input one streaming task reads at most (several source chunks are read together
     /// up to this size; a larger chunk is one task).
     public var taskBytes: Int
+    /// Decoded bytes a streaming reduction task holds at once where its source decodes chunks
+    /// in slabs (blosc and uncompressed Zarr): the task then holds one chunk's stored bytes and
+    /// one slab rather than the decoded chunk.
+    public var slabBytes: Int
 
-    public init(threads: Int? = nil, memoryBudget: Int? = nil, progress: ComputeProgress? = nil, taskBytes: Int = 96 << 20) {
+    public init(threads: Int? = nil, memoryBudget: Int? = nil, progress: ComputeProgress? = nil, taskBytes: Int = 96 << 20,
+                slabBytes: Int = 24 << 20) {
         self.threads = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.memoryBudget = memoryBudget
         self.progress = progress
         self.taskBytes = taskBytes
+        self.slabBytes = Swift.max(1, slabBytes)
     }
 
     @TaskLocal public static var current = ComputeOptions()

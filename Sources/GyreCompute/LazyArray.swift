@@ -182,6 +182,34 @@ public struct LazyArray: Sendable {
     /// Reads a region given in this array's coordinates (one slice per output axis; nil reads
     /// everything). Only the source chunks the region touches are fetched.
     public func read(_ region: [Slice]? = nil) async throws -> AnyNDArray {
+        let plan = try sourcePlan(region)
+        return try finish(try await source.read(region: plan.slices), plan)
+    }
+
+    /// Reads a region as consecutive slabs along its first axis, in order (see
+    /// `ChunkedArraySource.readSlabs`): slab by slab from the source when the first axis is the
+    /// source's first axis read with step 1, else the whole region as one slab.
+    public func readSlabs(_ region: [Slice]? = nil, maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        let plan = try sourcePlan(region)
+        guard order == Array(order.indices), ndim > 0, case .range(_, _, 1) = plan.picks[0] else {
+            return try await body(try finish(try await source.read(region: plan.slices), plan), 0)
+        }
+        try await source.readSlabs(region: plan.slices, maxBytes: maxBytes) { data, offset in
+            try await body(try finish(data, plan), offset)
+        }
+    }
+
+    /// How a region of this array is read from the source: one region of positive steps over
+    /// the bounding range of each source axis, then positions taken, points dropped, reversed
+    /// axes flipped.
+    struct SourcePlan {
+        var picks: [Pick]
+        var slices: [Slice] = []
+        var after: [AxisIndex] = []
+        var takes: [(axis: Int, positions: [Int])] = []
+    }
+
+    func sourcePlan(_ region: [Slice]?) throws -> SourcePlan {
         let axes = outputAxes
         let region = region ?? Array(repeating: Slice.all, count: axes.count)
         guard region.count == axes.count else { throw fail("\(region.count) slices for an array of \(axes.count) dimensions") }
@@ -197,32 +225,34 @@ public struct LazyArray: Sendable {
             case .point: break
             }
         }
-        // One source read: positive steps over the bounding range of each axis.
-        var slices: [Slice] = []
-        var after: [AxisIndex] = []  // applied to what the source returns
-        var takes: [(axis: Int, positions: [Int])] = []
+        var plan = SourcePlan(picks: sub)
         for (a, p) in sub.enumerated() {
             switch p {
             case .point(let i):
-                slices.append(Slice(i, i + 1)); after.append(.at(0))
+                plan.slices.append(Slice(i, i + 1)); plan.after.append(.at(0))
             case .range(let s, let n, let step):
-                if n == 0 { slices.append(Slice(0, 0)); after.append(.slice(.all)); continue }
+                if n == 0 { plan.slices.append(Slice(0, 0)); plan.after.append(.slice(.all)); continue }
                 if step > 0 {
-                    slices.append(Slice(s, s + (n - 1) * step + 1, step: step)); after.append(.slice(.all))
+                    plan.slices.append(Slice(s, s + (n - 1) * step + 1, step: step)); plan.after.append(.slice(.all))
                 } else {
                     let lo = s + (n - 1) * step
-                    slices.append(Slice(lo, s + 1, step: -step)); after.append(.slice(Slice(nil, nil, step: -1)))
+                    plan.slices.append(Slice(lo, s + 1, step: -step)); plan.after.append(.slice(Slice(nil, nil, step: -1)))
                 }
             case .list(let ps):
-                guard let lo = ps.min(), let hi = ps.max() else { slices.append(Slice(0, 0)); after.append(.slice(.all)); continue }
-                slices.append(Slice(lo, hi + 1)); after.append(.slice(.all))
-                takes.append((a, ps.map { $0 - lo }))
+                guard let lo = ps.min(), let hi = ps.max() else { plan.slices.append(Slice(0, 0)); plan.after.append(.slice(.all)); continue }
+                plan.slices.append(Slice(lo, hi + 1)); plan.after.append(.slice(.all))
+                plan.takes.append((a, ps.map { $0 - lo }))
             }
         }
-        var data = try await source.read(region: slices)
+        return plan
+    }
+
+    /// What the source returned for `plan`, as this array's values.
+    func finish(_ read: AnyNDArray, _ plan: SourcePlan) throws -> AnyNDArray {
+        var data = read
         do {
-            for t in takes { data = try data.take(t.positions, axis: t.axis) }
-            data = try data.index(after)
+            for t in plan.takes { data = try data.take(t.positions, axis: t.axis) }
+            data = try data.index(plan.after)
             if order != Array(order.indices) { data = try data.transposed(order) }
             for m in maps { data = try m.apply(data) }
         } catch let e as GyreComputeError { throw e } catch {

@@ -3,6 +3,9 @@ import GyreArrays
 extension LazyArray: ChunkedArraySource {
     /// A lazy array is itself a source, so lazy arrays compose (for example concatenated).
     public func read(region: [Slice]) async throws -> AnyNDArray { try await read(region) }
+    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        try await readSlabs(region, maxBytes: maxBytes, body)
+    }
 }
 
 /// An array already in memory, seen as a chunked source (one chunk).
@@ -21,6 +24,20 @@ public struct MemorySource: ChunkedArraySource {
     public func read(region: [Slice]) async throws -> AnyNDArray {
         do { return try array.index(region.map { .slice($0) }) } catch {
             throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)
+        }
+    }
+    /// Views of the region, `maxBytes` or less each along the first axis (as a chunked store
+    /// would hand them out; this is what lets tests run the slab paths in memory).
+    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        let whole = try await read(region: region)
+        guard whole.ndim > 0, whole.shape[0] > 1 else { return try await body(whole, 0) }
+        let rowBytes = Swift.max(whole.shape.dropFirst().reduce(Swift.max(whole.dtype.itemSize, 1), *), 1)
+        let rows = Swift.max(1, maxBytes / rowBytes)
+        var r = 0
+        while r < whole.shape[0] {
+            let e = Swift.min(r + rows, whole.shape[0])
+            try await body(try whole.index([.slice(Slice(r, e))]), r)
+            r = e
         }
     }
 }

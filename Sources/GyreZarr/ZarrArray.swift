@@ -450,4 +450,83 @@ extension ZarrArray: ChunkedArraySource {
         zip(metadata.shape, metadata.chunkShape).map { ZarrArray.regularChunks(extent: $0, chunk: $1) }
     }
     public func read(region: [Slice]) async throws -> AnyNDArray { try await read(region) }
+
+    /// Slabs along the first dimension, decoding only each slab's part of a chunk where the
+    /// codec can (blosc, or no compressor): one chunk's stored bytes and one slab are held at a
+    /// time. Regions that cross chunks along another dimension, read with steps, or of sharded,
+    /// filtered or byte-swapped arrays are read whole (one slab).
+    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        let m = metadata
+        let n = m.shape.count
+        guard n >= 1, region.count == n, m.sharding == nil, m.dtype.hasFixedLayout, ZarrArrayMetadata.isNativeSingleCompressor(m.pipeline),
+              let resolved = try? zip(region, m.shape).map({ try $0.resolve(extent: $1) }),
+              resolved.allSatisfy({ $0.step == 1 || $0.count <= 1 }), !resolved.contains(where: { $0.count == 0 }) else {
+            return try await body(try await read(region), 0)
+        }
+        let chunk = m.chunkShape, itemSize = m.dtype.itemSize
+        // Along every other dimension the region must lie in one chunk.
+        for d in 1..<n where resolved[d].start / chunk[d] != (resolved[d].start + resolved[d].count - 1) / chunk[d] {
+            return try await body(try await read(region), 0)
+        }
+        let rowBytes = chunk.dropFirst().reduce(itemSize, *)
+        let chunkBytes = rowBytes * chunk[0]
+        guard rowBytes > 0, chunkBytes > maxBytes else { return try await body(try await read(region), 0) }
+        let slabRows = Swift.max(1, maxBytes / rowBytes)
+        let otherChunks = (1..<n).map { resolved[$0].start / chunk[$0] }
+        // The region's part of a chunk along the other dimensions; nil when it is all of it.
+        let inner: [AxisIndex] = (1..<n).map { d in
+            let lo = resolved[d].start - otherChunks[d - 1] * chunk[d]
+            return .slice(Slice(lo, lo + resolved[d].count))
+        }
+        let wholeRows = (1..<n).allSatisfy { resolved[$0].count == chunk[$0] }
+        let codec = m.pipeline.bytesToBytes.first
+        let (start0, count0) = (resolved[0].start, resolved[0].count)
+        var pos = start0
+        while pos < start0 + count0 {
+            let c0 = pos / chunk[0]
+            let chunkEnd = Swift.min((c0 + 1) * chunk[0], start0 + count0)
+            let key = prefix + m.chunkKey([c0] + otherChunks)
+            func failed(_ why: String, _ cause: any Error & Sendable) -> GyreZarrError {
+                GyreZarrError(.chunk, "\(label): chunk '\(key)': \(why)", cause: cause)
+            }
+            let bytes: [UInt8]?
+            do { bytes = try await store.get(key) } catch let e as GyreStorageError { throw failed(e.message, e) }
+            var whole: AnyNDArray?   // the chunk decoded whole, when its codec cannot decode a part
+            var r = pos
+            while r < chunkEnd {
+                let rEnd = Swift.min(r + slabRows, chunkEnd)
+                let rows = (r - c0 * chunk[0])..<(rEnd - c0 * chunk[0])
+                var slab: AnyNDArray
+                if let bytes {
+                    if let whole {
+                        slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
+                    } else {
+                        slab = try AnyNDArray.uninitialized([rows.count] + chunk.dropFirst(), dtype: m.dtype)
+                        let dst = UnsafeMutableRawBufferPointer(start: slab.unsafeRawBase, count: rows.count * rowBytes)
+                        let range = (rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)
+                        do {
+                            if let codec {
+                                if try !codec.decode(bytes, range: range, decodedCount: chunkBytes, into: dst) {
+                                    let w = try m.pipeline.decode(bytes, shape: chunk, dtype: m.dtype)
+                                    whole = w
+                                    slab = try w.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
+                                }
+                            } else {
+                                guard bytes.count == chunkBytes else {
+                                    throw GyreCodecsError(.corrupt, "chunk has \(bytes.count) bytes, expected \(chunkBytes)")
+                                }
+                                bytes.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
+                            }
+                        } catch let e as GyreCodecsError { throw failed(e.message, e) }
+                    }
+                } else {
+                    slab = try fillArray([rows.count] + chunk.dropFirst())
+                }
+                if !wholeRows { slab = try slab.index([.slice(.all)] + inner) }
+                try await body(slab, r - start0)
+                r = rEnd
+            }
+            pos = chunkEnd
+        }
+    }
 }

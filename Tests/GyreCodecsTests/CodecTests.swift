@@ -38,6 +38,41 @@ struct CodecTests {
         #expect(try v.decode(try v.encode(s), shape: [3], dtype: .string(.variable)).scalars == s.scalars)
     }
 
+    @Test("blosc range decode: any item range of any stream equals the same bytes of a whole decode; bad offsets are errors")
+    func bloscRanges() throws {
+        var state: UInt64 = 7
+        let values = (0..<50_000).map { i -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(i % 300) + Float(state >> 40) / Float(1 << 24)
+        }
+        let bytes = values.withUnsafeBytes { Array($0) }
+        for cname in ["lz4", "zstd", "blosclz"] {
+            for shuffle in [BloscCodec.Shuffle.noshuffle, .shuffle, .bitshuffle] {
+                for blocksize in [0, 4096] {
+                    let codec = try BloscCodec(cname: cname, clevel: 5, shuffle: shuffle, typesize: 4, blocksize: blocksize)
+                    let encoded = try codec.encode(bytes)
+                    for range in [0..<4, 0..<bytes.count, 4096..<12_288, 40_000..<199_996, 199_996..<200_000, 777 * 4..<(777 * 4 + 4 * 5000), 8..<8] {
+                        var out = [UInt8](repeating: 0, count: range.count)
+                        let ok = try out.withUnsafeMutableBytes { try codec.decode(encoded, range: range, decodedCount: bytes.count, into: $0) }
+                        #expect(ok && out == Array(bytes[range]), "\(cname) \(shuffle) \(blocksize) \(range)")
+                    }
+                }
+            }
+        }
+        // Ranges that are not whole items of the stream's type size are declined, not misread.
+        let codec = try BloscCodec(cname: "lz4", clevel: 5, shuffle: .shuffle, typesize: 4)
+        let encoded = try codec.encode(bytes)
+        var two = [UInt8](repeating: 0, count: 2)
+        #expect(try two.withUnsafeMutableBytes { try codec.decode(encoded, range: 2..<4, decodedCount: bytes.count, into: $0) } == false)
+        // A block offset pointing outside the buffer, and a wrong decoded size, are errors.
+        var bad = encoded
+        bad[16] = 0xff; bad[17] = 0xff; bad[18] = 0xff; bad[19] = 0x7f
+        var out = [UInt8](repeating: 0, count: 400)
+        #expect(throws: GyreCodecsError.self) { _ = try out.withUnsafeMutableBytes { try codec.decode(bad, range: 0..<400, decodedCount: bytes.count, into: $0) } }
+        #expect(throws: GyreCodecsError.self) { _ = try out.withUnsafeMutableBytes { try codec.decode(encoded, range: 0..<400, decodedCount: bytes.count - 4, into: $0) } }
+        #expect(throws: GyreCodecsError.self) { _ = try out.withUnsafeMutableBytes { try codec.decode(Array(encoded.prefix(10)), range: 0..<400, decodedCount: bytes.count, into: $0) } }
+    }
+
     @Test("CRC-32C matches the known check value")
     func crcValue() {
         #expect(CRC32CCodec.checksum(Array("123456789".utf8)) == 0xE306_9283)

@@ -44,6 +44,45 @@ import Testing
         }
     }
 
+    /// The same reductions when the source hands out slabs of one row: slabs along a reduced
+    /// first axis combine, along a kept one they line up; groups and weights see each slab's
+    /// own positions.
+    @Test func slabReadsGiveTheSameResults() async throws {
+        let eager = Self.cube()
+        let source = MemorySource(eager, name: "slabs", chunks: [4, 7, 5])
+        let options = ComputeOptions(threads: 2, taskBytes: 1 << 20, slabBytes: 1)
+        for axes in [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2]] {
+            for kind in [Reduction.sum, .mean, .min, .count, .std(ddof: 1), .first, .last, .median] {
+                if [.first, .last].contains(kind) && axes.count != 1 { continue }
+                let node = try ReductionSource(LazyArray(source), axes: axes, reduction: kind, skipna: nil)
+                let got = try await ComputeOptions.$current.withValue(options) { try await LazyArray(node).compute() }
+                #expect(Self.close(got, try kind.apply(eager, axes: axes, skipna: nil)), "\(kind) over \(axes) in slabs")
+            }
+        }
+        // Groups along the first axis (slabs combine per group) and along the second (slabs line up).
+        let labels0 = [0, 0, 1, 2, -1, 1, 1, 0, 2, 2, 0], labels1 = [1, 0, 0, 1, -1, 1, 0]
+        for (axis, labels) in [(0, labels0), (1, labels1)] {
+            let count = labels.max()! + 1
+            let node = try ReductionSource(LazyArray(source), axes: [axis], reduction: .mean, skipna: nil,
+                                           groups: .init(axis: axis, labels: labels, count: count))
+            let got = try await ComputeOptions.$current.withValue(options) { try await LazyArray(node).compute() }
+            for g in 0..<count {
+                let want = try Reduction.mean.apply(try eager.take(labels.indices.filter { labels[$0] == g }, axis: axis), axes: [axis], skipna: nil)
+                var it = [AxisIndex](repeating: .slice(.all), count: 3)
+                it[axis] = .at(g)
+                #expect(Self.close(try got.index(it).contiguous(), want), "group \(g) along \(axis) in slabs")
+            }
+        }
+        // Weights along the second axis, reduced over the last two (the first kept, in slabs).
+        let w = AnyNDArray.float64(NDArray((0..<7).map { 1 + Double($0) / 3 }))
+        let node = try ReductionSource(LazyArray(source), axes: [1, 2], reduction: .mean, skipna: nil,
+                                       weights: ElementwiseOperand(.eager(w), axes: [1]))
+        let got = try await ComputeOptions.$current.withValue(options) { try await LazyArray(node).compute() }
+        let (s1, s2) = try eager.weightedPartialSums(try w.reshaped([1, 7, 1]), axes: [1, 2])
+        let want = AnyNDArray.float64(try ndZip(s1, s2) { $0 / $1 })
+        #expect(Self.close(try got.astype(.float64), want), "weighted mean in slabs")
+    }
+
     @Test func groupedReductionsMatchReducingEachGroup() async throws {
         let eager = Self.cube()
         let source = RecordingSource(eager, chunks: [3, 7, 5])

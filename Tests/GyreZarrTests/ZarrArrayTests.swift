@@ -40,6 +40,36 @@ struct ZarrArrayTests {
         }
     }
 
+    @Test("slab reads: every pipeline gives read()'s values in order; blosc and raw chunks decode only each slab")
+    func slabs() async throws {
+        // A larger array so that chunks hold many rows: (40, 8, 5) in chunks of (16, 4, 5).
+        let shape = [40, 8, 5]
+        let data = AnyNDArray.float32(try NDArray(shape: shape, (0..<1600).map { Float($0 % 97) * 0.5 - 3 }))
+        for (name, format, pipeline) in try Self.pipelines() {
+            let store = MemoryStore()
+            let meta = try ZarrArrayMetadata(format: format, shape: shape, chunkShape: [16, 4, 5], dtype: .float32, fillValue: .float32(.nan), pipeline: pipeline)
+            let arr = try await ZarrArray.create(store, path: "a", metadata: meta)
+            try await arr.write(data)
+            // Missing chunk: rows 16..<32 of the second column of chunks read as fill.
+            try await store.delete("a/" + meta.chunkKey([1, 1, 0]))
+            var want = data
+            try want.assign([.slice(Slice(16, 32)), .slice(Slice(4, 8)), .slice(.all)], from: .float32(NDArray(repeating: .nan, shape: [16, 4, 5])))
+            for region in [[Slice.all, Slice(0, 4), Slice.all], [Slice(5, 37), Slice(4, 7), Slice(1, 4)], [Slice(15, 17), Slice(5, 6), Slice.all],
+                           [Slice.all, Slice.all, Slice.all], [Slice(0, 40, step: 2), Slice(0, 3), Slice.all]] {
+                var rows: [AnyNDArray] = [], offsets: [Int] = []
+                try await arr.readSlabs(region: region, maxBytes: 3 * 4 * 5 * 4) { slab, offset in rows.append(slab); offsets.append(offset) }
+                let whole = try AnyNDArray.concatenate(rows, axis: 0)
+                let expected = try want.index(region.map { .slice($0) })
+                let same = zip(whole.doubles() ?? [], expected.doubles() ?? []).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+                #expect(whole.shape == expected.shape && same, "\(name) \(region)")
+                #expect(offsets == offsets.sorted() && offsets.first == 0, "\(name) \(region) offsets \(offsets)")
+                if name == "v2 blosc" || name == "v3 bytes", region[0].step == 1, region[1] != Slice.all {
+                    #expect(rows.count > 1 && rows.allSatisfy { $0.shape[0] <= 3 }, "\(name) \(region): slabs \(rows.map(\.shape))")
+                }
+            }
+        }
+    }
+
     @Test("missing chunks read as the fill value; chunks equal to it are not stored")
     func fillValues() async throws {
         let store = MemoryStore()

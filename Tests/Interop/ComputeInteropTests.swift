@@ -33,7 +33,8 @@ struct ComputeInteropTests {
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: dir.appendingPathComponent("cases.json")))
         #expect(cases.count >= 100)
         var opened: [String: Dataset] = [:]
-        let options = ComputeOptions(threads: 2, taskBytes: 4096)
+        // Tiny tasks and slabs: many tasks per chunk, and chunks decoded a few rows at a time.
+        let options = ComputeOptions(threads: 2, taskBytes: 4096, slabBytes: 200)
         for c in cases {
             if opened[c.store] == nil { opened[c.store] = try await Dataset.open(dir.appendingPathComponent(c.store).path) }
             let value: ExprValue

@@ -16,11 +16,21 @@ public protocol ChunkedArraySource: Sendable {
     /// Reads a region straight into a caller's buffer of the source's dtype (fixed-size dtypes
     /// only). Sources that decode in place implement it; the default reads and copies.
     func read(region: [Slice], into destination: ReadDestination) async throws
+    /// Reads a region as consecutive slabs along its first dimension, in order, each of about
+    /// `maxBytes` decoded or less, passing each slab and its offset along that dimension to
+    /// `body`. Sources that can decode part of a chunk (blosc, uncompressed) hold one chunk's
+    /// stored bytes and one slab at a time instead of the whole region; the default reads the
+    /// region whole as one slab.
+    func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws
 }
 
 extension ChunkedArraySource {
     public func read(region: [Slice], into destination: ReadDestination) async throws {
         try destination.copy(from: try await read(region: region))
+    }
+
+    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        try await body(try await read(region: region), 0)
     }
 
     /// Regular chunks of `chunk` along an axis of extent `n`, the last one partial.

@@ -92,8 +92,32 @@ func _binaryInt<T: IntegerElement>(_ x: NDArray<T>, _ y: NDArray<T>, _ op: Binar
     }
 }
 
+/// `x OP y` for two contiguous arrays of one shape, with the operator chosen outside the loop
+/// so each loop is a plain vectorizable pass (ndZip's closure is not inlined into its rows).
+@inlinable
+func _contiguousFloat<T: FloatElement>(_ x: NDArray<T>, _ y: NDArray<T>, _ op: BinaryOp) -> NDArray<T>? {
+    guard x.shape == y.shape, x.isContiguous, y.isContiguous else { return nil }
+    func run(_ f: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void) -> NDArray<T> {
+        x.withUnsafeBufferPointer { a in
+            y.withUnsafeBufferPointer { b in
+                NDArray<T>(shape: x.shape, unsafeUninitialized: { d in
+                    if let pa = a.baseAddress, let pb = b.baseAddress, let pd = d.baseAddress { f(pa, pb, pd, d.count) }
+                })
+            }
+        }
+    }
+    switch op {
+    case .add: return run { a, b, d, n in for i in 0..<n { (d + i).initialize(to: a[i] + b[i]) } }
+    case .subtract: return run { a, b, d, n in for i in 0..<n { (d + i).initialize(to: a[i] - b[i]) } }
+    case .multiply: return run { a, b, d, n in for i in 0..<n { (d + i).initialize(to: a[i] * b[i]) } }
+    case .divide: return run { a, b, d, n in for i in 0..<n { (d + i).initialize(to: a[i] / b[i]) } }
+    default: return nil
+    }
+}
+
 @inlinable
 func _binaryFloat<T: FloatElement>(_ x: NDArray<T>, _ y: NDArray<T>, _ op: BinaryOp) throws -> NDArray<T> {
+    if let r = _contiguousFloat(x, y, op) { return r }
     switch op {
     case .add: return try ndZip(x, y, +)
     case .subtract: return try ndZip(x, y, -)

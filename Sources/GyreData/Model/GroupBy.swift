@@ -117,8 +117,9 @@ public struct GroupBy: Sendable {
 /// `ds.groupby(key)` and `ds.resample(...)`: every data variable split into the same groups.
 /// Reductions give a dataset with one entry per group along the groups' dimension; a variable
 /// without the grouped dimension is reduced over no dimension and repeated for every group,
-/// and variables that cannot be reduced (strings for mean) are dropped, as in xarray. Arithmetic pairs data variables by
-/// name (`ds.groupby("time.month") - clim`, with `clim` a grouped reduction of the dataset).
+/// and variables that cannot be reduced (strings for mean) are dropped, as in xarray.
+/// Arithmetic pairs data variables by name (`ds.groupby("time.month") - clim`, with `clim` a
+/// grouped reduction of the dataset).
 public struct DatasetGroupBy: Sendable {
     public let dataset: Dataset
     public let grouping: Grouping

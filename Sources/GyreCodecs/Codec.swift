@@ -37,12 +37,19 @@ public protocol BytesToBytesCodec: Codec {
     /// all) into `destination` (exactly `range.count` bytes), decompressing only the parts of
     /// the stream that hold them. Returns false when this codec or this stream cannot (the
     /// caller then decodes the whole chunk).
-    func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+    func decode(raw bytes: UnsafeRawBufferPointer, range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+    /// Whether `decode(raw:range:...)` can decode parts of this codec's streams at all.
+    var decodesRanges: Bool { get }
 }
 
 extension BytesToBytesCodec {
     public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
-    public func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    public func decode(raw bytes: UnsafeRawBufferPointer, range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    public var decodesRanges: Bool { false }
+    /// `decode(raw:range:decodedCount:into:)` on an array's bytes.
+    public func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        try bytes.withUnsafeBytes { try decode(raw: $0, range: range, decodedCount: decodedCount, into: destination) }
+    }
     public func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8] { try encode(Array(source)) }
 }
 

@@ -272,7 +272,9 @@ public struct BloscCodec: BytesToBytesCodec {
     /// Decodes a byte range of the chunk with `blosc_getitem`, which decompresses only the
     /// blocks holding it. The header and the block offsets are checked against the buffer first
     /// (`blosc_getitem` trusts them).
-    public func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+    public var decodesRanges: Bool { true }
+
+    public func decode(raw bytes: UnsafeRawBufferPointer, range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard destination.count == range.count, range.lowerBound >= 0, range.upperBound <= decodedCount else {
             throw GyreCodecsError(.invalidConfiguration, "blosc: range \(range) of a \(decodedCount)-byte chunk into \(destination.count) bytes")
         }
@@ -281,7 +283,7 @@ public struct BloscCodec: BytesToBytesCodec {
             throw GyreCodecsError(.corrupt, "blosc: \(bytes.count) bytes is too short for a blosc header")
         }
         var nbytes = 0
-        let valid = bytes.withUnsafeBytes { blosc_cbuffer_validate($0.baseAddress, bytes.count, &nbytes) }
+        let valid = blosc_cbuffer_validate(bytes.baseAddress, bytes.count, &nbytes)
         guard valid == 0 else { throw GyreCodecsError(.corrupt, "blosc: the header does not describe a valid \(bytes.count)-byte buffer") }
         guard nbytes == decodedCount else { throw GyreCodecsError(.corrupt, "blosc: buffer holds \(nbytes) bytes, the chunk needs \(decodedCount)") }
         if range.isEmpty { return true }
@@ -302,9 +304,7 @@ public struct BloscCodec: BytesToBytesCodec {
                 }
             }
         }
-        let r = bytes.withUnsafeBytes {
-            blosc_getitem($0.baseAddress, Int32(range.lowerBound / itemSize), Int32(range.count / itemSize), destination.baseAddress)
-        }
+        let r = blosc_getitem(bytes.baseAddress, Int32(range.lowerBound / itemSize), Int32(range.count / itemSize), destination.baseAddress)
         guard Int(r) == range.count else { throw GyreCodecsError(.corrupt, "blosc: decompressing bytes \(range) failed (\(r))") }
         return true
     }

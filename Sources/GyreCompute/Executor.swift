@@ -19,7 +19,7 @@ public struct ComputeOptions: Sendable {
     public var slabBytes: Int
 
     public init(threads: Int? = nil, memoryBudget: Int? = nil, progress: ComputeProgress? = nil, taskBytes: Int = 96 << 20,
-                slabBytes: Int = 24 << 20) {
+                slabBytes: Int = 8 << 20) {
         self.threads = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.memoryBudget = memoryBudget
         self.progress = progress

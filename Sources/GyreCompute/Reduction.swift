@@ -116,6 +116,21 @@ struct Reducer: Sendable {
         }
     }
 
+    /// Sums, means and counts of numbers: states that slabs add into in place
+    /// (`PartialSumAccumulator`), NaNs skipped as `createMoments` skips them.
+    func accumulator(axes: [Int]) -> PartialSumAccumulator? {
+        guard usesMoments else { return nil }
+        switch kind {
+        case .sum, .mean, .count: return PartialSumAccumulator(axes: axes, skipna: skipna || kind == .count)
+        default: return nil
+        }
+    }
+
+    /// The state of everything added to `acc` (nil when nothing was).
+    func state(of acc: PartialSumAccumulator) -> ReductionState? {
+        acc.result().map { ReductionState(parts: [.float64($0.sums), .float64($0.counts)]) }
+    }
+
     func create(_ block: AnyNDArray, axes: [Int]) throws -> ReductionState {
         if usesMoments { return try createMoments(block, axes: axes) }
         switch kind {

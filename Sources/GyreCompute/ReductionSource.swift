@@ -219,17 +219,35 @@ public struct ReductionSource: LazyNode {
                 let bytes = box.elementCount * layout.bytesPerElement
                 progress?.reserve(bytes)
                 defer { progress?.release(bytes) }
-                // Where the first axis is kept, slab by slab along it (a chunk's stored bytes and
-                // one slab in memory, not the decoded chunk), the slabs' states lined up. Where it
-                // is reduced the task reads its box whole: per-slab states and their combines cost
-                // more than the memory saved (measured: a time mean twice as slow).
+                // Slab by slab along the first axis (a chunk's stored bytes and one slab in
+                // memory, not the decoded chunk): where that axis is kept the slabs' states line
+                // up; where it is reduced, sums add into one state in place, and other states
+                // are combined per slab only when they are small beside a slab (per-slab map-sized
+                // states and their combines cost more than the memory saved: measured, a time
+                // mean twice as slow).
                 var states: [Int: ReductionState] = [:]
                 var lined: [Int: [ReductionState]] = [:]
+                var sums: [Int: PartialSumAccumulator] = [:]
+                let fresh = weightsHere == nil ? reducer.accumulator(axes: reducedAxes) : nil
                 let lineUp = !box.isEmpty && !reducedAxes.contains(0)
-                try await sub.readSlabs(box.slices, maxBytes: lineUp ? options.slabBytes : Int.max) { block, offset in
+                let stateElements = keptInputAxes.reduce(1) { $0 * box[$1].count }
+                let slabElements = options.slabBytes / Swift.max(inputItem, 1)
+                let slabbed = !box.isEmpty && (lineUp || fresh != nil || stateElements * 64 <= slabElements)
+                try await sub.readSlabs(box.slices, maxBytes: slabbed ? options.slabBytes : Int.max) { block, offset in
                     var box = box
                     if !box.isEmpty { box[0] = (box[0].lowerBound + offset)..<(box[0].lowerBound + offset + block.shape[0]) }
                     var here: [Int: ReductionState] = [:]
+                    /// Folds one part of the block into group `g`'s state.
+                    func fold(_ part: AnyNDArray, _ g: Int) throws {
+                        if !lineUp, let fresh {
+                            var acc = sums[g] ?? fresh
+                            try acc.add(part)
+                            sums[g] = acc
+                        } else {
+                            let s = try reducer.create(part, axes: reducedAxes)
+                            here[g] = try here[g].map { try reducer.combine($0, s) } ?? s
+                        }
+                    }
                     if let w = weightsHere {
                         here[0] = try Self.weightedState(block, try await Self.readWeights(w, box: box, offsets: subOrigin, shape: block.shape), axes: reducedAxes)
                     } else if hasGroups {
@@ -242,18 +260,18 @@ public struct ReductionSource: LazyNode {
                             if label >= 0 {
                                 var it = [AxisIndex](repeating: .slice(.all), count: block.ndim)
                                 it[gax] = .slice(Slice(runStart - box[gax].lowerBound, runEnd - box[gax].lowerBound))
-                                let s = try reducer.create(try block.index(it), axes: reducedAxes)
-                                here[label] = try here[label].map { try reducer.combine($0, s) } ?? s
+                                try fold(try block.index(it), label)
                             }
                             runStart = runEnd
                         }
                     } else {
-                        here[0] = try reducer.create(block, axes: reducedAxes)
+                        try fold(block, 0)
                     }
                     for (g, s) in here {
                         if lineUp { lined[g, default: []].append(s) } else { states[g] = try states[g].map { try reducer.combine($0, s) } ?? s }
                     }
                 }
+                for (g, acc) in sums { states[g] = reducer.state(of: acc) }
                 for (g, parts) in lined { states[g] = try Self.lineUp(parts) }
                 progress?.taskDone(bytesRead: box.elementCount * inputItem)
                 return states

@@ -70,6 +70,42 @@ public final class FileStore: WritableStore, ListableStore {
         }
     }
 
+    /// The whole file read straight into a reusable large block.
+    public func getStored(_ key: String) async throws -> StoredBytes? {
+        let p = try path(for: key)
+        let storeName = name
+        return try await blocking {
+            let fd = open(p, O_RDONLY)
+            if fd < 0 {
+                if errno == ENOENT || errno == ENOTDIR { return nil }
+                throw GyreStorageError(.io, "\(storeName): cannot open '\(key)': \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else {
+                throw GyreStorageError(.io, "\(storeName): cannot stat '\(key)': \(String(cString: strerror(errno)))")
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR { return nil }
+            let count = Int(st.st_size)
+            return try StoredBytes(capacity: count) { buf in
+                var done = 0
+                while done < count {
+                    let n = pread(fd, buf.baseAddress! + done, count - done, off_t(done))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw GyreStorageError(.io, "\(storeName): cannot read '\(key)': \(String(cString: strerror(errno)))")
+                    }
+                    if n == 0 { break }
+                    done += n
+                }
+                guard done == count else {
+                    throw GyreStorageError(.io, "\(storeName): '\(key)' ended after \(done) of \(count) bytes (changed while reading?)")
+                }
+                return done
+            }
+        }
+    }
+
     public func set(_ key: String, _ value: [UInt8]) async throws {
         let p = try path(for: key)
         let storeName = name

@@ -1,3 +1,5 @@
+import CGyreSupport
+
 /// Which bytes of a value to read.
 public enum ByteRange: Sendable, Hashable {
     /// The whole value.
@@ -37,10 +39,61 @@ public protocol ReadableStore: Sendable {
     /// A short name for messages ("file:///data/sst.zarr", "memory").
     var name: String { get }
     func get(_ key: String, range: ByteRange) async throws -> [UInt8]?
+    /// A whole value in a `StoredBytes` buffer (by default, `get` copied into one). Stores that
+    /// can read straight into one do, so that chunk-sized values read one after another reuse
+    /// the same memory instead of growing the heap.
+    func getStored(_ key: String) async throws -> StoredBytes?
 }
 
 extension ReadableStore {
     public func get(_ key: String) async throws -> [UInt8]? { try await get(key, range: .full) }
+
+    public func getStored(_ key: String) async throws -> StoredBytes? {
+        try await get(key, range: .full).map { StoredBytes(copying: $0) }
+    }
+}
+
+/// A value's bytes in a buffer from Gyre's large-block allocator: a block at least 8 MiB is
+/// returned, when the value is released, to a small cache of freed blocks in size classes, and
+/// the next value of about the same size reuses it (no fresh pages to fault in and zero, no
+/// holes left in the heap by values of slightly different sizes).
+public final class StoredBytes: @unchecked Sendable {
+    public let count: Int
+    private let base: UnsafeMutableRawPointer
+
+    /// A buffer of `count` bytes whose contents `fill` writes; it returns how many it wrote,
+    /// which becomes `count` (at most the capacity).
+    package init(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows {
+        guard let p = gyre_large_alloc(Swift.max(capacity, 1)) else { fatalError("out of memory allocating a \(capacity)-byte buffer") }
+        do {
+            let n = try fill(UnsafeMutableRawBufferPointer(start: p, count: capacity))
+            precondition(n >= 0 && n <= capacity, "StoredBytes: filled \(n) of \(capacity) bytes")
+            base = p
+            count = n
+            allocated = Swift.max(capacity, 1)
+        } catch {
+            gyre_large_free(p, Swift.max(capacity, 1))
+            throw error
+        }
+    }
+
+    public convenience init(copying bytes: [UInt8]) {
+        self.init(capacity: bytes.count) { dst in
+            bytes.withUnsafeBytes { if let b = $0.baseAddress { dst.baseAddress!.copyMemory(from: b, byteCount: bytes.count) } }
+            return bytes.count
+        }
+    }
+
+    private let allocated: Int
+
+    deinit { gyre_large_free(base, allocated) }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// The bytes as an array (a copy).
+    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }
 
 /// A store values can be written to and deleted from.

@@ -299,6 +299,26 @@ public struct ZarrArray: Sendable {
                             throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
                         }
                     }
+                    if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first, codec.decodesRanges,
+                       ZarrArray.partSpans(inner, chunk: m.chunkShape, itemSize: itemSize) != nil {
+                        // A small part of a chunk whose codec decodes byte ranges (a point's
+                        // series, a few rows): decode only the spans that hold it.
+                        let key = self.prefix + m.chunkKey(idx)
+                        let stored: StoredBytes?
+                        do { stored = try await self.store.getStored(key) } catch let e as GyreStorageError {
+                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                        }
+                        guard let stored else { return (t, .missing) }
+                        do {
+                            if let part = try ZarrArray.decodePart(stored, codec: codec, inner: inner, chunk: m.chunkShape, dtype: m.dtype) {
+                                return (t, .part(part))
+                            }
+                            let chunk = try m.pipeline.decode(stored.array, shape: m.chunkShape, dtype: m.dtype)
+                            return (t, .part(try chunk.index(inner.map { .slice($0) })))
+                        } catch let e as GyreCodecsError {
+                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                        }
+                    }
                     if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first {
                         // Part of a chunk: decode it whole into a pooled buffer (a large chunk
                         // decoded into fresh memory costs more in page clearing than in
@@ -489,38 +509,52 @@ extension ZarrArray: ChunkedArraySource {
             func failed(_ why: String, _ cause: any Error & Sendable) -> GyreZarrError {
                 GyreZarrError(.chunk, "\(label): chunk '\(key)': \(why)", cause: cause)
             }
-            let bytes: [UInt8]?
-            do { bytes = try await store.get(key) } catch let e as GyreStorageError { throw failed(e.message, e) }
-            var whole: AnyNDArray?   // the chunk decoded whole, when its codec cannot decode a part
+            // Codecs that decode parts (and raw chunks) read the stored bytes into a reusable
+            // block (chunks of slightly different sizes then never fragment the heap) and
+            // decode a slab at a time; other codecs decode the chunk whole.
+            var stored: StoredBytes?
+            var whole: AnyNDArray?
+            var missing = false
+            do {
+                if codec == nil || codec!.decodesRanges {
+                    stored = try await store.getStored(key)
+                    missing = stored == nil
+                } else if let bytes = try await store.get(key) {
+                    do { whole = try m.pipeline.decode(bytes, shape: chunk, dtype: m.dtype) } catch let e as GyreCodecsError { throw failed(e.message, e) }
+                } else {
+                    missing = true
+                }
+            } catch let e as GyreStorageError { throw failed(e.message, e) }
             var r = pos
             while r < chunkEnd {
                 let rEnd = Swift.min(r + slabRows, chunkEnd)
                 let rows = (r - c0 * chunk[0])..<(rEnd - c0 * chunk[0])
                 var slab: AnyNDArray
-                if let bytes {
-                    if let whole {
-                        slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
-                    } else {
-                        slab = try AnyNDArray.uninitialized([rows.count] + chunk.dropFirst(), dtype: m.dtype)
-                        let dst = UnsafeMutableRawBufferPointer(start: slab.unsafeRawBase, count: rows.count * rowBytes)
-                        let range = (rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)
-                        do {
-                            if let codec {
-                                if try !codec.decode(bytes, range: range, decodedCount: chunkBytes, into: dst) {
-                                    let w = try m.pipeline.decode(bytes, shape: chunk, dtype: m.dtype)
-                                    whole = w
-                                    slab = try w.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
-                                }
-                            } else {
-                                guard bytes.count == chunkBytes else {
-                                    throw GyreCodecsError(.corrupt, "chunk has \(bytes.count) bytes, expected \(chunkBytes)")
-                                }
-                                bytes.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
-                            }
-                        } catch let e as GyreCodecsError { throw failed(e.message, e) }
-                    }
-                } else {
+                if missing {
                     slab = try fillArray([rows.count] + chunk.dropFirst())
+                } else if let whole {
+                    slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
+                } else if let stored {
+                    slab = try AnyNDArray.uninitialized([rows.count] + chunk.dropFirst(), dtype: m.dtype)
+                    let dst = UnsafeMutableRawBufferPointer(start: slab.unsafeRawBase, count: rows.count * rowBytes)
+                    let range = (rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)
+                    do {
+                        if let codec {
+                            if try !stored.withUnsafeBytes({ try codec.decode(raw: $0, range: range, decodedCount: chunkBytes, into: dst) }) {
+                                // This stream cannot be decoded in parts: the chunk whole, once.
+                                let w = try m.pipeline.decode(stored.array, shape: chunk, dtype: m.dtype)
+                                whole = w
+                                slab = try w.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
+                            }
+                        } else {
+                            guard stored.count == chunkBytes else {
+                                throw GyreCodecsError(.corrupt, "chunk has \(stored.count) bytes, expected \(chunkBytes)")
+                            }
+                            stored.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
+                        }
+                    } catch let e as GyreCodecsError { throw failed(e.message, e) }
+                } else {
+                    throw GyreZarrError(.chunk, "\(label): chunk '\(key)': internal: neither stored nor decoded")
                 }
                 if !wholeRows { slab = try slab.index([.slice(.all)] + inner) }
                 try await body(slab, r - start0)
@@ -530,3 +564,66 @@ extension ZarrArray: ChunkedArraySource {
         }
     }
 }
+
+extension ZarrArray {
+    /// Where a part of a chunk lies within each row (the chunk's extent along its first axis
+    /// is its rows): the first byte and one past the last byte of the part in a row, the rows,
+    /// and whether the rows' spans are decoded together (they lie close) or one by one. Nil
+    /// when decoding those spans would not be much less work than decoding the chunk whole
+    /// (a range decode decompresses whole compressed blocks, assumed up to 256 KiB), or the
+    /// part has steps.
+    static func partSpans(_ inner: [Slice], chunk: [Int], itemSize: Int) -> (lo: Int, hi: Int, rows: Range<Int>, together: Bool)? {
+        guard !chunk.isEmpty, inner.count == chunk.count, itemSize > 0,
+              let rs = try? zip(inner, chunk).map({ try $0.resolve(extent: $1) }),
+              rs.allSatisfy({ $0.count > 0 && ($0.step == 1 || $0.count == 1) }) else { return nil }
+        var step = itemSize, lo = 0, hi = 0
+        for d in Swift.stride(from: chunk.count - 1, through: 1, by: -1) {
+            lo += rs[d].start * step
+            hi += (rs[d].start + rs[d].count - 1) * step
+            step *= chunk[d]
+        }
+        let rowBytes = step, chunkBytes = rowBytes * chunk[0]
+        hi += itemSize
+        let rows = rs[0].start..<(rs[0].start + rs[0].count)
+        let block = 256 << 10
+        let together = rowBytes - (hi - lo) < block
+        let work = together ? (rows.count - 1) * rowBytes + (hi - lo) + block : rows.count * Swift.max(hi - lo, block)
+        guard work * 2 <= chunkBytes else { return nil }
+        return (lo, hi, rows, together)
+    }
+
+    /// The part `inner` of a chunk, decoding only the byte spans that hold it (see `partSpans`);
+    /// nil when the codec cannot decode this stream in parts.
+    static func decodePart(_ stored: StoredBytes, codec: any BytesToBytesCodec, inner: [Slice], chunk: [Int], dtype: DType) throws -> AnyNDArray? {
+        let itemSize = dtype.itemSize
+        guard let spans = partSpans(inner, chunk: chunk, itemSize: itemSize) else { return nil }
+        let rowShape = Array(chunk.dropFirst())
+        let rowBytes = rowShape.reduce(itemSize, *), chunkBytes = rowBytes * chunk[0]
+        let within: [AxisIndex] = inner.dropFirst().map { .slice($0) }
+        /// Decodes `range` of the chunk into `buffer` at `at`; false when the codec cannot.
+        func decode(_ range: Range<Int>, into buffer: AnyNDArray, at: Int) throws -> Bool {
+            let dst = UnsafeMutableRawBufferPointer(start: buffer.unsafeRawBase + at, count: range.count)
+            return try stored.withUnsafeBytes { try codec.decode(raw: $0, range: range, decodedCount: chunkBytes, into: dst) }
+        }
+        if spans.together {
+            // One span from the first row's part to the last row's, in a buffer of those rows
+            // (bytes outside the span are never read).
+            let buffer = try AnyNDArray.uninitialized([spans.rows.count] + rowShape, dtype: dtype)
+            let start = spans.rows.lowerBound * rowBytes + spans.lo
+            let end = (spans.rows.upperBound - 1) * rowBytes + spans.hi
+            guard try decode(start..<end, into: buffer, at: spans.lo) else { return nil }
+            return try buffer.index([.slice(.all)] + within).contiguous()
+        }
+        // Row by row, each row's span decoded into one reused row buffer.
+        var out = try AnyNDArray.uninitialized([spans.rows.count] + inner.dropFirst().enumerated().map { d, s in
+            (try s.resolve(extent: chunk[d + 1])).count
+        }, dtype: dtype)
+        let row = try AnyNDArray.uninitialized(rowShape, dtype: dtype)
+        for (i, r) in spans.rows.enumerated() {
+            guard try decode((r * rowBytes + spans.lo)..<(r * rowBytes + spans.hi), into: row, at: spans.lo) else { return nil }
+            try out.assign([.at(i)], from: try row.index(within))
+        }
+        return out
+    }
+}
+

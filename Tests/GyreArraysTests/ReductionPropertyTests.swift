@@ -187,4 +187,50 @@ struct ReductionPropertyTests {
         }
         #expect(throws: GyreArraysError.self) { _ = try AnyNDArray.float64(a).weightedPartialSums(.float64(NDArray(shape: shape.map { $0 + 1 }) { _ in 1 }), axes: []) }
     }
+
+    @Test("sums accumulated slab by slab equal the naive sums and counts of the whole", arguments: [0, 1, 2, 3])
+    func accumulatedSums(seed: UInt64) throws {
+        var rng = TestRNG(seed + 200)
+        let ndim = Int.random(in: 1...3, using: &rng)
+        let shape = [Int.random(in: 2...9, using: &rng)] + (1..<ndim).map { _ in Int.random(in: 1...6, using: &rng) }
+        let a = try Self.randomArray(&rng, shape: shape, nanRate: [0.0, 0.2, 1.0, 0.5][Int(seed)], view: Int(seed) % 3)
+        for axes in Self.axisSets(ndim) {
+            for skipna in [true, false] {
+                for float32 in [false, true] {
+                    let x: AnyNDArray = float32 ? try AnyNDArray.float64(a).astype(.float32) : .float64(a)
+                    var acc = PartialSumAccumulator(axes: axes, skipna: skipna)
+                    #expect(acc.result() == nil)
+                    // Uneven slabs along the first axis where it is reduced; the whole otherwise.
+                    var r = 0
+                    while r < shape[0] {
+                        let e = axes.contains(0) ? min(shape[0], r + Int.random(in: 1...3, using: &rng)) : shape[0]
+                        try acc.add(try x.index([.slice(Slice(r, e))]))
+                        r = e
+                    }
+                    let (sums, counts) = try #require(acc.result())
+                    let outShape = shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
+                    var wantS = [Double](repeating: 0, count: outShape.reduce(1, *)), wantC = wantS
+                    var at: [[Int]: Int] = [:]
+                    for (i, o) in Ref.indices(outShape).enumerated() { at[o] = i }
+                    for idx in Ref.indices(shape) {
+                        let v = float32 ? Double(Float(a[index: idx])) : a[index: idx]
+                        let o = at[idx.indices.filter { !axes.contains($0) }.map { idx[$0] }]!
+                        if skipna && v.isNaN { continue }
+                        wantS[o] += v
+                        wantC[o] += 1
+                    }
+                    #expect(sums.shape == outShape && counts.shape == outShape)
+                    #expect(zip(sums.elements, wantS).allSatisfy { ($0.isNaN && $1.isNaN) || abs($0 - $1) <= 1e-9 * max(1, abs($1)) },
+                            "sums: shape \(shape) axes \(axes) skipna \(skipna) f32 \(float32)")
+                    #expect(counts.elements == wantC, "counts: shape \(shape) axes \(axes) skipna \(skipna)")
+                }
+            }
+        }
+        // A block whose kept dimensions differ from the first's is refused.
+        if ndim > 1 {
+            var acc = PartialSumAccumulator(axes: [0], skipna: true)
+            try acc.add(.float64(a))
+            #expect(throws: GyreArraysError.self) { try acc.add(.float64(NDArray(shape: [1] + shape.dropFirst().map { $0 + 1 }) { _ in 1 })) }
+        }
+    }
 }

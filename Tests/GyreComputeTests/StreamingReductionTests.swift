@@ -50,16 +50,22 @@ import Testing
     @Test func slabReadsGiveTheSameResults() async throws {
         let eager = Self.cube()
         let source = MemorySource(eager, name: "slabs", chunks: [4, 7, 5])
-        let options = ComputeOptions(threads: 2, taskBytes: 1 << 20, slabBytes: 1)
-        for axes in [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2]] {
-            for kind in [Reduction.sum, .mean, .min, .count, .std(ddof: 1), .first, .last, .median] {
-                if [.first, .last].contains(kind) && axes.count != 1 { continue }
-                let node = try ReductionSource(LazyArray(source), axes: axes, reduction: kind, skipna: nil)
-                let got = try await ComputeOptions.$current.withValue(options) { try await LazyArray(node).compute() }
-                #expect(Self.close(got, try kind.apply(eager, axes: axes, skipna: nil)), "\(kind) over \(axes) in slabs")
+        // One-row slabs: sums add in place, kept first axes line up. 600-byte slabs: states of
+        // at most a few elements (reductions over all but the middle axis, or all) are combined
+        // slab by slab.
+        for slabBytes in [1, 600] {
+            let options = ComputeOptions(threads: 2, taskBytes: 1 << 20, slabBytes: slabBytes)
+            for axes in [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2]] {
+                for kind in [Reduction.sum, .mean, .min, .count, .std(ddof: 1), .first, .last, .median] {
+                    if [.first, .last].contains(kind) && axes.count != 1 { continue }
+                    let node = try ReductionSource(LazyArray(source), axes: axes, reduction: kind, skipna: nil)
+                    let got = try await ComputeOptions.$current.withValue(options) { try await LazyArray(node).compute() }
+                    #expect(Self.close(got, try kind.apply(eager, axes: axes, skipna: nil)), "\(kind) over \(axes) in \(slabBytes)-byte slabs")
+                }
             }
         }
-        // Groups along the first axis (slabs combine per group) and along the second (slabs line up).
+        let options = ComputeOptions(threads: 2, taskBytes: 1 << 20, slabBytes: 1)
+        // Groups along the first axis (slabs add into each group's sums) and along the second (slabs line up).
         let labels0 = [0, 0, 1, 2, -1, 1, 1, 0, 2, 2, 0], labels1 = [1, 0, 0, 1, -1, 1, 0]
         for (axis, labels) in [(0, labels0), (1, labels1)] {
             let count = labels.max()! + 1

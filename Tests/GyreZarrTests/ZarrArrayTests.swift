@@ -70,6 +70,44 @@ struct ZarrArrayTests {
         }
     }
 
+    @Test("small parts of blosc chunks decode only the byte spans that hold them, giving the values a whole decode gives")
+    func partSpans() async throws {
+        // Chunks of (16, 512, 256) float32: 512 KiB rows, 8 MiB chunks.
+        let shape = [20, 512, 256], chunk = [16, 512, 256]
+        let count = shape.reduce(1, *)
+        let data = AnyNDArray.float32(try NDArray(shape: shape, (0..<count).map { Float(($0 &* 2654435761) % 1000) * 0.25 - 100 }))
+        // Which parts take which path.
+        #expect(ZarrArray.partSpans([Slice.all, Slice(7, 8), Slice(9, 10)], chunk: chunk, itemSize: 4).map { $0.together } == false)   // a point's series: row by row
+        #expect(ZarrArray.partSpans([Slice(3, 6), Slice.all, Slice.all], chunk: chunk, itemSize: 4).map { $0.together } == true)      // a few whole rows
+        #expect(ZarrArray.partSpans([Slice.all, Slice.all, Slice(0, 10)], chunk: chunk, itemSize: 4) == nil)                        // most of every row
+        #expect(ZarrArray.partSpans([Slice(0, 16, step: 2), Slice(0, 1), Slice(0, 1)], chunk: chunk, itemSize: 4) == nil)           // steps
+        for shuffle in [BloscCodec.Shuffle.shuffle, .noshuffle, .bitshuffle] {
+            let store = MemoryStore()
+            let codec = try BloscCodec(cname: "lz4", clevel: 5, shuffle: shuffle, typesize: 4)
+            let meta = try ZarrArrayMetadata(format: .v2, shape: shape, chunkShape: chunk, dtype: .float32, fillValue: .float32(.nan),
+                                             pipeline: CodecPipeline(bytesToBytes: [codec]))
+            let arr = try await ZarrArray.create(store, path: "a", metadata: meta)
+            try await arr.write(data)
+            for region in [[Slice.all, Slice(7, 8), Slice(9, 10)], [Slice.all, Slice(100, 103), Slice(250, 256)], [Slice(3, 6), Slice.all, Slice.all],
+                           [Slice(14, 18), Slice(1, 2), Slice.all], [Slice(2, 3), Slice(511, 512), Slice(255, 256)]] {
+                let got = try await arr.read(region)
+                let want = try data.index(region.map { .slice($0) })
+                #expect(got.shape == want.shape && got.doubles() == want.doubles(), "\(shuffle) \(region)")
+            }
+            // The span decoder itself against a whole decode, and a corrupt stream refused.
+            let bytes = try #require(try await store.get("a/0.0.0"))
+            let whole = try meta.pipeline.decode(bytes, shape: chunk, dtype: .float32)
+            for inner in [[Slice(0, 16), Slice(7, 8), Slice(9, 10)], [Slice(3, 6), Slice(0, 512), Slice(0, 256)]] {
+                let part = try #require(try ZarrArray.decodePart(StoredBytes(copying: bytes), codec: codec, inner: inner, chunk: chunk, dtype: .float32))
+                #expect(part.doubles() == (try whole.index(inner.map { .slice($0) }).doubles()), "\(shuffle) \(inner)")
+            }
+            var bad = bytes
+            bad[16] = 0xff; bad[17] = 0xff; bad[18] = 0xff; bad[19] = 0x7f   // the first block's offset, far outside
+            try await store.set("a/0.0.0", bad)
+            await #expect(throws: GyreZarrError.self) { _ = try await arr.read([Slice.all, Slice(7, 8), Slice(9, 10)]) }
+        }
+    }
+
     @Test("missing chunks read as the fill value; chunks equal to it are not stored")
     func fillValues() async throws {
         let store = MemoryStore()

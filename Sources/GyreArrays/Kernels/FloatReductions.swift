@@ -58,33 +58,41 @@ enum _FloatReduceKind { case sum, mean, variance(ddof: Int), min, max, prod, cou
 /// the number of NaNs per output (skipped from the sums when `skipna`).
 @inlinable
 func _sumsAndNaNCounts<T: FloatElement>(_ base: UnsafePointer<T>, _ plan: _ReducePlan, skipna: Bool, counts needCounts: Bool) -> (sums: [Double], nans: [Double]) {
-    let m = plan.outCount, L = plan.rowLength
-    var sums = [Double](repeating: 0, count: m)
-    var nanCounts = [Double](repeating: 0, count: needCounts ? m : 1)
+    var sums = [Double](repeating: 0, count: plan.outCount)
+    var nanCounts = [Double](repeating: 0, count: needCounts ? plan.outCount : 1)
     sums.withUnsafeMutableBufferPointer { S in
         nanCounts.withUnsafeMutableBufferPointer { C in
-            let s = S.baseAddress!, cnt = C.baseAddress!
-            if plan.innerReduced {
-                plan.forEachRow { inOff, outOff in
-                    let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L)
-                    s[outOff] += r.sum
-                    if needCounts { cnt[outOff] += Double(r.nans) }
-                }
-            } else {
-                plan.forEachRowGroup { inOff, outOff, rows in
-                    _accumulateRows(s + outOff, skipna ? cnt + outOff : nil, base + inOff, rows: rows, L: L)
-                }
-                if needCounts && !skipna {
-                    // Sums that kept NaNs: count them separately.
-                    plan.forEachRow { inOff, outOff in
-                        let p = base + inOff, k = cnt + outOff
-                        for j in 0..<L where p[j].isNaN { k[j] += 1 }
-                    }
-                }
-            }
+            _addSumsAndNaNCounts(base, plan, skipna: skipna, sums: S.baseAddress!, nans: needCounts ? C.baseAddress! : nil)
         }
     }
     return (sums, nanCounts)
+}
+
+/// Adds the float64 sums of a contiguous float array's elements per output of `plan` to `s`
+/// and, given `cnt`, the number of NaNs per output to it (NaNs skipped from the sums when
+/// `skipna`): the in-place form that streaming reductions fold slab after slab into.
+@inlinable
+func _addSumsAndNaNCounts<T: FloatElement>(_ base: UnsafePointer<T>, _ plan: _ReducePlan, skipna: Bool,
+                                           sums s: UnsafeMutablePointer<Double>, nans cnt: UnsafeMutablePointer<Double>?) {
+    let L = plan.rowLength
+    if plan.innerReduced {
+        plan.forEachRow { inOff, outOff in
+            let r = skipna ? T._sumRowSkipNaN(base + inOff, L) : _rowSum(base + inOff, L)
+            s[outOff] += r.sum
+            if let cnt { cnt[outOff] += Double(r.nans) }
+        }
+    } else {
+        plan.forEachRowGroup { inOff, outOff, rows in
+            _accumulateRows(s + outOff, skipna ? cnt.map { $0 + outOff } : nil, base + inOff, rows: rows, L: L)
+        }
+        if let cnt, !skipna {
+            // Sums that kept NaNs: count them separately.
+            plan.forEachRow { inOff, outOff in
+                let p = base + inOff, k = cnt + outOff
+                for j in 0..<L where p[j].isNaN { k[j] += 1 }
+            }
+        }
+    }
 }
 
 /// Reduces a float array over `axes`. Result dtype follows NumPy: the input's float type

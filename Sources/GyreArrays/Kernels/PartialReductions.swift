@@ -35,6 +35,78 @@ extension AnyNDArray {
     }
 }
 
+/// Float64 sums and counts over the same axes of block after block, added in place into one
+/// pair of buffers: the "append" step of a streaming sum, mean or count whose blocks are slabs
+/// of one task's input (the partial states of a time mean are the size of a map, so building
+/// and adding a fresh pair per slab costs more than the slab's sum).
+public struct PartialSumAccumulator: Sendable {
+    public let axes: [Int]
+    public let skipna: Bool
+    /// The shape of the sums, once the first block has come.
+    public private(set) var outShape: [Int]?
+    private var sums: [Double] = []
+    private var nans: [Double] = []
+    private var folded = 0.0
+
+    public init(axes: [Int], skipna: Bool) {
+        self.axes = axes
+        self.skipna = skipna
+    }
+
+    /// Adds a block's sums over `axes` (its kept dimensions must match earlier blocks').
+    public mutating func add(_ block: AnyNDArray) throws {
+        var set = Set<Int>()
+        for a in axes {
+            guard (0..<block.ndim).contains(a), set.insert(a).inserted else {
+                throw GyreArraysError(.invalidAxis, "axis \(a) is out of range or repeated for an array of \(block.ndim) dimensions")
+            }
+        }
+        switch block {
+        case .float32(let a): try add(a, set)
+        case .float64(let a): try add(a, set)
+        default:
+            guard block.dtype.isNumeric || block.dtype == .bool else {
+                throw GyreArraysError(.unsupportedDType, "sums are not defined for \(block.dtype)")
+            }
+            guard case .float64(let a) = try block.astype(.float64) else { fatalError("astype(float64) returned another dtype") }
+            try add(a, set)
+        }
+    }
+
+    private mutating func add<T: FloatElement>(_ a: NDArray<T>, _ axes: Set<Int>) throws {
+        let c = a.contiguous()
+        let plan = _ReducePlan(shape: c.shape, axes: axes)
+        if let outShape {
+            guard outShape == plan.outShape else {
+                throw GyreArraysError(.shapeMismatch, "a block reducing to \(plan.outShape) cannot be added to sums of shape \(outShape)")
+            }
+        } else {
+            outShape = plan.outShape
+            sums = [Double](repeating: 0, count: plan.outCount)
+            nans = [Double](repeating: 0, count: plan.outCount)
+        }
+        let skip = skipna
+        withExtendedLifetime(c) {
+            sums.withUnsafeMutableBufferPointer { S in
+                nans.withUnsafeMutableBufferPointer { N in
+                    _addSumsAndNaNCounts(UnsafePointer(c._storage.base + c.offset), plan, skipna: skip,
+                                         sums: S.baseAddress!, nans: skip ? N.baseAddress! : nil)
+                }
+            }
+        }
+        folded += Double(plan.reducedCount)
+    }
+
+    /// The sums and how many values went into each (NaNs excluded when `skipna`), as
+    /// `AnyNDArray.partialSums` gives them; nil before any block.
+    public func result() -> (sums: NDArray<Double>, counts: NDArray<Double>)? {
+        guard let outShape else { return nil }
+        let n = folded
+        let counts = skipna ? nans.map { n - $0 } : [Double](repeating: n, count: sums.count)
+        return (try! NDArray(shape: outShape, sums), try! NDArray(shape: outShape, counts))
+    }
+}
+
 extension AnyNDArray {
     /// Σ w·x and Σ w over `axes`, over the elements where x is not NaN, in float64, without
     /// forming w·x: the partial state of a weighted sum or mean (xarray's `weighted`). `weights`

@@ -115,7 +115,18 @@ struct ResampleCoarsenTests {
         #expect(try Self.isoDates(try x.coarsen([("time", 7)]).mean().coord("time")) == ["2001-1-4", "2001-1-11", "2001-1-18", "2001-1-25"])
         #expect(throws: GyreDataError.self) { _ = try x.coarsen([("time", 5)]).mean() }       // 28 % 5 != 0
         #expect(try x.coarsen([("time", 5)], boundary: "trim").mean().shape[0] == 5)
-        #expect(throws: GyreDataError.self) { _ = try x.coarsen([("time", 5)], boundary: "pad") }
+        // Padding: 28 days in windows of 5, the last window the 3 real days; eager equals lazy.
+        for r in [Reduction.mean, .sum, .max, .count] {
+            let a = try x.coarsen([("time", 5)], boundary: "pad").reduce(r)
+            let b = try await lazy.coarsen([("time", 5)], boundary: "pad").reduce(r).load()
+            #expect(a.shape == [6, shape[1], shape[2]] && b.shape == a.shape)
+            #expect(Self.close(try a.astype(.float64).doubles(), try b.astype(.float64).doubles()), "pad \(r)")
+            let last = try x.isel(["time": .slice(Slice(25, 28))]).reduce(r, dims: ["time"])
+            #expect(Self.close(try a.isel(["time": .at(5)]).astype(.float64).doubles(), try last.astype(.float64).doubles()), "pad \(r), last window")
+        }
+        // The padded window's time is the mean of its real days (day 26 at midnight).
+        #expect(try Self.isoDates(try x.coarsen([("time", 5)], boundary: "pad").mean().coord("time")).last == "2001-1-27")
+        #expect(throws: GyreDataError.self) { _ = try x.coarsen([("time", 5)], boundary: "wrap") }
         #expect(throws: GyreDataError.self) { _ = try x.coarsen([("time", 0)]) }
     }
 

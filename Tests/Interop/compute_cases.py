@@ -98,6 +98,9 @@ EXPRS = [
     'sst.coarsen(time=10).sum()',
     'sst.coarsen(time=30, lon=4, boundary="trim").count()',
     'sst.coarsen(time=5).median().isel(lat=0)',
+    'sst.coarsen(time=7, boundary="pad").mean()',
+    'sst.coarsen(lat=2, lon=4, boundary="pad").max()',
+    'sst.coarsen(time=11, boundary="pad").count()',
     # interp (linear, 1-D) and dropna
     'sst.interp(lat=[55.0, 0.0, -12.5, 70.0]).isel(time=0)',
     'sst.interp(lon=100.0).mean("time")',

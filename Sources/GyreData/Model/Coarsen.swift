@@ -3,9 +3,11 @@ import GyreCompute
 import OrderedCollections
 
 /// `array.coarsen(time: 7, lat: 2)`: reductions over non-overlapping windows along one or more
-/// dimensions (xarray's `coarsen`). `boundary` is "exact" (the lengths must divide) or "trim"
-/// (trailing positions that do not fill a window are dropped). Coordinates along the
-/// windows become their means, as xarray's default `coord_func="mean"`. Lazy arrays stay lazy.
+/// dimensions (xarray's `coarsen`). `boundary` is "exact" (the lengths must divide), "trim"
+/// (trailing positions that do not fill a window are dropped) or "pad" (the last window is
+/// filled out with NaN: integers become float64, as in xarray). Coordinates along the
+/// windows become their means, as xarray's default `coord_func="mean"` (a padded window's
+/// coordinate is the mean of its real positions). Lazy arrays stay lazy.
 public struct Coarsen: Sendable {
     public let array: DataArray
     public let windows: [(dim: String, size: Int)]
@@ -14,16 +16,22 @@ public struct Coarsen: Sendable {
     public func reduce(_ r: Reduction, skipna: Bool? = nil) throws -> DataArray {
         let what = "coarsen(\(windows.map { "\($0.dim)=\($0.size)" }.joined(separator: ", ")))"
         var trim: [String: PositionIndexer] = [:]
+        var pad: [String: Int] = [:]
         for (d, k) in windows {
             let n = array.sizes[d] ?? 0
             guard n % k != 0 else { continue }
-            guard boundary == "trim" else {
-                throw GyreDataError(.invalidArgument, "\(what): dimension '\(d)' of length \(n) is not a multiple of \(k); pass boundary=\"trim\" to drop the last \(n % k)")
+            switch boundary {
+            case "trim": trim[d] = .slice(Slice(0, n - n % k))
+            case "pad": pad[d] = k - n % k
+            default:
+                throw GyreDataError(.invalidArgument, "\(what): dimension '\(d)' of length \(n) is not a multiple of \(k); pass boundary=\"trim\" to drop the last \(n % k) or boundary=\"pad\" to fill the last window with NaN")
             }
-            trim[d] = .slice(Slice(0, n - n % k))
         }
         let x = trim.isEmpty ? array : try array.isel(trim)
-        let v = try Self.split(x.variable, windows, what: what)
+        // The values padded (their coordinates are padded one by one below).
+        var values = x.variable
+        for (d, count) in pad { values = try Self.padEnd(values, dim: d, count: count, what: "\(what) of '\(array.name ?? "array")'") }
+        let v = try Self.split(values, windows, what: what)
         let inner = windows.map { "\($0.dim)\u{1F}window" }
         var out: Variable
         do { out = try v.reduce(r, dims: inner, skipna: skipna) } catch let e as GyreDataError {
@@ -33,7 +41,7 @@ public struct Coarsen: Sendable {
         var coords: OrderedDictionary<String, Variable> = [:]
         for (name, c) in x.coords {
             guard windows.contains(where: { c.dims.contains($0.dim) }) else { coords[name] = c; continue }
-            coords[name] = try Self.coarsenCoordinate(c, windows.filter { c.dims.contains($0.dim) }, what: "\(what) of coordinate '\(name)'")
+            coords[name] = try Self.coarsenCoordinate(c, windows.filter { c.dims.contains($0.dim) }, pad: pad, what: "\(what) of coordinate '\(name)'")
         }
         return try DataArray(out, coords: coords, name: array.name)
     }
@@ -67,7 +75,7 @@ public struct Coarsen: Sendable {
     }
 
     /// A coordinate's windows replaced by their means (times: the mean instant).
-    static func coarsenCoordinate(_ c: Variable, _ windows: [(dim: String, size: Int)], what: String) throws -> Variable {
+    static func coarsenCoordinate(_ c: Variable, _ windows: [(dim: String, size: Int)], pad: [String: Int], what: String) throws -> Variable {
         let data = try c.data
         let isTime: Bool
         switch data { case .datetime64, .cftime, .timedelta64: isTime = true; default: isTime = false }
@@ -79,8 +87,13 @@ public struct Coarsen: Sendable {
         case .datetime64(let t, _), .cftime(let t, _), .timedelta64(let t, _): ticks = .int64(t)
         default: ticks = data
         }
-        let split = try Self.split(try Variable(c.dims, ticks), windows, what: what)
-        var m = try split.reduce(.mean, dims: windows.map { "\($0.dim)\u{1F}window" })
+        var values = try Variable(c.dims, ticks)
+        for (d, count) in pad where c.dims.contains(d) {
+            // NaN after the real positions, skipped by the mean.
+            values = try Self.padEnd(values, dim: d, count: count, what: what)
+        }
+        let split = try Self.split(values, windows, what: what)
+        var m = try split.reduce(.mean, dims: windows.map { "\($0.dim)\u{1F}window" }, skipna: true)
         // Times come back as the mean tick, rounded to the nearest.
         if isTime, let means = try m.data.doubles() {
             let t = try NDArray(shape: try m.data.shape, means.map { Int64($0.rounded()) })
@@ -97,6 +110,33 @@ public struct Coarsen: Sendable {
         return m
     }
 
+    /// `v` with `count` NaN positions appended along `dim` (integers and booleans become
+    /// float64); lazy values stay lazy.
+    static func padEnd(_ v: Variable, dim: String, count: Int, what: String) throws -> Variable {
+        guard let ax = v.dims.firstIndex(of: dim) else { throw GyreDataError(.missingDimension, "\(what): '\(dim)' is not a dimension") }
+        guard v.dtype.isNumeric || v.dtype == .bool else {
+            throw GyreDataError(.invalidArgument, "\(what): boundary=\"pad\" fills with NaN, which \(v.dtype) values cannot hold")
+        }
+        let target: DType = v.dtype.isFloatingPoint ? v.dtype : .float64
+        var shape = v.shape
+        shape[ax] = count
+        do {
+            switch v.storage {
+            case .eager(let a):
+                let fill = try AnyNDArray.full(shape, .double(.nan), dtype: target)
+                return try Variable(v.dims, try AnyNDArray.concatenate([try a.astype(target), fill], axis: ax), attrs: v.attrs)
+            case .lazy(var l):
+                if l.dtype != target { l = l.map(LazyArray.Map(name: "astype \(target)", dtype: target) { try $0.astype(target) }) }
+                let fill = FillSource(shape: shape, dtype: target, value: .double(.nan), name: "padding")
+                return try Variable(v.dims, lazy: LazyArray(try ConcatenatedSource([l, fill], axis: ax)), attrs: v.attrs)
+            }
+        } catch let e as GyreDataError {
+            throw e
+        } catch {
+            throw GyreDataError(.invalidArgument, "\(what): padding '\(dim)': \(error)")
+        }
+    }
+
     public func mean(skipna: Bool? = nil) throws -> DataArray { try reduce(.mean, skipna: skipna) }
     public func sum(skipna: Bool? = nil) throws -> DataArray { try reduce(.sum, skipna: skipna) }
     public func min(skipna: Bool? = nil) throws -> DataArray { try reduce(.min, skipna: skipna) }
@@ -109,8 +149,8 @@ extension DataArray {
     /// Non-overlapping windows along dimensions (xarray's `coarsen(dim=size, boundary=)`).
     public func coarsen(_ windows: [(String, Int)], boundary: String = "exact") throws -> Coarsen {
         guard !windows.isEmpty else { throw GyreDataError(.invalidArgument, "coarsen needs at least one dimension=size") }
-        guard boundary == "exact" || boundary == "trim" else {
-            throw GyreDataError(.invalidArgument, "coarsen: boundary must be \"exact\" or \"trim\", not \"\(boundary)\" (\"pad\" is not supported)")
+        guard ["exact", "trim", "pad"].contains(boundary) else {
+            throw GyreDataError(.invalidArgument, "coarsen: boundary must be \"exact\", \"trim\" or \"pad\", not \"\(boundary)\"")
         }
         for (d, k) in windows {
             guard dims.contains(d) else { throw GyreDataError(.missingDimension, "coarsen: dimension '\(d)' not found; the array has dimensions \(dims)") }

@@ -32,22 +32,31 @@ public final class FileStore: WritableStore, ListableStore {
         }
     }
 
+    /// Opens a value's file and gives its size; nil when there is no such value (a missing file,
+    /// or a directory). The caller closes the descriptor.
+    private static func openForReading(_ p: String, key: String, store: String) throws -> (fd: Int32, size: Int)? {
+        let fd = open(p, O_RDONLY)
+        if fd < 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw GyreStorageError(.io, "\(store): cannot open '\(key)': \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw GyreStorageError(.io, "\(store): cannot stat '\(key)': \(String(cString: strerror(e)))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { close(fd); return nil }
+        return (fd, Int(st.st_size))
+    }
+
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         let p = try path(for: key)
         let storeName = name
         return try await blocking {
-            let fd = open(p, O_RDONLY)
-            if fd < 0 {
-                if errno == ENOENT || errno == ENOTDIR { return nil }
-                throw GyreStorageError(.io, "\(storeName): cannot open '\(key)': \(String(cString: strerror(errno)))")
-            }
+            guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else {
-                throw GyreStorageError(.io, "\(storeName): cannot stat '\(key)': \(String(cString: strerror(errno)))")
-            }
-            if (st.st_mode & S_IFMT) == S_IFDIR { return nil }
-            let r = try range.resolve(size: Int(st.st_size), key: key, store: storeName)
+            let r = try range.resolve(size: size, key: key, store: storeName)
             let count = r.count
             var failure: Int32 = 0
             let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
@@ -75,18 +84,8 @@ public final class FileStore: WritableStore, ListableStore {
         let p = try path(for: key)
         let storeName = name
         return try await blocking {
-            let fd = open(p, O_RDONLY)
-            if fd < 0 {
-                if errno == ENOENT || errno == ENOTDIR { return nil }
-                throw GyreStorageError(.io, "\(storeName): cannot open '\(key)': \(String(cString: strerror(errno)))")
-            }
+            guard let (fd, count) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else {
-                throw GyreStorageError(.io, "\(storeName): cannot stat '\(key)': \(String(cString: strerror(errno)))")
-            }
-            if (st.st_mode & S_IFMT) == S_IFDIR { return nil }
-            let count = Int(st.st_size)
             return try StoredBytes(capacity: count) { buf in
                 var done = 0
                 while done < count {

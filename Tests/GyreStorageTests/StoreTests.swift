@@ -15,6 +15,16 @@ struct StoreTests {
         #expect(try await store.get("a/b/c", range: .from(offset: 97)) == [97, 98, 99])
         #expect(try await store.get("a/b/c", range: .suffix(length: 2)) == [98, 99])
         #expect(try await store.get("a/b/c", range: .suffix(length: 500)) == Array(0..<100))
+        // Whole values in reusable blocks: the same bytes, nil where get gives nil (a
+        // "directory" key too), one large enough for the large-block cache.
+        #expect(try await store.getStored("a/b/c")?.array == Array(0..<100))
+        #expect(try await store.getStored("z")?.count == 0)
+        #expect(try await store.getStored("a/b/missing") == nil)
+        #expect(try await store.getStored("a/b") == nil)
+        let big = (0..<(9 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try await store.set("big", big)
+        #expect(try await store.getStored("big")?.array == big)
+        try await store.delete("big")
         await #expect(throws: GyreStorageError.self) { try await store.get("a/b/c", range: .range(offset: 95, length: 10)) }
         #expect(try await store.list(prefix: "a/") == ["a/b/c", "a/x"])
         #expect(try await store.list(prefix: "") == ["a/b/c", "a/x", "z"])

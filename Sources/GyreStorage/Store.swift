@@ -60,6 +60,8 @@ extension ReadableStore {
 public final class StoredBytes: @unchecked Sendable {
     public let count: Int
     private let base: UnsafeMutableRawPointer
+    /// The bytes asked of the allocator (at least 1), which freeing must repeat.
+    private let allocated: Int
 
     /// A buffer of `count` bytes whose contents `fill` writes; it returns how many it wrote,
     /// which becomes `count` (at most the capacity).
@@ -83,8 +85,6 @@ public final class StoredBytes: @unchecked Sendable {
             return bytes.count
         }
     }
-
-    private let allocated: Int
 
     deinit { gyre_large_free(base, allocated) }
 

@@ -512,29 +512,23 @@ extension ZarrArray: ChunkedArraySource {
             // Codecs that decode parts (and raw chunks) read the stored bytes into a reusable
             // block (chunks of slightly different sizes then never fragment the heap) and
             // decode a slab at a time; other codecs decode the chunk whole.
-            var stored: StoredBytes?
-            var whole: AnyNDArray?
-            var missing = false
-            do {
-                if codec == nil || codec!.decodesRanges {
-                    stored = try await store.getStored(key)
-                    missing = stored == nil
-                } else if let bytes = try await store.get(key) {
-                    do { whole = try m.pipeline.decode(bytes, shape: chunk, dtype: m.dtype) } catch let e as GyreCodecsError { throw failed(e.message, e) }
-                } else {
-                    missing = true
-                }
-            } catch let e as GyreStorageError { throw failed(e.message, e) }
+            var held: HeldChunk
+            if codec == nil || codec!.decodesRanges {
+                do { held = try await store.getStored(key).map { .stored($0) } ?? .missing } catch let e as GyreStorageError { throw failed(e.message, e) }
+            } else {
+                held = try await readChunk([c0] + otherChunks, needed: nil).map { .decoded($0) } ?? .missing
+            }
             var r = pos
             while r < chunkEnd {
                 let rEnd = Swift.min(r + slabRows, chunkEnd)
                 let rows = (r - c0 * chunk[0])..<(rEnd - c0 * chunk[0])
                 var slab: AnyNDArray
-                if missing {
+                switch held {
+                case .missing:
                     slab = try fillArray([rows.count] + chunk.dropFirst())
-                } else if let whole {
+                case .decoded(let whole):
                     slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
-                } else if let stored {
+                case .stored(let stored):
                     slab = try AnyNDArray.uninitialized([rows.count] + chunk.dropFirst(), dtype: m.dtype)
                     let dst = UnsafeMutableRawBufferPointer(start: slab.unsafeRawBase, count: rows.count * rowBytes)
                     let range = (rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)
@@ -542,9 +536,9 @@ extension ZarrArray: ChunkedArraySource {
                         if let codec {
                             if try !stored.withUnsafeBytes({ try codec.decode(raw: $0, range: range, decodedCount: chunkBytes, into: dst) }) {
                                 // This stream cannot be decoded in parts: the chunk whole, once.
-                                let w = try m.pipeline.decode(stored.array, shape: chunk, dtype: m.dtype)
-                                whole = w
-                                slab = try w.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
+                                let whole = try m.pipeline.decode(stored.array, shape: chunk, dtype: m.dtype)
+                                held = .decoded(whole)
+                                slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
                             }
                         } else {
                             guard stored.count == chunkBytes else {
@@ -553,8 +547,6 @@ extension ZarrArray: ChunkedArraySource {
                             stored.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
                         }
                     } catch let e as GyreCodecsError { throw failed(e.message, e) }
-                } else {
-                    throw GyreZarrError(.chunk, "\(label): chunk '\(key)': internal: neither stored nor decoded")
                 }
                 if !wholeRows { slab = try slab.index([.slice(.all)] + inner) }
                 try await body(slab, r - start0)
@@ -563,6 +555,15 @@ extension ZarrArray: ChunkedArraySource {
             pos = chunkEnd
         }
     }
+}
+
+/// One chunk as `readSlabs` holds it while handing out its slabs.
+private enum HeldChunk {
+    case missing
+    /// Stored bytes, decoded a slab at a time.
+    case stored(StoredBytes)
+    /// Decoded whole (its codec cannot decode parts).
+    case decoded(AnyNDArray)
 }
 
 extension ZarrArray {

@@ -31,12 +31,16 @@ struct LazyDatasetTests {
     @Test("opening a store reads no data chunks; a selection reads only the chunks it touches", arguments: [ZarrArrayMetadata.Format.v2, .v3])
     func readsOnDemand(format: ZarrArrayMetadata.Format) async throws {
         let store = CountingStore()
-        let eager = try SampleData.sst(days: 8, resolution: 30)
+        var eager = try SampleData.sst(days: 8, resolution: 30)
+        let area = try Variable(["lat", "lon"], .float64(try NDArray(shape: [6, 12], (0..<72).map { Double($0) })))
+        eager = try eager.assignCoords(["area": area])
         try await eager.writeZarr(to: store, options: ZarrWriteOptions(format: format, chunks: ["time": 2, "lat": 3]))
         store.reset()
         let ds = try await Dataset.openZarr(store)
         #expect(ds.isLazy)
         #expect(ds.variables["sst"]!.isLazy && !ds.variables["time"]!.isLazy, "index coordinates are read, data variables not")
+        #expect(ds.coords["area"].map { !$0.isLazy } == true, "small non-index coordinates are read on open")
+        #expect(try ds.coords["area"]!.equals(area))
         #expect(store.chunkReads("sst").isEmpty)
         #expect(ds.description.contains("..."), "the repr reads nothing either")
         // Arithmetic and reductions on lazy values are lazy: nothing is read until load().

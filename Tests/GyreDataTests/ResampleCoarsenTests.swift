@@ -1,6 +1,7 @@
 import GyreArrays
 import GyreCompute
 import GyreData
+import OrderedCollections
 import Testing
 
 /// resample, coarsen, interp and dropna: eager against lazy (a chunked in-memory source) and
@@ -150,6 +151,49 @@ struct ResampleCoarsenTests {
         let s = try x.interp("lat", at: [.double(0)], scalar: true)
         #expect(s.dims == ["time", "lon"] && s.coords["lat"]?.dims == [])
         #expect(throws: GyreDataError.self) { _ = try x.interp("depth", at: [.double(1)]) }
+    }
+
+    @Test("interp: other coordinates along the dimension follow xarray (numbers and times interpolated, labels nearest)")
+    func interpCoordinates() async throws {
+        // x descending, so neighbours and nearest positions are found through the sort order.
+        let xs: [Double] = [3, 2, 1, 0]
+        let hour: Int64 = 3_600_000_000
+        let coords: OrderedDictionary<String, Variable> = [
+            "x": try Variable(["x"], .float64(NDArray(xs))),
+            "lab": try Variable(["x"], .string(NDArray(["d", "c", "b", "a"]), .variable)),
+            "i": try Variable(["x"], .int32(NDArray([4, 3, 2, 1]))),
+            "t": try Variable(["x"], .datetime64(NDArray([4 * hour, Scalar.natTicks, 2 * hour, 1 * hour]), .microseconds)),
+            "flag": try Variable(["x"], .bool(NDArray([false, true, false, true]))),
+            "cf": try Variable(["x"], .cftime(NDArray([40, 30, 20, 10]), .noleap)),
+            "yx": try Variable(["y", "x"], .float32(try NDArray(shape: [2, 4], [3, 2, 1, 0, 30, 20, 10, 0]))),
+            "y": try Variable(["y"], .int64(NDArray([7, 8]))),
+        ]
+        let values = try Variable(["y", "x"], .float64(try NDArray(shape: [2, 4], [30, 20, 10, 0, 3, 2, 1, 0])))
+        let eager = try DataArray(values, coords: coords, name: "v")
+        let lazySource = MemorySource(try eager.data, name: "v", chunks: [1, 3])
+        let lazy = try DataArray(try Variable(["y", "x"], lazy: LazyArray(lazySource)), coords: coords, name: "v")
+        let at: [Scalar] = [.double(0.5), .double(1.5), .double(2.5), .double(-1), .double(2.25)]
+        for a in [try eager.interp("x", at: at), try await lazy.interp("x", at: at).load()] {
+            #expect(Self.close(try a.isel(["y": .at(0)]).doubles(), [5, 15, 25, .nan, 22.5]))
+            #expect(Self.close(try a.coord("i").doubles(), [1.5, 2.5, 3.5, .nan, 3.25]))
+            #expect(Self.close(try a.coord("yx").isel(["y": .at(1)]).doubles(), [5, 15, 25, .nan, 22.5]))
+            guard case .datetime64(let t, .microseconds) = try a.coord("t").data else { Issue.record("t is not datetime64[us]"); continue }
+            // A NaT neighbour gives NaT, as outside the range.
+            #expect(t.elements == [hour + hour / 2, Scalar.natTicks, Scalar.natTicks, Scalar.natTicks, Scalar.natTicks])
+            // Labels take the nearest position, ties to the larger coordinate value.
+            guard case .string(let lab, _) = try a.coord("lab").data else { Issue.record("lab is not strings"); continue }
+            #expect(lab.elements == ["b", "c", "d", "a", "c"])
+            guard case .bool(let flag) = try a.coord("flag").data else { Issue.record("flag is not bool"); continue }
+            #expect(flag.elements == [false, true, false, true, true])
+            guard case .cftime(let cf, .noleap) = try a.coord("cf").data else { Issue.record("cf is not cftime"); continue }
+            #expect(cf.elements == [20, 30, 40, 10, 30])
+            #expect(try a.coord("y").data.doubles() == [7, 8])
+            #expect(try a.coord("x").doubles() == [0.5, 1.5, 2.5, -1, 2.25])
+        }
+        // A scalar target keeps numbers and times as scalars and drops the labels.
+        let s = try eager.interp("x", at: [.double(1.5)], scalar: true)
+        #expect(Set(s.coords.keys) == ["x", "i", "t", "yx", "y"])
+        #expect(s.coords["i"]?.dims == [] && s.coords["yx"]?.dims == ["y"])
     }
 
     @Test("dropna: positions with any / all values missing go")

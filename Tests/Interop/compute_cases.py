@@ -24,7 +24,10 @@ def cube(times, name):
     depth = np.arange(42.0).reshape(7, 6)  # a variable without time
     ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst), "err": (("time", "lat", "lon"), err),
                      "depth": (("lat", "lon"), depth)},
-                    coords={"time": times, "lat": lat, "lon": lon})
+                    coords={"time": times, "lat": lat, "lon": lon,
+                            # non-index coordinates: interp must interpolate them too
+                            "area": (("lat", "lon"), np.cos(np.deg2rad(lat))[:, None] * np.linspace(1, 2, 6)),
+                            "zone": ("lat", np.array([3, 2, 2, 1, 2, 2, 3], dtype="i4"))})
     path = os.path.join(out, name)
     ds.to_zarr(path, mode="w", zarr_format=2, consolidated=True,
                encoding={"sst": {"chunks": (37, 3, 4)}, "err": {"chunks": (50, 7, 6)}})
@@ -105,6 +108,9 @@ EXPRS = [
     'sst.interp(lat=[55.0, 0.0, -12.5, 70.0]).isel(time=0)',
     'sst.interp(lon=100.0).mean("time")',
     'sst.isel(lat=0, lon=0).interp(time=["2001-03-01T12:00:00", "2001-07-04T06:00:00"])',
+    'sst.interp(lat=[55.0, 0.0, -12.5, 70.0]).area',
+    'sst.interp(lat=[55.0, 0.0, -12.5, 70.0]).zone',
+    'sst.interp(lat=-35.0).zone',
     'sst.isel(lat=3).dropna("lon", how="all").mean("time")',
     'sst.mean("time").dropna("lat")',
     'sst.isel(time=slice(0, 40)).dropna("time", how="any").count()',

@@ -49,7 +49,8 @@ extension Dataset {
     /// Opens a netCDF file (netCDF-3 classic, 64-bit offset, CDF-5, netCDF-4/HDF5) through
     /// netcdf-c and decodes it by the CF conventions. `group` picks a group by path ("a/b").
     /// Numeric data variables are lazy (a region read reads only that hyperslab); dimension
-    /// coordinates, times and text are read now, as xarray does.
+    /// coordinates, times and text are read now, as xarray does, and other coordinates when
+    /// small (``Dataset/coordinateLoadBytes``).
     public static func openNetCDF(_ path: String, group: String = "/", decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
         let file: NetCDFFile
         do { file = try await NetCDFFile.open(path) } catch let e as GyreNetCDFError {
@@ -94,11 +95,7 @@ extension Dataset {
             if k == "coordinates", case .text(let s) = a { coordNames.formUnion(s.split(separator: " ").map(String.init)); continue }
             globalAttrs[k] = NetCDFAttributes.decode(a)
         }
-        var coords: OrderedDictionary<String, Variable> = [:], dataVars: OrderedDictionary<String, Variable> = [:]
-        for (k, v) in raw {
-            let decoded = try CF.decode(v, name: k, options: options)
-            if coordNames.contains(k) || v.dims == [k] { coords[k] = decoded } else { dataVars[k] = decoded }
-        }
+        let (coords, dataVars) = try await splitOpened(raw, coordNames: coordNames, options: options, source: path)
         var ds = try Dataset(dataVars: dataVars, coords: coords, attrs: globalAttrs)
         let unlimited = g.dimensions.filter(\.isUnlimited).map(\.name)
         if !unlimited.isEmpty { ds.encoding["unlimited_dims"] = .strings(unlimited) }

@@ -101,11 +101,35 @@ package enum ZarrAttributes {
 }
 
 extension Dataset {
+    /// Coordinates that are not dimension coordinates are read when a store is opened if they
+    /// take at most this many bytes (64 MiB), so that operations that compare, align or coarsen
+    /// them need no extra pass; larger ones stay lazy, like data variables.
+    public static let coordinateLoadBytes = 64 << 20
+
+    /// Splits what a backend opened into coordinates (dimension coordinates and those a
+    /// `coordinates` attribute names, small ones read now) and data variables, CF-decoded.
+    static func splitOpened(_ raw: OrderedDictionary<String, Variable>, coordNames: Set<String>, options: CFDecodeOptions,
+                            source: String) async throws -> (coords: OrderedDictionary<String, Variable>, dataVars: OrderedDictionary<String, Variable>) {
+        var coords: OrderedDictionary<String, Variable> = [:], dataVars: OrderedDictionary<String, Variable> = [:]
+        for (k, v) in raw {
+            var decoded = try CF.decode(v, name: k, options: options)
+            guard coordNames.contains(k) || v.dims == [k] else { dataVars[k] = decoded; continue }
+            if decoded.isLazy && decoded.nbytes <= coordinateLoadBytes {
+                do { decoded = try await decoded.load() } catch let e as GyreDataError {
+                    throw GyreDataError(.read, "\(source): reading coordinate '\(k)': \(e.message)", cause: e)
+                }
+            }
+            coords[k] = decoded
+        }
+        return (coords, dataVars)
+    }
+
     /// Opens a Zarr store (v2 or v3, consolidated or not) written with xarray's conventions and
     /// decodes it by the CF conventions. Data variables are lazy: nothing is read until they are
     /// loaded or a region of them is read, and then only the chunks that region touches. Like
     /// xarray, dimension coordinates (which build indexes) are read now, and so are variables
-    /// whose decoding depends on their values (times) and strings.
+    /// whose decoding depends on their values (times) and strings; other coordinates are read
+    /// now when small (``Dataset/coordinateLoadBytes``).
     public static func openZarr(_ store: any ReadableStore, path: String = "", decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
         let group: ZarrGroup
         do { group = try await ZarrGroup.open(store, path: path) } catch let e as GyreZarrError {
@@ -146,11 +170,7 @@ extension Dataset {
             if k == "coordinates", let s = v.stringValue { coordNames.formUnion(s.split(separator: " ").map(String.init)); continue }
             if let a = ZarrAttributes.decode(v) { globalAttrs[k] = a }
         }
-        var coords: OrderedDictionary<String, Variable> = [:], dataVars: OrderedDictionary<String, Variable> = [:]
-        for (k, v) in raw {
-            let decoded = try CF.decode(v, name: k, options: options)
-            if coordNames.contains(k) || v.dims == [k] { coords[k] = decoded } else { dataVars[k] = decoded }
-        }
+        let (coords, dataVars) = try await splitOpened(raw, coordNames: coordNames, options: options, source: store.name)
         return try Dataset(dataVars: dataVars, coords: coords, attrs: globalAttrs)
     }
 

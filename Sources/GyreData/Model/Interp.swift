@@ -38,22 +38,8 @@ extension DataArray {
             case .string: throw GyreDataError(.invalidArgument, "\(what): label \(l) is not a number or a time")
             }
         }
-        // Neighbours: hi is where the target would be inserted (left side), kept inside 1...n-1.
-        let n = sorted.count
-        var lo: [Int] = [], hi: [Int] = [], w: [Double] = []
-        for t in targets {
-            var a = 0, b = n
-            while a < b { let m = (a + b) / 2; if sorted[m] < t { a = m + 1 } else { b = m } }
-            let h = Swift.min(Swift.max(a, 1), n - 1)
-            let inside = t >= sorted[0] && t <= sorted[n - 1]
-            lo.append(order[h - 1]); hi.append(order[h])
-            w.append(inside ? (t - sorted[h - 1]) / (sorted[h] - sorted[h - 1]) : .nan)
-        }
-        let kept = coords.filter { !$0.value.dims.contains(dim) }
-        let y0 = try variable.isel([dim: .positions(lo)])
-        let y1 = try variable.isel([dim: .positions(hi)])
-        let weights = try Variable([dim], .float64(NDArray(w)))
-        var v = try y0.binary(.add, try y1.binary(.subtract, y0).binary(.multiply, weights))
+        let plan = InterpPlan(sorted: sorted, order: order, targets: targets)
+        var v = try plan.linear(variable, along: dim, what: what)
         v.attrs = variable.attrs
         // The new coordinate: the labels in the coordinate's own type.
         let newValues: AnyNDArray
@@ -63,12 +49,31 @@ extension DataArray {
         case .cftime(_, let cal): newValues = .cftime(NDArray(targetTicks), cal)
         default: newValues = .float64(NDArray(targets))
         }
-        var newCoords = kept
         var coord = try Variable([dim], newValues)
         coord.attrs = c.attrs
         if scalar {
             v = try v.isel([dim: .at(0)])
             coord = try coord.isel([dim: .at(0)])
+        }
+        // Other coordinates along the dimension go as in xarray: numbers and times are
+        // interpolated, strings, booleans and calendar dates take the nearest position's
+        // value (ties to the larger label; dropped for a scalar target), the rest are dropped.
+        var newCoords: OrderedDictionary<String, Variable> = [:]
+        for (k, cv) in coords where k != dim {
+            guard cv.dims.contains(dim) else { newCoords[k] = cv; continue }
+            var out: Variable
+            switch cv.dtype {
+            case .bool, .string, .cftime:
+                if scalar { continue }
+                out = try context("\(what): coordinate '\(k)'") { try cv.isel([dim: .positions(plan.nearest)]) }
+            case .datetime64, .timedelta64:
+                out = try plan.linearTicks(cv, along: dim, what: "\(what): coordinate '\(k)'")
+            default:
+                guard cv.dtype.isNumeric else { continue }
+                out = try plan.linear(cv, along: dim, what: "\(what): coordinate '\(k)'")
+            }
+            out.attrs = cv.attrs
+            newCoords[k] = scalar ? try out.isel([dim: .at(0)]) : out
         }
         newCoords[dim] = coord
         return try DataArray(v, coords: newCoords, name: name)
@@ -87,5 +92,64 @@ extension DataArray {
             (how == "any" ? Int(k) == per : k > 0) ? i : nil
         }
         return try isel([dim: .positions(keep)])
+    }
+}
+
+/// Where each target of `interp` falls on a coordinate: its neighbours `lo` and `hi` (positions
+/// in the coordinate's own order), the weight of `hi` (NaN outside the coordinate's range), and
+/// the nearest position (ties to the larger label, as pandas' `get_indexer(method="nearest")`).
+struct InterpPlan {
+    var lo: [Int] = [], hi: [Int] = [], weights: [Double] = [], nearest: [Int] = []
+
+    /// `sorted` ascending, `order[i]` the position of `sorted[i]`; at least 2 points.
+    init(sorted: [Double], order: [Int], targets: [Double]) {
+        let n = sorted.count
+        for t in targets {
+            // hi is where the target would be inserted (left side), kept inside 1...n-1.
+            var a = 0, b = n
+            while a < b { let m = (a + b) / 2; if sorted[m] < t { a = m + 1 } else { b = m } }
+            let h = Swift.min(Swift.max(a, 1), n - 1)
+            let inside = t >= sorted[0] && t <= sorted[n - 1]
+            lo.append(order[h - 1]); hi.append(order[h])
+            weights.append(inside ? (t - sorted[h - 1]) / (sorted[h] - sorted[h - 1]) : .nan)
+            nearest.append(t - sorted[h - 1] < sorted[h] - t ? order[h - 1] : order[h])
+        }
+    }
+
+    /// y₀ + (y₁ − y₀)·w along `dim`, in float64 for integers; lazy values stay lazy.
+    func linear(_ v: Variable, along dim: String, what: String) throws -> Variable {
+        try context(what) {
+            var x = v
+            if !(v.dtype == .float32 || v.dtype == .float64) { x = try v.map("astype") { try $0.astype(.float64) } }
+            let y0 = try x.isel([dim: .positions(lo)]), y1 = try x.isel([dim: .positions(hi)])
+            let w = try Variable([dim], .float64(NDArray(weights)))
+            return try y0.binary(.add, try y1.binary(.subtract, y0).binary(.multiply, w))
+        }
+    }
+
+    /// Times and durations interpolated as float64 ticks and rounded half to even, NaT where
+    /// either neighbour is NaT or the target is outside the range (xarray's handling).
+    func linearTicks(_ v: Variable, along dim: String, what: String) throws -> Variable {
+        try context(what) {
+            let axis = v.dims.firstIndex(of: dim)!
+            let data = try v.data
+            let ticks: NDArray<Int64>, rebuild: (NDArray<Int64>) -> AnyNDArray
+            switch data {
+            case .datetime64(let t, let u): ticks = t; rebuild = { .datetime64($0, u) }
+            case .timedelta64(let t, let u): ticks = t; rebuild = { .timedelta64($0, u) }
+            default: throw GyreDataError(.invalidArgument, "expected times, found \(data.dtype)")
+            }
+            let a = try ticks.take(lo, axis: axis), b = try ticks.take(hi, axis: axis)
+            let shape = a.shape, m = axis + 1 < shape.count ? shape[(axis + 1)...].reduce(1, *) : 1
+            let av = a.elements, bv = b.elements
+            var out = [Int64](repeating: Scalar.natTicks, count: av.count)
+            for i in av.indices {
+                let w = weights[(i / m) % shape[axis]]
+                guard av[i] != Scalar.natTicks, bv[i] != Scalar.natTicks, !w.isNaN else { continue }
+                let y = Double(av[i]) + (Double(bv[i]) - Double(av[i])) * w
+                out[i] = Int64(exactly: y.rounded(.toNearestOrEven)) ?? Scalar.natTicks
+            }
+            return try Variable(v.dims, rebuild(try NDArray(shape: shape, out)))
+        }
     }
 }

@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),
         // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
         .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
+        // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
+        .target(name: "GyreSTAC", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.
         .target(name: "GyreCompute", dependencies: ["GyreArrays"]),
@@ -60,6 +62,7 @@ let package = Package(
             dependencies: ["Gyre"],
             path: "Benchmarks/GyreBench"),
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
+        .testTarget(name: "GyreSTACTests", dependencies: ["GyreSTAC"]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),

@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
@@ -36,6 +37,8 @@ let package = Package(
         .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+        // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB).
+        .target(name: "GyreCatalog", dependencies: ["GyreSTAC", .product(name: "GRDB", package: "GRDB.swift")]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.
         .target(name: "GyreCompute", dependencies: ["GyreArrays"]),
@@ -63,6 +66,7 @@ let package = Package(
             path: "Benchmarks/GyreBench"),
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
         .testTarget(name: "GyreSTACTests", dependencies: ["GyreSTAC"]),
+        .testTarget(name: "GyreCatalogTests", dependencies: ["GyreCatalog", "GyreSTAC"]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),

@@ -97,7 +97,7 @@ public indirect enum CQL2: Sendable, Hashable {
     }
 
     /// A short description for errors: "the string 'x'", "property eo:cloud_cover".
-    var describe: String {
+    package var describe: String {
         switch self {
         case .property(let p): return "property \(p)"
         case .string(let s): return "the string '\(s)'"

@@ -1,0 +1,155 @@
+import Foundation
+import GyreSTAC
+
+/// Where a STAC API keeps its collections and items: one method per API operation. SQLite
+/// (`SQLiteCatalog`) is the embedded default. Backends return items as stored; links that
+/// depend on where the API is served are the server's to add.
+public protocol CatalogBackend: Sendable {
+    func collections() async throws -> [STACCollection]
+    func collection(_ id: String) async throws -> STACCollection?
+    /// Creates or replaces a collection.
+    func putCollection(_ collection: STACCollection) async throws
+    /// Deletes a collection and its items; false when there was none.
+    func deleteCollection(_ id: String) async throws -> Bool
+    func item(collection: String, id: String) async throws -> Item?
+    /// Creates or replaces items (re-ingesting an item updates it). Every item must name an
+    /// existing collection; otherwise nothing is written and the error names both.
+    func putItems(_ items: [Item]) async throws
+    /// Deletes an item; false when there was none.
+    func deleteItem(collection: String, id: String) async throws -> Bool
+    func search(_ request: SearchRequest) async throws -> SearchPage
+    /// The properties a filter may name, across the catalog or in one collection.
+    func queryables(collection: String?) async throws -> [Queryable]
+}
+
+/// A property a filter may use, with the JSON type its values have been seen with.
+public struct Queryable: Sendable, Hashable {
+    public var name: String
+    /// JSON Schema type: "string", "number", "integer", "boolean", "array", "object"; or a
+    /// format for the core fields ("date-time", "geometry").
+    public var type: String
+    public init(name: String, type: String) { self.name = name; self.type = type }
+
+    /// The fields every item has.
+    public static let core: [Queryable] = [
+        Queryable(name: "id", type: "string"), Queryable(name: "collection", type: "string"),
+        Queryable(name: "geometry", type: "geometry"), Queryable(name: "datetime", type: "date-time"),
+        Queryable(name: "start_datetime", type: "date-time"), Queryable(name: "end_datetime", type: "date-time"),
+    ]
+}
+
+/// One sort key of `sortby`.
+public struct SortKey: Sendable, Hashable {
+    public var field: String
+    public var ascending: Bool
+    public init(_ field: String, ascending: Bool) { self.field = field; self.ascending = ascending }
+
+    /// Parses the GET form: `-datetime,+id,properties.eo:cloud_cover`.
+    public static func parse(_ text: String) throws -> [SortKey] {
+        try text.split(separator: ",").map { raw in
+            var s = raw.trimmingCharacters(in: .whitespaces)
+            var asc = true
+            if s.hasPrefix("-") { asc = false; s.removeFirst() } else if s.hasPrefix("+") { s.removeFirst() }
+            guard !s.isEmpty else { throw GyreCatalogError(.badRequest, "sortby: an empty field name in \"\(text)\"") }
+            return SortKey(s, ascending: asc)
+        }
+    }
+}
+
+/// A search: STAC API item search's parameters, already parsed and checked.
+public struct SearchRequest: Sendable {
+    public var bbox: BBox?
+    public var intersects: Geometry?
+    public var datetime: TemporalInterval?
+    public var collections: [String]?
+    public var ids: [String]?
+    public var limit: Int
+    public var filter: CQL2?
+    /// Defaults to datetime descending; ties go by collection and id.
+    public var sortby: [SortKey]
+    /// The `next` token of the page before, if any.
+    public var token: String?
+
+    /// The most items one page holds.
+    public static let maxLimit = 10_000
+
+    public init(bbox: BBox? = nil, intersects: Geometry? = nil, datetime: TemporalInterval? = nil, collections: [String]? = nil,
+                ids: [String]? = nil, limit: Int = 10, filter: CQL2? = nil, sortby: [SortKey] = [], token: String? = nil) {
+        self.bbox = bbox; self.intersects = intersects; self.datetime = datetime; self.collections = collections
+        self.ids = ids; self.limit = limit; self.filter = filter; self.sortby = sortby; self.token = token
+    }
+
+    /// The whole request as one CQL2 tree, for evaluating it in memory (the reference the
+    /// SQL backends are checked against, and what `/search/stream` matches new items with).
+    public var asFilter: CQL2 {
+        var terms: [CQL2] = []
+        if let bbox { terms.append(.op("s_intersects", [.property("geometry"), .geometry(bbox.geometry)])) }
+        if let intersects { terms.append(.op("s_intersects", [.property("geometry"), .geometry(intersects)])) }
+        if let d = datetime {
+            terms.append(.op("t_intersects", [.property("datetime"), .interval(d.start.map { .timestamp($0, isDate: false) }, d.end.map { .timestamp($0, isDate: false) })]))
+        }
+        if let c = collections { terms.append(.op("in", [.property("collection"), .array(c.map { .string($0) })])) }
+        if let i = ids { terms.append(.op("in", [.property("id"), .array(i.map { .string($0) })])) }
+        if let filter { terms.append(filter) }
+        switch terms.count {
+        case 0: return .bool(true)
+        case 1: return terms[0]
+        default: return .op("and", terms)
+        }
+    }
+}
+
+/// One page of results: the items as stored, and the token of the next page when there is one.
+public struct SearchPage: Sendable {
+    public var items: [Item]
+    public var next: String?
+    public init(items: [Item], next: String?) { self.items = items; self.next = next }
+}
+
+/// The Query extension's `query` object turned into CQL2 (`{"eo:cloud_cover": {"lt": 25}}`).
+public enum QueryExtension {
+    public static func filter(_ query: JSON) throws -> CQL2? {
+        guard let o = query.object else { throw GyreCatalogError(.badRequest, "query must be an object of properties") }
+        var terms: [CQL2] = []
+        for (prop, ops) in o {
+            guard let ops = ops.object else { throw GyreCatalogError(.badRequest, "query.\(prop) must be an object of operators (eq, lt, in...)") }
+            for (op, v) in ops {
+                let p = CQL2.property(prop)
+                func lit(_ j: JSON) throws -> CQL2 {
+                    switch j {
+                    case .string(let s): return .string(s)
+                    case .int, .double: return .number(j.number!)
+                    case .bool(let b): return .bool(b)
+                    default: throw GyreCatalogError(.badRequest, "query.\(prop).\(op): expected a string, number or boolean, not \(j.kind)")
+                    }
+                }
+                func pattern(_ prefix: String, _ suffix: String) throws -> CQL2 {
+                    guard let s = v.string else { throw GyreCatalogError(.badRequest, "query.\(prop).\(op) needs a string") }
+                    let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                    return .op("like", [p, .string(prefix + escaped + suffix)])
+                }
+                switch op {
+                case "eq": terms.append(.op("=", [p, try lit(v)]))
+                case "neq": terms.append(.op("<>", [p, try lit(v)]))
+                case "lt": terms.append(.op("<", [p, try lit(v)]))
+                case "lte": terms.append(.op("<=", [p, try lit(v)]))
+                case "gt": terms.append(.op(">", [p, try lit(v)]))
+                case "gte": terms.append(.op(">=", [p, try lit(v)]))
+                case "startsWith": terms.append(try pattern("", "%"))
+                case "endsWith": terms.append(try pattern("%", ""))
+                case "contains": terms.append(try pattern("%", "%"))
+                case "in":
+                    guard let a = v.array, !a.isEmpty else { throw GyreCatalogError(.badRequest, "query.\(prop).in needs a non-empty array") }
+                    terms.append(.op("in", [p, .array(try a.map(lit))]))
+                default:
+                    throw GyreCatalogError(.badRequest, "query.\(prop): unknown operator \"\(op)\" (eq, neq, lt, lte, gt, gte, startsWith, endsWith, contains, in)")
+                }
+            }
+        }
+        switch terms.count {
+        case 0: return nil
+        case 1: return terms[0]
+        default: return .op("and", terms)
+        }
+    }
+}

@@ -1,0 +1,409 @@
+import Foundation
+import GRDB
+import GyreSTAC
+import Synchronization
+
+/// The embedded catalog: one SQLite file (or memory) through GRDB. Items keep their whole JSON,
+/// their time span in microseconds (indexed with the collection), their bbox in an R*Tree, and
+/// their geometry for exact predicates, which run in Swift functions registered on each
+/// connection after the R*Tree has narrowed the candidates.
+public final class SQLiteCatalog: CatalogBackend {
+    let writer: any DatabaseWriter
+    public let path: String
+
+    /// Opens the catalog at `path`, creating the file and its schema when missing
+    /// (`":memory:"` for a catalog that lives as long as this object).
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            for f in SQLiteFunctions.all { db.add(function: f) }
+        }
+        config.busyMode = .timeout(10)
+        do {
+            if path == ":memory:" {
+                writer = try DatabaseQueue(configuration: config)
+            } else {
+                writer = try DatabasePool(path: path, configuration: config)
+            }
+            try Self.migrator.migrate(writer)
+        } catch let e as DatabaseError {
+            throw GyreCatalogError(.database, "\(path): cannot open the catalog: \(e.message ?? "\(e)")", cause: e)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: collections, items, R*Tree, queryables") { db in
+            try db.execute(sql: """
+                CREATE TABLE collections (id TEXT PRIMARY KEY NOT NULL, content TEXT NOT NULL);
+                CREATE TABLE items (
+                    rowid INTEGER PRIMARY KEY,
+                    collection TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    datetime INTEGER NOT NULL,
+                    end_datetime INTEGER NOT NULL,
+                    geometry TEXT,
+                    properties TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    UNIQUE (collection, id)
+                );
+                CREATE INDEX items_datetime ON items (datetime, end_datetime);
+                CREATE INDEX items_collection_datetime ON items (collection, datetime);
+                CREATE INDEX items_id ON items (id);
+                CREATE VIRTUAL TABLE items_rtree USING rtree (rowid, minx, maxx, miny, maxy);
+                CREATE TRIGGER items_rtree_delete AFTER DELETE ON items BEGIN
+                    DELETE FROM items_rtree WHERE rowid = old.rowid;
+                END;
+                CREATE TABLE queryables (collection TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+                    PRIMARY KEY (collection, name)) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    func run<T: Sendable>(_ what: String, write: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return write ? try await writer.write(body) : try await writer.read(body)
+        } catch let e as DatabaseError {
+            throw GyreCatalogError(.database, "\(path): \(what): \(e.message ?? "\(e)")", cause: e)
+        }
+    }
+
+    // MARK: Collections
+
+    public func collections() async throws -> [STACCollection] {
+        let texts = try await run("listing collections") { db in try String.fetchAll(db, sql: "SELECT content FROM collections ORDER BY id") }
+        return try texts.map { try STACCollection(json: JSON.parse($0, source: "stored collection")) }
+    }
+
+    public func collection(_ id: String) async throws -> STACCollection? {
+        let text = try await run("reading collection '\(id)'") { db in try String.fetchOne(db, sql: "SELECT content FROM collections WHERE id = ?", arguments: [id]) }
+        return try text.map { try STACCollection(json: JSON.parse($0, source: "stored collection '\(id)'")) }
+    }
+
+    public func putCollection(_ collection: STACCollection) async throws {
+        let text = collection.json.text, id = collection.id
+        try await run("writing collection '\(id)'", write: true) { db in
+            try db.execute(sql: "INSERT INTO collections (id, content) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET content = excluded.content",
+                           arguments: [id, text])
+        }
+    }
+
+    public func deleteCollection(_ id: String) async throws -> Bool {
+        try await run("deleting collection '\(id)'", write: true) { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "DELETE FROM items WHERE collection = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM queryables WHERE collection = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM collections WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Items
+
+    public func item(collection: String, id: String) async throws -> Item? {
+        let text = try await run("reading item '\(id)'") { db in
+            try String.fetchOne(db, sql: "SELECT content FROM items WHERE collection = ? AND id = ?", arguments: [collection, id])
+        }
+        return try text.map { try Item(json: JSON.parse($0, source: "stored item '\(id)'")) }
+    }
+
+    /// A row ready to insert: everything computed before the write transaction starts.
+    struct Row: Sendable {
+        var collection: String, id: String, start: Int64, end: Int64
+        var geometry: String?, bbox: BBox?, properties: String, content: String
+        var keys: [(String, String)]
+    }
+
+    static func row(_ item: Item) throws -> Row {
+        guard let collection = item.collection else {
+            throw GyreCatalogError(.badRequest, "item '\(item.id)' names no collection; a catalog keeps items in collections")
+        }
+        let span: (start: Timestamp, end: Timestamp)
+        do { span = try item.timeRange() } catch let e as GyreSTACError { throw GyreCatalogError(.badRequest, e.message, cause: e) }
+        let b = item.geometry?.bbox
+        let keys = item.properties.map { ($0.key, jsonType($0.value)) }
+        return Row(collection: collection, id: item.id, start: span.start.microseconds, end: span.end.microseconds,
+                   geometry: item.geometry.map { $0.json.text }, bbox: b, properties: JSON.object(item.properties).text, content: item.json.text, keys: keys)
+    }
+
+    static func jsonType(_ j: JSON) -> String {
+        switch j {
+        case .string: return "string"
+        case .int: return "integer"
+        case .double: return "number"
+        case .bool: return "boolean"
+        case .array: return "array"
+        case .object: return "object"
+        case .null: return "null"
+        }
+    }
+
+    public func putItems(_ items: [Item]) async throws {
+        let rows = try items.map(Self.row)
+        let path = self.path
+        try await run("writing \(items.count) items", write: true) { db in
+            let known = Set(try String.fetchAll(db, sql: "SELECT id FROM collections"))
+            for r in rows where !known.contains(r.collection) {
+                throw GyreCatalogError(.conflict, "item '\(r.id)' names collection '\(r.collection)', which \(path) does not have; ingest the collection first")
+            }
+            let upsert = try db.makeStatement(sql: """
+                INSERT INTO items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime,
+                    geometry = excluded.geometry, properties = excluded.properties, content = excluded.content
+                RETURNING rowid
+                """)
+            let rtree = try db.makeStatement(sql: "INSERT OR REPLACE INTO items_rtree (rowid, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)")
+            let dropBox = try db.makeStatement(sql: "DELETE FROM items_rtree WHERE rowid = ?")
+            let queryable = try db.makeStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
+            var seen = Set<String>()
+            for r in rows {
+                guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content]) else { continue }
+                if let b = r.bbox {
+                    try rtree.execute(arguments: [rowid, b.west, b.east, b.south, b.north])
+                } else {
+                    try dropBox.execute(arguments: [rowid])
+                }
+                for (k, t) in r.keys where t != "null" && seen.insert("\(r.collection)\u{0}\(k)\u{0}\(t)").inserted {
+                    try queryable.execute(arguments: [r.collection, k, t])
+                }
+            }
+        }
+    }
+
+    public func deleteItem(collection: String, id: String) async throws -> Bool {
+        try await run("deleting item '\(id)'", write: true) { db in
+            try db.execute(sql: "DELETE FROM items WHERE collection = ? AND id = ?", arguments: [collection, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func queryables(collection: String?) async throws -> [Queryable] {
+        let rows = try await run("reading queryables") { db -> [[String]] in
+            let sql = collection == nil ? "SELECT name, type FROM queryables ORDER BY name" : "SELECT name, type FROM queryables WHERE collection = ? ORDER BY name"
+            return try GRDB.Row.fetchAll(db, sql: sql, arguments: StatementArguments(collection.map { [$0] } ?? [])).map { [$0[0], $0[1]] }
+        }
+        var byName: [String: String] = [:], order: [String] = []
+        for r in rows {
+            if let t = byName[r[0]] {
+                // Integers and numbers together are numbers; other mixtures have no one type.
+                byName[r[0]] = t == r[1] ? t : (Set([t, r[1]]) == ["integer", "number"] ? "number" : "mixed")
+            } else { byName[r[0]] = r[1]; order.append(r[0]) }
+        }
+        return Queryable.core + order.filter { n in !Queryable.core.contains { $0.name == n } }.map { Queryable(name: $0, type: byName[$0]!) }
+    }
+
+    // MARK: Search
+
+    public func search(_ request: SearchRequest) async throws -> SearchPage {
+        let names = Set(try await queryables(collection: nil).map(\.name))
+        let query = try SQLiteSearch.build(request, queryables: names)
+        let limit = request.limit
+        let fetched = try await run("searching") { db -> [(String, [DatabaseValue])] in
+            let statement = try db.makeStatement(sql: query.sql.text)
+            let args = StatementArguments(query.sql.parameters.map(SQLiteSearch.bind))
+            return try GRDB.Row.fetchAll(statement, arguments: args).map { row in
+                (row["content"] as String, (0..<query.keyCount).map { row["k\($0)"] as DatabaseValue })
+            }
+        }
+        let page = Array(fetched.prefix(limit))
+        let items = try page.map { try Item(json: JSON.parse($0.0, source: "stored item")) }
+        let next = fetched.count > limit ? PageToken.encode(page.last!.1) : nil
+        return SearchPage(items: items, next: next)
+    }
+}
+
+/// Keyset paging tokens: the last item's sort values, so a page stays the same while items
+/// are added before it.
+enum PageToken {
+    static func encode(_ values: [DatabaseValue]) -> String {
+        let parts: [JSON] = values.map { v in
+            switch v.storage {
+            case .int64(let i): return ["i", .string(String(i))]
+            case .double(let d): return d.isInfinite ? ["d", .string(d < 0 ? "-inf" : "inf")] : ["d", .double(d)]
+            case .string(let s): return ["s", .string(s)]
+            case .blob, .null: return ["n"]
+            }
+        }
+        return Data(JSON.array(parts).serialized).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ token: String, count: Int) throws -> [SQLParameter] {
+        var b = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b.count % 4 != 0 { b += "=" }
+        func bad() -> GyreCatalogError { GyreCatalogError(.badRequest, "token \"\(token.prefix(80))\" is not a paging token of this search") }
+        guard let data = Data(base64Encoded: b), let json = try? JSON.parse(Array(data)), let parts = json.array, parts.count == count else { throw bad() }
+        var out: [SQLParameter] = []
+        for p in parts {
+            guard let a = p.array, let tag = a.first?.string else { throw bad() }
+            let v: JSON? = a.count > 1 ? a[1] : nil
+            switch tag {
+            case "i":
+                guard let i = v?.string.flatMap({ Int64($0) }) else { throw bad() }
+                out.append(.int(i))
+            case "d":
+                if v?.string == "-inf" { out.append(.double(-.infinity)) }
+                else if v?.string == "inf" { out.append(.double(.infinity)) }
+                else if let d = v?.number { out.append(.double(d)) }
+                else { throw bad() }
+            case "s":
+                guard let s = v?.string else { throw bad() }
+                out.append(.text(s))
+            default: throw bad()
+            }
+        }
+        return out
+    }
+}
+
+/// The SQL of one search over the items table, with its sort keys selected as k0, k1, ...
+enum SQLiteSearch {
+    static func bind(_ p: SQLParameter) -> (any DatabaseValueConvertible)? {
+        switch p {
+        case .text(let s): return s
+        case .int(let i): return i
+        case .double(let d): return d
+        }
+    }
+
+    static func build(_ r: SearchRequest, queryables: Set<String>) throws -> (sql: SQLFragment, keyCount: Int) {
+        let dialect = SQLiteDialect()
+        let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
+        var conds: [SQLFragment] = []
+        if let c = r.collections {
+            conds.append(SQLFragment("collection IN (\(c.map { _ in "?" }.joined(separator: ",")))", c.map { .text($0) }))
+        }
+        if let i = r.ids {
+            conds.append(SQLFragment("id IN (\(i.map { _ in "?" }.joined(separator: ",")))", i.map { .text($0) }))
+        }
+        if let d = r.datetime {
+            if let s = d.start { conds.append(SQLFragment("end_datetime >= ?", [.int(s.microseconds)])) }
+            if let e = d.end { conds.append(SQLFragment("datetime <= ?", [.int(e.microseconds)])) }
+        }
+        if let b = r.bbox { conds.append(dialect.spatial("s_intersects", "geometry", b.geometry)) }
+        if let g = r.intersects { conds.append(dialect.spatial("s_intersects", "geometry", g)) }
+        if let f = r.filter { conds.append(try compiler.compile(f)) }
+
+        // Sort keys, then collection and id to break ties.
+        var keys: [(SQLFragment, Bool)] = []
+        for k in (r.sortby.isEmpty ? [SortKey("datetime", ascending: false)] : r.sortby) {
+            var f = k.field
+            if f.hasPrefix("properties.") { f.removeFirst("properties.".count) }
+            let expr: SQLFragment
+            switch f {
+            case "datetime", "start_datetime": expr = SQLFragment("datetime")
+            case "end_datetime": expr = SQLFragment("end_datetime")
+            case "id": expr = SQLFragment("id")
+            case "collection": expr = SQLFragment("collection")
+            default:
+                let p = try compiler.checked(f)
+                expr = SQLFragment("IFNULL(json_extract(properties, ?), ?)", [.text(SQLiteDialect.path(p)), .double(-.infinity)])
+            }
+            keys.append((expr, k.ascending))
+        }
+        keys.append((SQLFragment("collection"), true))
+        keys.append((SQLFragment("id"), true))
+        if let token = r.token {
+            let last = try PageToken.decode(token, count: keys.count)
+            var ors: [SQLFragment] = []
+            for i in keys.indices {
+                var ands: [SQLFragment] = []
+                for j in 0..<i { ands.append(keys[j].0 + SQLFragment(" = ?", [last[j]])) }
+                ands.append(keys[i].0 + SQLFragment(keys[i].1 ? " > ?" : " < ?", [last[i]]))
+                ors.append(SQLFragment("(") + SQLFragment.joined(ands, " AND ") + SQLFragment(")"))
+            }
+            conds.append(SQLFragment("(") + SQLFragment.joined(ors, " OR ") + SQLFragment(")"))
+        }
+        let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment(" AS k\($0)") }, ", ")
+        var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM items")
+        if !conds.isEmpty { sql = sql + SQLFragment(" WHERE ") + SQLFragment.joined(conds, " AND ") }
+        sql = sql + SQLFragment(" ORDER BY ") + SQLFragment(keys.indices.map { "k\($0) \(keys[$0].1 ? "ASC" : "DESC")" }.joined(separator: ", "))
+        sql = sql + SQLFragment(" LIMIT ?", [.int(Int64(r.limit + 1))])
+        return (sql, keys.count)
+    }
+}
+
+/// SQLite's side of the filter compiler: JSON through json_type/json_extract with the path as
+/// a parameter, and Gyre's registered functions for what SQLite lacks.
+struct SQLiteDialect: SQLDialect {
+    static func path(_ p: String) -> String { "$.\"\(p)\"" }
+
+    func typed(_ p: String, _ types: String) -> SQLFragment {
+        SQLFragment("(CASE WHEN json_type(properties, ?) IN (\(types)) THEN json_extract(properties, ?) END)", [.text(Self.path(p)), .text(Self.path(p))])
+    }
+    func number(_ p: String) -> SQLFragment { typed(p, "'integer','real'") }
+    func string(_ p: String) -> SQLFragment { typed(p, "'text'") }
+    func boolean(_ p: String) -> SQLFragment { typed(p, "'true','false'") }
+    func json(_ p: String) -> SQLFragment { typed(p, "'integer','real','text','true','false','array','object'") }
+    func array(_ p: String) -> SQLFragment { typed(p, "'array'") }
+    func call(_ function: String, _ args: [SQLFragment]) -> SQLFragment {
+        SQLFragment("\(function)(") + SQLFragment.joined(args, ", ") + SQLFragment(")")
+    }
+    func like(_ value: SQLFragment, _ pattern: SQLFragment) -> SQLFragment { call("gyre_like", [value, pattern]) }
+    func arrayRelation(_ op: String, _ a: SQLFragment, _ b: SQLFragment) -> SQLFragment {
+        call("gyre_array", [SQLFragment("?", [.text(op)]), a, b])
+    }
+    func jsonLiteral(_ value: JSON) -> SQLFragment { SQLFragment("?", [.text(value.text)]) }
+    func timeOf(_ text: SQLFragment) -> SQLFragment { call("gyre_time", [text]) }
+
+    /// The exact relation, after the R*Tree has picked the items whose boxes meet the
+    /// literal's (s_disjoint has no such shortcut). Items without a geometry give NULL.
+    func spatial(_ op: String, _ column: String, _ literal: Geometry) -> SQLFragment {
+        let exact = call("gyre_spatial", [SQLFragment("?", [.text(op)]), SQLFragment(column), SQLFragment("?", [.text(literal.json.text)])])
+        guard op != "s_disjoint", let b = literal.bbox else { return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN ") + exact + SQLFragment(" END)") }
+        let rtree = SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+                                [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
+        return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN (") + rtree + SQLFragment(" AND ") + exact + SQLFragment(") END)")
+    }
+}
+
+/// The Swift functions every catalog connection registers.
+enum SQLiteFunctions {
+    /// Parsed literal geometries by their JSON text: one search parses its literal once.
+    static let literals = Mutex<[String: Geometry]>([:])
+
+    static func geometry(_ text: String, literal: Bool) -> Geometry? {
+        if literal, let g = literals.withLock({ $0[text] }) { return g }
+        guard let json = try? JSON.parse(text), let g = try? Geometry(json: json) else { return nil }
+        if literal { literals.withLock { if $0.count > 256 { $0.removeAll() }; $0[text] = g } }
+        return g
+    }
+
+    static let all: [DatabaseFunction] = [
+        DatabaseFunction("gyre_casei", argumentCount: 1, pure: true) { v in String.fromDatabaseValue(v[0]).map(CQL2.casei) },
+        DatabaseFunction("gyre_accenti", argumentCount: 1, pure: true) { v in String.fromDatabaseValue(v[0]).map(CQL2.accenti) },
+        DatabaseFunction("gyre_like", argumentCount: 2, pure: true) { v in
+            guard let s = String.fromDatabaseValue(v[0]), let p = String.fromDatabaseValue(v[1]) else { return nil }
+            return CQL2.like(s, p)
+        },
+        DatabaseFunction("gyre_time", argumentCount: 1, pure: true) { v in
+            String.fromDatabaseValue(v[0]).flatMap { try? Timestamp(rfc3339: $0) }?.microseconds
+        },
+        DatabaseFunction("gyre_spatial", argumentCount: 3, pure: true) { v in
+            guard let op = String.fromDatabaseValue(v[0]), let a = String.fromDatabaseValue(v[1]), let b = String.fromDatabaseValue(v[2]),
+                  let ga = geometry(a, literal: false), let gb = geometry(b, literal: true) else { return nil }
+            return spatialRelation(op, ga, gb)
+        },
+        DatabaseFunction("gyre_array", argumentCount: 3, pure: true) { v in
+            guard let op = String.fromDatabaseValue(v[0]), let a = String.fromDatabaseValue(v[1]), let b = String.fromDatabaseValue(v[2]),
+                  let x = (try? JSON.parse(a))?.array, let y = (try? JSON.parse(b))?.array else { return nil }
+            return arrayRelation(op, x, y)
+        },
+    ]
+
+    static func arrayRelation(_ op: String, _ x: [JSON], _ y: [JSON]) -> Bool {
+        func same(_ a: JSON, _ b: JSON) -> Bool {
+            if let p = a.number, let q = b.number { return p == q }
+            return a == b
+        }
+        func has(_ list: [JSON], _ v: JSON) -> Bool { list.contains { same($0, v) } }
+        switch op {
+        case "a_equals": return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case "a_contains": return y.allSatisfy { has(x, $0) }
+        case "a_containedby": return x.allSatisfy { has(y, $0) }
+        default: return x.contains { has(y, $0) }
+        }
+    }
+}

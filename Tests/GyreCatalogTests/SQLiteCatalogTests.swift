@@ -1,0 +1,233 @@
+import Foundation
+import GyreCatalog
+import GyreSTAC
+import Testing
+
+/// Items with every kind of value a filter meets: numbers, strings, missing and mistyped
+/// properties, arrays, points and polygons (one cut at the antimeridian), instants and ranges.
+enum Fixtures {
+    static func collection(_ id: String) -> STACCollection {
+        STACCollection(id: id, description: "test collection \(id)",
+                       extent: Extent(bboxes: [BBox(west: -180, south: -90, east: 180, north: 90)], intervals: [TemporalInterval(start: nil, end: nil)]))
+    }
+
+    static func items(_ n: Int, seed: UInt64 = 7) throws -> [Item] {
+        var rng = SplitMix(seed)
+        let platforms = ["sentinel-2a", "Sentinel-2B", "landsat-8", "Montréal-sat"]
+        return try (0..<n).map { k in
+            let lon = Double(rng.next() % 3500) / 10 - 175, lat = Double(rng.next() % 1600) / 10 - 80
+            let geometry: JSON
+            switch k % 4 {
+            case 0: geometry = ["type": "Point", "coordinates": [.double(lon), .double(lat)]]
+            case 3 where k % 8 == 3:
+                geometry = ["type": "MultiPolygon", "coordinates": [[[[178, .double(lat)], [180, .double(lat)], [180, .double(lat + 2)], [178, .double(lat + 2)], [178, .double(lat)]]],
+                                                                    [[[-180, .double(lat)], [-178, .double(lat)], [-178, .double(lat + 2)], [-180, .double(lat + 2)], [-180, .double(lat)]]]]]
+            default:
+                let d = Double(1 + k % 5)
+                geometry = ["type": "Polygon", "coordinates": [[[.double(lon), .double(lat)], [.double(lon + d), .double(lat)], [.double(lon + d / 2), .double(lat + d)], [.double(lon), .double(lat)]]]]
+            }
+            let g = try Geometry(json: geometry)
+            let b = g.bbox!
+            var props: JSONObject = ["platform": .string(platforms[k % platforms.count]), "instruments": k % 3 == 0 ? ["msi", "oli"] : ["msi"]]
+            let day = Int(rng.next() % 365)
+            let t = Timestamp(microseconds: (Int64(1_577_836_800) + Int64(day) * 86_400 + Int64(k % 86_400)) * 1_000_000)
+            if k % 10 == 9 {
+                props["datetime"] = .null
+                props["start_datetime"] = .string(t.rfc3339)
+                props["end_datetime"] = .string(Timestamp(microseconds: t.microseconds + 20 * 86_400_000_000).rfc3339)
+            } else {
+                props["datetime"] = .string(t.rfc3339)
+            }
+            switch k % 7 {
+            case 0: break                                          // no cloud cover
+            case 1: props["eo:cloud_cover"] = "unknown"            // a string where numbers are usual
+            default: props["eo:cloud_cover"] = .double(Double(rng.next() % 1000) / 10)
+            }
+            if k % 5 == 0 { props["gsd"] = .int(Int64(10 * (1 + k % 3))) }
+            props["view:off_nadir"] = .double(Double(k % 9))
+            return try Item(json: [
+                "type": "Feature", "stac_version": "1.1.0", "id": .string(String(format: "item-%04d", k)),
+                "collection": k % 3 == 2 ? "landsat" : "s2",
+                "geometry": geometry, "bbox": [.double(b.west), .double(b.south), .double(b.east), .double(b.north)],
+                "properties": .object(props), "links": [["rel": "license", "href": "https://example.test/license"]],
+                "assets": ["data": ["href": .string("s3://bucket/\(k).tif"), "roles": ["data"]]],
+            ])
+        }
+    }
+
+    struct SplitMix {
+        var s: UInt64
+        init(_ seed: UInt64) { s = seed }
+        mutating func next() -> UInt64 {
+            s &+= 0x9E3779B97F4A7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// The order searches return by default: datetime descending, then collection, then id.
+    static func sorted(_ items: [Item]) -> [Item] {
+        items.sorted { a, b in
+            let ta = try! a.timeRange().start, tb = try! b.timeRange().start
+            if ta != tb { return ta > tb }
+            if a.collection != b.collection { return a.collection! < b.collection! }
+            return a.id < b.id
+        }
+    }
+}
+
+@Suite("SQLite catalog: search against a brute-force filter")
+struct SQLiteCatalogTests {
+    static func catalog(_ items: [Item]) async throws -> SQLiteCatalog {
+        let c = try SQLiteCatalog(path: ":memory:")
+        try await c.putCollection(Fixtures.collection("s2"))
+        try await c.putCollection(Fixtures.collection("landsat"))
+        try await c.putItems(items)
+        return c
+    }
+
+    /// Every page of a search, by following its tokens.
+    static func all(_ c: SQLiteCatalog, _ r: SearchRequest) async throws -> [String] {
+        var r = r, out: [String] = [], pages = 0
+        while true {
+            let page = try await c.search(r)
+            out += page.items.map(\.id)
+            pages += 1
+            guard let next = page.next, pages < 1000 else { return out }
+            r.token = next
+        }
+    }
+
+    static let filters = [
+        "eo:cloud_cover < 25", "NOT eo:cloud_cover < 25", "eo:cloud_cover IS NULL", "eo:cloud_cover BETWEEN 10 AND 40",
+        "eo:cloud_cover < 30 AND platform = 'sentinel-2a'", "platform LIKE 'sentinel%' OR gsd >= 20", "NOT (gsd = 10)",
+        "CASEI(platform) = 'sentinel-2b'", "ACCENTI(platform) LIKE 'Montreal%'", "platform IN ('landsat-8', 'sentinel-2a')",
+        "platform NOT IN ('landsat-8')", "gsd IS NOT NULL AND gsd * 2 > 30", "eo:cloud_cover > view:off_nadir * 10",
+        "S_INTERSECTS(geometry, POLYGON((-20 -20, 40 -20, 40 30, -20 30, -20 -20)))",
+        "S_INTERSECTS(geometry, BBOX(170, -90, -170, 90))", "S_DISJOINT(geometry, BBOX(-100, -50, 100, 50))",
+        "S_WITHIN(geometry, BBOX(0, 0, 90, 45))", "S_CONTAINS(geometry, POINT(10 10))",
+        "T_INTERSECTS(datetime, INTERVAL('2020-03-01', '2020-03-31'))", "T_BEFORE(datetime, TIMESTAMP('2020-02-01T00:00:00Z'))",
+        "T_AFTER(datetime, INTERVAL('..', '2020-11-01'))", "T_DURING(datetime, INTERVAL('2020-05-01T00:00:00Z', '2020-07-01T00:00:00Z'))",
+        "datetime >= TIMESTAMP('2020-06-01T00:00:00Z')", "end_datetime < '2020-02-15T00:00:00Z'",
+        "A_CONTAINS(instruments, ('oli'))", "A_EQUALS(instruments, ('msi'))", "A_OVERLAPS(instruments, ('oli', 'tirs'))",
+        "id = 'item-0007' OR collection = 'landsat' AND eo:cloud_cover < 5", "TRUE", "NOT (platform = 'x' OR eo:cloud_cover >= 0)",
+    ]
+
+    @Test("each filter, bbox, datetime, ids and collections select exactly what the evaluator selects, page after page")
+    func againstEvaluator() async throws {
+        let items = try Fixtures.items(240)
+        let c = try await Self.catalog(items)
+        let ordered = Fixtures.sorted(items)
+        var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
+        requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
+        requests.append(SearchRequest(bbox: try BBox([175, -90, -175, 90]), limit: 9))
+        requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "2020-04-01T00:00:00Z/2020-04-30T23:59:59Z"), limit: 5))
+        requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "../2020-01-10"), collections: ["landsat"], limit: 50))
+        requests.append(SearchRequest(ids: ["item-0001", "item-0100", "nope"], limit: 10))
+        requests.append(SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Point","coordinates":[179,0]}"#)), limit: 10))
+        requests.append(SearchRequest(bbox: try BBox([-180, -45, 0, 45]), collections: ["s2"], limit: 11,
+                                      filter: try CQL2.parse(text: "eo:cloud_cover < 50 OR eo:cloud_cover IS NULL")))
+        for r in requests {
+            let reference = r.asFilter
+            let want = ordered.filter { reference.matches($0) }.map(\.id)
+            let got = try await Self.all(c, r)
+            #expect(got == want, "\(reference.text): \(got.count) items, expected \(want.count)")
+        }
+        // Several filters must actually select something, or the comparison proves little.
+        let selective = try Self.filters.filter { f in let e = try CQL2.parse(text: f); let n = items.filter { e.matches($0) }.count; return n > 0 && n < items.count }
+        #expect(selective.count >= Self.filters.count - 3)
+    }
+
+    @Test("sortby on properties, ascending and descending, pages without repeats or gaps")
+    func sorting() async throws {
+        let items = try Fixtures.items(60)
+        let c = try await Self.catalog(items)
+        let got = try await Self.all(c, SearchRequest(limit: 4, sortby: [SortKey("view:off_nadir", ascending: true), SortKey("id", ascending: false)]))
+        let want = items.sorted { a, b in
+            let x = a.properties["view:off_nadir"]!.number!, y = b.properties["view:off_nadir"]!.number!
+            return x != y ? x < y : a.id > b.id
+        }.map(\.id)
+        #expect(got == want)
+        let byCloud = try await Self.all(c, SearchRequest(limit: 5, sortby: [SortKey("properties.eo:cloud_cover", ascending: false)]))
+        #expect(Set(byCloud).count == items.count && byCloud.count == items.count)
+    }
+
+    @Test("paging tokens stay valid while items are added")
+    func stablePaging() async throws {
+        let items = try Fixtures.items(50)
+        let c = try await Self.catalog(items)
+        let first = try await c.search(SearchRequest(limit: 10))
+        // New items, newer than everything and older than everything.
+        var extra = try Fixtures.items(4, seed: 99).enumerated().map { k, item -> Item in
+            var i = item
+            i.id = "new-\(k)"
+            i.properties["datetime"] = .string(k % 2 == 0 ? "2030-01-01T00:00:00Z" : "2000-01-01T00:00:00Z")
+            return i
+        }
+        try await c.putItems(extra)
+        var r = SearchRequest(limit: 10, token: first.next)
+        var rest: [String] = []
+        while true {
+            let p = try await c.search(r)
+            rest += p.items.map(\.id)
+            guard let n = p.next else { break }
+            r.token = n
+        }
+        let old = Fixtures.sorted(items).map(\.id)
+        #expect(first.items.map(\.id) == Array(old.prefix(10)))
+        #expect(rest == Array(old.dropFirst(10)) + ["new-1", "new-3"].sorted(), "the older new items come last; nothing repeats")
+        extra.removeAll()
+        await #expect(throws: GyreCatalogError.self) { try await c.search(SearchRequest(limit: 10, token: "garbage")) }
+    }
+
+    @Test("ingest is idempotent, refuses orphans, and deletes")
+    func writes() async throws {
+        let items = try Fixtures.items(20)
+        let c = try await Self.catalog(items)
+        try await c.putItems(items)
+        var changed = items[3]
+        changed.properties["eo:cloud_cover"] = 99.5
+        try await c.putItems([changed])
+        #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 20)
+        #expect(try await c.item(collection: changed.collection!, id: changed.id)?.properties["eo:cloud_cover"] == 99.5)
+        var orphan = items[0]
+        orphan.collection = "modis"
+        orphan.id = "orphan"
+        await #expect {
+            try await c.putItems([items[1], orphan])
+        } throws: { e in
+            guard let e = e as? GyreCatalogError else { return false }
+            return e.code == .conflict && e.message.contains("'orphan'") && e.message.contains("'modis'")
+        }
+        #expect(try await c.item(collection: "s2", id: "orphan") == nil)
+        #expect(try await c.deleteItem(collection: items[0].collection!, id: items[0].id))
+        #expect(try await !c.deleteItem(collection: items[0].collection!, id: items[0].id))
+        #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 19)
+        #expect(try await c.deleteCollection("landsat"))
+        #expect(try await Self.all(c, SearchRequest(limit: 100)).allSatisfy { !$0.isEmpty })
+        let left = try await c.search(SearchRequest(limit: 100))
+        #expect(left.items.allSatisfy { $0.collection == "s2" })
+        #expect(try await c.collections().map(\.id) == ["s2"])
+    }
+
+    @Test("queryables come from the items; unknown properties and hostile strings are refused or bound, never spliced")
+    func queryablesAndInjection() async throws {
+        let items = try Fixtures.items(30)
+        let c = try await Self.catalog(items)
+        let q = try await c.queryables(collection: nil)
+        #expect(q.contains(Queryable(name: "eo:cloud_cover", type: "mixed")) && q.contains(Queryable(name: "gsd", type: "integer")))
+        #expect(q.contains(Queryable(name: "datetime", type: "date-time")))
+        await #expect {
+            try await c.search(SearchRequest(filter: try CQL2.parse(text: "cloudiness < 5")))
+        } throws: { ($0 as? GyreCatalogError)?.message.contains("unknown property 'cloudiness'") == true }
+        for hostile in ["'; DROP TABLE items; --", "x' OR '1'='1", "\" OR 1=1 --", "%' --"] {
+            let f = CQL2.op("=", [.property("platform"), .string(hostile)])
+            #expect(try await c.search(SearchRequest(ids: [hostile], limit: 5)).items.isEmpty)
+            #expect(try await c.search(SearchRequest(collections: [hostile], limit: 5)).items.isEmpty)
+            #expect(try await c.search(SearchRequest(limit: 5, filter: f)).items.isEmpty)
+        }
+        #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 30, "the table is still there")
+    }
+}

@@ -51,7 +51,7 @@ let package = Package(
             ]),
         // The umbrella: re-exports the public modules, nothing else.
         .target(name: "GyreExpr", dependencies: ["GyreArrays", "GyreCompute", "GyreData"]),
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr"]),
+        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",

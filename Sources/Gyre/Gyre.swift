@@ -6,3 +6,5 @@
 @_exported import GyreCodecs
 @_exported import GyreZarr
 @_exported import GyreNetCDF
+@_exported import GyreSTAC
+@_exported import GyreCatalog

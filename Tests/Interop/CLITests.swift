@@ -105,4 +105,54 @@ struct CLITests {
         #expect(badCodec.status != 0 && badCodec.err.contains("brotli"), "\(badCodec.err)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.zarr").path))
     }
+
+    @Test("gyre stac validate and ingest: a static catalog followed through its links, newline-delimited items, refusals")
+    func stac() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-stac-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("s2/items"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func write(_ name: String, _ json: JSON) throws { try Data(json.serialized).write(to: dir.appendingPathComponent(name)) }
+        func item(_ id: String, _ day: Int, collection: String? = nil) -> JSON {
+            var o: JSONObject = ["type": "Feature", "stac_version": "1.1.0", "id": .string(id),
+                                 "geometry": ["type": "Point", "coordinates": [10, .int(Int64(day))]], "bbox": [10, .int(Int64(day)), 10, .int(Int64(day))],
+                                 "properties": ["datetime": .string("2020-01-1\(day)T00:00:00Z"), "eo:cloud_cover": .int(Int64(day * 10))],
+                                 "links": [], "assets": [:]]
+            if let collection { o["collection"] = .string(collection) }
+            return .object(o)
+        }
+        try write("catalog.json", ["type": "Catalog", "stac_version": "1.1.0", "id": "root", "description": "test",
+                                   "links": [["rel": "child", "href": "./s2/collection.json"]]])
+        try write("s2/collection.json", ["type": "Collection", "stac_version": "1.1.0", "id": "s2", "description": "d", "license": "other",
+                                         "extent": ["spatial": ["bbox": [[-180, -90, 180, 90]]], "temporal": ["interval": [["2020-01-01T00:00:00Z", nil]]]],
+                                         "links": [["rel": "item", "href": "items/a.json"], ["rel": "item", "href": "items/b.json"], ["rel": "root", "href": "../catalog.json"]]])
+        try write("s2/items/a.json", item("a", 1))
+        try write("s2/items/b.json", item("b", 2, collection: "s2"))
+        let lines = (3...5).map { String(decoding: item("n\($0)", $0, collection: "s2").serialized, as: UTF8.self) }.joined(separator: "\n")
+        try Data((lines + "\n").utf8).write(to: dir.appendingPathComponent("more.ndjson"))
+
+        let valid = try Self.gyre(["stac", "validate", dir.appendingPathComponent("catalog.json").path])
+        #expect(valid.status == 0 && valid.out.contains("valid: 1 catalogs, 1 collections, 2 items"), "\(valid.out)\(valid.err)")
+        let db = dir.appendingPathComponent("cat.db").path
+        let ingest = try Self.gyre(["stac", "ingest", dir.appendingPathComponent("catalog.json").path, dir.appendingPathComponent("more.ndjson").path, "--catalog", db])
+        #expect(ingest.status == 0 && ingest.out.contains("1 collections, 5 items"), "\(ingest.out)\(ingest.err)")
+        // Twice is the same as once.
+        #expect(try Self.gyre(["stac", "ingest", dir.appendingPathComponent("more.ndjson").path, "--catalog", db]).status == 0)
+        let catalog = try SQLiteCatalog(path: db)
+        let page = try await catalog.search(SearchRequest(limit: 100, filter: try CQL2.parse(text: "eo:cloud_cover >= 20")))
+        #expect(page.items.map(\.id) == ["n5", "n4", "n3", "b"])
+        #expect(try await catalog.item(collection: "s2", id: "a")?.collection == "s2", "an item takes the collection that links to it")
+
+        // Problems: each names the file and the field; validation goes on past the first.
+        var broken = item("c", 6, collection: "s2").object!
+        broken["geometry"] = ["type": "Point", "coordinates": [500, 0]]
+        try write("bad1.json", .object(broken))
+        try Data("{\"type\": \"Feature\",".utf8).write(to: dir.appendingPathComponent("bad2.json"))
+        let invalid = try Self.gyre(["stac", "validate", dir.appendingPathComponent("bad1.json").path, dir.appendingPathComponent("bad2.json").path])
+        #expect(invalid.status == 1, "\(invalid.out)")
+        #expect(invalid.out.contains("bad1.json") && invalid.out.contains("geometry.coordinates") && invalid.out.contains("outside longitude"), "\(invalid.out)")
+        #expect(invalid.out.contains("bad2.json: line 1") && invalid.out.contains("2 problems"), "\(invalid.out)")
+        try Data(item("o", 7, collection: "modis").serialized).write(to: dir.appendingPathComponent("orphan.json"))
+        let orphan = try Self.gyre(["stac", "ingest", dir.appendingPathComponent("orphan.json").path, "--catalog", db])
+        #expect(orphan.status != 0 && orphan.err.contains("'o'") && orphan.err.contains("'modis'"), "\(orphan.err)")
+    }
 }

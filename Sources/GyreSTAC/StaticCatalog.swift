@@ -1,0 +1,102 @@
+import Foundation
+
+/// Reading STAC documents from files: one JSON object (Catalog, Collection, Item or
+/// FeatureCollection), newline-delimited items (`.ndjson`, `.jsonl`), and static catalogs,
+/// walked through their `child` and `item` links (relative hrefs resolve against the
+/// linking file; absolute `file://` hrefs and paths work too).
+public enum StaticCatalog {
+    /// What a walk found, each object with the file it came from.
+    public struct Contents: Sendable {
+        public var catalogs: [(path: String, catalog: Catalog)] = []
+        public var collections: [(path: String, collection: STACCollection)] = []
+        public var items: [(path: String, item: Item)] = []
+        /// Documents that could not be read or are not valid STAC, with why.
+        public var problems: [String] = []
+    }
+
+    /// Reads every source, following links from catalogs and collections. With `stopAtFirst`
+    /// the first problem throws; otherwise problems are collected and the walk goes on
+    /// (what `gyre stac validate` reports). An item without a `collection` gets the id of
+    /// the collection that links to it.
+    public static func read(_ paths: [String], stopAtFirst: Bool = true) throws -> Contents {
+        var out = Contents()
+        var seen = Set<String>()
+        func problem(_ e: Error, _ path: String) throws {
+            if stopAtFirst { throw e }
+            out.problems.append((e as? GyreSTACError)?.message ?? "\(path): \(e)")
+        }
+        func visit(_ rawPath: String, parentCollection: String?) throws {
+            let path = URL(fileURLWithPath: rawPath).standardizedFileURL.path
+            guard seen.insert(path).inserted else { return }
+            let bytes: [UInt8]
+            do { bytes = try readFile(path) } catch { try problem(error, path); return }
+            if path.hasSuffix(".ndjson") || path.hasSuffix(".jsonl") || path.hasSuffix(".geojsonl") {
+                var line = 0
+                for chunk in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                    line += 1
+                    guard chunk.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
+                    do {
+                        let j = try JSON.parse(chunk, source: "\(path) line \(line)")
+                        var item = try Item(json: j, path: "\(path) line \(line)")
+                        if item.collection == nil { item.collection = parentCollection }
+                        out.items.append((path, item))
+                    } catch { try problem(error, path) }
+                }
+                return
+            }
+            let object: STACObject
+            do { object = try STACObject(json: try JSON.parse(bytes, source: path), path: path) } catch {
+                try problem(GyreSTACError((error as? GyreSTACError)?.code ?? .invalidSTAC, prefixed(error, path)), path); return
+            }
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+            func follow(_ links: [Link], collection: String?) throws {
+                for l in links where l.rel == "child" || l.rel == "item" {
+                    guard let target = resolve(l.href, against: dir) else {
+                        try problem(GyreSTACError(.io, "\(path): link \(l.rel) → \(l.href) is not a local file; Gyre reads static catalogs from disk"), path)
+                        continue
+                    }
+                    try visit(target, parentCollection: collection)
+                }
+            }
+            switch object {
+            case .catalog(let c):
+                out.catalogs.append((path, c))
+                try follow(c.links, collection: nil)
+            case .collection(let c):
+                out.collections.append((path, c))
+                try follow(c.links, collection: c.id)
+            case .item(var i):
+                if i.collection == nil { i.collection = parentCollection }
+                out.items.append((path, i))
+            case .itemCollection(let ic):
+                for var i in ic.features {
+                    if i.collection == nil { i.collection = parentCollection }
+                    out.items.append((path, i))
+                }
+            }
+        }
+        for p in paths { try visit(p, parentCollection: nil) }
+        return out
+    }
+
+    static func prefixed(_ e: Error, _ path: String) -> String {
+        let m = (e as? GyreSTACError)?.message ?? "\(e)"
+        return m.hasPrefix(path) ? m : "\(path): \(m)"
+    }
+
+    static func resolve(_ href: String, against dir: URL) -> String? {
+        if href.hasPrefix("file://") { return URL(string: href)?.path }
+        if href.contains("://") { return nil }
+        if href.hasPrefix("/") { return href }
+        return dir.appendingPathComponent(href).path
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            let why = FileManager.default.fileExists(atPath: path, isDirectory: &isDir) ? (isDir.boolValue ? "is a directory" : "cannot be read") : "does not exist"
+            throw GyreSTACError(.io, "\(path) \(why)")
+        }
+        return Array(d)
+    }
+}

@@ -523,36 +523,23 @@ public enum STACObject: Sendable, Hashable {
     }
 }
 
-// Codable through the JSON value: decoding checks what `init(json:)` checks.
-extension Item: Codable {
+/// A STAC object read from and written to `JSON`; Codable through that same value, so decoding
+/// checks what `init(json:)` checks.
+public protocol JSONRepresentable: Codable {
+    init(json: JSON) throws
+    var json: JSON { get }
+}
+
+extension JSONRepresentable {
     public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
     public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
 }
-extension STACCollection: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
-extension Catalog: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
-extension ItemCollection: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
-extension Link: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
-extension Asset: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
-extension Provider: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
-extension Extent: Codable {
-    public init(from decoder: Decoder) throws { try self.init(json: JSON(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
-}
+
+extension Item: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: nil) } }
+extension STACCollection: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: nil) } }
+extension Catalog: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: nil) } }
+extension ItemCollection: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: "item collection") } }
+extension Link: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: "link") } }
+extension Asset: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: "asset") } }
+extension Provider: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: "provider") } }
+extension Extent: JSONRepresentable { public init(json: JSON) throws { try self.init(json: json, path: "extent") } }

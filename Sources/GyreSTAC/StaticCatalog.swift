@@ -100,3 +100,74 @@ public enum StaticCatalog {
         return Array(d)
     }
 }
+
+extension StaticCatalog {
+    /// Writes a static catalog under `directory`, as pystac lays one out:
+    /// `catalog.json`, `<collection>/collection.json`, `<collection>/<item>/<item>.json`.
+    /// Structural links (`self`, `root`, `parent`, `child`, `item`, `collection`) are rebuilt,
+    /// relative; with `baseURL` every object also gets an absolute `self` link. Other links are
+    /// kept. Items go first and `catalog.json` last, so an interrupted write has no root and
+    /// does not read as a complete catalog. Ids that would escape the directory are refused.
+    public static func write(catalog: Catalog, collections: [STACCollection], items: [Item], to directory: String,
+                             baseURL: String? = nil, overwrite: Bool = false) throws {
+        let fm = FileManager.default
+        let root = URL(fileURLWithPath: directory)
+        let rootFile = root.appendingPathComponent("catalog.json")
+        if fm.fileExists(atPath: rootFile.path) && !overwrite {
+            throw GyreSTACError(.io, "\(rootFile.path) already exists; pass overwrite to replace the catalog")
+        }
+        func safe(_ id: String, _ what: String) throws -> String {
+            guard !id.isEmpty, id != ".", id != "..", !id.contains("/"), !id.contains("\\"), !id.contains("\u{0}") else {
+                throw GyreSTACError(.invalidSTAC, "\(what) id '\(id)' cannot name a file (no '/', '\\', '.' or '..')")
+            }
+            return id
+        }
+        let known = Set(collections.map(\.id))
+        for i in items where !known.contains(i.collection ?? "") {
+            throw GyreSTACError(.invalidSTAC, "item '\(i.id)' names collection '\(i.collection ?? "(none)")', which is not among the collections written")
+        }
+        let structural: Set<String> = ["self", "root", "parent", "child", "item", "collection"]
+        func links(_ old: [Link], _ new: [Link], selfPath: String) -> [Link] {
+            var out = new
+            if let base = baseURL {
+                let b = base.hasSuffix("/") ? base : base + "/"
+                out.insert(Link(rel: "self", href: b + selfPath, type: "application/json"), at: 0)
+            }
+            return out + old.filter { !structural.contains($0.rel) }
+        }
+        func put(_ json: JSON, _ relative: String) throws {
+            let url = root.appendingPathComponent(relative)
+            do {
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(json.serialized).write(to: url, options: .atomic)
+            } catch {
+                throw GyreSTACError(.io, "\(url.path): cannot write: \(error.localizedDescription)")
+            }
+        }
+        let json = "application/json", geojson = "application/geo+json"
+        var itemsBy: [String: [Item]] = [:]
+        for i in items { itemsBy[i.collection!, default: []].append(i) }
+        for c in collections {
+            let cid = try safe(c.id, "collection")
+            for var i in itemsBy[c.id] ?? [] {
+                let iid = try safe(i.id, "item")
+                i.links = links(i.links, [Link(rel: "root", href: "../../catalog.json", type: json),
+                                          Link(rel: "parent", href: "../collection.json", type: json),
+                                          Link(rel: "collection", href: "../collection.json", type: json)],
+                                selfPath: "\(cid)/\(iid)/\(iid).json")
+                try put(i.json, "\(cid)/\(iid)/\(iid).json")
+            }
+        }
+        for var c in collections {
+            let cid = c.id
+            let itemLinks = (itemsBy[cid] ?? []).map { Link(rel: "item", href: "./\($0.id)/\($0.id).json", type: geojson) }
+            c.links = links(c.links, [Link(rel: "root", href: "../catalog.json", type: json), Link(rel: "parent", href: "../catalog.json", type: json)] + itemLinks,
+                            selfPath: "\(cid)/collection.json")
+            try put(c.json, "\(cid)/collection.json")
+        }
+        var cat = catalog
+        cat.links = links(cat.links, [Link(rel: "root", href: "./catalog.json", type: json)]
+                          + collections.map { Link(rel: "child", href: "./\($0.id)/collection.json", type: json) }, selfPath: "catalog.json")
+        try put(cat.json, "catalog.json")
+    }
+}

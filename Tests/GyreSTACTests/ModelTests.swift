@@ -91,3 +91,36 @@ struct ModelTests {
         #expect(throws: GyreSTACError.self) { try STACObject(json: ["type": "Topology"]) }
     }
 }
+
+@Suite("Static catalogs")
+struct StaticCatalogTests {
+    @Test("written with relative links, read back through them: the same items, other links kept")
+    func writeAndRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-static-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var item = try Item(json: JSON.parse(ModelTests.item))
+        item.links.append(Link(rel: "license", href: "https://example.test/l"))
+        var second = item
+        second.id = "second"
+        let extent = Extent(bboxes: [BBox(west: -180, south: -90, east: 180, north: 90)], intervals: [TemporalInterval(start: nil, end: nil)])
+        let col = STACCollection(id: "sentinel-2-l2a", description: "S2", extent: extent)
+        try StaticCatalog.write(catalog: Catalog(id: "root", description: "r"), collections: [col], items: [item, second], to: dir,
+                                baseURL: "https://stac.example.test/")
+        let back = try StaticCatalog.read([dir + "/catalog.json"])
+        #expect(back.catalogs.count == 1 && back.collections.map(\.collection.id) == ["sentinel-2-l2a"])
+        #expect(back.items.map(\.item.id).sorted() == ["S2B_T33UUP_20200615", "second"])
+        let read = back.items.first { $0.item.id == "second" }!.item
+        #expect(read.properties == item.properties && read.assets == item.assets && read.geometry == item.geometry)
+        #expect(read.links.map(\.rel) == ["self", "root", "parent", "collection", "license"])
+        #expect(read.links[0].href == "https://stac.example.test/sentinel-2-l2a/second/second.json")
+        // The root is written last and not overwritten by accident; ids cannot escape.
+        #expect(throws: GyreSTACError.self) { try StaticCatalog.write(catalog: Catalog(id: "root", description: "r"), collections: [], items: [], to: dir) }
+        var evil = item
+        evil.id = "../../etc"
+        #expect(throws: GyreSTACError.self) {
+            try StaticCatalog.write(catalog: Catalog(id: "root", description: "r"), collections: [col], items: [evil], to: dir + "2")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "2/catalog.json"))
+        try? FileManager.default.removeItem(atPath: dir + "2")
+    }
+}

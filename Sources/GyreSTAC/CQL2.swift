@@ -135,8 +135,10 @@ extension CQL2 {
         return e
     }
 
-    static func node(_ j: JSON, _ path: String) throws -> CQL2 {
+    static func node(_ j: JSON, _ path: String, depth: Int = 0) throws -> CQL2 {
         func fail(_ what: String) -> GyreSTACError { GyreSTACError(.invalidFilter, "\(path): \(what)") }
+        guard depth <= CQL2TextParser.maxDepth else { throw fail("nested deeper than \(CQL2TextParser.maxDepth) levels") }
+        func node(_ j: JSON, _ path: String) throws -> CQL2 { try CQL2.node(j, path, depth: depth + 1) }
         switch j {
         case .string(let s): return .string(s)
         case .int(let i): return .number(Double(i))

@@ -38,6 +38,15 @@ struct CQL2TextParser {
     let scalars: [Unicode.Scalar]
     var tokens: [CQL2Token] = []
     var pos = 0
+    /// Nesting so far (parentheses, NOT, unary minus, function calls): bounded, so hostile
+    /// input gets an error rather than exhausting the stack.
+    var depth = 0
+    static let maxDepth = 128
+
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= CQL2TextParser.maxDepth else { throw fail("nested deeper than \(CQL2TextParser.maxDepth) levels") }
+    }
 
     static let reserved: Set<String> = ["and", "or", "not", "like", "between", "in", "is", "null", "true", "false"]
 
@@ -112,6 +121,8 @@ struct CQL2TextParser {
 
     // boolean := and (OR and)*
     mutating func boolean() throws -> CQL2 {
+        try enter()
+        defer { depth -= 1 }
         let at = here
         var terms = [try conjunction()]
         while peek.isWord("or") { _ = next(); terms.append(try conjunction()) }
@@ -126,6 +137,8 @@ struct CQL2TextParser {
     }
 
     mutating func negation() throws -> CQL2 {
+        try enter()
+        defer { depth -= 1 }
         if peek.isWord("not") {
             let at = here
             _ = next()
@@ -171,6 +184,8 @@ struct CQL2TextParser {
 
     /// A parenthesized, comma-separated list, always an array.
     mutating func list(_ context: String) throws -> CQL2 {
+        try enter()
+        defer { depth -= 1 }
         try expect("(", context)
         var items: [CQL2] = []
         if peek.kind == .symbol, peek.text == ")" { _ = next(); return .array(items) }
@@ -203,6 +218,8 @@ struct CQL2TextParser {
     }
 
     mutating func unary() throws -> CQL2 {
+        try enter()
+        defer { depth -= 1 }
         if peek.kind == .symbol, peek.text == "-" {
             let at = here
             _ = next()
@@ -343,6 +360,8 @@ struct CQL2TextParser {
     }
 
     mutating func wktBody(_ word: String) throws -> JSON {
+        try enter()
+        defer { depth -= 1 }
         if peek.kind == .identifier, ["z", "m", "zm"].contains(peek.text.lowercased()) { _ = next() }
         let typeName: [String: String] = ["point": "Point", "linestring": "LineString", "polygon": "Polygon", "multipoint": "MultiPoint",
                                           "multilinestring": "MultiLineString", "multipolygon": "MultiPolygon"]

@@ -84,6 +84,18 @@ struct CQL2Tests {
         } catch { Issue.record("\(error)") }
     }
 
+    @Test("hostile nesting is an error, not a crash")
+    func nesting() throws {
+        for text in [String(repeating: "(", count: 50_000) + "a = 1", String(repeating: "NOT ", count: 50_000) + "a = 1",
+                     "a = " + String(repeating: "-", count: 50_000) + "1", "A_CONTAINS(x, " + String(repeating: "(", count: 50_000)] {
+            #expect { _ = try CQL2.parse(text: text) } throws: { ($0 as? GyreSTACError)?.message.contains("nested deeper") == true }
+        }
+        var j: JSON = ["op": "=", "args": [["property": "a"], 1]]
+        for _ in 0..<200 { j = ["op": "not", "args": [j]] }
+        #expect(throws: GyreSTACError.self) { try CQL2.parse(json: j) }
+        #expect((try? CQL2.parse(text: String(repeating: "(", count: 20) + "a = 1" + String(repeating: ")", count: 20))) != nil)
+    }
+
     @Test("cql2-json errors name the place in the document")
     func jsonErrors() throws {
         let cases: [(String, String)] = [

@@ -225,10 +225,9 @@ struct SQLFilterCompiler {
         case (.property(let p), .property(let q)):
             return SQLFragment("COALESCE(") + cmp(dialect.number(p), dialect.number(q)) + SQLFragment(", ") + cmp(dialect.string(p), dialect.string(q))
                 + SQLFragment(", ") + cmp(dialect.boolean(p), dialect.boolean(q)) + SQLFragment(")")
-        case (.time(let a, _), _), (_, .time(let a, _)):
+        case (.time, _), (_, .time):
             // Instants compare by their start; a string on the other side is read as RFC 3339.
             guard case .time(let s1, _) = try timeOf(x), case .time(let s2, _) = try timeOf(y) else { return SQLFragment("NULL") }
-            _ = a
             return cmp(s1, s2)
         default:
             // Different types never compare: unknown.

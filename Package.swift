@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
@@ -49,6 +51,14 @@ let package = Package(
                 "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
+        // Top floor, beside the CLI: the HTTP server (STAC API over a CatalogBackend).
+        .target(
+            name: "GyreServer",
+            dependencies: [
+                "GyreSTAC", "GyreCatalog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The umbrella: re-exports the public modules, nothing else.
         .target(name: "GyreExpr", dependencies: ["GyreArrays", "GyreCompute", "GyreData"]),
         .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
@@ -56,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "gyre",
             dependencies: [
-                "Gyre",
+                "Gyre", "GyreServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Side-by-side benchmarks against the Python peers (driven by Benchmarks/run).
@@ -67,6 +77,12 @@ let package = Package(
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
         .testTarget(name: "GyreSTACTests", dependencies: ["GyreSTAC"]),
         .testTarget(name: "GyreCatalogTests", dependencies: ["GyreCatalog", "GyreSTAC"]),
+        .testTarget(
+            name: "GyreServerTests",
+            dependencies: [
+                "GyreServer", "GyreCatalog", "GyreSTAC",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),

@@ -71,6 +71,8 @@ public indirect enum CQL2: Sendable, Hashable {
         case "like":
             try arity(2); try operand(args[0], [.scalar], "a string"); try operand(args[1], [.scalar], "a pattern string")
         case "between":
+            // The pre-1.0 JSON form put the bounds in one array: {"args": [prop, [lo, hi]]}.
+            if args.count == 2, case .array(let bounds) = args[1], bounds.count == 2 { return try make(rawName, [args[0]] + bounds, at: at) }
             try arity(3); for a in args { try operand(a, [.scalar], "numbers") }
         case "in":
             try arity(2)

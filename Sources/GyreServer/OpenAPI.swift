@@ -1,0 +1,119 @@
+import GyreCatalog
+import GyreSTAC
+
+/// The OpenAPI 3.0 description of the API (linked as `service-desc`) and a plain HTML page
+/// (linked as `service-doc`).
+extension STACService {
+    struct Operation {
+        var method: String
+        var path: String
+        var summary: String
+        var parameters: [String] = []
+        var body: String? = nil
+        var responses: [(String, String)] = [("200", "OK")]
+        var write = false
+    }
+
+    static var operations: [Operation] {
+        let search = ["bbox", "intersects", "datetime", "collections", "ids", "limit", "filter", "filter-lang", "filter-crs", "query", "sortby", "fields", "token"]
+        let items = ["bbox", "datetime", "limit", "filter", "filter-lang", "filter-crs", "query", "sortby", "fields", "token"]
+        return [
+            Operation(method: "get", path: "/", summary: "Landing page"),
+            Operation(method: "get", path: "/conformance", summary: "Conformance classes"),
+            Operation(method: "get", path: "/api", summary: "This OpenAPI document"),
+            Operation(method: "get", path: "/queryables", summary: "Properties a filter may use (JSON Schema)"),
+            Operation(method: "get", path: "/collections", summary: "All collections"),
+            Operation(method: "post", path: "/collections", summary: "Create a collection", body: "Collection", responses: [("201", "Created"), ("409", "Exists")], write: true),
+            Operation(method: "get", path: "/collections/{collectionId}", summary: "One collection", responses: [("200", "OK"), ("404", "No such collection")]),
+            Operation(method: "put", path: "/collections/{collectionId}", summary: "Replace a collection", body: "Collection", responses: [("204", "Replaced")], write: true),
+            Operation(method: "patch", path: "/collections/{collectionId}", summary: "Merge-patch a collection (RFC 7396)", body: "Patch", responses: [("204", "Updated")], write: true),
+            Operation(method: "delete", path: "/collections/{collectionId}", summary: "Delete a collection and its items", responses: [("204", "Deleted")], write: true),
+            Operation(method: "get", path: "/collections/{collectionId}/queryables", summary: "Properties of one collection a filter may use"),
+            Operation(method: "get", path: "/collections/{collectionId}/items", summary: "Items of a collection", parameters: items),
+            Operation(method: "post", path: "/collections/{collectionId}/items", summary: "Create an item (or an ItemCollection of them)", body: "Item", responses: [("201", "Created"), ("409", "Exists")], write: true),
+            Operation(method: "get", path: "/collections/{collectionId}/items/{itemId}", summary: "One item", responses: [("200", "OK"), ("404", "No such item")]),
+            Operation(method: "put", path: "/collections/{collectionId}/items/{itemId}", summary: "Replace an item", body: "Item", responses: [("204", "Replaced")], write: true),
+            Operation(method: "patch", path: "/collections/{collectionId}/items/{itemId}", summary: "Merge-patch an item (RFC 7396)", body: "Patch", responses: [("204", "Updated")], write: true),
+            Operation(method: "delete", path: "/collections/{collectionId}/items/{itemId}", summary: "Delete an item", responses: [("204", "Deleted")], write: true),
+            Operation(method: "get", path: "/search", summary: "Item search", parameters: search),
+            Operation(method: "post", path: "/search", summary: "Item search (JSON body)", body: "Search"),
+            Operation(method: "get", path: "/search/stream", summary: "Items that match, as they are written (Server-Sent Events)", parameters: search),
+            Operation(method: "post", path: "/search/stream", summary: "Items that match, as they are written (Server-Sent Events, JSON body)", body: "Search"),
+        ]
+    }
+
+    static let parameterDocs: [String: (String, String)] = [
+        "bbox": ("array", "west,south,east,north (or with heights); west > east crosses the antimeridian"),
+        "intersects": ("string", "a GeoJSON geometry"),
+        "datetime": ("string", "an RFC 3339 instant or interval start/end, either end open with .."),
+        "collections": ("array", "collection ids, comma-separated"),
+        "ids": ("array", "item ids, comma-separated"),
+        "limit": ("integer", "items per page, 1 to \(10_000); larger values are clamped"),
+        "filter": ("string", "a CQL2 expression"),
+        "filter-lang": ("string", "cql2-text (the GET default) or cql2-json"),
+        "filter-crs": ("string", "only http://www.opengis.net/def/crs/OGC/1.3/CRS84"),
+        "query": ("string", "the Query extension's object, as JSON"),
+        "sortby": ("string", "fields, comma-separated, each with an optional + or -"),
+        "fields": ("string", "fields to include (+ or none) or exclude (-), comma-separated"),
+        "token": ("string", "the paging token of a next link"),
+    ]
+
+    func openAPI() -> JSON {
+        var paths = JSONObject()
+        for op in Self.operations {
+            var o: JSONObject = ["summary": .string(op.summary)]
+            var params: [JSON] = []
+            for name in ["collectionId", "itemId"] where op.path.contains("{\(name)}") {
+                params.append(["name": .string(name), "in": "path", "required": true, "schema": ["type": "string"]])
+            }
+            for p in op.parameters {
+                let (type, doc) = Self.parameterDocs[p] ?? ("string", "")
+                var schema: JSONObject = ["type": .string(type)]
+                if type == "array" { schema["items"] = ["type": type == "array" && p == "bbox" ? "number" : "string"] }
+                if p == "limit" { schema["minimum"] = 1; schema["maximum"] = .int(Int64(SearchRequest.maxLimit)) }
+                params.append(["name": .string(p), "in": "query", "required": false, "description": .string(doc), "schema": .object(schema),
+                               "style": "form", "explode": false])
+            }
+            if !params.isEmpty { o["parameters"] = .array(params) }
+            if let body = op.body {
+                o["requestBody"] = ["required": true, "content": ["application/json": ["schema": ["type": "object", "description": .string(body)]]]]
+            }
+            var responses = JSONObject()
+            for (code, text) in op.responses { responses[code] = ["description": .string(text)] }
+            responses["400"] = ["description": "Bad request: a JSON body {code, description} names what is wrong"]
+            if op.write {
+                responses["401"] = ["description": "Missing or wrong API key"]
+                o["security"] = [["bearerAuth": []]]
+            }
+            o["responses"] = .object(responses)
+            var entry = paths[op.path]?.object ?? [:]
+            entry[op.method] = .object(o)
+            paths[op.path] = .object(entry)
+        }
+        return [
+            "openapi": "3.0.3",
+            "info": ["title": .string(configuration.title), "description": .string(configuration.description), "version": "1.0.0"],
+            "servers": [["url": .string(baseURL)]],
+            "paths": .object(paths),
+            "components": ["securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer"]]],
+        ]
+    }
+
+    func documentationPage() -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        var rows = ""
+        for op in Self.operations {
+            rows += "<tr><td>\(op.method.uppercased())</td><td><code>\(esc(op.path))</code></td><td>\(esc(op.summary))\(op.write ? " (API key)" : "")</td></tr>\n"
+        }
+        return """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>\(esc(configuration.title))</title></head>
+            <body><h1>\(esc(configuration.title))</h1><p>\(esc(configuration.description))</p>
+            <p>A STAC API. The OpenAPI document is at <a href="\(esc(baseURL))/api">/api</a>.</p>
+            <table border="1" cellpadding="4"><tr><th>Method</th><th>Path</th><th>What</th></tr>
+            \(rows)</table></body></html>
+            """
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import GyreCatalog
+import GyreSTAC
+import Hummingbird
+
+/// What a STAC API server says about itself and how it guards writes.
+public struct STACServerConfiguration: Sendable {
+    public var id: String
+    public var title: String
+    public var description: String
+    /// The key transactions need as `Authorization: Bearer KEY`. With none, the transaction
+    /// extension is off: writes answer 403 and its conformance classes are not advertised.
+    public var apiKey: String?
+    /// The largest request body read (a POSTed ItemCollection, say).
+    public var maxBodyBytes: Int
+    /// How often `/search/stream` sends a keep-alive comment, in seconds.
+    public var streamHeartbeat: Double
+
+    public init(id: String = "gyre", title: String = "Gyre STAC API",
+                description: String = "A STAC API served by Gyre", apiKey: String? = nil,
+                maxBodyBytes: Int = 64 << 20, streamHeartbeat: Double = 15) {
+        self.id = id; self.title = title; self.description = description; self.apiKey = apiKey
+        self.maxBodyBytes = maxBodyBytes; self.streamHeartbeat = streamHeartbeat
+    }
+}
+
+/// A STAC API over a `CatalogBackend`: core, collections, OGC API Features, item search,
+/// filter (CQL2 text and JSON), sort, fields, query, transactions, and `/search/stream`.
+/// Links are built from a plain base URL (`http://127.0.0.1:8080`), never from the request.
+public final class STACService: Sendable {
+    public let backend: any CatalogBackend
+    public let configuration: STACServerConfiguration
+    let base: BaseURL
+    let feed = ItemFeed()
+
+    /// - Parameter baseURL: where clients reach the server; nil until `setBaseURL` (the CLI
+    ///   sets it once the port is bound, so port 0 works).
+    public init(backend: any CatalogBackend, configuration: STACServerConfiguration = .init(), baseURL: String? = nil) {
+        self.backend = backend
+        self.configuration = configuration
+        self.base = BaseURL(baseURL ?? "http://127.0.0.1:8080")
+    }
+
+    public var baseURL: String { base.value }
+    public func setBaseURL(_ url: String) { base.set(url) }
+
+    public var transactionsEnabled: Bool { configuration.apiKey != nil }
+
+    /// The conformance classes: each extension contributes its own.
+    public var conformance: [String] {
+        var c = [
+            "https://api.stacspec.org/v1.0.0/core",
+            "https://api.stacspec.org/v1.0.0/collections",
+            "https://api.stacspec.org/v1.0.0/ogcapi-features",
+            "https://api.stacspec.org/v1.0.0/item-search",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+        ]
+        // Filter: CQL2 in both encodings and every operator class the evaluator and SQL implement.
+        c += [
+            "https://api.stacspec.org/v1.0.0/item-search#filter",
+            "https://api.stacspec.org/v1.0.0/ogcapi-features#filter",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+            "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+            "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+            "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+            "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+            "http://www.opengis.net/spec/cql2/1.0/conf/array-functions",
+            "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+            // The draft names some clients (stac-api-validator among them) still look for.
+            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
+            "http://www.opengis.net/spec/cql2/1.0/conf/temporal-operators",
+        ]
+        c += [
+            "https://api.stacspec.org/v1.0.0/item-search#sort",
+            "https://api.stacspec.org/v1.0.0/ogcapi-features#sort",
+            "https://api.stacspec.org/v1.0.0/item-search#fields",
+            "https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
+            "https://api.stacspec.org/v1.0.0-rc.3/item-search#query",
+            "https://api.stacspec.org/v1.0.0-rc.3/ogcapi-features#query",
+        ]
+        if transactionsEnabled {
+            c += [
+                "https://api.stacspec.org/v1.0.0/ogcapi-features/extensions/transaction",
+                "https://api.stacspec.org/v1.0.0/collections/extensions/transaction",
+                "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+                "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+            ]
+        }
+        return c
+    }
+
+    // MARK: Documents
+
+    static let json = "application/json"
+    static let geojson = "application/geo+json"
+
+    func link(_ rel: String, _ path: String, _ type: String = STACService.json, title: String? = nil) -> JSON {
+        var o: JSONObject = ["rel": .string(rel), "type": .string(type), "href": .string(baseURL + path)]
+        if let title { o["title"] = .string(title) }
+        return .object(o)
+    }
+
+    static func escape(_ id: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#%")
+        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
+    }
+
+    func landing() async throws -> JSON {
+        var links: [JSON] = [
+            link("self", "/"), link("root", "/"),
+            link("conformance", "/conformance", title: "Conformance classes"),
+            link("data", "/collections", title: "Collections"),
+            link("service-desc", "/api", "application/vnd.oai.openapi+json;version=3.0", title: "OpenAPI definition"),
+            link("service-doc", "/api.html", "text/html", title: "API documentation"),
+            link("search", "/search", Self.geojson, title: "Item search (GET)"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/queryables", "/queryables", "application/schema+json", title: "Queryables"),
+        ]
+        if case .object(var post) = link("search", "/search", Self.geojson, title: "Item search (POST)") {
+            post["method"] = "POST"
+            links.insert(.object(post), at: 7)
+        }
+        for c in try await backend.collections() {
+            links.append(link("child", "/collections/\(Self.escape(c.id))", title: c.title ?? c.id))
+        }
+        return [
+            "type": "Catalog", "id": .string(configuration.id), "title": .string(configuration.title),
+            "description": .string(configuration.description), "stac_version": .string(stacVersion),
+            "conformsTo": .array(conformance.map { .string($0) }), "links": .array(links),
+        ]
+    }
+
+    static let structural: Set<String> = ["self", "root", "parent", "collection", "items", "child", "item",
+                                          "http://www.opengis.net/def/rel/ogc/1.0/queryables"]
+
+    /// A stored collection with the API's links (its stored non-structural links kept).
+    func collectionJSON(_ c: STACCollection) -> JSON {
+        guard case .object(var o) = c.json else { return c.json }
+        let p = "/collections/\(Self.escape(c.id))"
+        var links: [JSON] = [
+            link("self", p), link("root", "/"), link("parent", "/"),
+            link("items", p + "/items", Self.geojson, title: "Items"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/queryables", p + "/queryables", "application/schema+json", title: "Queryables"),
+        ]
+        links += c.links.filter { !Self.structural.contains($0.rel) }.map(\.json)
+        o["links"] = .array(links)
+        return .object(o)
+    }
+
+    /// A stored item with the API's links (its stored non-structural links kept).
+    func itemJSON(_ item: Item) -> JSON {
+        guard case .object(var o) = item.json else { return item.json }
+        let c = "/collections/\(Self.escape(item.collection ?? ""))"
+        var links: [JSON] = [
+            link("self", c + "/items/\(Self.escape(item.id))", Self.geojson),
+            link("parent", c), link("collection", c), link("root", "/"),
+        ]
+        links += item.links.filter { !Self.structural.contains($0.rel) }.map(\.json)
+        o["links"] = .array(links)
+        return .object(o)
+    }
+
+    /// Runs a search and writes the FeatureCollection with its `next` link.
+    func searchPage(_ s: ParsedSearch, path: String) async throws -> JSON {
+        let page = try await backend.search(s.request)
+        let features = page.items.map { i -> JSON in
+            let j = itemJSON(i)
+            return s.fields.map { $0.apply(j) } ?? j
+        }
+        var links: [JSON] = [link("root", "/")]
+        if let q = s.query {
+            links.insert(.object(["rel": "self", "type": .string(Self.geojson),
+                                  "href": .string(baseURL + path + (q.pairs.isEmpty ? "" : "?" + q.encoded))]), at: 0)
+            if let next = page.next {
+                links.append(.object(["rel": "next", "type": .string(Self.geojson), "href": .string(baseURL + path + "?" + q.with("token", next))]))
+            }
+        } else if let body = s.body {
+            links.insert(link("self", path, Self.geojson), at: 0)
+            if let next = page.next {
+                var b = body
+                b["token"] = .string(next)
+                links.append(.object(["rel": "next", "type": .string(Self.geojson), "href": .string(baseURL + path),
+                                      "method": "POST", "body": .object(b), "merge": false]))
+            }
+        }
+        if path.hasPrefix("/collections/") {
+            links.append(link("parent", String(path.dropLast("/items".count))))
+            links.append(link("collection", String(path.dropLast("/items".count))))
+        }
+        return ["type": "FeatureCollection", "features": .array(features), "links": .array(links),
+                "numberReturned": .int(Int64(features.count))]
+    }
+
+    /// The queryables as a JSON Schema document.
+    func queryablesJSON(collection: String?) async throws -> JSON {
+        let qs = try await backend.queryables(collection: collection)
+        var props = JSONObject()
+        for q in qs {
+            switch q.type {
+            case "date-time": props[q.name] = ["type": "string", "format": "date-time"]
+            case "geometry": props[q.name] = ["$ref": "https://geojson.org/schema/Geometry.json"]
+            case "mixed": props[q.name] = [:]
+            default: props[q.name] = ["type": .string(q.type)]
+            }
+            if q.name == "id" { props[q.name]?.setDescription("Item identifier") }
+            if q.name == "collection" { props[q.name]?.setDescription("Collection identifier") }
+        }
+        let path = collection.map { "/collections/\(Self.escape($0))/queryables" } ?? "/queryables"
+        return [
+            "$schema": "https://json-schema.org/draft/2019-09/schema", "$id": .string(baseURL + path),
+            "type": "object", "title": .string(collection.map { "Queryables of \($0)" } ?? "Queryables of \(configuration.title)"),
+            "properties": .object(props), "additionalProperties": true,
+        ]
+    }
+}
+
+extension JSON {
+    mutating func setDescription(_ text: String) {
+        if case .object(var o) = self { o["description"] = .string(text); self = .object(o) }
+    }
+}
+
+/// The server's base URL, set once the port is known.
+final class BaseURL: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: String
+    init(_ v: String) { _value = v.hasSuffix("/") ? String(v.dropLast()) : v }
+    var value: String { lock.lock(); defer { lock.unlock() }; return _value }
+    func set(_ v: String) { lock.lock(); _value = v.hasSuffix("/") ? String(v.dropLast()) : v; lock.unlock() }
+}

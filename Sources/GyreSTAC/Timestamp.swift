@@ -124,18 +124,20 @@ public struct TemporalInterval: Sendable, Hashable {
     public var end: Timestamp?
     public init(start: Timestamp?, end: Timestamp?) { self.start = start; self.end = end }
 
-    public init(parameter text: String, what: String = "datetime") throws {
+    /// - Parameter allowDates: whether a date alone (`2020-01-01`) may stand for its day;
+    ///   STAC API's `datetime` parameter wants full RFC 3339 date-times, so the server says no.
+    public init(parameter text: String, what: String = "datetime", allowDates: Bool = true) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         func end(_ s: String, last: Bool = false) throws -> Timestamp? {
             guard !(s.isEmpty || s == "..") else { return nil }
-            let t = try Timestamp(rfc3339: s, what: what)
+            let t = try Timestamp(rfc3339: s, what: what, allowDate: allowDates)
             // A date alone as the end covers its whole day.
             return last && s.count == 10 ? Timestamp(microseconds: t.microseconds + 86_400_000_000 - 1) : t
         }
         switch parts.count {
         case 1:
             guard !text.isEmpty, text != ".." else { throw GyreSTACError(.invalidDatetime, "\(what): an instant or an interval start/end is needed") }
-            let t = try Timestamp(rfc3339: text, what: what)
+            let t = try Timestamp(rfc3339: text, what: what, allowDate: allowDates)
             // A date alone covers its whole day.
             self.init(start: t, end: text.count == 10 ? Timestamp(microseconds: t.microseconds + 86_400_000_000 - 1) : t)
         case 2:

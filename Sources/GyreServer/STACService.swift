@@ -122,12 +122,14 @@ public final class STACService: Sendable {
             link("data", "/collections", title: "Collections"),
             link("service-desc", "/api", "application/vnd.oai.openapi+json;version=3.0", title: "OpenAPI definition"),
             link("service-doc", "/api.html", "text/html", title: "API documentation"),
-            link("search", "/search", Self.geojson, title: "Item search (GET)"),
+
             link("http://www.opengis.net/def/rel/ogc/1.0/queryables", "/queryables", "application/schema+json", title: "Queryables"),
         ]
-        if case .object(var post) = link("search", "/search", Self.geojson, title: "Item search (POST)") {
-            post["method"] = "POST"
-            links.insert(.object(post), at: 7)
+        for method in ["GET", "POST"] {
+            if case .object(var search) = link("search", "/search", Self.geojson, title: "Item search (\(method))") {
+                search["method"] = .string(method)
+                links.append(.object(search))
+            }
         }
         for c in try await backend.collections() {
             links.append(link("child", "/collections/\(Self.escape(c.id))", title: c.title ?? c.id))
@@ -147,7 +149,7 @@ public final class STACService: Sendable {
         guard case .object(var o) = c.json else { return c.json }
         let p = "/collections/\(Self.escape(c.id))"
         var links: [JSON] = [
-            link("self", p), link("root", "/"), link("parent", "/"),
+            link("self", p, title: c.title ?? c.id), link("root", "/", title: configuration.title), link("parent", "/", title: configuration.title),
             link("items", p + "/items", Self.geojson, title: "Items"),
             link("http://www.opengis.net/def/rel/ogc/1.0/queryables", p + "/queryables", "application/schema+json", title: "Queryables"),
         ]

@@ -93,21 +93,38 @@ struct FieldsSelection: Sendable, Equatable {
         exclude = exc
     }
 
+    /// What every item keeps when the client names fields to include: enough to stay a
+    /// recognizable STAC Feature with its links. (The extension calls the sets hints; these
+    /// four are kept unless excluded by name.)
+    static let kept = ["type", "stac_version", "id", "links"]
+
     /// Applies the selection to one item's JSON.
     func apply(_ item: JSON) -> JSON {
         guard case .object(let full) = item else { return item }
-        let inc = include.map { $0.isEmpty ? Self.defaults : $0 }
+        let explicit = include ?? []
         var out: JSONObject
-        if let inc {
+        if let include {
+            let paths = include.isEmpty ? Self.defaults : Self.kept + include
             out = [:]
-            for path in inc { Self.copy(path.split(separator: ".").map(String.init), from: full, into: &out) }
+            for path in paths { Self.copy(path.split(separator: ".").map(String.init), from: full, into: &out) }
         } else {
             out = full
         }
-        let included = Set(inc ?? [])
+        // A field both included and excluded is included; excluding a parent of an included
+        // field keeps that field.
+        let included = Set(explicit)
         for path in exclude where !included.contains(path) {
-            // Excluding a parent of an included field keeps that field.
-            if included.contains(where: { $0.hasPrefix(path + ".") }) { continue }
+            if included.contains(where: { $0.hasPrefix(path + ".") }) {
+                // Drop the parent's other members, keep the included children.
+                guard let parent = out[path]?.object else { continue }
+                var kept = JSONObject()
+                for inc in included where inc.hasPrefix(path + ".") {
+                    let rest = inc.dropFirst(path.count + 1).split(separator: ".").map(String.init)
+                    Self.copy(rest, from: parent, into: &kept)
+                }
+                out[path] = .object(kept)
+                continue
+            }
             Self.remove(path.split(separator: ".").map(String.init)[...], from: &out)
         }
         return .object(out)
@@ -231,7 +248,7 @@ enum SearchParser {
             r.intersects = try Geometry(json: try JSON.parse(g, source: "intersects"), path: "intersects")
         }
         if r.bbox != nil && r.intersects != nil { throw bad("bbox and intersects cannot be used together") }
-        if let d = q["datetime"], !d.isEmpty { r.datetime = try TemporalInterval(parameter: d) }
+        if let d = q["datetime"], !d.isEmpty { r.datetime = try TemporalInterval(parameter: d, allowDates: false) }
         if let collection { r.collections = [collection] } else if let c = q["collections"], !c.isEmpty { r.collections = list(c) }
         if let i = q["ids"], !i.isEmpty { r.ids = list(i) }
         if let l = q["limit"] { r.limit = try limit(l) }
@@ -255,7 +272,7 @@ enum SearchParser {
         if r.bbox != nil && r.intersects != nil { throw bad("bbox and intersects cannot be used together") }
         if let d = o["datetime"], !d.isNull {
             guard let s = d.string else { throw bad("datetime must be a string (an instant or start/end), not \(d.kind)") }
-            r.datetime = try TemporalInterval(parameter: s)
+            r.datetime = try TemporalInterval(parameter: s, allowDates: false)
         }
         if let c = o["collections"], !c.isNull { r.collections = try strings(c, "collections") }
         if let i = o["ids"], !i.isNull { r.ids = try strings(i, "ids") }

@@ -10,7 +10,7 @@ extension STACService {
     func addTransactions(to router: Router<BasicRequestContext>) {
         router.post("/collections") { request, _ in
             try self.authorize(request)
-            let c = try STACCollection(json: try await self.readJSON(request, what: "the collection"), path: "collection")
+            let c = try STACCollection(json: Self.withLinks(try await self.readJSON(request, what: "the collection")), path: "collection")
             guard try await self.backend.collection(c.id) == nil else {
                 throw GyreServerError(.conflict, "collection '\(c.id)' already exists; PUT /collections/\(c.id) replaces it")
             }
@@ -20,7 +20,7 @@ extension STACService {
         router.put("/collections/{collectionId}") { request, context in
             try self.authorize(request)
             let id = try Self.parameter(context, "collectionId")
-            let c = try STACCollection(json: try await self.readJSON(request, what: "the collection"), path: "collection")
+            let c = try STACCollection(json: Self.withLinks(try await self.readJSON(request, what: "the collection")), path: "collection")
             guard c.id == id else { throw GyreServerError(.badRequest, "the body's id '\(c.id)' is not the collection '\(id)' of the URL") }
             guard try await self.backend.collection(id) != nil else { throw GyreServerError(.notFound, "collection '\(id)' does not exist; POST /collections creates it") }
             try await self.backend.putCollection(c)
@@ -49,10 +49,10 @@ extension STACService {
             guard try await self.backend.collection(cid) != nil else { throw GyreServerError(.notFound, "collection '\(cid)' does not exist") }
             let body = try await self.readJSON(request, what: "the item")
             var items: [Item]
-            if body["type"]?.string == "FeatureCollection" {
-                items = try ItemCollection(json: body, path: "item collection").features
+            if body["type"]?.string == "FeatureCollection", case .array(let features)? = body["features"] {
+                items = try features.enumerated().map { try Item(json: Self.withLinks($1), path: "features[\($0)]") }
             } else {
-                items = [try Item(json: body, path: "item")]
+                items = [try Item(json: Self.withLinks(body), path: "item")]
             }
             for i in items.indices {
                 if let c = items[i].collection, c != cid {
@@ -71,7 +71,7 @@ extension STACService {
         router.put("/collections/{collectionId}/items/{itemId}") { request, context in
             try self.authorize(request)
             let (cid, iid) = try Self.ids(context)
-            var item = try Item(json: try await self.readJSON(request, what: "the item"), path: "item")
+            var item = try Item(json: Self.withLinks(try await self.readJSON(request, what: "the item")), path: "item")
             try Self.check(item, cid, iid)
             guard try await self.backend.item(collection: cid, id: iid) != nil else {
                 throw GyreServerError(.notFound, "collection '\(cid)' has no item '\(iid)'; POST /collections/\(cid)/items creates it")
@@ -101,6 +101,13 @@ extension STACService {
             _ = try await self.backend.deleteItem(collection: cid, id: iid)
             return Self.noContent()
         }
+    }
+
+    /// Links are the server's to write, so a posted object may leave them out.
+    static func withLinks(_ j: JSON) -> JSON {
+        guard case .object(var o) = j, o["links"] == nil else { return j }
+        o["links"] = []
+        return .object(o)
     }
 
     static func check(_ item: Item, _ cid: String, _ iid: String) throws {

@@ -197,6 +197,9 @@ public final class SQLiteCatalog: CatalogBackend {
     // MARK: Search
 
     public func search(_ request: SearchRequest) async throws -> SearchPage {
+        guard (1...SearchRequest.maxLimit).contains(request.limit) else {
+            throw GyreCatalogError(.badRequest, "limit must be in 1...\(SearchRequest.maxLimit), not \(request.limit)")
+        }
         let names = Set(try await queryables(collection: nil).map(\.name))
         let query = try SQLiteSearch.build(request, queryables: names)
         let limit = request.limit
@@ -209,7 +212,7 @@ public final class SQLiteCatalog: CatalogBackend {
         }
         let page = Array(fetched.prefix(limit))
         let items = try page.map { try Item(json: JSON.parse($0.0, source: "stored item")) }
-        let next = fetched.count > limit ? PageToken.encode(page.last!.1) : nil
+        let next = fetched.count > limit ? page.last.map { PageToken.encode($0.1) } : nil
         return SearchPage(items: items, next: next)
     }
 }

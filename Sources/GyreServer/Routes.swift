@@ -62,10 +62,12 @@ extension STACService {
             return Self.respond(try await self.searchPage(s, path: "/search"), type: Self.geojson)
         }
         router.get("/search/stream") { request, _ in
-            try await self.stream(try SearchParser.parse(query: try QueryString(request.uri.query)))
+            let s = try SearchParser.parse(query: try QueryString(request.uri.query))
+            return try await self.stream(s, maxItems: s.query?["limit"] != nil ? s.request.limit : nil)
         }
         router.post("/search/stream") { request, _ in
-            try await self.stream(try SearchParser.parse(body: try await self.readJSON(request, what: "the search body")))
+            let s = try SearchParser.parse(body: try await self.readJSON(request, what: "the search body"))
+            return try await self.stream(s, maxItems: s.body?["limit"] != nil ? s.request.limit : nil)
         }
 
         addTransactions(to: router)
@@ -122,8 +124,8 @@ extension STACService {
 
     /// `/search/stream`: the items that match, as they are written through the API, one
     /// `item` event each; a comment every `streamHeartbeat` seconds keeps proxies open and
-    /// notices clients that left.
-    func stream(_ s: ParsedSearch) async throws -> Response {
+    /// notices clients that left. With `limit`, the stream ends after that many items.
+    func stream(_ s: ParsedSearch, maxItems: Int?) async throws -> Response {
         // Check the filter against the catalog's queryables as a search would (the same 400s).
         var probe = s.request
         probe.limit = 1
@@ -140,10 +142,13 @@ extension STACService {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let (events, sink) = AsyncStream<ByteBuffer?>.makeStream()
                 group.addTask {
+                    var sent = 0
                     for await item in items where filter.matches(item) {
                         let j = self.itemJSON(item)
                         let data = (fields.map { $0.apply(j) } ?? j).text
                         sink.yield(ByteBuffer(string: "event: item\nid: \(item.collection ?? "")/\(item.id)\ndata: \(data)\n\n"))
+                        sent += 1
+                        if let maxItems, sent >= maxItems { break }
                     }
                     sink.yield(nil)
                 }

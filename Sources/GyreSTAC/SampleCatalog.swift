@@ -29,14 +29,15 @@ public enum SampleCatalog {
 
     /// `count` items, deterministic for a seed; every fifth goes to the Landsat-like collection
     /// unless `collection` names one. Ids are unique per seed.
-    public static func items(count: Int, seed: UInt64 = 1, collection: String? = nil) -> [Item] {
+    /// `startIndex` numbers the items from there (ids carry the number), for writing many in chunks.
+    public static func items(count: Int, seed: UInt64 = 1, collection: String? = nil, startIndex: Int = 0) -> [Item] {
         var rng = Generator(seed: seed)
         let start = try! Timestamp(rfc3339: "2016-01-01T00:00:00Z").microseconds
         let span: Int64 = 9 * 365 * 86_400_000_000
         let bands = ["B02", "B03", "B04", "B08"]
         var out: [Item] = []
         out.reserveCapacity(count)
-        for n in 0..<count {
+        for n in startIndex..<(startIndex + count) {
             let isLandsat = collection.map { $0 == landsat } ?? (n % 5 == 4)
             let c = collection ?? (isLandsat ? landsat : sentinel2)
             // Tiles on a 1-degree grid (like 110 km MGRS squares), land-ish latitudes.

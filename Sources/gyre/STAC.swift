@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Gyre
 
 /// `gyre stac ...`: STAC catalogs from the command line.
 struct STAC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stac",
-        abstract: "Ingest STAC documents into a catalog, and validate them.",
-        subcommands: [Ingest.self, Validate.self])
+        abstract: "Ingest STAC documents into a catalog, validate them, search a STAC API, generate samples.",
+        subcommands: [Ingest.self, Validate.self, Search.self, Sample.self])
 
     /// `gyre stac ingest SRC... --catalog FILE.db`
     struct Ingest: AsyncParsableCommand {
@@ -63,6 +66,161 @@ struct STAC: AsyncParsableCommand {
                 print("\(contents.problems.count) problem\(contents.problems.count == 1 ? "" : "s"); valid: \(counts)")
                 throw ExitCode(1)
             }
+        }
+    }
+
+    /// `gyre stac sample DIR --items N`
+    struct Sample: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write generated Sentinel-2-like and Landsat-like collections and items (for demos, tests and benchmarks).",
+            discussion: "DIR gets one Collection file per collection and items.ndjson; `gyre stac ingest DIR/*.json DIR/items.ndjson` loads them.")
+
+        @Argument(help: "A new directory to write into.") var directory: String
+        @Option(help: "How many items.") var items = 1000
+        @Option(help: "Random seed (the same seed gives the same items).") var seed: UInt64 = 1
+
+        func run() async throws {
+            guard items >= 0 && items <= 50_000_000 else { throw CLIError("--items must be in 0...50000000") }
+            let fm = FileManager.default
+            guard !fm.fileExists(atPath: directory) else { throw CLIError("\(directory) exists; sample writes into a new directory") }
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for c in SampleCatalog.collections() {
+                try Data(c.json.serialized).write(to: URL(fileURLWithPath: directory).appendingPathComponent("\(c.id).json"))
+            }
+            let path = URL(fileURLWithPath: directory).appendingPathComponent("items.ndjson").path
+            guard fm.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
+                throw CLIError("cannot create \(path)")
+            }
+            defer { try? out.close() }
+            var done = 0
+            while done < items {
+                let n = min(100_000, items - done)
+                // Chunks of a long run use seeds derived from the first, so ids stay unique.
+                let chunk = SampleCatalog.items(count: n, seed: seed &+ UInt64(done), startIndex: done)
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(n * 1500)
+                for i in chunk { i.json.write(into: &bytes); bytes.append(0x0A) }
+                try out.write(contentsOf: bytes)
+                done += n
+            }
+            print("\(directory): \(SampleCatalog.collections().count) collections, \(items) items (items.ndjson)")
+        }
+    }
+
+    /// `gyre stac search URL ...`: item search against any STAC API, paged to the end.
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Search a STAC API and print the matching items (following next links).",
+            discussion: """
+                Prints one line per item (collection, id, datetime, eo:cloud_cover), or with --json one \
+                ItemCollection. Example: gyre stac search http://127.0.0.1:8080 --collections sentinel-2-l2a \
+                --bbox 5,45,15,55 --datetime 2020-01-01T00:00:00Z/2020-12-31T23:59:59Z --filter "eo:cloud_cover < 25"
+                """)
+
+        @Argument(help: "The API's root URL.") var url: String
+        @Option(help: "west,south,east,north") var bbox: String?
+        @Option(help: "A file holding a GeoJSON geometry the items must intersect.") var intersects: String?
+        @Option(help: "An RFC 3339 instant or start/end interval (.. for an open end).") var datetime: String?
+        @Option(help: "Collection ids, comma-separated.") var collections: String?
+        @Option(help: "Item ids, comma-separated.") var ids: String?
+        @Option(help: "A CQL2 text filter, e.g. \"eo:cloud_cover < 25\".") var filter: String?
+        @Option(help: "Sort keys, comma-separated, each with + or -, e.g. -properties.datetime.") var sortby: String?
+        @Option(help: "Items per page.") var limit = 100
+        @Option(help: "Stop after this many items.") var maxItems: Int?
+        @Flag(help: "Print one ItemCollection as JSON.") var json = false
+
+        func run() async throws {
+            guard limit >= 1 else { throw CLIError("--limit must be at least 1") }
+            if let maxItems, maxItems < 0 { throw CLIError("--max-items must not be negative") }
+            var body = JSONObject()
+            do {
+                if let bbox {
+                    let numbers = try bbox.split(separator: ",").map { part -> Double in
+                        guard let d = Double(part.trimmingCharacters(in: .whitespaces)) else { throw CLIError("--bbox: \"\(part)\" is not a number") }
+                        return d
+                    }
+                    body["bbox"] = try BBox(numbers).json
+                }
+                if let intersects {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: intersects))
+                    body["intersects"] = try Geometry(json: try JSON.parse(data, source: intersects), path: intersects).json
+                }
+                if let datetime { _ = try TemporalInterval(parameter: datetime); body["datetime"] = .string(datetime) }
+                if let filter { body["filter"] = try CQL2.parse(text: filter).json; body["filter-lang"] = "cql2-json" }
+            } catch let e as GyreSTACError { throw CLIError(e.message) }
+            if let collections { body["collections"] = .array(collections.split(separator: ",").map { .string(String($0)) }) }
+            if let ids { body["ids"] = .array(ids.split(separator: ",").map { .string(String($0)) }) }
+            if let sortby {
+                body["sortby"] = .array(sortby.split(separator: ",").map { raw -> JSON in
+                    var f = raw.trimmingCharacters(in: .whitespaces), dir = "asc"
+                    if f.hasPrefix("-") { dir = "desc"; f.removeFirst() } else if f.hasPrefix("+") { f.removeFirst() }
+                    return ["field": .string(f), "direction": .string(dir)]
+                })
+            }
+            body["limit"] = .int(Int64(maxItems.map { min($0, limit) } ?? limit))
+            let root = url.hasSuffix("/") ? String(url.dropLast()) : url
+            var request = URLRequest(url: try endpoint(root + "/search"))
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(JSON.object(body).serialized)
+
+            var features: [JSON] = []
+            var pages = 0
+            while true {
+                let page = try await fetch(request)
+                pages += 1
+                for f in page["features"]?.array ?? [] {
+                    if let maxItems, features.count >= maxItems { break }
+                    features.append(f)
+                    if !json { print(line(f)) }
+                }
+                if let maxItems, features.count >= maxItems { break }
+                guard let next = page["links"]?.array?.first(where: { $0["rel"]?.string == "next" }), let href = next["href"]?.string else { break }
+                var r = URLRequest(url: try endpoint(href))
+                if next["method"]?.string == "POST" {
+                    r.httpMethod = "POST"
+                    r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                    let merge = next["merge"]?.bool ?? false
+                    var b = merge ? body : [:]
+                    for (k, v) in next["body"]?.object ?? [:] { b[k] = v }
+                    r.httpBody = Data(JSON.object(b).serialized)
+                }
+                request = r
+                guard pages < 1_000_000 else { throw CLIError("stopped after a million pages; the server's next links may loop") }
+            }
+            if json {
+                let fc: JSON = ["type": "FeatureCollection", "features": .array(features), "numberReturned": .int(Int64(features.count))]
+                print(fc.text)
+            } else {
+                FileHandle.standardError.write(Data("\(features.count) items in \(pages) page\(pages == 1 ? "" : "s")\n".utf8))
+            }
+        }
+
+        func endpoint(_ s: String) throws -> URL {
+            guard let u = URL(string: s), u.scheme == "http" || u.scheme == "https" else { throw CLIError("\(s) is not an http(s) URL") }
+            return u
+        }
+
+        func fetch(_ request: URLRequest) async throws -> JSON {
+            let (data, response): (Data, URLResponse)
+            do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+                throw CLIError("\(request.url?.absoluteString ?? ""): \(error.localizedDescription)")
+            }
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let body: JSON
+            do { body = try JSON.parse(data, source: request.url?.absoluteString ?? "response") } catch {
+                throw CLIError("\(request.url?.absoluteString ?? ""): HTTP \(status), and the body is not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))")
+            }
+            guard status == 200 else {
+                throw CLIError("\(request.url?.absoluteString ?? ""): HTTP \(status): \(body["description"]?.string ?? body.text)")
+            }
+            return body
+        }
+
+        func line(_ f: JSON) -> String {
+            let p = f["properties"]
+            let cloud = p?["eo:cloud_cover"]?.number.map { String(format: "%6.2f", $0) } ?? "     -"
+            return "\(f["collection"]?.string ?? "-")\t\(f["id"]?.string ?? "-")\t\(p?["datetime"]?.string ?? "-")\t\(cloud)"
         }
     }
 }

@@ -43,9 +43,13 @@ geometry = json.dumps({"type": "Polygon", "coordinates": [[[-180, -60], [180, -6
 ccs = ["core", "collections", "features", "item-search", "filter", "item-search#sort", "item-search#fields",
        "item-search#query", "features#filter", "transaction"]
 # Numbers go in as numbers: the validator's command line would send them as JSON strings,
-# which a numeric property never equals.
+# which a numeric property never equals. The eq value is one the collection has.
+import requests  # noqa: E402
+
+first = requests.get(f"{root}/collections/{collection}/items", params={"limit": 1}, timeout=30).json()["features"][0]
+cloud = first["properties"]["eo:cloud_cover"]
 query = QueryConfig(
-    query_comparison_field="eo:cloud_cover", query_eq_value=15.18, query_neq_value=15.18,
+    query_comparison_field="eo:cloud_cover", query_eq_value=cloud, query_neq_value=cloud,
     query_lt_value=25, query_lte_value=25, query_gt_value=25, query_gte_value=25,
     query_substring_field="platform", query_starts_with_value="sentinel", query_ends_with_value="2a",
     query_contains_value="inel", query_in_field="platform", query_in_values="sentinel-2a,sentinel-2b",

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import Gyre
+
+/// The `gyre` binary end to end: `stac sample`, `stac ingest`, `serve` on loopback, and the
+/// real peers against it: stac-api-validator over every conformance class the server
+/// advertises, and pystac-client searches compared with a brute-force filter over the same
+/// NDJSON; then `gyre stac search` against the same server.
+@Suite("STAC API server against stac-api-validator and pystac-client", .serialized)
+struct STACServerInteropTests {
+    /// A running `gyre serve`, stopped with SIGINT when done.
+    final class Server: @unchecked Sendable {
+        let process = Process()
+        let url: String
+        init(catalog: String, apiKey: String) throws {
+            process.executableURL = CLITests.binary
+            process.arguments = ["serve", "--catalog", catalog, "--port", "0", "--api-key", apiKey]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.standardError
+            try process.run()
+            var text = ""
+            let deadline = Date().addingTimeInterval(60)
+            while !text.contains("\n"), Date() < deadline {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            guard let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) else {
+                process.terminate()
+                throw InteropError("gyre serve did not say where it listens: \(text)")
+            }
+            url = String(text[range])
+        }
+        /// Stops the server (once) and returns its exit status.
+        @discardableResult func stop() -> Int32 {
+            if process.isRunning { process.interrupt() }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        deinit { if process.isRunning { process.terminate() } }
+    }
+
+    static func python(_ script: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = Interop.python
+        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/\(script)").path] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("stac-api-validator (all classes, 0 errors) and pystac-client (exactly the brute-force items)",
+          .enabled(if: Interop.enabled))
+    func peers() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-stac-api-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = dir.appendingPathComponent("sample").path, db = dir.appendingPathComponent("catalog.db").path
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let made = try CLITests.gyre(["stac", "sample", sample, "--items", "1500", "--seed", "3"])
+        #expect(made.status == 0, "\(made.err)")
+        let ingested = try CLITests.gyre(["stac", "ingest", "\(sample)/sentinel-2-l2a.json", "\(sample)/landsat-c2-l2.json",
+                                          "\(sample)/items.ndjson", "--catalog", db])
+        #expect(ingested.status == 0, "\(ingested.err)")
+        #expect(ingested.out.contains("1500 items"))
+
+        let server = try Server(catalog: db, apiKey: "interop-key")
+        defer { server.stop() }
+        let client = try Self.python("stac_client_check.py", [server.url, "\(sample)/items.ndjson"])
+        #expect(client.0 == 0, "\(client.1)")
+        #expect(client.1.contains("5 searches, 0 failures"), "\(client.1)")
+
+        // gyre stac search against the same server, compared with a brute-force pass in Swift.
+        let items = SampleCatalog.items(count: 1500, seed: 3)
+        let request = SearchRequest(bbox: BBox(west: -10, south: 35, east: 30, north: 60),
+                                    datetime: try TemporalInterval(parameter: "2016-01-01T00:00:00Z/2020-12-31T23:59:59Z"),
+                                    filter: try CQL2.parse(text: "eo:cloud_cover < 25"))
+        let expected = Set(items.filter { request.asFilter.matches($0) }.map(\.id))
+        #expect(!expected.isEmpty)
+        let searched = try CLITests.gyre(["stac", "search", server.url, "--bbox=-10,35,30,60", "--datetime",
+                                          "2016-01-01T00:00:00Z/2020-12-31T23:59:59Z", "--filter", "eo:cloud_cover < 25", "--limit", "4", "--json"])
+        #expect(searched.status == 0, "\(searched.err)")
+        let fc = try JSON.parse(searched.out)
+        #expect(Set(fc["features"]?.array?.compactMap { $0["id"]?.string } ?? []) == expected)
+        #expect(fc["features"]?.array?.count == expected.count, "no item twice across pages")
+        let bad = try CLITests.gyre(["stac", "search", server.url, "--filter", "nosuch = 1"])
+        #expect(bad.status != 0 && bad.err.contains("400") && bad.err.contains("nosuch"), "\(bad.err)")
+
+        let validator = try Self.python("stac_api_check.py", [server.url, "sentinel-2-l2a", "interop-key"])
+        #expect(validator.0 == 0, "\(validator.1)")
+        #expect(validator.1.contains("stac-api-validator: 0 errors"), "\(validator.1.suffix(3000))")
+        let status = server.stop()
+        #expect(status == 0, "gyre serve exits cleanly on SIGINT")
+    }
+}

@@ -285,8 +285,8 @@ enum SQLiteSearch {
             if let s = d.start { conds.append(SQLFragment("end_datetime >= ?", [.int(s.microseconds)])) }
             if let e = d.end { conds.append(SQLFragment("datetime <= ?", [.int(e.microseconds)])) }
         }
-        if let b = r.bbox { conds.append(dialect.spatial("s_intersects", "geometry", b.geometry)) }
-        if let g = r.intersects { conds.append(dialect.spatial("s_intersects", "geometry", g)) }
+        if let b = r.bbox { conds.append(dialect.indexedIntersects(b.geometry)) }
+        if let g = r.intersects { conds.append(dialect.indexedIntersects(g)) }
         if let f = r.filter { conds.append(try compiler.compile(f)) }
 
         // Sort keys, then collection and id to break ties.
@@ -359,6 +359,19 @@ struct SQLiteDialect: SQLDialect {
         let rtree = SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
                                 [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
         return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN (") + rtree + SQLFragment(" AND ") + exact + SQLFragment(") END)")
+    }
+}
+
+extension SQLiteDialect {
+    /// `bbox` and `intersects` of a search, which are always top-level conjuncts: the R*Tree
+    /// lookup stands alone so SQLite can drive the query from it (rather than walk the
+    /// datetime index testing every row), then the exact test. Items without a geometry are
+    /// not in the R*Tree, so they never match, as the three-valued form has it too.
+    func indexedIntersects(_ literal: Geometry) -> SQLFragment {
+        guard let b = literal.bbox else { return spatial("s_intersects", "geometry", literal) }
+        let exact = call("gyre_spatial", [SQLFragment("?", [.text("s_intersects")]), SQLFragment("geometry"), SQLFragment("?", [.text(literal.json.text)])])
+        return SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+                           [.double(b.east), .double(b.west), .double(b.north), .double(b.south)]) + SQLFragment(" AND ") + exact
     }
 }
 

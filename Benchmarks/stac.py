@@ -1,0 +1,150 @@
+"""STAC API benchmark: `gyre serve` (SQLite) beside stac-fastapi-pgstac (PostgreSQL + pgstac), on
+the same generated items. Prints ingest times, then for each search the throughput and p50/p99
+latency at 16 concurrent clients (wrk), the ratio Gyre/peer, and whether both servers return the
+same first page. Run through Benchmarks/stac.sh, which installs the peer.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import psycopg
+import requests
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--gyre", required=True)
+ap.add_argument("--dsn", required=True)
+ap.add_argument("--pypgstac", required=True)
+ap.add_argument("--uvicorn", required=True)
+ap.add_argument("--items", type=int, default=1_000_000)
+ap.add_argument("--dir", default="bench-data/stac")
+ap.add_argument("--duration", type=int, default=15)
+ap.add_argument("--connections", type=int, default=16)
+args = ap.parse_args()
+
+d = args.dir
+items_file = os.path.join(d, "items.ndjson")
+marker = os.path.join(d, "count")
+
+
+def timed(cmd, env=None):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])}... failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return time.perf_counter() - t
+
+
+# The data, generated once per size.
+if not (os.path.exists(marker) and open(marker).read().strip() == str(args.items)):
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.dirname(d) or ".", exist_ok=True)
+    t = timed([args.gyre, "stac", "sample", d, "--items", str(args.items), "--seed", "1"])
+    open(marker, "w").write(str(args.items))
+    print(f"generated {args.items:,} items in {t:.1f} s")
+collections = [os.path.join(d, f) for f in ("sentinel-2-l2a.json", "landsat-c2-l2.json")]
+with open(os.path.join(d, "collections.ndjson"), "w") as f:
+    for c in collections:
+        f.write(open(c).read().strip() + "\n")
+
+print(f"== ingest {args.items:,} items ==")
+db = os.path.join(d, "gyre.db")
+for suffix in ("", "-wal", "-shm"):
+    if os.path.exists(db + suffix):
+        os.remove(db + suffix)
+t_gyre = timed([args.gyre, "stac", "ingest", *collections, items_file, "--catalog", db])
+
+admin = args.dsn.rsplit("/", 1)[0] + "/postgres"
+dbname = args.dsn.rsplit("/", 1)[1]
+with psycopg.connect(admin, autocommit=True) as c:
+    c.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+    c.execute(f"CREATE DATABASE {dbname}")
+timed([args.pypgstac, "migrate", "--dsn", args.dsn])
+t_peer = timed([args.pypgstac, "load", "collections", os.path.join(d, "collections.ndjson"), "--dsn", args.dsn, "--method", "upsert"])
+t_peer += timed([args.pypgstac, "load", "items", items_file, "--dsn", args.dsn, "--method", "insert"])
+print(f"  gyre stac ingest (SQLite):      {t_gyre:8.1f} s")
+print(f"  pypgstac load (pgstac):         {t_peer:8.1f} s   ratio peer/Gyre {t_peer / t_gyre:.1f}x")
+
+# The servers.
+u = urllib.parse.urlparse(args.dsn)
+peer_env = dict(os.environ, PGUSER=u.username, PGPASSWORD=u.password, PGHOST=u.hostname, PGPORT=str(u.port or 5432),
+                PGDATABASE=dbname, POSTGRES_USER=u.username, POSTGRES_PASS=u.password, POSTGRES_HOST_READER=u.hostname,
+                POSTGRES_HOST_WRITER=u.hostname, POSTGRES_PORT=str(u.port or 5432), POSTGRES_DBNAME=dbname, WEB_CONCURRENCY="2")
+gyre_url, peer_url = "http://127.0.0.1:18090", "http://127.0.0.1:18091"
+servers = [
+    subprocess.Popen([args.gyre, "serve", "--catalog", db, "--port", "18090"], stdout=subprocess.DEVNULL),
+    subprocess.Popen([args.uvicorn, "--factory", "stac_fastapi.pgstac.app:create_app", "--host", "127.0.0.1", "--port", "18091", "--workers", "2",
+                      "--log-level", "warning"], env=peer_env, stdout=subprocess.DEVNULL),
+]
+try:
+    for url in (gyre_url, peer_url):
+        for _ in range(120):
+            try:
+                if requests.get(url + "/", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        else:
+            sys.exit(f"{url} did not come up")
+
+    def q(params):
+        return "/search?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+    cases = [
+        ("bbox + datetime + eo:cloud_cover < 25", q({"collections": "sentinel-2-l2a", "bbox": "5,45,15,55",
+                                                     "datetime": "2018-01-01T00:00:00Z/2020-12-31T23:59:59Z",
+                                                     "filter": "eo:cloud_cover < 25", "filter-lang": "cql2-text", "limit": "10"})),
+        ("CQL2 filter (3 properties)", q({"filter": "platform = 'sentinel-2a' AND eo:cloud_cover BETWEEN 10 AND 20 AND \"view:sun_elevation\" > 40",
+                                          "filter-lang": "cql2-text", "limit": "10"})),
+    ]
+
+    def page50(base, path):
+        url = base + path
+        for n in range(49):
+            body = requests.get(url, timeout=60).json()
+            nxt = [l for l in body.get("links", []) if l.get("rel") == "next"]
+            if not nxt:
+                sys.exit(f"{base}: no next link on page {n + 1}")
+            url = nxt[0]["href"]
+        return url
+
+    deep = q({"collections": "sentinel-2-l2a", "limit": "10"})
+
+    def wrk(url):
+        r = subprocess.run(["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url], capture_output=True, text=True)
+        out = r.stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+        def ms(p):
+            m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+            v = float(m.group(1))
+            return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        return rps, ms(50), ms(99), int(bad.group(1)) if bad else 0
+
+    print(f"== searches: {args.connections} concurrent clients, {args.duration} s each (wrk) ==")
+    print(f"  {'case':42} {'server':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, path in cases + [("page 50 (limit 10, next links)", None)]:
+        same = None
+        results = {}
+        for label, base in (("gyre", gyre_url), ("pgstac", peer_url)):
+            url = page50(base, deep) if path is None else base + path
+            results[label] = wrk(url)
+            rps, p50, p99, bad = results[label]
+            print(f"  {name:42} {label:8} {rps:8.0f} {p50:8.2f} {p99:8.2f}" + (f"  ({bad} errors)" if bad else ""))
+        if path is not None:
+            ids = [[f["id"] for f in requests.get(b + path, timeout=60).json()["features"]] for b in (gyre_url, peer_url)]
+            same = ids[0] == ids[1]
+        g, p = results["gyre"], results["pgstac"]
+        print(f"  {'':42} {'ratio':8} {g[0] / p[0]:7.1f}x  (p99 {g[2]:.1f} ms vs {p[2]:.1f} ms)"
+              + ("" if same is None else f"  first pages {'identical' if same else 'DIFFER'}"))
+finally:
+    for s in servers:
+        s.terminate()
+    for s in servers:
+        s.wait(timeout=30)

@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
@@ -39,8 +40,14 @@ let package = Package(
         .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
-        // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB).
-        .target(name: "GyreCatalog", dependencies: ["GyreSTAC", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB,
+        // PostgreSQL/PostGIS through postgres-nio).
+        .target(
+            name: "GyreCatalog",
+            dependencies: [
+                "GyreSTAC", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.
         .target(name: "GyreCompute", dependencies: ["GyreArrays"]),
@@ -76,7 +83,12 @@ let package = Package(
             path: "Benchmarks/GyreBench"),
         .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
         .testTarget(name: "GyreSTACTests", dependencies: ["GyreSTAC"]),
-        .testTarget(name: "GyreCatalogTests", dependencies: ["GyreCatalog", "GyreSTAC"]),
+        .testTarget(
+            name: "GyreCatalogTests",
+            dependencies: [
+                "GyreCatalog", "GyreSTAC",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "GyreServerTests",
             dependencies: [

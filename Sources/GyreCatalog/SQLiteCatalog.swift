@@ -18,6 +18,9 @@ public final class SQLiteCatalog: CatalogBackend {
         var config = Configuration()
         config.prepareDatabase { db in
             for f in SQLiteFunctions.all { db.add(function: f) }
+            // Up to 128 MiB of page cache per connection (grown as needed): index inserts of a
+            // bulk ingest land all over the B-trees, and SQLite's default 2 MiB thrashes.
+            try db.execute(sql: "PRAGMA cache_size = -131072")
         }
         config.busyMode = .timeout(10)
         do {
@@ -184,14 +187,7 @@ public final class SQLiteCatalog: CatalogBackend {
             let sql = collection == nil ? "SELECT name, type FROM queryables ORDER BY name" : "SELECT name, type FROM queryables WHERE collection = ? ORDER BY name"
             return try GRDB.Row.fetchAll(db, sql: sql, arguments: StatementArguments(collection.map { [$0] } ?? [])).map { [$0[0], $0[1]] }
         }
-        var byName: [String: String] = [:], order: [String] = []
-        for r in rows {
-            if let t = byName[r[0]] {
-                // Integers and numbers together are numbers; other mixtures have no one type.
-                byName[r[0]] = t == r[1] ? t : (Set([t, r[1]]) == ["integer", "number"] ? "number" : "mixed")
-            } else { byName[r[0]] = r[1]; order.append(r[0]) }
-        }
-        return Queryable.core + order.filter { n in !Queryable.core.contains { $0.name == n } }.map { Queryable(name: $0, type: byName[$0]!) }
+        return Queryable.merged(rows)
     }
 
     // MARK: Search

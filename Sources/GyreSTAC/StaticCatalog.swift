@@ -30,7 +30,7 @@ public enum StaticCatalog {
             guard seen.insert(path).inserted else { return }
             let bytes: [UInt8]
             do { bytes = try readFile(path) } catch { try problem(error, path); return }
-            if path.hasSuffix(".ndjson") || path.hasSuffix(".jsonl") || path.hasSuffix(".geojsonl") {
+            if isNDJSON(path) {
                 var line = 0
                 for chunk in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
                     line += 1
@@ -77,6 +77,40 @@ public enum StaticCatalog {
         }
         for p in paths { try visit(p, parentCollection: nil) }
         return out
+    }
+
+    /// Whether a path names newline-delimited items.
+    public static func isNDJSON(_ path: String) -> Bool {
+        path.hasSuffix(".ndjson") || path.hasSuffix(".jsonl") || path.hasSuffix(".geojsonl")
+    }
+
+    /// Reads newline-delimited items without holding the file: `body` gets them `batch` at a
+    /// time, in order. The first bad line throws, naming the file and line.
+    public static func streamItems(_ path: String, batch: Int = 5000, _ body: ([Item]) async throws -> Void) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw GyreSTACError(.io, "\(path): cannot open") }
+        defer { try? handle.close() }
+        var pending: [UInt8] = [], items: [Item] = [], line = 0
+        items.reserveCapacity(batch)
+        func parse(_ chunk: ArraySlice<UInt8>) throws {
+            line += 1
+            guard chunk.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
+            let j = try JSON.parse(chunk, source: "\(path) line \(line)")
+            items.append(try Item(json: j, path: "\(path) line \(line)"))
+        }
+        while true {
+            let data: Data
+            do { data = try handle.read(upToCount: 8 << 20) ?? Data() } catch { throw GyreSTACError(.io, "\(path): \(error.localizedDescription)") }
+            if data.isEmpty { break }
+            pending.append(contentsOf: data)
+            guard let lastNewline = pending.lastIndex(of: 0x0A) else { continue }
+            for chunk in pending[..<lastNewline].split(separator: 0x0A, omittingEmptySubsequences: false) {
+                try parse(chunk)
+                if items.count >= batch { try await body(items); items.removeAll(keepingCapacity: true) }
+            }
+            pending.removeSubrange(...lastNewline)
+        }
+        if !pending.isEmpty { try parse(pending[...]) }
+        if !items.isEmpty { try await body(items) }
     }
 
     static func prefixed(_ e: Error, _ path: String) -> String {

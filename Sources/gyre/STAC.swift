@@ -23,15 +23,25 @@ struct STAC: AsyncParsableCommand {
                 """)
 
         @Argument(help: "STAC files to ingest.") var sources: [String]
-        @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog: String
+        @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog: String?
+        @Option(help: "A PostgreSQL catalog instead: postgresql://user:password@host:port/database (PostGIS is created if missing).") var postgres: String?
         @Option(help: "Items written per transaction.") var batch: Int = 5000
+
+        func validate() throws {
+            guard (catalog == nil) != (postgres == nil) else { throw ValidationError("give one of --catalog FILE.db and --postgres URL") }
+        }
 
         func run() async throws {
             guard batch > 0 else { throw CLIError("--batch must be positive") }
+            // Documents first (collections before items); NDJSON files are streamed in batches
+            // afterwards, so a file of millions of items never sits in memory whole.
+            let documents = sources.filter { !StaticCatalog.isNDJSON($0) }, streams = sources.filter(StaticCatalog.isNDJSON)
             let contents: StaticCatalog.Contents
-            do { contents = try StaticCatalog.read(sources) } catch { throw CLIError("\(error)") }
+            do { contents = try StaticCatalog.read(documents) } catch { throw CLIError("\(error)") }
             do {
-                let db = try SQLiteCatalog(path: catalog)
+                let db: any CatalogBackend
+                if let postgres { db = try await PostgresCatalog(url: postgres) } else { db = try SQLiteCatalog(path: catalog!) }
+                let target = catalog ?? postgres.map { $0.replacingOccurrences(of: #":[^:@/]*@"#, with: "@", options: .regularExpression) } ?? ""
                 for (_, c) in contents.collections { try await db.putCollection(c) }
                 let items = contents.items.map(\.item)
                 var start = 0
@@ -40,7 +50,16 @@ struct STAC: AsyncParsableCommand {
                     try await db.putItems(Array(items[start..<end]))
                     start = end
                 }
-                print("\(catalog): \(contents.collections.count) collections, \(items.count) items ingested")
+                var count = items.count
+                for path in streams {
+                    do {
+                        try await StaticCatalog.streamItems(path, batch: batch) { chunk in
+                            try await db.putItems(chunk)
+                            count += chunk.count
+                        }
+                    } catch let e as GyreSTACError { throw CLIError(e.message) }
+                }
+                print("\(target): \(contents.collections.count) collections, \(count) items ingested")
             } catch let e as GyreCatalogError {
                 throw CLIError(e.message)
             }

@@ -8,13 +8,15 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a catalog as a STAC API (search, filter, sort, fields, transactions, /search/stream).",
         discussion: """
-            With no --catalog the catalog is gyre-catalog.db in the working directory (created if missing). \
+            With no --catalog the catalog is gyre-catalog.db in the working directory (created if missing); \
+            --postgres serves a PostgreSQL/PostGIS catalog instead (its schema is created if missing). \
             --demo loads generated Sentinel-2-like and Landsat-like collections and items first (re-loading \
             them is harmless: ingest updates). Writes (POST/PUT/PATCH/DELETE) need --api-key, sent as \
             Authorization: Bearer KEY; without it the server is read-only. Stop it with Ctrl-C.
             """)
 
     @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog = "gyre-catalog.db"
+    @Option(help: "Serve a PostgreSQL catalog instead: postgresql://user:password@host:port/database.") var postgres: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "Key that transactions need (or set GYRE_API_KEY).") var apiKey: String?
@@ -29,8 +31,17 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db: SQLiteCatalog
-        do { db = try SQLiteCatalog(path: catalog) } catch { throw CLIError("\(catalog): \(error)") }
+        let db: any CatalogBackend
+        let name: String
+        do {
+            if let postgres {
+                let pg = try await PostgresCatalog(url: postgres)
+                (db, name) = (pg, pg.location)
+            } else {
+                db = try SQLiteCatalog(path: catalog)
+                name = catalog
+            }
+        } catch let e as GyreCatalogError { throw CLIError(e.message) }
         if demo {
             let started = Date()
             for c in SampleCatalog.collections() { try await db.putCollection(c) }
@@ -40,13 +51,13 @@ struct Serve: AsyncParsableCommand {
                 try await db.putItems(Array(items[i..<min(i + 5000, items.count)]))
                 i += 5000
             }
-            FileHandle.standardOutput.write(Data("demo: \(SampleCatalog.collections().count) collections and \(items.count) items in \(catalog) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
+            FileHandle.standardOutput.write(Data("demo: \(SampleCatalog.collections().count) collections and \(items.count) items in \(name) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["GYRE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key), baseURL: baseURL)
         try await service.run(host: host, port: port, fixedBaseURL: baseURL != nil) { url in
             let base = baseURL ?? url
-            var text = "gyre: serving \(catalog) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"
+            var text = "gyre: serving \(name) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"
             if demo {
                 text += "  try: curl '\(base)/search?collections=\(SampleCatalog.sentinel2)&bbox=5,45,15,55&datetime=2020-01-01/2020-12-31&filter=eo:cloud_cover%3C25&limit=3'\n"
             }

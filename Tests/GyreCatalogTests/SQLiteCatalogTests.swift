@@ -1,6 +1,8 @@
 import Foundation
 import GyreCatalog
 import GyreSTAC
+import Logging
+import PostgresNIO
 import Testing
 
 /// Items with every kind of value a filter meets: numbers, strings, missing and mistyped
@@ -78,18 +80,63 @@ enum Fixtures {
     }
 }
 
-@Suite("SQLite catalog: search against a brute-force filter")
+/// The backends every catalog test runs on. PostgreSQL runs where `scripts/setup` started it
+/// (`GYRE_TEST_POSTGRES` names the admin URL; each test gets a fresh database).
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+
+    static let adminURL = ProcessInfo.processInfo.environment["GYRE_TEST_POSTGRES"] ?? "postgresql://gyre:gyre@127.0.0.1:5432/postgres"
+
+    /// Runs `body` with an empty catalog of this kind, removed afterwards.
+    func with<T>(_ body: (any CatalogBackend) async throws -> T) async throws -> T {
+        switch self {
+        case .sqlite:
+            return try await body(try SQLiteCatalog(path: ":memory:"))
+        case .postgres:
+            let name = "gyre_test_\(UInt64.random(in: 0..<UInt64.max))"
+            try await PostgresAdmin.execute(Self.adminURL, "CREATE DATABASE \(name)")
+            let url = Self.adminURL.replacingOccurrences(of: #"/[^/]*$"#, with: "/\(name)", options: .regularExpression)
+            do {
+                let result = try await body(try await PostgresCatalog(url: url))
+                try await PostgresAdmin.execute(Self.adminURL, "DROP DATABASE \(name) WITH (FORCE)")
+                return result
+            } catch {
+                try? await PostgresAdmin.execute(Self.adminURL, "DROP DATABASE \(name) WITH (FORCE)")
+                throw error
+            }
+        }
+    }
+}
+
+/// Creating and dropping test databases.
+enum PostgresAdmin {
+    static func execute(_ url: String, _ sql: String) async throws {
+        let c = URLComponents(string: url)!
+        let config = PostgresClient.Configuration(host: c.host!, port: c.port ?? 5432, username: c.user!, password: c.password,
+                                                  database: String(c.path.dropFirst()), tls: .disable)
+        let client = PostgresClient(configuration: config, backgroundLogger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.query(PostgresQuery(unsafeSQL: sql))
+        }
+    }
+}
+
+@Suite("Catalog backends (SQLite, PostgreSQL): search against a brute-force filter")
 struct SQLiteCatalogTests {
-    static func catalog(_ items: [Item]) async throws -> SQLiteCatalog {
-        let c = try SQLiteCatalog(path: ":memory:")
-        try await c.putCollection(Fixtures.collection("s2"))
-        try await c.putCollection(Fixtures.collection("landsat"))
-        try await c.putItems(items)
-        return c
+    static func catalog<T>(_ kind: Backend, _ items: [Item], _ body: (any CatalogBackend) async throws -> T) async throws -> T {
+        try await kind.with { c in
+            try await c.putCollection(Fixtures.collection("s2"))
+            try await c.putCollection(Fixtures.collection("landsat"))
+            try await c.putItems(items)
+            return try await body(c)
+        }
     }
 
     /// Every page of a search, by following its tokens.
-    static func all(_ c: SQLiteCatalog, _ r: SearchRequest) async throws -> [String] {
+    static func all(_ c: any CatalogBackend, _ r: SearchRequest) async throws -> [String] {
         var r = r, out: [String] = [], pages = 0
         while true {
             let page = try await c.search(r)
@@ -115,10 +162,10 @@ struct SQLiteCatalogTests {
         "id = 'item-0007' OR collection = 'landsat' AND eo:cloud_cover < 5", "TRUE", "NOT (platform = 'x' OR eo:cloud_cover >= 0)",
     ]
 
-    @Test("each filter, bbox, datetime, ids and collections select exactly what the evaluator selects, page after page")
-    func againstEvaluator() async throws {
+    @Test("each filter, bbox, datetime, ids and collections select exactly what the evaluator selects, page after page", arguments: Backend.allCases)
+    func againstEvaluator(_ kind: Backend) async throws {
         let items = try Fixtures.items(240)
-        let c = try await Self.catalog(items)
+        try await Self.catalog(kind, items) { c in
         let ordered = Fixtures.sorted(items)
         var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
         requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
@@ -138,12 +185,13 @@ struct SQLiteCatalogTests {
         // Several filters must actually select something, or the comparison proves little.
         let selective = try Self.filters.filter { f in let e = try CQL2.parse(text: f); let n = items.filter { e.matches($0) }.count; return n > 0 && n < items.count }
         #expect(selective.count >= Self.filters.count - 3)
+        }
     }
 
-    @Test("sortby on properties, ascending and descending, pages without repeats or gaps")
-    func sorting() async throws {
+    @Test("sortby on properties, ascending and descending, pages without repeats or gaps", arguments: Backend.allCases)
+    func sorting(_ kind: Backend) async throws {
         let items = try Fixtures.items(60)
-        let c = try await Self.catalog(items)
+        try await Self.catalog(kind, items) { c in
         let got = try await Self.all(c, SearchRequest(limit: 4, sortby: [SortKey("view:off_nadir", ascending: true), SortKey("id", ascending: false)]))
         let want = items.sorted { a, b in
             let x = a.properties["view:off_nadir"]!.number!, y = b.properties["view:off_nadir"]!.number!
@@ -152,12 +200,13 @@ struct SQLiteCatalogTests {
         #expect(got == want)
         let byCloud = try await Self.all(c, SearchRequest(limit: 5, sortby: [SortKey("properties.eo:cloud_cover", ascending: false)]))
         #expect(Set(byCloud).count == items.count && byCloud.count == items.count)
+        }
     }
 
-    @Test("paging tokens stay valid while items are added")
-    func stablePaging() async throws {
+    @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)
+    func stablePaging(_ kind: Backend) async throws {
         let items = try Fixtures.items(50)
-        let c = try await Self.catalog(items)
+        try await Self.catalog(kind, items) { c in
         let first = try await c.search(SearchRequest(limit: 10))
         // New items, newer than everything and older than everything.
         var extra = try Fixtures.items(4, seed: 99).enumerated().map { k, item -> Item in
@@ -180,12 +229,13 @@ struct SQLiteCatalogTests {
         #expect(rest == Array(old.dropFirst(10)) + ["new-1", "new-3"].sorted(), "the older new items come last; nothing repeats")
         extra.removeAll()
         await #expect(throws: GyreCatalogError.self) { try await c.search(SearchRequest(limit: 10, token: "garbage")) }
+        }
     }
 
-    @Test("ingest is idempotent, refuses orphans, and deletes")
-    func writes() async throws {
+    @Test("ingest is idempotent, refuses orphans, and deletes", arguments: Backend.allCases)
+    func writes(_ kind: Backend) async throws {
         let items = try Fixtures.items(20)
-        let c = try await Self.catalog(items)
+        try await Self.catalog(kind, items) { c in
         try await c.putItems(items)
         var changed = items[3]
         changed.properties["eo:cloud_cover"] = 99.5
@@ -210,12 +260,13 @@ struct SQLiteCatalogTests {
         let left = try await c.search(SearchRequest(limit: 100))
         #expect(left.items.allSatisfy { $0.collection == "s2" })
         #expect(try await c.collections().map(\.id) == ["s2"])
+        }
     }
 
-    @Test("queryables come from the items; unknown properties and hostile strings are refused or bound, never spliced")
-    func queryablesAndInjection() async throws {
+    @Test("queryables come from the items; unknown properties and hostile strings are refused or bound, never spliced", arguments: Backend.allCases)
+    func queryablesAndInjection(_ kind: Backend) async throws {
         let items = try Fixtures.items(30)
-        let c = try await Self.catalog(items)
+        try await Self.catalog(kind, items) { c in
         let q = try await c.queryables(collection: nil)
         #expect(q.contains(Queryable(name: "eo:cloud_cover", type: "mixed")) && q.contains(Queryable(name: "gsd", type: "integer")))
         #expect(q.contains(Queryable(name: "datetime", type: "date-time")))
@@ -229,5 +280,6 @@ struct SQLiteCatalogTests {
             #expect(try await c.search(SearchRequest(limit: 5, filter: f)).items.isEmpty)
         }
         #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 30, "the table is still there")
+        }
     }
 }

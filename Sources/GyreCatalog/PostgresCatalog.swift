@@ -1,0 +1,393 @@
+import Foundation
+import GyreSTAC
+import Logging
+import PostgresNIO
+
+/// The catalog for scale: PostgreSQL with PostGIS through postgres-nio. Items keep their exact
+/// JSON text (so key order and number forms come back as written), their properties as `jsonb`
+/// for filters, their time span in microseconds (B-tree indexes with the collection and in the
+/// default sort order), and their geometry as a PostGIS `geometry` with a GiST index, so the
+/// exact spatial predicates run in the database.
+public final class PostgresCatalog: CatalogBackend {
+    let client: PostgresClient
+    let runner: Task<Void, Never>
+    /// Where it connects, without the password (for messages).
+    public let location: String
+
+    /// Connects to `postgresql://user:password@host:port/database` and brings the schema up to
+    /// date (PostGIS and unaccent are created when missing, which needs a role allowed to).
+    public init(url: String) async throws {
+        guard let c = URLComponents(string: url), ["postgres", "postgresql"].contains(c.scheme ?? ""),
+              let host = c.host, let user = c.user, !c.path.dropFirst().isEmpty else {
+            throw GyreCatalogError(.badRequest, "\"\(url.prefix(200))\" is not a postgresql://user:password@host:port/database URL")
+        }
+        let database = String(c.path.dropFirst())
+        location = "postgresql://\(user)@\(host):\(c.port ?? 5432)/\(database)"
+        var config = PostgresClient.Configuration(host: host, port: c.port ?? 5432, username: user,
+                                                  password: c.password?.removingPercentEncoding, database: database, tls: .disable)
+        config.options.maximumConnections = 32
+        var logger = Logger(label: "gyre.postgres")
+        logger.logLevel = .critical
+        client = PostgresClient(configuration: config, backgroundLogger: logger)
+        let client = self.client
+        runner = Task { await client.run() }
+        do {
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    deinit { runner.cancel() }
+
+    func fail(_ doing: String, _ error: any Error) -> GyreCatalogError {
+        if let e = error as? GyreCatalogError { return e }
+        if let t = error as? PostgresTransactionError {
+            if let inner = t.closureError { return fail(doing, inner) }
+            if let inner = t.beginError ?? t.commitError ?? t.rollbackError { return fail(doing, inner) }
+        }
+        if let e = error as? PSQLError {
+            let detail = e.serverInfo?[.message] ?? "\(e.code)"
+            return GyreCatalogError(.database, "\(location): \(doing): \(detail)", cause: e)
+        }
+        return GyreCatalogError(.database, "\(location): \(doing): \(error)")
+    }
+
+    /// Runs SQL written with `?` placeholders (as the filter compiler writes it) with its
+    /// parameters bound, never spliced.
+    static func query(_ f: SQLFragment) -> PostgresQuery {
+        var text = "", n = 0
+        for ch in f.text {
+            if ch == "?" { n += 1; text += "$\(n)" } else { text.append(ch) }
+        }
+        var binds = PostgresBindings(capacity: f.parameters.count)
+        for p in f.parameters {
+            switch p {
+            case .text(let s): binds.append(s)
+            case .int(let i): binds.append(i)
+            case .double(let d): binds.append(d)
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: binds)
+    }
+
+    func run(_ doing: String, _ f: SQLFragment) async throws -> [PostgresRow] {
+        do { return try await client.query(Self.query(f)).collect() } catch { throw fail(doing, error) }
+    }
+
+    // MARK: Schema
+
+    /// Each migration is a list of statements (the extended protocol runs one at a time).
+    static let migrations: [(Int, [String])] = [
+        (1, [
+            "CREATE EXTENSION IF NOT EXISTS postgis",
+            "CREATE EXTENSION IF NOT EXISTS unaccent",
+            "CREATE TABLE gyre_collections (id text PRIMARY KEY, content text NOT NULL)",
+            "CREATE TABLE gyre_items ( collection text NOT NULL REFERENCES gyre_collections (id) ON DELETE CASCADE, id text NOT NULL, datetime bigint NOT NULL, end_datetime bigint NOT NULL, geometry geometry(Geometry, 4326), properties jsonb NOT NULL, content text NOT NULL, PRIMARY KEY (collection, id))",
+            "CREATE INDEX gyre_items_geometry ON gyre_items USING gist (geometry)",
+            "CREATE INDEX gyre_items_order ON gyre_items (datetime DESC, collection, id)",
+            "CREATE INDEX gyre_items_collection_datetime ON gyre_items (collection, datetime DESC, id)",
+            "CREATE INDEX gyre_items_end ON gyre_items (end_datetime)",
+            "CREATE INDEX gyre_items_id ON gyre_items (id)",
+            "CREATE TABLE gyre_queryables (collection text NOT NULL REFERENCES gyre_collections (id) ON DELETE CASCADE, name text NOT NULL, type text NOT NULL, PRIMARY KEY (collection, name, type))",
+            """
+            CREATE FUNCTION gyre_time(t text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $f$
+            BEGIN
+                IF t IS NULL OR t !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$' THEN
+                    RETURN NULL;
+                END IF;
+                IF length(t) = 10 THEN t := t || 'T00:00:00Z'; END IF;
+                RETURN floor(extract(epoch FROM t::timestamptz) * 1000000)::bigint;
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $f$;
+            """,
+        ]),
+    ]
+
+    func migrate() async throws {
+        do {
+            try await client.withConnection { conn in
+                // One migrator at a time, across processes.
+                try await conn.query("SELECT pg_advisory_lock(7265712)", logger: Self.quiet)
+                do {
+                    try await conn.query("CREATE TABLE IF NOT EXISTS gyre_migrations (version int PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())", logger: Self.quiet)
+                    var done = Set<Int>()
+                    for try await v in try await conn.query("SELECT version FROM gyre_migrations", logger: Self.quiet).decode(Int.self) { done.insert(v) }
+                    for (version, statements) in Self.migrations where !done.contains(version) {
+                        try await conn.query("BEGIN", logger: Self.quiet)
+                        do {
+                            for sql in statements { try await conn.query(PostgresQuery(unsafeSQL: sql), logger: Self.quiet) }
+                            try await conn.query("INSERT INTO gyre_migrations (version) VALUES (\(version))", logger: Self.quiet)
+                            try await conn.query("COMMIT", logger: Self.quiet)
+                        } catch {
+                            _ = try? await conn.query("ROLLBACK", logger: Self.quiet)
+                            throw error
+                        }
+                    }
+                } catch {
+                    _ = try? await conn.query("SELECT pg_advisory_unlock(7265712)", logger: Self.quiet)
+                    throw error
+                }
+                try await conn.query("SELECT pg_advisory_unlock(7265712)", logger: Self.quiet)
+            }
+        } catch {
+            throw fail("migrating the schema", error)
+        }
+    }
+
+    static let quiet: Logger = { var l = Logger(label: "gyre.postgres.query"); l.logLevel = .critical; return l }()
+
+    // MARK: Collections
+
+    public func collections() async throws -> [STACCollection] {
+        let rows = try await run("listing collections", SQLFragment("SELECT content FROM gyre_collections ORDER BY id"))
+        return try rows.map { try STACCollection(json: JSON.parse(try $0.decode(String.self), source: "stored collection")) }
+    }
+
+    public func collection(_ id: String) async throws -> STACCollection? {
+        let rows = try await run("reading collection '\(id)'", SQLFragment("SELECT content FROM gyre_collections WHERE id = ?", [.text(id)]))
+        return try rows.first.map { try STACCollection(json: JSON.parse(try $0.decode(String.self), source: "stored collection '\(id)'")) }
+    }
+
+    public func putCollection(_ collection: STACCollection) async throws {
+        _ = try await run("writing collection '\(collection.id)'", SQLFragment(
+            "INSERT INTO gyre_collections (id, content) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET content = excluded.content",
+            [.text(collection.id), .text(collection.json.text)]))
+    }
+
+    public func deleteCollection(_ id: String) async throws -> Bool {
+        let rows = try await run("deleting collection '\(id)'", SQLFragment("DELETE FROM gyre_collections WHERE id = ? RETURNING id", [.text(id)]))
+        return !rows.isEmpty
+    }
+
+    // MARK: Items
+
+    public func item(collection: String, id: String) async throws -> Item? {
+        let rows = try await run("reading item '\(id)'", SQLFragment("SELECT content FROM gyre_items WHERE collection = ? AND id = ?", [.text(collection), .text(id)]))
+        return try rows.first.map { try Item(json: JSON.parse(try $0.decode(String.self), source: "stored item '\(id)'")) }
+    }
+
+    public func putItems(_ items: [Item]) async throws {
+        // The last of repeated items wins (one statement cannot update a row twice).
+        var latest: [String: Int] = [:]
+        let all = try items.map(SQLiteCatalog.row)
+        for (n, r) in all.enumerated() { latest["\(r.collection)\u{0}\(r.id)"] = n }
+        let rows = all.enumerated().filter { latest["\($1.collection)\u{0}\($1.id)"] == $0 }.map(\.element)
+        guard !rows.isEmpty else { return }
+        let location = self.location
+        do {
+            try await client.withTransaction(logger: Self.quiet) { conn in
+                var known = Set<String>()
+                for try await id in try await conn.query("SELECT id FROM gyre_collections", logger: Self.quiet).decode(String.self) { known.insert(id) }
+                for r in rows where !known.contains(r.collection) {
+                    throw GyreCatalogError(.conflict, "item '\(r.id)' names collection '\(r.collection)', which \(location) does not have; ingest the collection first")
+                }
+                // Many rows per statement: one round trip per 500 items.
+                var start = 0
+                while start < rows.count {
+                    let batch = rows[start..<min(start + 500, rows.count)]
+                    var values: [String] = [], params: [SQLParameter] = []
+                    for r in batch {
+                        // A null geometry travels as the text "null" and is stored as NULL.
+                        values.append("(?, ?, ?, ?, ST_SetSRID(ST_GeomFromGeoJSON(NULLIF(?::text, 'null')), 4326), ?::jsonb, ?)")
+                        params += [.text(r.collection), .text(r.id), .int(r.start), .int(r.end), .text(r.geometry ?? "null"),
+                                   .text(r.properties), .text(r.content)]
+                    }
+                    let sql = "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
+                        + values.joined(separator: ", ")
+                        + " ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, "
+                        + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content"
+                    try await conn.query(Self.query(SQLFragment(sql, params)), logger: Self.quiet)
+                    start += 500
+                }
+                var seen = Set<String>(), qs: [SQLParameter] = [], tuples: [String] = []
+                for r in rows {
+                    for (k, t) in r.keys where t != "null" && seen.insert("\(r.collection)\u{0}\(k)\u{0}\(t)").inserted {
+                        qs += [.text(r.collection), .text(k), .text(t)]
+                        tuples.append("(?, ?, ?)")
+                    }
+                }
+                if !tuples.isEmpty {
+                    try await conn.query(Self.query(SQLFragment("INSERT INTO gyre_queryables (collection, name, type) VALUES " + tuples.joined(separator: ", ")
+                                                                + " ON CONFLICT DO NOTHING", qs)), logger: Self.quiet)
+                }
+            }
+        } catch {
+            throw fail("writing \(items.count) items", error)
+        }
+    }
+
+    public func deleteItem(collection: String, id: String) async throws -> Bool {
+        let rows = try await run("deleting item '\(id)'", SQLFragment("DELETE FROM gyre_items WHERE collection = ? AND id = ? RETURNING id", [.text(collection), .text(id)]))
+        return !rows.isEmpty
+    }
+
+    public func queryables(collection: String?) async throws -> [Queryable] {
+        let f = collection.map { SQLFragment("SELECT name, type FROM gyre_queryables WHERE collection = ? ORDER BY name", [.text($0)]) }
+            ?? SQLFragment("SELECT name, type FROM gyre_queryables ORDER BY name")
+        let rows = try await run("reading queryables", f).map { try $0.decode((String, String).self) }
+        return Queryable.merged(rows.map { [$0.0, $0.1] })
+    }
+
+    // MARK: Search
+
+    public func search(_ request: SearchRequest) async throws -> SearchPage {
+        guard (1...SearchRequest.maxLimit).contains(request.limit) else {
+            throw GyreCatalogError(.badRequest, "limit must be in 1...\(SearchRequest.maxLimit), not \(request.limit)")
+        }
+        let names = Set(try await queryables(collection: nil).map(\.name))
+        let (sql, kinds) = try PostgresSearch.build(request, queryables: names)
+        let rows = try await run("searching", sql)
+        var items: [Item] = [], keys: [[String?]] = []
+        for row in rows.prefix(request.limit) {
+            var cells = row.makeIterator()
+            guard let content = try cells.next()?.decode(String.self) else { continue }
+            items.append(try Item(json: JSON.parse(content, source: "stored item")))
+            var k: [String?] = []
+            for _ in kinds { k.append(try cells.next()?.decode(String?.self)) }
+            keys.append(k)
+        }
+        let next = rows.count > request.limit ? keys.last.map(PostgresSearch.token) : nil
+        return SearchPage(items: items, next: next)
+    }
+}
+
+extension Queryable {
+    /// Queryables from (name, type) rows: integers and numbers together are numbers; other
+    /// mixtures have no one type ("mixed"). The core fields come first.
+    static func merged(_ rows: [[String]]) -> [Queryable] {
+        var byName: [String: String] = [:], order: [String] = []
+        for r in rows {
+            if let t = byName[r[0]] {
+                byName[r[0]] = t == r[1] ? t : (Set([t, r[1]]) == ["integer", "number"] ? "number" : "mixed")
+            } else { byName[r[0]] = r[1]; order.append(r[0]) }
+        }
+        return Queryable.core + order.filter { n in !Queryable.core.contains { $0.name == n } }.map { Queryable(name: $0, type: byName[$0]!) }
+    }
+}
+
+/// PostgreSQL's side of the filter compiler: `jsonb` operators with the key as a parameter,
+/// PostGIS for the spatial relations, `lower`/`unaccent`, and `gyre_time` for RFC 3339 text.
+/// Booleans are compared as 1 and 0, as the compiler writes them for SQLite.
+struct PostgresDialect: SQLDialect {
+    func typed(_ p: String, _ type: String, _ value: String) -> SQLFragment {
+        SQLFragment("(CASE WHEN jsonb_typeof(properties -> ?::text) = '\(type)' THEN \(value) END)", [.text(p)] + (value.contains("?") ? [.text(p)] : []))
+    }
+    func number(_ p: String) -> SQLFragment { typed(p, "number", "(properties ->> ?::text)::double precision") }
+    func string(_ p: String) -> SQLFragment { typed(p, "string", "(properties ->> ?::text)") }
+    func boolean(_ p: String) -> SQLFragment { typed(p, "boolean", "(CASE WHEN (properties ->> ?::text)::boolean THEN 1 ELSE 0 END)") }
+    func json(_ p: String) -> SQLFragment {
+        SQLFragment("(CASE WHEN jsonb_typeof(properties -> ?::text) <> 'null' THEN properties -> ?::text END)", [.text(p), .text(p)])
+    }
+    func array(_ p: String) -> SQLFragment { typed(p, "array", "(properties -> ?::text)") }
+    func call(_ function: String, _ args: [SQLFragment]) -> SQLFragment {
+        let name = ["gyre_casei": "lower", "gyre_accenti": "unaccent"][function] ?? function
+        return SQLFragment("\(name)(") + SQLFragment.joined(args, ", ") + SQLFragment(")")
+    }
+    func like(_ value: SQLFragment, _ pattern: SQLFragment) -> SQLFragment { SQLFragment("(") + value + SQLFragment(" LIKE ") + pattern + SQLFragment(")") }
+    func arrayRelation(_ op: String, _ a: SQLFragment, _ b: SQLFragment) -> SQLFragment {
+        switch op {
+        case "a_equals": return SQLFragment("(") + a + SQLFragment(" = ") + b + SQLFragment(")")
+        case "a_contains": return SQLFragment("(") + a + SQLFragment(" @> ") + b + SQLFragment(")")
+        case "a_containedby": return SQLFragment("(") + a + SQLFragment(" <@ ") + b + SQLFragment(")")
+        default:
+            return SQLFragment("(SELECT bool_or(") + b + SQLFragment(" @> jsonb_build_array(x)) FROM jsonb_array_elements(") + a + SQLFragment(") AS x)")
+        }
+    }
+    func spatial(_ op: String, _ geometryColumn: String, _ literal: Geometry) -> SQLFragment {
+        let fn = ["s_intersects": "ST_Intersects", "s_disjoint": "ST_Disjoint", "s_within": "ST_Within",
+                  "s_contains": "ST_Contains", "s_equals": "ST_Equals"][op] ?? "ST_Intersects"
+        return SQLFragment("\(fn)(\(geometryColumn), ST_SetSRID(ST_GeomFromGeoJSON(?::text), 4326))", [.text(literal.json.text)])
+    }
+    func jsonLiteral(_ value: JSON) -> SQLFragment { SQLFragment("?::jsonb", [.text(value.text)]) }
+    func timeOf(_ text: SQLFragment) -> SQLFragment { SQLFragment("gyre_time(") + text + SQLFragment(")") }
+}
+
+/// Item search as one PostgreSQL statement, with keyset paging on the sort keys.
+enum PostgresSearch {
+    /// How a sort key is typed in the statement and the token.
+    enum Kind { case int, text, json }
+
+    static func build(_ r: SearchRequest, queryables: Set<String>) throws -> (SQLFragment, [Kind]) {
+        let dialect = PostgresDialect()
+        let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
+        var conds: [SQLFragment] = []
+        if let c = r.collections { conds.append(SQLFragment("collection = ANY(?::text[])", [.text(pgArray(c))])) }
+        if let i = r.ids { conds.append(SQLFragment("id = ANY(?::text[])", [.text(pgArray(i))])) }
+        if let d = r.datetime {
+            if let s = d.start { conds.append(SQLFragment("end_datetime >= ?", [.int(s.microseconds)])) }
+            if let e = d.end { conds.append(SQLFragment("datetime <= ?", [.int(e.microseconds)])) }
+        }
+        if let b = r.bbox { conds.append(dialect.spatial("s_intersects", "geometry", b.geometry)) }
+        if let g = r.intersects { conds.append(dialect.spatial("s_intersects", "geometry", g)) }
+        if let f = r.filter { conds.append(try compiler.compile(f)) }
+
+        var keys: [(SQLFragment, Bool, Kind)] = []
+        for k in (r.sortby.isEmpty ? [SortKey("datetime", ascending: false)] : r.sortby) {
+            var f = k.field
+            if f.hasPrefix("properties.") { f.removeFirst("properties.".count) }
+            switch f {
+            case "datetime", "start_datetime": keys.append((SQLFragment("datetime"), k.ascending, .int))
+            case "end_datetime": keys.append((SQLFragment("end_datetime"), k.ascending, .int))
+            case "id": keys.append((SQLFragment("id"), k.ascending, .text))
+            case "collection": keys.append((SQLFragment("collection"), k.ascending, .text))
+            default:
+                let p = try compiler.checked(f)
+                keys.append((SQLFragment("COALESCE(properties -> ?::text, 'null'::jsonb)", [.text(p)]), k.ascending, .json))
+            }
+        }
+        keys.append((SQLFragment("collection"), true, .text))
+        keys.append((SQLFragment("id"), true, .text))
+        if let token = r.token {
+            let last = try decode(token, keys.map(\.2))
+            var ors: [SQLFragment] = []
+            for i in keys.indices {
+                var ands: [SQLFragment] = []
+                func value(_ j: Int) -> SQLFragment {
+                    switch keys[j].2 {
+                    case .int: return SQLFragment("?::bigint", [.int(Int64(last[j]) ?? 0)])
+                    case .text: return SQLFragment("?::text", [.text(last[j])])
+                    case .json: return SQLFragment("?::jsonb", [.text(last[j])])
+                    }
+                }
+                for j in 0..<i { ands.append(keys[j].0 + SQLFragment(" = ") + value(j)) }
+                ands.append(keys[i].0 + SQLFragment(keys[i].1 ? " > " : " < ") + value(i))
+                ors.append(SQLFragment("(") + SQLFragment.joined(ands, " AND ") + SQLFragment(")"))
+            }
+            conds.append(SQLFragment("(") + SQLFragment.joined(ors, " OR ") + SQLFragment(")"))
+        }
+        let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment("::text AS k\($0)") }, ", ")
+        var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM gyre_items")
+        if !conds.isEmpty { sql = sql + SQLFragment(" WHERE ") + SQLFragment.joined(conds, " AND ") }
+        sql = sql + SQLFragment(" ORDER BY ") + SQLFragment.joined(keys.map { $0.0 + SQLFragment($0.1 ? " ASC" : " DESC") }, ", ")
+        sql = sql + SQLFragment(" LIMIT ?", [.int(Int64(r.limit + 1))])
+        return (sql, keys.map(\.2))
+    }
+
+    /// A text[] literal for `= ANY(...)`, bound as one parameter.
+    static func pgArray(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+    }
+
+    static func token(_ values: [String?]) -> String {
+        let json = JSON.array(values.map { $0.map { JSON.string($0) } ?? .null })
+        return "p" + Data(json.serialized).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ token: String, _ kinds: [Kind]) throws -> [String] {
+        func bad() -> GyreCatalogError { GyreCatalogError(.badRequest, "token \"\(token.prefix(80))\" is not a paging token of this search") }
+        guard token.hasPrefix("p") else { throw bad() }
+        var b = String(token.dropFirst()).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b.count % 4 != 0 { b += "=" }
+        guard let data = Data(base64Encoded: b), let json = try? JSON.parse(Array(data)), let parts = json.array, parts.count == kinds.count else { throw bad() }
+        return try zip(parts, kinds).map { part, kind in
+            guard let s = part.string else { throw bad() }
+            if kind == .int, Int64(s) == nil { throw bad() }
+            if kind == .json, (try? JSON.parse(s)) == nil { throw bad() }
+            return s
+        }
+    }
+}

@@ -1,4 +1,4 @@
-"""STAC API benchmark: `gyre serve` (SQLite) beside stac-fastapi-pgstac (PostgreSQL + pgstac), on
+"""STAC API benchmark: `gyre serve` (SQLite and PostgreSQL) beside stac-fastapi-pgstac (pgstac), on
 the same generated items. Prints ingest times, then for each search the throughput and p50/p99
 latency at 16 concurrent clients (wrk), the ratio Gyre/peer, and whether both servers return the
 same first page. Run through Benchmarks/stac.sh, which installs the peer.
@@ -60,28 +60,33 @@ t_gyre = timed([args.gyre, "stac", "ingest", *collections, items_file, "--catalo
 
 admin = args.dsn.rsplit("/", 1)[0] + "/postgres"
 dbname = args.dsn.rsplit("/", 1)[1]
+gyre_dsn = args.dsn.rsplit("/", 1)[0] + "/gyrebench"
 with psycopg.connect(admin, autocommit=True) as c:
-    c.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-    c.execute(f"CREATE DATABASE {dbname}")
+    for name in (dbname, "gyrebench"):
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {name}")
+t_gyre_pg = timed([args.gyre, "stac", "ingest", *collections, items_file, "--postgres", gyre_dsn])
 timed([args.pypgstac, "migrate", "--dsn", args.dsn])
 t_peer = timed([args.pypgstac, "load", "collections", os.path.join(d, "collections.ndjson"), "--dsn", args.dsn, "--method", "upsert"])
 t_peer += timed([args.pypgstac, "load", "items", items_file, "--dsn", args.dsn, "--method", "insert"])
-print(f"  gyre stac ingest (SQLite):      {t_gyre:8.1f} s")
-print(f"  pypgstac load (pgstac):         {t_peer:8.1f} s   ratio peer/Gyre {t_peer / t_gyre:.1f}x")
+print(f"  gyre stac ingest (SQLite):      {t_gyre:8.1f} s   pgstac/Gyre {t_peer / t_gyre:.1f}x")
+print(f"  gyre stac ingest (PostgreSQL):  {t_gyre_pg:8.1f} s   pgstac/Gyre {t_peer / t_gyre_pg:.1f}x")
+print(f"  pypgstac load (pgstac):         {t_peer:8.1f} s")
 
 # The servers.
 u = urllib.parse.urlparse(args.dsn)
 peer_env = dict(os.environ, PGUSER=u.username, PGPASSWORD=u.password, PGHOST=u.hostname, PGPORT=str(u.port or 5432),
                 PGDATABASE=dbname, POSTGRES_USER=u.username, POSTGRES_PASS=u.password, POSTGRES_HOST_READER=u.hostname,
                 POSTGRES_HOST_WRITER=u.hostname, POSTGRES_PORT=str(u.port or 5432), POSTGRES_DBNAME=dbname, WEB_CONCURRENCY="2")
-gyre_url, peer_url = "http://127.0.0.1:18090", "http://127.0.0.1:18091"
+gyre_url, peer_url, gyre_pg_url = "http://127.0.0.1:18090", "http://127.0.0.1:18091", "http://127.0.0.1:18092"
 servers = [
     subprocess.Popen([args.gyre, "serve", "--catalog", db, "--port", "18090"], stdout=subprocess.DEVNULL),
+    subprocess.Popen([args.gyre, "serve", "--postgres", gyre_dsn, "--port", "18092"], stdout=subprocess.DEVNULL),
     subprocess.Popen([args.uvicorn, "--factory", "stac_fastapi.pgstac.app:create_app", "--host", "127.0.0.1", "--port", "18091", "--workers", "2",
                       "--log-level", "warning"], env=peer_env, stdout=subprocess.DEVNULL),
 ]
 try:
-    for url in (gyre_url, peer_url):
+    for url in (gyre_url, gyre_pg_url, peer_url):
         for _ in range(120):
             try:
                 if requests.get(url + "/", timeout=2).ok:
@@ -132,17 +137,20 @@ try:
     for name, path in cases + [("page 50 (limit 10, next links)", None)]:
         same = None
         results = {}
-        for label, base in (("gyre", gyre_url), ("pgstac", peer_url)):
+        for label, base in (("gyre-sq", gyre_url), ("gyre-pg", gyre_pg_url), ("pgstac", peer_url)):
             url = page50(base, deep) if path is None else base + path
             results[label] = wrk(url)
             rps, p50, p99, bad = results[label]
             print(f"  {name:42} {label:8} {rps:8.0f} {p50:8.2f} {p99:8.2f}" + (f"  ({bad} errors)" if bad else ""))
         if path is not None:
-            ids = [[f["id"] for f in requests.get(b + path, timeout=60).json()["features"]] for b in (gyre_url, peer_url)]
-            same = ids[0] == ids[1]
-        g, p = results["gyre"], results["pgstac"]
-        print(f"  {'':42} {'ratio':8} {g[0] / p[0]:7.1f}x  (p99 {g[2]:.1f} ms vs {p[2]:.1f} ms)"
-              + ("" if same is None else f"  first pages {'identical' if same else 'DIFFER'}"))
+            ids = [[f["id"] for f in requests.get(b + path, timeout=60).json()["features"]] for b in (gyre_url, gyre_pg_url, peer_url)]
+            same = ids[0] == ids[1] == ids[2]
+        p = results["pgstac"]
+        for label in ("gyre-sq", "gyre-pg"):
+            g = results[label]
+            print(f"  {'':42} {label + '/pg':8} {g[0] / p[0]:7.1f}x  (p99 {g[2]:.1f} ms vs {p[2]:.1f} ms)")
+        if same is not None:
+            print(f"  {'':42} first pages {'identical on all three' if same else 'DIFFER'}")
 finally:
     for s in servers:
         s.terminate()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# STAC API benchmark: Gyre (`gyre serve`, SQLite) beside stac-fastapi-pgstac (PostgreSQL + PostGIS +
+# STAC API benchmark: Gyre (`gyre serve` on SQLite and on PostgreSQL) beside stac-fastapi-pgstac (PostgreSQL + PostGIS +
 # pgstac), on the same generated Sentinel-2-like items. Installs what the peer needs (PostgreSQL,
 # PostGIS, wrk from Debian; stac-fastapi-pgstac, pypgstac and uvicorn from PyPI into .venv-stac),
 # starts the local PostgreSQL cluster, then runs Benchmarks/stac.py.

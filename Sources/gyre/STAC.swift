@@ -59,6 +59,7 @@ struct STAC: AsyncParsableCommand {
                         }
                     } catch let e as GyreSTACError { throw CLIError(e.message) }
                 }
+                if let pg = db as? PostgresCatalog { try await pg.analyze() }
                 print("\(target): \(contents.collections.count) collections, \(count) items ingested")
             } catch let e as GyreCatalogError {
                 throw CLIError(e.message)

@@ -314,6 +314,8 @@ enum SQLiteSearch {
                 ors.append(SQLFragment("(") + SQLFragment.joined(ands, " AND ") + SQLFragment(")"))
             }
             conds.append(SQLFragment("(") + SQLFragment.joined(ors, " OR ") + SQLFragment(")"))
+            // Implied by the above, and what lets an index walk start at the last page's end.
+            conds.append(keys[0].0 + SQLFragment(keys[0].1 ? " >= ?" : " <= ?", [last[0]]))
         }
         let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment(" AS k\($0)") }, ", ")
         var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM items")

@@ -24,6 +24,7 @@ ap.add_argument("--items", type=int, default=1_000_000)
 ap.add_argument("--dir", default="bench-data/stac")
 ap.add_argument("--duration", type=int, default=15)
 ap.add_argument("--connections", type=int, default=16)
+ap.add_argument("--skip-ingest", action="store_true", help="reuse the catalogs the last run loaded")
 args = ap.parse_args()
 
 d = args.dir
@@ -51,27 +52,28 @@ with open(os.path.join(d, "collections.ndjson"), "w") as f:
     for c in collections:
         f.write(open(c).read().strip() + "\n")
 
-print(f"== ingest {args.items:,} items ==")
-db = os.path.join(d, "gyre.db")
-for suffix in ("", "-wal", "-shm"):
-    if os.path.exists(db + suffix):
-        os.remove(db + suffix)
-t_gyre = timed([args.gyre, "stac", "ingest", *collections, items_file, "--catalog", db])
-
 admin = args.dsn.rsplit("/", 1)[0] + "/postgres"
 dbname = args.dsn.rsplit("/", 1)[1]
 gyre_dsn = args.dsn.rsplit("/", 1)[0] + "/gyrebench"
-with psycopg.connect(admin, autocommit=True) as c:
-    for name in (dbname, "gyrebench"):
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        c.execute(f"CREATE DATABASE {name}")
-t_gyre_pg = timed([args.gyre, "stac", "ingest", *collections, items_file, "--postgres", gyre_dsn])
-timed([args.pypgstac, "migrate", "--dsn", args.dsn])
-t_peer = timed([args.pypgstac, "load", "collections", os.path.join(d, "collections.ndjson"), "--dsn", args.dsn, "--method", "upsert"])
-t_peer += timed([args.pypgstac, "load", "items", items_file, "--dsn", args.dsn, "--method", "insert"])
-print(f"  gyre stac ingest (SQLite):      {t_gyre:8.1f} s   pgstac/Gyre {t_peer / t_gyre:.1f}x")
-print(f"  gyre stac ingest (PostgreSQL):  {t_gyre_pg:8.1f} s   pgstac/Gyre {t_peer / t_gyre_pg:.1f}x")
-print(f"  pypgstac load (pgstac):         {t_peer:8.1f} s")
+db = os.path.join(d, "gyre.db")
+if not args.skip_ingest:
+    print(f"== ingest {args.items:,} items ==")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    t_gyre = timed([args.gyre, "stac", "ingest", *collections, items_file, "--catalog", db])
+
+    with psycopg.connect(admin, autocommit=True) as c:
+        for name in (dbname, "gyrebench"):
+            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            c.execute(f"CREATE DATABASE {name}")
+    t_gyre_pg = timed([args.gyre, "stac", "ingest", *collections, items_file, "--postgres", gyre_dsn])
+    timed([args.pypgstac, "migrate", "--dsn", args.dsn])
+    t_peer = timed([args.pypgstac, "load", "collections", os.path.join(d, "collections.ndjson"), "--dsn", args.dsn, "--method", "upsert"])
+    t_peer += timed([args.pypgstac, "load", "items", items_file, "--dsn", args.dsn, "--method", "insert"])
+    print(f"  gyre stac ingest (SQLite):      {t_gyre:8.1f} s   pgstac/Gyre {t_peer / t_gyre:.1f}x")
+    print(f"  gyre stac ingest (PostgreSQL):  {t_gyre_pg:8.1f} s   pgstac/Gyre {t_peer / t_gyre_pg:.1f}x")
+    print(f"  pypgstac load (pgstac):         {t_peer:8.1f} s")
 
 # The servers.
 u = urllib.parse.urlparse(args.dsn)

@@ -281,9 +281,16 @@ enum SQLiteSearch {
             if let s = d.start { conds.append(SQLFragment("end_datetime >= ?", [.int(s.microseconds)])) }
             if let e = d.end { conds.append(SQLFragment("datetime <= ?", [.int(e.microseconds)])) }
         }
-        if let b = r.bbox { conds.append(dialect.indexedIntersects(b.geometry)) }
-        if let g = r.intersects { conds.append(dialect.indexedIntersects(g)) }
+        // The R*Tree lookup first (it drives the query); the exact geometry test, which parses
+        // each candidate's GeoJSON, last, after the cheaper conditions have thinned them.
+        var exact: [SQLFragment] = []
+        for g in [r.bbox?.geometry, r.intersects].compactMap({ $0 }) {
+            let (index, test) = dialect.indexedIntersects(g)
+            conds.insert(index, at: 0)
+            exact.append(test)
+        }
         if let f = r.filter { conds.append(try compiler.compile(f)) }
+        conds += exact
 
         // Sort keys, then collection and id to break ties.
         var keys: [(SQLFragment, Bool)] = []
@@ -365,11 +372,11 @@ extension SQLiteDialect {
     /// lookup stands alone so SQLite can drive the query from it (rather than walk the
     /// datetime index testing every row), then the exact test. Items without a geometry are
     /// not in the R*Tree, so they never match, as the three-valued form has it too.
-    func indexedIntersects(_ literal: Geometry) -> SQLFragment {
-        guard let b = literal.bbox else { return spatial("s_intersects", "geometry", literal) }
+    func indexedIntersects(_ literal: Geometry) -> (index: SQLFragment, exact: SQLFragment) {
         let exact = call("gyre_spatial", [SQLFragment("?", [.text("s_intersects")]), SQLFragment("geometry"), SQLFragment("?", [.text(literal.json.text)])])
-        return SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
-                           [.double(b.east), .double(b.west), .double(b.north), .double(b.south)]) + SQLFragment(" AND ") + exact
+        guard let b = literal.bbox else { return (SQLFragment("geometry IS NOT NULL"), exact) }
+        return (SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+                            [.double(b.east), .double(b.west), .double(b.north), .double(b.south)]), exact)
     }
 }
 

@@ -6,15 +6,15 @@ import Gyre
 /// real peers against it: stac-api-validator over every conformance class the server
 /// advertises, and pystac-client searches compared with a brute-force filter over the same
 /// NDJSON; then `gyre stac search` against the same server.
-@Suite("STAC API server against stac-api-validator and pystac-client", .serialized)
+@Suite("STAC API server (SQLite and PostgreSQL) against stac-api-validator and pystac-client", .serialized)
 struct STACServerInteropTests {
     /// A running `gyre serve`, stopped with SIGINT when done.
     final class Server: @unchecked Sendable {
         let process = Process()
         let url: String
-        init(catalog: String, apiKey: String) throws {
+        init(catalog: [String], apiKey: String) throws {
             process.executableURL = CLITests.binary
-            process.arguments = ["serve", "--catalog", catalog, "--port", "0", "--api-key", apiKey]
+            process.arguments = ["serve"] + catalog + ["--port", "0", "--api-key", apiKey]
             let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.standardError
@@ -54,21 +54,47 @@ struct STACServerInteropTests {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// `psql` against the test cluster's admin database (scripts/setup starts it).
+    static func psql(_ sql: String) throws {
+        let admin = ProcessInfo.processInfo.environment["GYRE_TEST_POSTGRES"] ?? "postgresql://gyre:gyre@127.0.0.1:5432/postgres"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        p.arguments = [admin, "-qc", sql]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw InteropError("psql \(sql): \(String(decoding: e, as: UTF8.self))") }
+    }
+
     @Test("stac-api-validator (all classes, 0 errors) and pystac-client (exactly the brute-force items)",
-          .enabled(if: Interop.enabled))
-    func peers() async throws {
+          .enabled(if: Interop.enabled), arguments: ["sqlite", "postgres"])
+    func peers(_ backend: String) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-stac-api-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let sample = dir.appendingPathComponent("sample").path, db = dir.appendingPathComponent("catalog.db").path
+        let sample = dir.appendingPathComponent("sample").path
+        let catalog: [String]
+        var dropDatabase: String?
+        if backend == "postgres" {
+            let name = "gyre_interop_\(UInt32.random(in: 0..<UInt32.max))"
+            try Self.psql("CREATE DATABASE \(name)")
+            dropDatabase = name
+            let admin = ProcessInfo.processInfo.environment["GYRE_TEST_POSTGRES"] ?? "postgresql://gyre:gyre@127.0.0.1:5432/postgres"
+            catalog = ["--postgres", admin.replacingOccurrences(of: #"/[^/]*$"#, with: "/\(name)", options: .regularExpression)]
+        } else {
+            catalog = ["--catalog", dir.appendingPathComponent("catalog.db").path]
+        }
+        defer { if let d = dropDatabase { try? Self.psql("DROP DATABASE \(d) WITH (FORCE)") } }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let made = try CLITests.gyre(["stac", "sample", sample, "--items", "1500", "--seed", "3"])
         #expect(made.status == 0, "\(made.err)")
         let ingested = try CLITests.gyre(["stac", "ingest", "\(sample)/sentinel-2-l2a.json", "\(sample)/landsat-c2-l2.json",
-                                          "\(sample)/items.ndjson", "--catalog", db])
+                                          "\(sample)/items.ndjson"] + catalog)
         #expect(ingested.status == 0, "\(ingested.err)")
         #expect(ingested.out.contains("1500 items"))
 
-        let server = try Server(catalog: db, apiKey: "interop-key")
+        let server = try Server(catalog: catalog, apiKey: "interop-key")
         defer { server.stop() }
         let client = try Self.python("stac_client_check.py", [server.url, "\(sample)/items.ndjson"])
         #expect(client.0 == 0, "\(client.1)")

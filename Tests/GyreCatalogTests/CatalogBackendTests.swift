@@ -125,7 +125,7 @@ enum PostgresAdmin {
 }
 
 @Suite("Catalog backends (SQLite, PostgreSQL): search against a brute-force filter")
-struct SQLiteCatalogTests {
+struct CatalogBackendTests {
     static func catalog<T>(_ kind: Backend, _ items: [Item], _ body: (any CatalogBackend) async throws -> T) async throws -> T {
         try await kind.with { c in
             try await c.putCollection(Fixtures.collection("s2"))
@@ -166,25 +166,25 @@ struct SQLiteCatalogTests {
     func againstEvaluator(_ kind: Backend) async throws {
         let items = try Fixtures.items(240)
         try await Self.catalog(kind, items) { c in
-        let ordered = Fixtures.sorted(items)
-        var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
-        requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
-        requests.append(SearchRequest(bbox: try BBox([175, -90, -175, 90]), limit: 9))
-        requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "2020-04-01T00:00:00Z/2020-04-30T23:59:59Z"), limit: 5))
-        requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "../2020-01-10"), collections: ["landsat"], limit: 50))
-        requests.append(SearchRequest(ids: ["item-0001", "item-0100", "nope"], limit: 10))
-        requests.append(SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Point","coordinates":[179,0]}"#)), limit: 10))
-        requests.append(SearchRequest(bbox: try BBox([-180, -45, 0, 45]), collections: ["s2"], limit: 11,
-                                      filter: try CQL2.parse(text: "eo:cloud_cover < 50 OR eo:cloud_cover IS NULL")))
-        for r in requests {
-            let reference = r.asFilter
-            let want = ordered.filter { reference.matches($0) }.map(\.id)
-            let got = try await Self.all(c, r)
-            #expect(got == want, "\(reference.text): \(got.count) items, expected \(want.count)")
-        }
-        // Several filters must actually select something, or the comparison proves little.
-        let selective = try Self.filters.filter { f in let e = try CQL2.parse(text: f); let n = items.filter { e.matches($0) }.count; return n > 0 && n < items.count }
-        #expect(selective.count >= Self.filters.count - 3)
+            let ordered = Fixtures.sorted(items)
+            var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
+            requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
+            requests.append(SearchRequest(bbox: try BBox([175, -90, -175, 90]), limit: 9))
+            requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "2020-04-01T00:00:00Z/2020-04-30T23:59:59Z"), limit: 5))
+            requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "../2020-01-10"), collections: ["landsat"], limit: 50))
+            requests.append(SearchRequest(ids: ["item-0001", "item-0100", "nope"], limit: 10))
+            requests.append(SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Point","coordinates":[179,0]}"#)), limit: 10))
+            requests.append(SearchRequest(bbox: try BBox([-180, -45, 0, 45]), collections: ["s2"], limit: 11,
+                                          filter: try CQL2.parse(text: "eo:cloud_cover < 50 OR eo:cloud_cover IS NULL")))
+            for r in requests {
+                let reference = r.asFilter
+                let want = ordered.filter { reference.matches($0) }.map(\.id)
+                let got = try await Self.all(c, r)
+                #expect(got == want, "\(reference.text): \(got.count) items, expected \(want.count)")
+            }
+            // Several filters must actually select something, or the comparison proves little.
+            let selective = try Self.filters.filter { f in let e = try CQL2.parse(text: f); let n = items.filter { e.matches($0) }.count; return n > 0 && n < items.count }
+            #expect(selective.count >= Self.filters.count - 3)
         }
     }
 
@@ -192,14 +192,14 @@ struct SQLiteCatalogTests {
     func sorting(_ kind: Backend) async throws {
         let items = try Fixtures.items(60)
         try await Self.catalog(kind, items) { c in
-        let got = try await Self.all(c, SearchRequest(limit: 4, sortby: [SortKey("view:off_nadir", ascending: true), SortKey("id", ascending: false)]))
-        let want = items.sorted { a, b in
-            let x = a.properties["view:off_nadir"]!.number!, y = b.properties["view:off_nadir"]!.number!
-            return x != y ? x < y : a.id > b.id
-        }.map(\.id)
-        #expect(got == want)
-        let byCloud = try await Self.all(c, SearchRequest(limit: 5, sortby: [SortKey("properties.eo:cloud_cover", ascending: false)]))
-        #expect(Set(byCloud).count == items.count && byCloud.count == items.count)
+            let got = try await Self.all(c, SearchRequest(limit: 4, sortby: [SortKey("view:off_nadir", ascending: true), SortKey("id", ascending: false)]))
+            let want = items.sorted { a, b in
+                let x = a.properties["view:off_nadir"]!.number!, y = b.properties["view:off_nadir"]!.number!
+                return x != y ? x < y : a.id > b.id
+            }.map(\.id)
+            #expect(got == want)
+            let byCloud = try await Self.all(c, SearchRequest(limit: 5, sortby: [SortKey("properties.eo:cloud_cover", ascending: false)]))
+            #expect(Set(byCloud).count == items.count && byCloud.count == items.count)
         }
     }
 
@@ -207,28 +207,28 @@ struct SQLiteCatalogTests {
     func stablePaging(_ kind: Backend) async throws {
         let items = try Fixtures.items(50)
         try await Self.catalog(kind, items) { c in
-        let first = try await c.search(SearchRequest(limit: 10))
-        // New items, newer than everything and older than everything.
-        var extra = try Fixtures.items(4, seed: 99).enumerated().map { k, item -> Item in
-            var i = item
-            i.id = "new-\(k)"
-            i.properties["datetime"] = .string(k % 2 == 0 ? "2030-01-01T00:00:00Z" : "2000-01-01T00:00:00Z")
-            return i
-        }
-        try await c.putItems(extra)
-        var r = SearchRequest(limit: 10, token: first.next)
-        var rest: [String] = []
-        while true {
-            let p = try await c.search(r)
-            rest += p.items.map(\.id)
-            guard let n = p.next else { break }
-            r.token = n
-        }
-        let old = Fixtures.sorted(items).map(\.id)
-        #expect(first.items.map(\.id) == Array(old.prefix(10)))
-        #expect(rest == Array(old.dropFirst(10)) + ["new-1", "new-3"].sorted(), "the older new items come last; nothing repeats")
-        extra.removeAll()
-        await #expect(throws: GyreCatalogError.self) { try await c.search(SearchRequest(limit: 10, token: "garbage")) }
+            let first = try await c.search(SearchRequest(limit: 10))
+            // New items, newer than everything and older than everything.
+            var extra = try Fixtures.items(4, seed: 99).enumerated().map { k, item -> Item in
+                var i = item
+                i.id = "new-\(k)"
+                i.properties["datetime"] = .string(k % 2 == 0 ? "2030-01-01T00:00:00Z" : "2000-01-01T00:00:00Z")
+                return i
+            }
+            try await c.putItems(extra)
+            var r = SearchRequest(limit: 10, token: first.next)
+            var rest: [String] = []
+            while true {
+                let p = try await c.search(r)
+                rest += p.items.map(\.id)
+                guard let n = p.next else { break }
+                r.token = n
+            }
+            let old = Fixtures.sorted(items).map(\.id)
+            #expect(first.items.map(\.id) == Array(old.prefix(10)))
+            #expect(rest == Array(old.dropFirst(10)) + ["new-1", "new-3"].sorted(), "the older new items come last; nothing repeats")
+            extra.removeAll()
+            await #expect(throws: GyreCatalogError.self) { try await c.search(SearchRequest(limit: 10, token: "garbage")) }
         }
     }
 
@@ -236,30 +236,30 @@ struct SQLiteCatalogTests {
     func writes(_ kind: Backend) async throws {
         let items = try Fixtures.items(20)
         try await Self.catalog(kind, items) { c in
-        try await c.putItems(items)
-        var changed = items[3]
-        changed.properties["eo:cloud_cover"] = 99.5
-        try await c.putItems([changed])
-        #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 20)
-        #expect(try await c.item(collection: changed.collection!, id: changed.id)?.properties["eo:cloud_cover"] == 99.5)
-        var orphan = items[0]
-        orphan.collection = "modis"
-        orphan.id = "orphan"
-        await #expect {
-            try await c.putItems([items[1], orphan])
-        } throws: { e in
-            guard let e = e as? GyreCatalogError else { return false }
-            return e.code == .conflict && e.message.contains("'orphan'") && e.message.contains("'modis'")
-        }
-        #expect(try await c.item(collection: "s2", id: "orphan") == nil)
-        #expect(try await c.deleteItem(collection: items[0].collection!, id: items[0].id))
-        #expect(try await !c.deleteItem(collection: items[0].collection!, id: items[0].id))
-        #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 19)
-        #expect(try await c.deleteCollection("landsat"))
-        #expect(try await Self.all(c, SearchRequest(limit: 100)).allSatisfy { !$0.isEmpty })
-        let left = try await c.search(SearchRequest(limit: 100))
-        #expect(left.items.allSatisfy { $0.collection == "s2" })
-        #expect(try await c.collections().map(\.id) == ["s2"])
+            try await c.putItems(items)
+            var changed = items[3]
+            changed.properties["eo:cloud_cover"] = 99.5
+            try await c.putItems([changed])
+            #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 20)
+            #expect(try await c.item(collection: changed.collection!, id: changed.id)?.properties["eo:cloud_cover"] == 99.5)
+            var orphan = items[0]
+            orphan.collection = "modis"
+            orphan.id = "orphan"
+            await #expect {
+                try await c.putItems([items[1], orphan])
+            } throws: { e in
+                guard let e = e as? GyreCatalogError else { return false }
+                return e.code == .conflict && e.message.contains("'orphan'") && e.message.contains("'modis'")
+            }
+            #expect(try await c.item(collection: "s2", id: "orphan") == nil)
+            #expect(try await c.deleteItem(collection: items[0].collection!, id: items[0].id))
+            #expect(try await !c.deleteItem(collection: items[0].collection!, id: items[0].id))
+            #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 19)
+            #expect(try await c.deleteCollection("landsat"))
+            #expect(try await Self.all(c, SearchRequest(limit: 100)).allSatisfy { !$0.isEmpty })
+            let left = try await c.search(SearchRequest(limit: 100))
+            #expect(left.items.allSatisfy { $0.collection == "s2" })
+            #expect(try await c.collections().map(\.id) == ["s2"])
         }
     }
 
@@ -267,19 +267,19 @@ struct SQLiteCatalogTests {
     func queryablesAndInjection(_ kind: Backend) async throws {
         let items = try Fixtures.items(30)
         try await Self.catalog(kind, items) { c in
-        let q = try await c.queryables(collection: nil)
-        #expect(q.contains(Queryable(name: "eo:cloud_cover", type: "mixed")) && q.contains(Queryable(name: "gsd", type: "integer")))
-        #expect(q.contains(Queryable(name: "datetime", type: "date-time")))
-        await #expect {
-            try await c.search(SearchRequest(filter: try CQL2.parse(text: "cloudiness < 5")))
-        } throws: { ($0 as? GyreCatalogError)?.message.contains("unknown property 'cloudiness'") == true }
-        for hostile in ["'; DROP TABLE items; --", "x' OR '1'='1", "\" OR 1=1 --", "%' --"] {
-            let f = CQL2.op("=", [.property("platform"), .string(hostile)])
-            #expect(try await c.search(SearchRequest(ids: [hostile], limit: 5)).items.isEmpty)
-            #expect(try await c.search(SearchRequest(collections: [hostile], limit: 5)).items.isEmpty)
-            #expect(try await c.search(SearchRequest(limit: 5, filter: f)).items.isEmpty)
-        }
-        #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 30, "the table is still there")
+            let q = try await c.queryables(collection: nil)
+            #expect(q.contains(Queryable(name: "eo:cloud_cover", type: "mixed")) && q.contains(Queryable(name: "gsd", type: "integer")))
+            #expect(q.contains(Queryable(name: "datetime", type: "date-time")))
+            await #expect {
+                try await c.search(SearchRequest(filter: try CQL2.parse(text: "cloudiness < 5")))
+            } throws: { ($0 as? GyreCatalogError)?.message.contains("unknown property 'cloudiness'") == true }
+            for hostile in ["'; DROP TABLE items; --", "x' OR '1'='1", "\" OR 1=1 --", "%' --"] {
+                let f = CQL2.op("=", [.property("platform"), .string(hostile)])
+                #expect(try await c.search(SearchRequest(ids: [hostile], limit: 5)).items.isEmpty)
+                #expect(try await c.search(SearchRequest(collections: [hostile], limit: 5)).items.isEmpty)
+                #expect(try await c.search(SearchRequest(limit: 5, filter: f)).items.isEmpty)
+            }
+            #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 30, "the table is still there")
         }
     }
 }

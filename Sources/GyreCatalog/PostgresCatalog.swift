@@ -13,6 +13,7 @@ public final class PostgresCatalog: CatalogBackend {
     let runner: Task<Void, Never>
     /// Where it connects, without the password (for messages).
     public let location: String
+    let queryableNames = QueryableCache()
 
     /// Connects to `postgresql://user:password@host:port/database` and brings the schema up to
     /// date (PostGIS and unaccent are created when missing, which needs a role allowed to).
@@ -166,6 +167,7 @@ public final class PostgresCatalog: CatalogBackend {
     }
 
     public func deleteCollection(_ id: String) async throws -> Bool {
+        defer { queryableNames.clear() }
         let rows = try await run("deleting collection '\(id)'", SQLFragment("DELETE FROM gyre_collections WHERE id = ? RETURNING id", [.text(id)]))
         return !rows.isEmpty
     }
@@ -178,6 +180,7 @@ public final class PostgresCatalog: CatalogBackend {
     }
 
     public func putItems(_ items: [Item]) async throws {
+        defer { queryableNames.clear() }
         // The last of repeated items wins (one statement cannot update a row twice).
         var latest: [String: Int] = [:]
         let all = try items.map(SQLiteCatalog.row)
@@ -250,7 +253,7 @@ public final class PostgresCatalog: CatalogBackend {
         guard (1...SearchRequest.maxLimit).contains(request.limit) else {
             throw GyreCatalogError(.badRequest, "limit must be in 1...\(SearchRequest.maxLimit), not \(request.limit)")
         }
-        let names = Set(try await queryables(collection: nil).map(\.name))
+        let names = try await queryableNames.names { Set(try await queryables(collection: nil).map(\.name)) }
         let (sql, kinds) = try PostgresSearch.build(request, queryables: names)
         let rows = try await run("searching", sql)
         var items: [Item] = [], keys: [[String?]] = []

@@ -10,6 +10,7 @@ import Synchronization
 public final class SQLiteCatalog: CatalogBackend {
     let writer: any DatabaseWriter
     public let path: String
+    let queryableNames = QueryableCache()
 
     /// Opens the catalog at `path`, creating the file and its schema when missing
     /// (`":memory:"` for a catalog that lives as long as this object).
@@ -94,7 +95,8 @@ public final class SQLiteCatalog: CatalogBackend {
     }
 
     public func deleteCollection(_ id: String) async throws -> Bool {
-        try await run("deleting collection '\(id)'", write: true) { db in
+        defer { queryableNames.clear() }
+        return try await run("deleting collection '\(id)'", write: true) { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "DELETE FROM items WHERE collection = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM queryables WHERE collection = ?", arguments: [id])
@@ -144,6 +146,7 @@ public final class SQLiteCatalog: CatalogBackend {
     }
 
     public func putItems(_ items: [Item]) async throws {
+        defer { queryableNames.clear() }
         let rows = try items.map(Self.row)
         let path = self.path
         try await run("writing \(items.count) items", write: true) { db in
@@ -196,7 +199,7 @@ public final class SQLiteCatalog: CatalogBackend {
         guard (1...SearchRequest.maxLimit).contains(request.limit) else {
             throw GyreCatalogError(.badRequest, "limit must be in 1...\(SearchRequest.maxLimit), not \(request.limit)")
         }
-        let names = Set(try await queryables(collection: nil).map(\.name))
+        let names = try await queryableNames.names { Set(try await queryables(collection: nil).map(\.name)) }
         let query = try SQLiteSearch.build(request, queryables: names)
         let limit = request.limit
         let fetched = try await run("searching") { db -> [(String, [DatabaseValue])] in

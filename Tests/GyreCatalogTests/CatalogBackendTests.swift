@@ -280,6 +280,12 @@ struct CatalogBackendTests {
                 #expect(try await c.search(SearchRequest(limit: 5, filter: f)).items.isEmpty)
             }
             #expect(try await Self.all(c, SearchRequest(limit: 100)).count == 30, "the table is still there")
+            // A property written after a search (which cached the names) is usable at once.
+            var tagged = items[0]
+            tagged.properties["fresh:tag"] = "yes"
+            try await c.putItems([tagged])
+            let found = try await c.search(SearchRequest(limit: 5, filter: try CQL2.parse(text: "\"fresh:tag\" = 'yes'")))
+            #expect(found.items.map(\.id) == [tagged.id])
         }
     }
 }

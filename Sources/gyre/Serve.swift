@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
             let base = baseURL ?? url
             var text = "gyre: serving \(name) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"
             if demo {
-                text += "  try: curl '\(base)/search?collections=\(SampleCatalog.sentinel2)&bbox=5,45,15,55&datetime=2020-01-01/2020-12-31&filter=eo:cloud_cover%3C25&limit=3'\n"
+                text += "  try: curl '\(base)/search?collections=\(SampleCatalog.sentinel2)&bbox=-10,35,30,60&datetime=2019-01-01T00:00:00Z/2021-12-31T23:59:59Z&filter=eo:cloud_cover%3C25&limit=3'\n"
             }
             // Unbuffered, so a parent process reading the pipe sees the URL at once.
             FileHandle.standardOutput.write(Data(text.utf8))

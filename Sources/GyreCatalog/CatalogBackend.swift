@@ -20,6 +20,16 @@ public protocol CatalogBackend: Sendable {
     func search(_ request: SearchRequest) async throws -> SearchPage
     /// The properties a filter may name, across the catalog or in one collection.
     func queryables(collection: String?) async throws -> [Queryable]
+    /// Items written (created or updated, by any process) after `cursor`, oldest first, at
+    /// most `limit`; with a nil cursor, no items and the cursor of the latest write ("now").
+    func changes(after cursor: Int64?, limit: Int) async throws -> ItemChanges
+}
+
+/// What `changes(after:limit:)` returns: the items and the cursor to ask after next.
+public struct ItemChanges: Sendable {
+    public var items: [Item]
+    public var cursor: Int64
+    public init(items: [Item], cursor: Int64) { self.items = items; self.cursor = cursor }
 }
 
 /// A property a filter may use, with the JSON type its values have been seen with.

@@ -113,6 +113,13 @@ public final class PostgresCatalog: CatalogBackend {
             END $f$;
             """,
         ]),
+        // A change sequence: writers take a transaction-level advisory lock, so numbers are
+        // handed out in commit order and a reader asking for seq > n never misses a row.
+        (2, [
+            "CREATE SEQUENCE gyre_items_seq",
+            "ALTER TABLE gyre_items ADD COLUMN seq bigint NOT NULL DEFAULT nextval('gyre_items_seq')",
+            "CREATE INDEX gyre_items_seq_index ON gyre_items (seq)",
+        ]),
     ]
 
     func migrate() async throws {
@@ -190,6 +197,7 @@ public final class PostgresCatalog: CatalogBackend {
         let location = self.location
         do {
             try await client.withTransaction(logger: Self.quiet) { conn in
+                try await conn.query("SELECT pg_advisory_xact_lock(7265713)", logger: Self.quiet)
                 var known = Set<String>()
                 for try await id in try await conn.query("SELECT id FROM gyre_collections", logger: Self.quiet).decode(String.self) { known.insert(id) }
                 for r in rows where !known.contains(r.collection) {
@@ -209,7 +217,7 @@ public final class PostgresCatalog: CatalogBackend {
                     let sql = "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
                         + values.joined(separator: ", ")
                         + " ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, "
-                        + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content"
+                        + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')"
                     try await conn.query(Self.query(SQLFragment(sql, params)), logger: Self.quiet)
                     start += 500
                 }
@@ -233,6 +241,22 @@ public final class PostgresCatalog: CatalogBackend {
     /// Refreshes the planner's statistics (after a bulk ingest).
     public func analyze() async throws {
         _ = try await run("analyzing", SQLFragment("ANALYZE gyre_items"))
+    }
+
+    public func changes(after cursor: Int64?, limit: Int) async throws -> ItemChanges {
+        guard let cursor else {
+            let rows = try await run("reading changes", SQLFragment("SELECT COALESCE(MAX(seq), 0) FROM gyre_items"))
+            return ItemChanges(items: [], cursor: try rows.first?.decode(Int64.self) ?? 0)
+        }
+        let rows = try await run("reading changes", SQLFragment("SELECT seq, content FROM gyre_items WHERE seq > ? ORDER BY seq LIMIT ?",
+                                                                [.int(cursor), .int(Int64(limit))]))
+        var items: [Item] = [], last = cursor
+        for row in rows {
+            let (seq, content) = try row.decode((Int64, String).self)
+            items.append(try Item(json: JSON.parse(content, source: "stored item")))
+            last = seq
+        }
+        return ItemChanges(items: items, cursor: last)
     }
 
     public func deleteItem(collection: String, id: String) async throws -> Bool {

@@ -63,6 +63,15 @@ public final class SQLiteCatalog: CatalogBackend {
                     PRIMARY KEY (collection, name)) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2: a change sequence on items") { db in
+            // Each write numbers what it wrote after everything before it, so a reader can
+            // ask for what changed since the number it saw last (`/search/stream`).
+            try db.execute(sql: """
+                ALTER TABLE items ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                UPDATE items SET seq = rowid;
+                CREATE INDEX items_seq ON items (seq);
+                """)
+        }
         return m
     }
 
@@ -154,10 +163,12 @@ public final class SQLiteCatalog: CatalogBackend {
             for r in rows where !known.contains(r.collection) {
                 throw GyreCatalogError(.conflict, "item '\(r.id)' names collection '\(r.collection)', which \(path) does not have; ingest the collection first")
             }
+            // Writes are serialized, so numbering after the largest number keeps them in order.
+            var seq = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM items") ?? 0
             let upsert = try db.makeStatement(sql: """
-                INSERT INTO items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO items (collection, id, datetime, end_datetime, geometry, properties, content, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime,
-                    geometry = excluded.geometry, properties = excluded.properties, content = excluded.content
+                    geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = excluded.seq
                 RETURNING rowid
                 """)
             let rtree = try db.makeStatement(sql: "INSERT OR REPLACE INTO items_rtree (rowid, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)")
@@ -165,7 +176,8 @@ public final class SQLiteCatalog: CatalogBackend {
             let queryable = try db.makeStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
             var seen = Set<String>()
             for r in rows {
-                guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content]) else { continue }
+                seq += 1
+                guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content, seq]) else { continue }
                 if let b = r.bbox {
                     try rtree.execute(arguments: [rowid, b.west, b.east, b.south, b.north])
                 } else {
@@ -176,6 +188,19 @@ public final class SQLiteCatalog: CatalogBackend {
                 }
             }
         }
+    }
+
+    public func changes(after cursor: Int64?, limit: Int) async throws -> ItemChanges {
+        guard let cursor else {
+            let latest = try await run("reading changes") { db in try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM items") ?? 0 }
+            return ItemChanges(items: [], cursor: latest)
+        }
+        let rows = try await run("reading changes") { db -> [(Int64, String)] in
+            try GRDB.Row.fetchAll(db, sql: "SELECT seq, content FROM items WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit])
+                .map { ($0["seq"] as Int64, $0["content"] as String) }
+        }
+        let items = try rows.map { try Item(json: JSON.parse($0.1, source: "stored item")) }
+        return ItemChanges(items: items, cursor: rows.last?.0 ?? cursor)
     }
 
     public func deleteItem(collection: String, id: String) async throws -> Bool {

@@ -133,7 +133,7 @@ extension STACService {
         _ = try await backend.search(probe)
         let filter = s.request.asFilter
         let fields = s.fields
-        let (id, items) = await feed.subscribe()
+        let (id, items) = try await feed.subscribe()
         let heartbeat = configuration.streamHeartbeat
         let feed = self.feed
         let body = ResponseBody { writer in

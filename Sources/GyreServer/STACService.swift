@@ -15,12 +15,14 @@ public struct STACServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// How often `/search/stream` sends a keep-alive comment, in seconds.
     public var streamHeartbeat: Double
+    /// How often `/search/stream` asks the catalog for new items while anyone listens, in seconds.
+    public var streamPoll: Double
 
     public init(id: String = "gyre", title: String = "Gyre STAC API",
                 description: String = "A STAC API served by Gyre", apiKey: String? = nil,
-                maxBodyBytes: Int = 64 << 20, streamHeartbeat: Double = 15) {
+                maxBodyBytes: Int = 64 << 20, streamHeartbeat: Double = 15, streamPoll: Double = 0.5) {
         self.id = id; self.title = title; self.description = description; self.apiKey = apiKey
-        self.maxBodyBytes = maxBodyBytes; self.streamHeartbeat = streamHeartbeat
+        self.maxBodyBytes = maxBodyBytes; self.streamHeartbeat = streamHeartbeat; self.streamPoll = streamPoll
     }
 }
 
@@ -31,7 +33,7 @@ public final class STACService: Sendable {
     public let backend: any CatalogBackend
     public let configuration: STACServerConfiguration
     let base: BaseURL
-    let feed = ItemFeed()
+    let feed: ItemFeed
 
     /// - Parameter baseURL: where clients reach the server; nil until `setBaseURL` (the CLI
     ///   sets it once the port is bound, so port 0 works).
@@ -39,6 +41,7 @@ public final class STACService: Sendable {
         self.backend = backend
         self.configuration = configuration
         self.base = BaseURL(baseURL ?? "http://127.0.0.1:8080")
+        self.feed = ItemFeed(backend: backend, interval: configuration.streamPoll)
     }
 
     public var baseURL: String { base.value }

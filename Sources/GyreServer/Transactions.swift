@@ -64,7 +64,6 @@ extension STACService {
                 throw GyreServerError(.conflict, "collection '\(cid)' already has item '\(items[0].id)'; PUT replaces it")
             }
             try await self.backend.putItems(items)
-            await self.feed.publish(items)
             if items.count == 1 { return Self.respond(self.itemJSON(items[0]), status: .created, type: Self.geojson) }
             return Self.respond(["type": "FeatureCollection", "numberReturned": .int(Int64(items.count)), "features": [], "links": []], status: .created, type: Self.geojson)
         }
@@ -78,7 +77,6 @@ extension STACService {
             }
             item.collection = cid
             try await self.backend.putItems([item])
-            await self.feed.publish([item])
             return Self.noContent()
         }
         router.patch("/collections/{collectionId}/items/{itemId}") { request, context in
@@ -92,7 +90,6 @@ extension STACService {
             try Self.check(item, cid, iid)
             item.collection = cid
             try await self.backend.putItems([item])
-            await self.feed.publish([item])
             return Self.noContent()
         }
         router.delete("/collections/{collectionId}/items/{itemId}") { request, context in

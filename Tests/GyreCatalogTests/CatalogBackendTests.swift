@@ -263,6 +263,32 @@ struct CatalogBackendTests {
         }
     }
 
+    @Test("changes: what was written after a cursor, in write order, updates included", arguments: Backend.allCases)
+    func changes(_ kind: Backend) async throws {
+        let items = try Fixtures.items(12)
+        try await Self.catalog(kind, Array(items.prefix(5))) { c in
+            let now = try await c.changes(after: nil, limit: 0)
+            #expect(now.items.isEmpty)
+            #expect(try await c.changes(after: now.cursor, limit: 100).items.isEmpty)
+            try await c.putItems(Array(items[5..<9]))
+            var updated = items[0]
+            updated.properties["eo:cloud_cover"] = 42.5
+            try await c.putItems([updated])
+            try await c.putItems(Array(items[9..<12]))
+            var seen: [Item] = [], cursor = now.cursor
+            while true {
+                let page = try await c.changes(after: cursor, limit: 3)
+                seen += page.items
+                if page.items.isEmpty { break }
+                #expect(page.cursor > cursor)
+                cursor = page.cursor
+            }
+            #expect(seen.map(\.id) == items[5..<9].map(\.id) + [items[0].id] + items[9..<12].map(\.id))
+            #expect(seen[4].properties["eo:cloud_cover"] == 42.5)
+            #expect(try await c.changes(after: nil, limit: 0).cursor == cursor)
+        }
+    }
+
     @Test("queryables come from the items; unknown properties and hostile strings are refused or bound, never spliced", arguments: Backend.allCases)
     func queryablesAndInjection(_ kind: Backend) async throws {
         let items = try Fixtures.items(30)

@@ -17,7 +17,7 @@ func withService<T: Sendable>(items count: Int = 300, apiKey: String? = "secret"
     for c in SampleCatalog.collections() { try await db.putCollection(c) }
     let items = SampleCatalog.items(count: count, seed: 7)
     try await db.putItems(items)
-    let service = STACService(backend: db, configuration: .init(apiKey: apiKey, streamHeartbeat: 0.2), baseURL: "http://test.local")
+    let service = STACService(backend: db, configuration: .init(apiKey: apiKey, streamHeartbeat: 0.2, streamPoll: 0.05), baseURL: "http://test.local")
     let app = Application(router: service.router())
     return try await app.test(.router) { client in try await body(service, items, client) }
 }
@@ -337,6 +337,18 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
             #expect(ids == matching.prefix(2).map(\.id))
             for _ in 0..<200 where await service.feed.count != 0 { try await Task.sleep(nanoseconds: 10_000_000) }
             #expect(await service.feed.count == 0, "a finished stream unsubscribes")
+            // Items another writer puts straight into the catalog (as `gyre stac ingest` would)
+            // arrive too: the feed reads the catalog's changes, not only this server's writes.
+            let more = SampleCatalog.items(count: 6, seed: 4321, collection: SampleCatalog.landsat)
+            let viaIngest = Task {
+                try await client.execute(uri: "/search/stream?collections=landsat-c2-l2&limit=6", method: .get)
+            }
+            for _ in 0..<500 where await service.feed.count == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+            try await service.backend.putItems(Array(more.prefix(3)))
+            try await service.backend.putItems(Array(more.suffix(3)))
+            let streamed = String(buffer: try await viaIngest.value.body).split(separator: "\n").filter { $0.hasPrefix("data: ") }
+                .compactMap { try? JSON.parse(String($0.dropFirst(6)))["id"]?.string }
+            #expect(streamed == more.map(\.id))
             // A bad filter is refused before streaming starts.
             let bad = try await client.execute(uri: "/search/stream?filter=nosuch%3D1", method: .get)
             #expect(bad.status.code == 400)

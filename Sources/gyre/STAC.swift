@@ -52,12 +52,19 @@ struct STAC: AsyncParsableCommand {
                 }
                 var count = items.count
                 for path in streams {
+                    // Two stages: the next batch is parsed while the one before it is written.
+                    var writing: Task<Void, any Error>?
                     do {
                         try await StaticCatalog.streamItems(path, batch: batch) { chunk in
-                            try await db.putItems(chunk)
+                            try await writing?.value
+                            writing = Task { try await db.putItems(chunk) }
                             count += chunk.count
                         }
-                    } catch let e as GyreSTACError { throw CLIError(e.message) }
+                        try await writing?.value
+                    } catch let e as GyreSTACError {
+                        try? await writing?.value
+                        throw CLIError(e.message)
+                    }
                 }
                 if let pg = db as? PostgresCatalog { try await pg.analyze() }
                 print("\(target): \(contents.collections.count) collections, \(count) items ingested")

@@ -154,5 +154,14 @@ struct CLITests {
         try Data(item("o", 7, collection: "modis").serialized).write(to: dir.appendingPathComponent("orphan.json"))
         let orphan = try Self.gyre(["stac", "ingest", dir.appendingPathComponent("orphan.json").path, "--catalog", db])
         #expect(orphan.status != 0 && orphan.err.contains("'o'") && orphan.err.contains("'modis'"), "\(orphan.err)")
+        // Streamed NDJSON: a bad line stops the ingest naming file and line; whole batches
+        // before it stay written (and re-ingesting the fixed file would update them).
+        var streamLines = (0..<7).map { item("s\($0)", $0, collection: "s2").text }
+        streamLines[5] = "{\"type\": \"Feature\", \"id\": \"broken\"}"
+        try Data(streamLines.joined(separator: "\n").utf8).write(to: dir.appendingPathComponent("stream.ndjson"))
+        let streamed = try Self.gyre(["stac", "ingest", dir.appendingPathComponent("stream.ndjson").path, "--catalog", db, "--batch", "2"])
+        #expect(streamed.status != 0 && streamed.err.contains("stream.ndjson line 6"), "\(streamed.err)")
+        let kept = try await catalog.search(SearchRequest(ids: (0..<7).map { "s\($0)" }, limit: 10)).items.map(\.id).sorted()
+        #expect(kept == ["s0", "s1", "s2", "s3"], "the two batches before the bad line are written, the one holding it is not")
     }
 }

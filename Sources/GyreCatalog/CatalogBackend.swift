@@ -32,6 +32,18 @@ public struct ItemChanges: Sendable {
     public init(items: [Item], cursor: Int64) { self.items = items; self.cursor = cursor }
 }
 
+extension CatalogBackend {
+    /// Writes items `batch` at a time, each batch its own transaction (for bulk loads).
+    public func putItems(_ items: [Item], batch: Int) async throws {
+        var start = 0
+        while start < items.count {
+            let end = min(start + max(batch, 1), items.count)
+            try await putItems(Array(items[start..<end]))
+            start = end
+        }
+    }
+}
+
 /// A property a filter may use, with the JSON type its values have been seen with.
 public struct Queryable: Sendable, Hashable {
     public var name: String

@@ -312,8 +312,10 @@ extension Queryable {
 /// PostGIS for the spatial relations, `lower`/`unaccent`, and `gyre_time` for RFC 3339 text.
 /// Booleans are compared as 1 and 0, as the compiler writes them for SQLite.
 struct PostgresDialect: SQLDialect {
+    /// The property's value read by `value` (which names the key once, as `?`) when its JSON
+    /// type is `type`, NULL otherwise.
     func typed(_ p: String, _ type: String, _ value: String) -> SQLFragment {
-        SQLFragment("(CASE WHEN jsonb_typeof(properties -> ?::text) = '\(type)' THEN \(value) END)", [.text(p)] + (value.contains("?") ? [.text(p)] : []))
+        SQLFragment("(CASE WHEN jsonb_typeof(properties -> ?::text) = '\(type)' THEN \(value) END)", [.text(p), .text(p)])
     }
     func number(_ p: String) -> SQLFragment { typed(p, "number", "(properties ->> ?::text)::double precision") }
     func string(_ p: String) -> SQLFragment { typed(p, "string", "(properties ->> ?::text)") }
@@ -387,29 +389,14 @@ enum PostgresSearch {
         keys.append((SQLFragment("id"), true, .text))
         if let token = r.token {
             let last = try decode(token, keys.map(\.2))
-            var ors: [SQLFragment] = []
-            for i in keys.indices {
-                var ands: [SQLFragment] = []
-                func value(_ j: Int) -> SQLFragment {
-                    switch keys[j].2 {
-                    case .int: return SQLFragment("?::bigint", [.int(Int64(last[j]) ?? 0)])
-                    case .text: return SQLFragment("?::text", [.text(last[j])])
-                    case .json: return SQLFragment("?::jsonb", [.text(last[j])])
-                    }
+            let values = zip(last, keys).map { value, key -> SQLFragment in
+                switch key.2 {
+                case .int: return SQLFragment("?::bigint", [.int(Int64(value) ?? 0)])
+                case .text: return SQLFragment("?::text", [.text(value)])
+                case .json: return SQLFragment("?::jsonb", [.text(value)])
                 }
-                for j in 0..<i { ands.append(keys[j].0 + SQLFragment(" = ") + value(j)) }
-                ands.append(keys[i].0 + SQLFragment(keys[i].1 ? " > " : " < ") + value(i))
-                ors.append(SQLFragment("(") + SQLFragment.joined(ands, " AND ") + SQLFragment(")"))
             }
-            conds.append(SQLFragment("(") + SQLFragment.joined(ors, " OR ") + SQLFragment(")"))
-            // Implied by the above, and what lets an index walk start at the last page's end.
-            let v0: SQLFragment
-            switch keys[0].2 {
-            case .int: v0 = SQLFragment("?::bigint", [.int(Int64(last[0]) ?? 0)])
-            case .text: v0 = SQLFragment("?::text", [.text(last[0])])
-            case .json: v0 = SQLFragment("?::jsonb", [.text(last[0])])
-            }
-            conds.append(keys[0].0 + SQLFragment(keys[0].1 ? " >= " : " <= ") + v0)
+            conds += SQLFragment.keyset(keys.map { ($0.0, $0.1) }, after: values)
         }
         let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment("::text AS k\($0)") }, ", ")
         var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM gyre_items")

@@ -13,6 +13,22 @@ public struct SQLFragment: Sendable {
     }
 }
 
+extension SQLFragment {
+    /// Keyset paging: the rows after `last` in the order of `keys` (expression, ascending), as
+    /// an OR of equal prefixes, plus the bound on the first key that the OR implies, which lets
+    /// an index walk start at the last page's end. `last` holds one value fragment per key.
+    static func keyset(_ keys: [(SQLFragment, Bool)], after last: [SQLFragment]) -> [SQLFragment] {
+        var ors: [SQLFragment] = []
+        for i in keys.indices {
+            var ands = (0..<i).map { keys[$0].0 + SQLFragment(" = ") + last[$0] }
+            ands.append(keys[i].0 + SQLFragment(keys[i].1 ? " > " : " < ") + last[i])
+            ors.append(SQLFragment("(") + SQLFragment.joined(ands, " AND ") + SQLFragment(")"))
+        }
+        return [SQLFragment("(") + SQLFragment.joined(ors, " OR ") + SQLFragment(")"),
+                keys[0].0 + SQLFragment(keys[0].1 ? " >= " : " <= ") + last[0]]
+    }
+}
+
 /// A bound SQL value.
 public enum SQLParameter: Sendable, Hashable {
     case text(String)

@@ -341,16 +341,7 @@ enum SQLiteSearch {
         keys.append((SQLFragment("id"), true))
         if let token = r.token {
             let last = try PageToken.decode(token, count: keys.count)
-            var ors: [SQLFragment] = []
-            for i in keys.indices {
-                var ands: [SQLFragment] = []
-                for j in 0..<i { ands.append(keys[j].0 + SQLFragment(" = ?", [last[j]])) }
-                ands.append(keys[i].0 + SQLFragment(keys[i].1 ? " > ?" : " < ?", [last[i]]))
-                ors.append(SQLFragment("(") + SQLFragment.joined(ands, " AND ") + SQLFragment(")"))
-            }
-            conds.append(SQLFragment("(") + SQLFragment.joined(ors, " OR ") + SQLFragment(")"))
-            // Implied by the above, and what lets an index walk start at the last page's end.
-            conds.append(keys[0].0 + SQLFragment(keys[0].1 ? " >= ?" : " <= ?", [last[0]]))
+            conds += SQLFragment.keyset(keys, after: last.map { SQLFragment("?", [$0]) })
         }
         let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment(" AS k\($0)") }, ", ")
         var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM items")

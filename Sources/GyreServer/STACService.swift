@@ -198,8 +198,8 @@ public final class STACService: Sendable {
             }
         }
         if path.hasPrefix("/collections/") {
-            links.append(link("parent", String(path.dropLast("/items".count))))
-            links.append(link("collection", String(path.dropLast("/items".count))))
+            let collection = String(path.dropLast("/items".count))
+            links += [link("parent", collection), link("collection", collection)]
         }
         return ["type": "FeatureCollection", "features": .array(features), "links": .array(links),
                 "numberReturned": .int(Int64(features.count))]

@@ -44,12 +44,7 @@ struct STAC: AsyncParsableCommand {
                 let target = catalog ?? postgres.map { $0.replacingOccurrences(of: #":[^:@/]*@"#, with: "@", options: .regularExpression) } ?? ""
                 for (_, c) in contents.collections { try await db.putCollection(c) }
                 let items = contents.items.map(\.item)
-                var start = 0
-                while start < items.count {
-                    let end = min(start + batch, items.count)
-                    try await db.putItems(Array(items[start..<end]))
-                    start = end
-                }
+                try await db.putItems(items, batch: batch)
                 var count = items.count
                 for path in streams {
                     // Two stages: the next batch is parsed while the one before it is written.

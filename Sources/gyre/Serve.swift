@@ -46,11 +46,7 @@ struct Serve: AsyncParsableCommand {
             let started = Date()
             for c in SampleCatalog.collections() { try await db.putCollection(c) }
             let items = SampleCatalog.items(count: demoItems)
-            var i = 0
-            while i < items.count {
-                try await db.putItems(Array(items[i..<min(i + 5000, items.count)]))
-                i += 5000
-            }
+            try await db.putItems(items, batch: 5000)
             FileHandle.standardOutput.write(Data("demo: \(SampleCatalog.collections().count) collections and \(items.count) items in \(name) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["GYRE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }

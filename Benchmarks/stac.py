@@ -25,6 +25,7 @@ ap.add_argument("--dir", default="bench-data/stac")
 ap.add_argument("--duration", type=int, default=15)
 ap.add_argument("--connections", type=int, default=16)
 ap.add_argument("--skip-ingest", action="store_true", help="reuse the catalogs the last run loaded")
+ap.add_argument("--only", default="gyre-sq,gyre-pg,pgstac", help="which servers to measure (comma-separated labels)")
 args = ap.parse_args()
 
 d = args.dir
@@ -81,14 +82,17 @@ peer_env = dict(os.environ, PGUSER=u.username, PGPASSWORD=u.password, PGHOST=u.h
                 PGDATABASE=dbname, POSTGRES_USER=u.username, POSTGRES_PASS=u.password, POSTGRES_HOST_READER=u.hostname,
                 POSTGRES_HOST_WRITER=u.hostname, POSTGRES_PORT=str(u.port or 5432), POSTGRES_DBNAME=dbname, WEB_CONCURRENCY="2")
 gyre_url, peer_url, gyre_pg_url = "http://127.0.0.1:18090", "http://127.0.0.1:18091", "http://127.0.0.1:18092"
-servers = [
-    subprocess.Popen([args.gyre, "serve", "--catalog", db, "--port", "18090"], stdout=subprocess.DEVNULL),
-    subprocess.Popen([args.gyre, "serve", "--postgres", gyre_dsn, "--port", "18092"], stdout=subprocess.DEVNULL),
-    subprocess.Popen([args.uvicorn, "--factory", "stac_fastapi.pgstac.app:create_app", "--host", "127.0.0.1", "--port", "18091", "--workers", "2",
-                      "--log-level", "warning"], env=peer_env, stdout=subprocess.DEVNULL),
-]
+only = args.only.split(",")
+bases = [(label, base) for label, base in (("gyre-sq", gyre_url), ("gyre-pg", gyre_pg_url), ("pgstac", peer_url)) if label in only]
+commands = {
+    "gyre-sq": ([args.gyre, "serve", "--catalog", db, "--port", "18090"], None),
+    "gyre-pg": ([args.gyre, "serve", "--postgres", gyre_dsn, "--port", "18092"], None),
+    "pgstac": ([args.uvicorn, "--factory", "stac_fastapi.pgstac.app:create_app", "--host", "127.0.0.1", "--port", "18091", "--workers", "2",
+                "--log-level", "warning"], peer_env),
+}
+servers = [subprocess.Popen(commands[label][0], env=commands[label][1], stdout=subprocess.DEVNULL) for label, _ in bases]
 try:
-    for url in (gyre_url, gyre_pg_url, peer_url):
+    for _, url in bases:
         for _ in range(120):
             try:
                 if requests.get(url + "/", timeout=2).ok:
@@ -139,20 +143,21 @@ try:
     for name, path in cases + [("page 50 (limit 10, next links)", None)]:
         same = None
         results = {}
-        for label, base in (("gyre-sq", gyre_url), ("gyre-pg", gyre_pg_url), ("pgstac", peer_url)):
+        for label, base in bases:
             url = page50(base, deep) if path is None else base + path
             results[label] = wrk(url)
             rps, p50, p99, bad = results[label]
             print(f"  {name:42} {label:8} {rps:8.0f} {p50:8.2f} {p99:8.2f}" + (f"  ({bad} errors)" if bad else ""))
         if path is not None:
-            ids = [[f["id"] for f in requests.get(b + path, timeout=60).json()["features"]] for b in (gyre_url, gyre_pg_url, peer_url)]
-            same = ids[0] == ids[1] == ids[2]
-        p = results["pgstac"]
+            ids = [[f["id"] for f in requests.get(b + path, timeout=60).json()["features"]] for _, b in bases]
+            same = all(i == ids[0] for i in ids)
+        p = results.get("pgstac")
         for label in ("gyre-sq", "gyre-pg"):
-            g = results[label]
-            print(f"  {'':42} {label + '/pg':8} {g[0] / p[0]:7.1f}x  (p99 {g[2]:.1f} ms vs {p[2]:.1f} ms)")
-        if same is not None:
-            print(f"  {'':42} first pages {'identical on all three' if same else 'DIFFER'}")
+            if p and label in results:
+                g = results[label]
+                print(f"  {'':42} {label + '/pg':8} {g[0] / p[0]:7.1f}x  (p99 {g[2]:.1f} ms vs {p[2]:.1f} ms)")
+        if same is not None and len(bases) > 1:
+            print(f"  {'':42} first pages {'identical on all ' + str(len(bases)) if same else 'DIFFER'}")
 finally:
     for s in servers:
         s.terminate()

@@ -121,11 +121,30 @@ public struct SearchRequest: Sendable {
     }
 }
 
+/// An item as the catalog keeps it: its collection, its id and its exact JSON text, which a
+/// server can send on without parsing it.
+public struct StoredItem: Sendable, Hashable {
+    public var collection: String
+    public var id: String
+    public var text: String
+    public init(collection: String, id: String, text: String) { self.collection = collection; self.id = id; self.text = text }
+
+    /// The item parsed.
+    public func item() throws -> Item {
+        do { return try Item(json: JSON.parse(text, source: "stored item '\(id)'")) } catch let e as GyreSTACError {
+            throw GyreCatalogError(.database, "stored item '\(id)' of collection '\(collection)' is not a valid item: \(e.message)", cause: e)
+        }
+    }
+}
+
 /// One page of results: the items as stored, and the token of the next page when there is one.
 public struct SearchPage: Sendable {
-    public var items: [Item]
+    public var records: [StoredItem]
     public var next: String?
-    public init(items: [Item], next: String?) { self.items = items; self.next = next }
+    public init(records: [StoredItem], next: String?) { self.records = records; self.next = next }
+
+    /// The items parsed.
+    public var items: [Item] { get throws { try records.map { try $0.item() } } }
 }
 
 /// The Query extension's `query` object turned into CQL2 (`{"eo:cloud_cover": {"lt": 25}}`).

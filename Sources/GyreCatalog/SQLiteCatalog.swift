@@ -235,9 +235,12 @@ public final class SQLiteCatalog: CatalogBackend {
             }
         }
         let page = Array(fetched.prefix(limit))
-        let items = try page.map { try Item(json: JSON.parse($0.0, source: "stored item")) }
+        // The last two sort keys are always the collection and the id.
+        let records = page.map { row in
+            StoredItem(collection: String.fromDatabaseValue(row.1[row.1.count - 2]) ?? "", id: String.fromDatabaseValue(row.1[row.1.count - 1]) ?? "", text: row.0)
+        }
         let next = fetched.count > limit ? page.last.map { PageToken.encode($0.1) } : nil
-        return SearchPage(items: items, next: next)
+        return SearchPage(records: records, next: next)
     }
 }
 

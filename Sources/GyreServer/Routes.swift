@@ -80,7 +80,11 @@ extension STACService {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(4096)
         json.write(into: &bytes)
-        return Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return respond(bytes, status: status, type: type)
+    }
+
+    static func respond(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, type: String = STACService.json) -> Response {
+        Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func html(_ text: String) -> Response {

@@ -164,22 +164,30 @@ public final class STACService: Sendable {
     /// A stored item with the API's links (its stored non-structural links kept).
     func itemJSON(_ item: Item) -> JSON {
         guard case .object(var o) = item.json else { return item.json }
-        let c = "/collections/\(Self.escape(item.collection ?? ""))"
-        var links: [JSON] = [
-            link("self", c + "/items/\(Self.escape(item.id))", Self.geojson),
-            link("parent", c), link("collection", c), link("root", "/"),
-        ]
-        links += item.links.filter { !Self.structural.contains($0.rel) }.map(\.json)
-        o["links"] = .array(links)
+        o["links"] = .array(itemLinks(collection: item.collection ?? "", id: item.id) + item.links.filter { !Self.structural.contains($0.rel) }.map(\.json))
         return .object(o)
     }
 
-    /// Runs a search and writes the FeatureCollection with its `next` link.
-    func searchPage(_ s: ParsedSearch, path: String) async throws -> JSON {
+    /// The links the API gives an item.
+    func itemLinks(collection: String, id: String) -> [JSON] {
+        let c = "/collections/\(Self.escape(collection))"
+        return [link("self", c + "/items/\(Self.escape(id))", Self.geojson), link("parent", c), link("collection", c), link("root", "/")]
+    }
+
+    /// Runs a search and writes the FeatureCollection with its `next` link. Items go out as
+    /// stored, with the API's links spliced in; only a `fields` selection parses them.
+    func searchPage(_ s: ParsedSearch, path: String) async throws -> [UInt8] {
         let page = try await backend.search(s.request)
-        let features = page.items.map { i -> JSON in
-            let j = itemJSON(i)
-            return s.fields.map { $0.apply(j) } ?? j
+        var out: [UInt8] = []
+        out.reserveCapacity(page.records.reduce(1024) { $0 + $1.text.utf8.count + 640 })
+        out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)
+        for (n, r) in page.records.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            if s.fields == nil, FeatureWriter.write(r, links: itemLinks(collection: r.collection, id: r.id), structural: Self.structural, into: &out) {
+                continue
+            }
+            let j = itemJSON(try r.item())
+            (s.fields.map { $0.apply(j) } ?? j).write(into: &out)
         }
         var links: [JSON] = [link("root", "/")]
         if let q = s.query {
@@ -201,8 +209,10 @@ public final class STACService: Sendable {
             let collection = String(path.dropLast("/items".count))
             links += [link("parent", collection), link("collection", collection)]
         }
-        return ["type": "FeatureCollection", "features": .array(features), "links": .array(links),
-                "numberReturned": .int(Int64(features.count))]
+        out.append(contentsOf: #"],"links":"#.utf8)
+        JSON.array(links).write(into: &out)
+        out.append(contentsOf: #","numberReturned":\#(page.records.count)}"#.utf8)
+        return out
     }
 
     /// The queryables as a JSON Schema document.

@@ -365,4 +365,37 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
         #expect(post.apply(item)["properties"]?.object?.keys.elements == ["datetime", "b"])
         #expect(throws: GyreServerError.self) { try FieldsSelection(post: ["include": "id"]) }
     }
+
+    @Test("stored items go out with the API's links spliced in, byte for byte what parsing and writing them gives")
+    func featureWriterMatchesTheModelPath() async throws {
+        let service = STACService(backend: try SQLiteCatalog(path: ":memory:"), baseURL: "http://test.local")
+        var items = SampleCatalog.items(count: 40, seed: 3)
+        // Stored links of every kind, none at all, an empty list, escapes and non-ASCII text.
+        items[0].links = []
+        items[1].links = [Link(rel: "self", href: "https://elsewhere/x.json"), Link(rel: "license", href: "https://l", title: "Lizenz \"ä\" \u{1F30D}"),
+                          Link(rel: "parent", href: "../c.json"), Link(rel: "via", href: "https://v", extra: ["method": "GET"])]
+        items[2].properties["note"] = .string("links: [\"not\", {\"a\": \"}\"}] \\ end")
+        items[3].id = "weird id/with?chars#%"
+        items[4].properties["links"] = ["rel": "nested, not the item's"]
+        for item in items {
+            let text = item.json.text
+            let record = StoredItem(collection: item.collection!, id: item.id, text: text)
+            var fast: [UInt8] = []
+            #expect(FeatureWriter.write(record, links: service.itemLinks(collection: record.collection, id: record.id),
+                                        structural: STACService.structural, into: &fast))
+            #expect(String(decoding: fast, as: UTF8.self) == service.itemJSON(try record.item()).text, "\(item.id)")
+        }
+        // Spaced-out text keeps its spacing.
+        let spaced = StoredItem(collection: "c", id: "i", text: #" { "id" : "i" , "links" : [ { "rel" : "self" , "href" : "x" } ] } "#)
+        var out: [UInt8] = []
+        #expect(FeatureWriter.write(spaced, links: [], structural: STACService.structural, into: &out))
+        #expect(String(decoding: out, as: UTF8.self) == #" { "id" : "i" , "links" : [] } "#)
+        // Text that is not one whole object with a list of link objects is left to the parser.
+        for bad in [#"{"id":"a"}"#, #"{"id":"a","links":[{"rel":"x"}"#, #"{"id":"a"} {"#, #"["a"]"#, #"{"links":[],"links":[]}"#, #"{"li\u006eks":[]}"#,
+                    #"{"links":{"rel":"x"}}"#, #"{"links":[{"href":"x"}]}"#, #"{"id":"a","links":[{"rel":"x"}]"#, ""] {
+            out = [1]
+            #expect(!FeatureWriter.write(StoredItem(collection: "c", id: "a", text: bad), links: [], structural: STACService.structural, into: &out), "\(bad)")
+            #expect(out == [1])
+        }
+    }
 }

@@ -16,8 +16,12 @@ public final class PostgresCatalog: CatalogBackend {
     let queryableNames = QueryableCache()
 
     /// Connects to `postgresql://user:password@host:port/database` and brings the schema up to
-    /// date (PostGIS and unaccent are created when missing, which needs a role allowed to).
-    public init(url: String) async throws {
+    /// date (PostGIS, unaccent and btree_gist are created when missing, which needs a role
+    /// allowed to). At most `maxConnections` queries run at once; the rest wait their turn in
+    /// order. The default, twice this machine's cores, keeps a busy server's slowest answers
+    /// close to its typical ones: with 16 clients on 2 cores, 32 connections left the p99 of a
+    /// bbox search at 85 ms and 4 brought it to 20 ms, at slightly more throughput.
+    public init(url: String, maxConnections: Int? = nil) async throws {
         guard let c = URLComponents(string: url), ["postgres", "postgresql"].contains(c.scheme ?? ""),
               let host = c.host, let user = c.user, !c.path.dropFirst().isEmpty else {
             throw GyreCatalogError(.badRequest, "\"\(url.prefix(200))\" is not a postgresql://user:password@host:port/database URL")
@@ -26,7 +30,7 @@ public final class PostgresCatalog: CatalogBackend {
         location = "postgresql://\(user)@\(host):\(c.port ?? 5432)/\(database)"
         var config = PostgresClient.Configuration(host: host, port: c.port ?? 5432, username: user,
                                                   password: c.password?.removingPercentEncoding, database: database, tls: .disable)
-        config.options.maximumConnections = 32
+        config.options.maximumConnections = max(1, maxConnections ?? 2 * ProcessInfo.processInfo.activeProcessorCount)
         // Every search orders by indexed keys and stops at `limit`. The planner cannot estimate
         // predicates on jsonb properties, so left alone it scans and sorts the whole table
         // (90 ms at 100,000 items) rather than walk the order index until `limit` rows match
@@ -441,16 +445,13 @@ enum PostgresSearch {
 
     static func token(_ values: [String?]) -> String {
         let json = JSON.array(values.map { $0.map { JSON.string($0) } ?? .null })
-        return "p" + Data(json.serialized).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "p" + Base64URL.encode(json.serialized)
     }
 
     static func decode(_ token: String, _ kinds: [Kind]) throws -> [String] {
         func bad() -> GyreCatalogError { GyreCatalogError(.badRequest, "token \"\(token.prefix(80))\" is not a paging token of this search") }
-        guard token.hasPrefix("p") else { throw bad() }
-        var b = String(token.dropFirst()).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while b.count % 4 != 0 { b += "=" }
-        guard let data = Data(base64Encoded: b), let json = try? JSON.parse(Array(data)), let parts = json.array, parts.count == kinds.count else { throw bad() }
+        guard token.hasPrefix("p"), let data = Base64URL.decode(String(token.dropFirst())), let json = try? JSON.parse(data),
+              let parts = json.array, parts.count == kinds.count else { throw bad() }
         return try zip(parts, kinds).map { part, kind in
             guard let s = part.string else { throw bad() }
             if kind == .int, Int64(s) == nil { throw bad() }

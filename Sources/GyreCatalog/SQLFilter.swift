@@ -29,6 +29,48 @@ extension SQLFragment {
     }
 }
 
+/// Paging tokens travel in URLs as unpadded base64url (RFC 4648 section 5).
+enum Base64URL {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    static let values: [UInt8] = {
+        var v = [UInt8](repeating: 255, count: 256)
+        for (n, c) in alphabet.enumerated() { v[Int(c)] = UInt8(n) }
+        return v
+    }()
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var i = 0
+        while i < bytes.count {
+            let n = min(3, bytes.count - i)
+            var w = UInt32(bytes[i]) << 16
+            if n > 1 { w |= UInt32(bytes[i + 1]) << 8 }
+            if n > 2 { w |= UInt32(bytes[i + 2]) }
+            for k in 0...n { out.append(alphabet[Int((w >> (18 - 6 * UInt32(k))) & 63)]) }
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// nil when the text has a character outside the alphabet or a length no encoding has.
+    static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = [], w: UInt32 = 0, bits = 0
+        out.reserveCapacity(text.utf8.count * 3 / 4)
+        for c in text.utf8 {
+            let v = values[Int(c)]
+            guard v != 255 else { return nil }
+            w = w << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((w >> UInt32(bits)) & 255))
+            }
+        }
+        return bits < 6 ? out : nil
+    }
+}
+
 /// A bound SQL value.
 public enum SQLParameter: Sendable, Hashable {
     case text(String)

@@ -256,15 +256,12 @@ enum PageToken {
             case .blob, .null: return ["n"]
             }
         }
-        return Data(JSON.array(parts).serialized).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(JSON.array(parts).serialized)
     }
 
     static func decode(_ token: String, count: Int) throws -> [SQLParameter] {
-        var b = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while b.count % 4 != 0 { b += "=" }
         func bad() -> GyreCatalogError { GyreCatalogError(.badRequest, "token \"\(token.prefix(80))\" is not a paging token of this search") }
-        guard let data = Data(base64Encoded: b), let json = try? JSON.parse(Array(data)), let parts = json.array, parts.count == count else { throw bad() }
+        guard let data = Base64URL.decode(token), let json = try? JSON.parse(data), let parts = json.array, parts.count == count else { throw bad() }
         var out: [SQLParameter] = []
         for p in parts {
             guard let a = p.array, let tag = a.first?.string else { throw bad() }

@@ -112,11 +112,8 @@ public final class STACService: Sendable {
         return .object(o)
     }
 
-    static func escape(_ id: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/?#%")
-        return id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
-    }
+    /// An id as one URL path segment.
+    static func escape(_ id: String) -> String { PercentEncoding.encode(id, keeping: PercentEncoding.pathSegment) }
 
     func landing() async throws -> JSON {
         var links: [JSON] = [

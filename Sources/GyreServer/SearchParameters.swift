@@ -21,11 +21,29 @@ struct QueryString: Sendable {
     init(pairs: [(name: String, value: String)]) { self.pairs = pairs }
 
     static func decode(_ s: Substring, what: String) throws -> String {
-        let spaced = s.replacingOccurrences(of: "+", with: " ")
-        guard let d = spaced.removingPercentEncoding else {
-            throw GyreServerError(.badRequest, "\(what) is not valid percent-encoded UTF-8: \"\(s.prefix(80))\"")
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) { return String(s) }
+        func bad() -> GyreServerError { GyreServerError(.badRequest, "\(what) is not valid percent-encoded UTF-8: \"\(s.prefix(80))\"") }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
         }
-        return d
+        var out: [UInt8] = [], bytes = s.utf8.makeIterator()
+        out.reserveCapacity(s.utf8.count)
+        while let b = bytes.next() {
+            switch b {
+            case UInt8(ascii: "+"): out.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let h = bytes.next().flatMap(hex), let l = bytes.next().flatMap(hex) else { throw bad() }
+                out.append(h << 4 | l)
+            default: out.append(b)
+            }
+        }
+        guard let text = String(validating: out, as: UTF8.self) else { throw bad() }
+        return text
     }
 
     /// The first value of a parameter.
@@ -41,10 +59,40 @@ struct QueryString: Sendable {
     /// The pairs encoded again.
     var encoded: String { pairs.map { "\(Self.encode($0.name))=\(Self.encode($0.value))" }.joined(separator: "&") }
 
-    static func encode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~,:")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    static func encode(_ s: String) -> String { PercentEncoding.encode(s, keeping: PercentEncoding.queryValue) }
+}
+
+/// Percent-encoding of URL parts (RFC 3986), byte by byte: ASCII bytes of the set stay, every
+/// other byte of the UTF-8 text becomes `%XX`.
+enum PercentEncoding {
+    /// A set of ASCII bytes, as a bit per byte value.
+    struct Keep: Sendable {
+        let low: UInt64, high: UInt64
+        init(_ chars: String) {
+            var l: UInt64 = 0, h: UInt64 = 0
+            for b in chars.utf8 { if b < 64 { l |= 1 << b } else { h |= 1 << (b - 64) } }
+            low = l; high = h
+        }
+        func contains(_ b: UInt8) -> Bool { b < 64 ? low & (1 << b) != 0 : b < 128 && high & (1 << (b - 64)) != 0 }
+    }
+
+    static let alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    /// One path segment: unreserved characters and the sub-delimiters, `:` and `@`, but not `/`
+    /// (nor `;`, which some servers split on).
+    static let pathSegment = Keep(alphanumerics + "-._~!$&'()*+,=:@")
+    /// A query parameter's name or value: unreserved characters, and `,` and `:` (which bbox
+    /// and datetime values are full of and which need no encoding there).
+    static let queryValue = Keep(alphanumerics + "-._~,:")
+
+    static func encode(_ s: String, keeping keep: Keep) -> String {
+        if s.utf8.allSatisfy(keep.contains) { return s }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count * 3)
+        for b in s.utf8 {
+            if keep.contains(b) { out.append(b) } else { out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]] }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -17,6 +17,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog = "gyre-catalog.db"
     @Option(help: "Serve a PostgreSQL catalog instead: postgresql://user:password@host:port/database.") var postgres: String?
+    @Option(help: "With --postgres: how many queries run at once (default: twice this machine's cores).") var postgresConnections: Int?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "Key that transactions need (or set GYRE_API_KEY).") var apiKey: String?
@@ -28,6 +29,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard demoItems >= 0 && demoItems <= 10_000_000 else { throw ValidationError("--demo-items must be in 0...10000000") }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+        if let n = postgresConnections, !(1...1000).contains(n) { throw ValidationError("--postgres-connections must be in 1...1000") }
     }
 
     func run() async throws {
@@ -35,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         let name: String
         do {
             if let postgres {
-                let pg = try await PostgresCatalog(url: postgres)
+                let pg = try await PostgresCatalog(url: postgres, maxConnections: postgresConnections)
                 (db, name) = (pg, pg.location)
             } else {
                 db = try SQLiteCatalog(path: catalog)

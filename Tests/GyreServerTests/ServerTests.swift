@@ -398,4 +398,28 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
             #expect(out == [1])
         }
     }
+
+    @Test("percent-encoding of path segments and query values agrees with Foundation's on ASCII and encodes UTF-8 bytes")
+    func percentEncoding() {
+        var path = CharacterSet.urlPathAllowed
+        path.remove(charactersIn: "/?#%;")
+        var query = CharacterSet(charactersIn: PercentEncoding.alphanumerics)
+        query.insert(charactersIn: "-._~,:")
+        let ascii = String((32..<127).map { Character(UnicodeScalar(UInt8($0))) })
+        for s in [ascii, "S2A_31UUF_20201228", "a b/c?d#e%f;g", "", "eo:cloud_cover < 25", "5,45,15,55"] {
+            #expect(PercentEncoding.encode(s, keeping: PercentEncoding.pathSegment) == s.addingPercentEncoding(withAllowedCharacters: path), "\(s)")
+            #expect(PercentEncoding.encode(s, keeping: PercentEncoding.queryValue) == s.addingPercentEncoding(withAllowedCharacters: query), "\(s)")
+        }
+        for s in ["Zürich é", "\u{1F30D}/x", "\u{0}\u{7F}"] {
+            let e = PercentEncoding.encode(s, keeping: PercentEncoding.queryValue)
+            #expect(e.utf8.allSatisfy { $0 < 128 } && e.removingPercentEncoding == s, "\(s) -> \(e)")
+        }
+        #expect(PercentEncoding.encode("é", keeping: PercentEncoding.pathSegment) == "%C3%A9")
+        // Decoding agrees with Foundation's (after + becomes a space), and refuses what it refuses.
+        for raw in ["a+b%20c", "%E2%82%AC%2C+x", "plain", "%41%62", "", "%", "%4", "%zz", "%C3", "%FF%FE", "a%2"] {
+            let want = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            let got = try? QueryString.decode(Substring(raw), what: "x")
+            #expect(got == want, "\(raw)")
+        }
+    }
 }

@@ -202,43 +202,52 @@ public final class PostgresCatalog: CatalogBackend {
         defer { queryableNames.clear() }
         // The last of repeated items wins (one statement cannot update a row twice).
         var latest: [String: Int] = [:]
-        let all = try items.map(SQLiteCatalog.row)
-        for (n, r) in all.enumerated() { latest["\(r.collection)\u{0}\(r.id)"] = n }
-        let rows = all.enumerated().filter { latest["\($1.collection)\u{0}\($1.id)"] == $0 }.map(\.element)
-        guard !rows.isEmpty else { return }
+        for (n, item) in items.enumerated() { latest["\(item.collection ?? "")\u{0}\(item.id)"] = n }
+        let kept = items.enumerated().filter { latest["\($1.collection ?? "")\u{0}\($1.id)"] == $0 }.map(\.element)
+        guard !kept.isEmpty else { return }
         let location = self.location
         do {
             try await client.withTransaction(logger: Self.quiet) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(7265713)", logger: Self.quiet)
                 var known = Set<String>()
                 for try await id in try await conn.query("SELECT id FROM gyre_collections", logger: Self.quiet).decode(String.self) { known.insert(id) }
-                for r in rows where !known.contains(r.collection) {
-                    throw GyreCatalogError(.conflict, "item '\(r.id)' names collection '\(r.collection)', which \(location) does not have; ingest the collection first")
-                }
-                // Many rows per statement: one round trip per 500 items.
-                var start = 0
-                while start < rows.count {
-                    let batch = rows[start..<min(start + 500, rows.count)]
-                    var values: [String] = [], params: [SQLParameter] = []
-                    for r in batch {
-                        // A null geometry travels as the text "null" and is stored as NULL.
-                        values.append("(?, ?, ?, ?, ST_SetSRID(ST_GeomFromGeoJSON(NULLIF(?::text, 'null')), 4326), ?::jsonb, ?)")
-                        params += [.text(r.collection), .text(r.id), .int(r.start), .int(r.end), .text(r.geometry ?? "null"),
-                                   .text(r.properties), .text(r.content)]
+                for item in kept {
+                    if let c = item.collection, !known.contains(c) {
+                        throw GyreCatalogError(.conflict, "item '\(item.id)' names collection '\(c)', which \(location) does not have; ingest the collection first")
                     }
-                    let sql = "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
-                        + values.joined(separator: ", ")
-                        + " ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, "
-                        + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')"
-                    try await conn.query(Self.query(SQLFragment(sql, params)), logger: Self.quiet)
-                    start += 500
                 }
+                // Many rows per statement: one round trip per 500 items. The next statement's
+                // rows are made while the one before runs.
+                var inflight: Task<Void, any Error>?
                 var seen = Set<String>(), qs: [SQLParameter] = [], tuples: [String] = []
-                for r in rows {
-                    for (k, t) in r.keys where t != "null" && seen.insert("\(r.collection)\u{0}\(k)\u{0}\(t)").inserted {
-                        qs += [.text(r.collection), .text(k), .text(t)]
-                        tuples.append("(?, ?, ?)")
+                do {
+                    var start = 0
+                    while start < kept.count {
+                        let rows = try kept[start..<min(start + 500, kept.count)].map(SQLiteCatalog.row)
+                        var values: [String] = [], params: [SQLParameter] = []
+                        for r in rows {
+                            // A null geometry travels as the text "null" and is stored as NULL.
+                            values.append("(?, ?, ?, ?, ST_SetSRID(ST_GeomFromGeoJSON(NULLIF(?::text, 'null')), 4326), ?::jsonb, ?)")
+                            params += [.text(r.collection), .text(r.id), .int(r.start), .int(r.end), .text(r.geometry ?? "null"),
+                                       .text(r.properties), .text(r.content)]
+                            for (k, t) in r.keys where t != "null" && seen.insert("\(r.collection)\u{0}\(k)\u{0}\(t)").inserted {
+                                qs += [.text(r.collection), .text(k), .text(t)]
+                                tuples.append("(?, ?, ?)")
+                            }
+                        }
+                        let sql = "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
+                            + values.joined(separator: ", ")
+                            + " ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, "
+                            + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')"
+                        let query = Self.query(SQLFragment(sql, params))
+                        try await inflight?.value
+                        inflight = Task { _ = try await conn.query(query, logger: Self.quiet) }
+                        start += 500
                     }
+                    try await inflight?.value
+                } catch {
+                    _ = try? await inflight?.value
+                    throw error
                 }
                 if !tuples.isEmpty {
                     try await conn.query(Self.query(SQLFragment("INSERT INTO gyre_queryables (collection, name, type) VALUES " + tuples.joined(separator: ", ")

@@ -72,6 +72,21 @@ public final class SQLiteCatalog: CatalogBackend {
                 CREATE INDEX items_seq ON items (seq);
                 """)
         }
+        m.registerMigration("v3: start time in the R*Tree") { db in
+            // Boxes and start times (in seconds) in one R*Tree: a spatial search in time order
+            // reads it one time window at a time and stops once a window fills the page.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE items_space_time USING rtree (rowid, minx, maxx, miny, maxy, mint, maxt);
+                INSERT INTO items_space_time (rowid, minx, maxx, miny, maxy, mint, maxt)
+                    SELECT r.rowid, r.minx, r.maxx, r.miny, r.maxy, i.datetime / 1000000.0, i.datetime / 1000000.0
+                    FROM items_rtree r JOIN items i ON i.rowid = r.rowid;
+                DROP TRIGGER items_rtree_delete;
+                DROP TABLE items_rtree;
+                CREATE TRIGGER items_space_time_delete AFTER DELETE ON items BEGIN
+                    DELETE FROM items_space_time WHERE rowid = old.rowid;
+                END;
+                """)
+        }
         return m
     }
 
@@ -171,15 +186,16 @@ public final class SQLiteCatalog: CatalogBackend {
                     geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = excluded.seq
                 RETURNING rowid
                 """)
-            let rtree = try db.makeStatement(sql: "INSERT OR REPLACE INTO items_rtree (rowid, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)")
-            let dropBox = try db.makeStatement(sql: "DELETE FROM items_rtree WHERE rowid = ?")
+            let rtree = try db.makeStatement(sql: "INSERT OR REPLACE INTO items_space_time (rowid, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let dropBox = try db.makeStatement(sql: "DELETE FROM items_space_time WHERE rowid = ?")
             let queryable = try db.makeStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
             var seen = Set<String>()
             for r in rows {
                 seq += 1
                 guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content, seq]) else { continue }
                 if let b = r.bbox {
-                    try rtree.execute(arguments: [rowid, b.west, b.east, b.south, b.north])
+                    let t = Double(r.start) / 1_000_000
+                    try rtree.execute(arguments: [rowid, b.west, b.east, b.south, b.north, t, t])
                 } else {
                     try dropBox.execute(arguments: [rowid])
                 }
@@ -225,14 +241,30 @@ public final class SQLiteCatalog: CatalogBackend {
             throw GyreCatalogError(.badRequest, "limit must be in 1...\(SearchRequest.maxLimit), not \(request.limit)")
         }
         let names = try await queryableNames.names { Set(try await queryables(collection: nil).map(\.name)) }
-        let query = try SQLiteSearch.build(request, queryables: names)
         let limit = request.limit
+        let first = try SQLiteSearch.build(request, queryables: names)
         let fetched = try await run("searching") { db -> [(String, [DatabaseValue])] in
-            let statement = try db.makeStatement(sql: query.sql.text)
-            let args = StatementArguments(query.sql.parameters.map(SQLiteSearch.bind))
-            return try GRDB.Row.fetchAll(statement, arguments: args).map { row in
-                (row["content"] as String, (0..<query.keyCount).map { row["k\($0)"] as DatabaseValue })
+            func fetch(_ query: (sql: SQLFragment, keyCount: Int)) throws -> [(String, [DatabaseValue])] {
+                let statement = try db.makeStatement(sql: query.sql.text)
+                let args = StatementArguments(query.sql.parameters.map(SQLiteSearch.bind))
+                return try GRDB.Row.fetchAll(statement, arguments: args).map { row in
+                    (row["content"] as String, (0..<query.keyCount).map { row["k\($0)"] as DatabaseValue })
+                }
             }
+            guard let plan = try SQLiteSearch.windows(request, db) else { return try fetch(first) }
+            // A spatial search in time order: windows of start time, newest (or oldest) first,
+            // each twice as long as the one before, until limit + 1 items are found. The
+            // windows do not overlap and follow the first sort key, so their pages in turn
+            // are the search's page.
+            var out: [(String, [DatabaseValue])] = [], window = plan.first, length = plan.length
+            while out.count <= limit {
+                out += try fetch(try SQLiteSearch.build(request, queryables: names, window: window, fetch: limit + 1 - out.count))
+                if plan.ascending ? window.upper > plan.end : window.lower < plan.end { break }
+                length = length > Int64.max / 4 ? length : length * 2
+                window = plan.ascending ? SQLiteSearch.Window(lower: window.upper, upper: window.upper &+ length, ascending: true)
+                                        : SQLiteSearch.Window(lower: window.lower &- length, upper: window.lower, ascending: false)
+            }
+            return out
         }
         let page = Array(fetched.prefix(limit))
         // The last two sort keys are always the collection and the id.
@@ -295,7 +327,36 @@ enum SQLiteSearch {
         }
     }
 
-    static func build(_ r: SearchRequest, queryables: Set<String>) throws -> (sql: SQLFragment, keyCount: Int) {
+    /// A window of start times: `lower < datetime <= upper` for a descending search, `lower <=
+    /// datetime < upper` for an ascending one.
+    struct Window {
+        var lower: Int64, upper: Int64, ascending: Bool
+    }
+
+    /// Where a spatial search in time order starts and stops (nil for other searches or an
+    /// empty catalog): the first window, its length, and the start time past which there is
+    /// nothing more to read.
+    static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
+        guard r.bbox != nil || r.intersects != nil else { return nil }
+        let key = r.sortby.first ?? SortKey("datetime", ascending: false)
+        guard ["datetime", "start_datetime", "properties.datetime", "properties.start_datetime"].contains(key.field) else { return nil }
+        guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT MIN(datetime), MAX(datetime) FROM items"),
+              let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
+        // The token's first value bounds the start time on the side the search moves from.
+        var from: Int64? = nil
+        if let token = r.token, let first = try PageToken.decode(token, count: max(1, r.sortby.count) + 2).first,
+           case .int(let t) = first { from = t }
+        let length = max(1_000_000, (high - low) / 64)
+        if key.ascending {
+            let lower = max(low, from ?? low)
+            return (Window(lower: lower, upper: lower &+ length, ascending: true), length, high, true)
+        }
+        var upper = min(high, from ?? high)
+        if let e = r.datetime?.end { upper = min(upper, e.microseconds) }
+        return (Window(lower: upper &- length, upper: upper, ascending: false), length, low, false)
+    }
+
+    static func build(_ r: SearchRequest, queryables: Set<String>, window: Window? = nil, fetch: Int? = nil) throws -> (sql: SQLFragment, keyCount: Int) {
         let dialect = SQLiteDialect()
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []
@@ -313,9 +374,12 @@ enum SQLiteSearch {
         // each candidate's GeoJSON, last, after the cheaper conditions have thinned them.
         var exact: [SQLFragment] = []
         for g in [r.bbox?.geometry, r.intersects].compactMap({ $0 }) {
-            let (index, test) = dialect.indexedIntersects(g)
+            let (index, test) = dialect.indexedIntersects(g, window: window)
             conds.insert(index, at: 0)
             exact.append(test)
+        }
+        if let w = window {
+            conds.append(SQLFragment(w.ascending ? "datetime >= ? AND datetime < ?" : "datetime > ? AND datetime <= ?", [.int(w.lower), .int(w.upper)]))
         }
         if let f = r.filter { conds.append(try compiler.compile(f)) }
         conds += exact
@@ -347,7 +411,7 @@ enum SQLiteSearch {
         var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM items")
         if !conds.isEmpty { sql = sql + SQLFragment(" WHERE ") + SQLFragment.joined(conds, " AND ") }
         sql = sql + SQLFragment(" ORDER BY ") + SQLFragment(keys.indices.map { "k\($0) \(keys[$0].1 ? "ASC" : "DESC")" }.joined(separator: ", "))
-        sql = sql + SQLFragment(" LIMIT ?", [.int(Int64(r.limit + 1))])
+        sql = sql + SQLFragment(" LIMIT ?", [.int(Int64(fetch ?? r.limit + 1))])
         return (sql, keys.count)
     }
 }
@@ -380,7 +444,7 @@ struct SQLiteDialect: SQLDialect {
     func spatial(_ op: String, _ column: String, _ literal: Geometry) -> SQLFragment {
         let exact = call("gyre_spatial", [SQLFragment("?", [.text(op)]), SQLFragment(column), SQLFragment("?", [.text(literal.json.text)])])
         guard op != "s_disjoint", let b = literal.bbox else { return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN ") + exact + SQLFragment(" END)") }
-        let rtree = SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+        let rtree = SQLFragment("rowid IN (SELECT rowid FROM items_space_time WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
                                 [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
         return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN (") + rtree + SQLFragment(" AND ") + exact + SQLFragment(") END)")
     }
@@ -391,11 +455,17 @@ extension SQLiteDialect {
     /// lookup stands alone so SQLite can drive the query from it (rather than walk the
     /// datetime index testing every row), then the exact test. Items without a geometry are
     /// not in the R*Tree, so they never match, as the three-valued form has it too.
-    func indexedIntersects(_ literal: Geometry) -> (index: SQLFragment, exact: SQLFragment) {
+    /// With a window, the R*Tree also bounds the start time (it keeps seconds as 32-bit floats,
+    /// rounded outwards, so the window's exact bounds are tested on the row as well).
+    func indexedIntersects(_ literal: Geometry, window: SQLiteSearch.Window? = nil) -> (index: SQLFragment, exact: SQLFragment) {
         let exact = call("gyre_spatial", [SQLFragment("?", [.text("s_intersects")]), SQLFragment("geometry"), SQLFragment("?", [.text(literal.json.text)])])
         guard let b = literal.bbox else { return (SQLFragment("geometry IS NOT NULL"), exact) }
-        return (SQLFragment("rowid IN (SELECT rowid FROM items_rtree WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
-                            [.double(b.east), .double(b.west), .double(b.north), .double(b.south)]), exact)
+        var index = SQLFragment("rowid IN (SELECT rowid FROM items_space_time WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
+                                [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
+        if let w = window {
+            index = index + SQLFragment(" AND mint <= ? AND maxt >= ?", [.double(Double(w.upper) / 1_000_000), .double(Double(w.lower) / 1_000_000)])
+        }
+        return (index + SQLFragment(")"), exact)
     }
 }
 

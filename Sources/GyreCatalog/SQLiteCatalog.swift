@@ -340,7 +340,8 @@ enum SQLiteSearch {
         guard r.bbox != nil || r.intersects != nil else { return nil }
         let key = r.sortby.first ?? SortKey("datetime", ascending: false)
         guard ["datetime", "start_datetime", "properties.datetime", "properties.start_datetime"].contains(key.field) else { return nil }
-        guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT MIN(datetime), MAX(datetime) FROM items"),
+        // Two subqueries: each reads one end of the index, where MIN and MAX together scan it all.
+        guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT (SELECT MIN(datetime) FROM items), (SELECT MAX(datetime) FROM items)"),
               let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
         // The token's first value bounds the start time on the side the search moves from.
         var from: Int64? = nil
@@ -360,15 +361,18 @@ enum SQLiteSearch {
         let dialect = SQLiteDialect()
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []
+        // In a time window the R*Tree must drive the query: SQLite would rather range-scan the
+        // time index over the whole window. A unary `+` keeps a column out of index paths.
+        let plus = window == nil ? "" : "+"
         if let c = r.collections {
-            conds.append(SQLFragment("collection IN (\(c.map { _ in "?" }.joined(separator: ",")))", c.map { .text($0) }))
+            conds.append(SQLFragment("\(plus)collection IN (\(c.map { _ in "?" }.joined(separator: ",")))", c.map { .text($0) }))
         }
         if let i = r.ids {
             conds.append(SQLFragment("id IN (\(i.map { _ in "?" }.joined(separator: ",")))", i.map { .text($0) }))
         }
         if let d = r.datetime {
-            if let s = d.start { conds.append(SQLFragment("end_datetime >= ?", [.int(s.microseconds)])) }
-            if let e = d.end { conds.append(SQLFragment("datetime <= ?", [.int(e.microseconds)])) }
+            if let s = d.start { conds.append(SQLFragment("\(plus)end_datetime >= ?", [.int(s.microseconds)])) }
+            if let e = d.end { conds.append(SQLFragment("\(plus)datetime <= ?", [.int(e.microseconds)])) }
         }
         // The R*Tree lookup first (it drives the query); the exact geometry test, which parses
         // each candidate's GeoJSON, last, after the cheaper conditions have thinned them.
@@ -379,7 +383,7 @@ enum SQLiteSearch {
             exact.append(test)
         }
         if let w = window {
-            conds.append(SQLFragment(w.ascending ? "datetime >= ? AND datetime < ?" : "datetime > ? AND datetime <= ?", [.int(w.lower), .int(w.upper)]))
+            conds.append(SQLFragment(w.ascending ? "+datetime >= ? AND +datetime < ?" : "+datetime > ? AND +datetime <= ?", [.int(w.lower), .int(w.upper)]))
         }
         if let f = r.filter { conds.append(try compiler.compile(f)) }
         conds += exact
@@ -391,18 +395,18 @@ enum SQLiteSearch {
             if f.hasPrefix("properties.") { f.removeFirst("properties.".count) }
             let expr: SQLFragment
             switch f {
-            case "datetime", "start_datetime": expr = SQLFragment("datetime")
-            case "end_datetime": expr = SQLFragment("end_datetime")
+            case "datetime", "start_datetime": expr = SQLFragment("\(plus)datetime")
+            case "end_datetime": expr = SQLFragment("\(plus)end_datetime")
             case "id": expr = SQLFragment("id")
-            case "collection": expr = SQLFragment("collection")
+            case "collection": expr = SQLFragment("\(plus)collection")
             default:
                 let p = try compiler.checked(f)
                 expr = SQLFragment("IFNULL(json_extract(properties, ?), ?)", [.text(SQLiteDialect.path(p)), .double(-.infinity)])
             }
             keys.append((expr, k.ascending))
         }
-        keys.append((SQLFragment("collection"), true))
-        keys.append((SQLFragment("id"), true))
+        keys.append((SQLFragment("\(plus)collection"), true))
+        keys.append((SQLFragment("\(plus)id"), true))
         if let token = r.token {
             let last = try PageToken.decode(token, count: keys.count)
             conds += SQLFragment.keyset(keys, after: last.map { SQLFragment("?", [$0]) })

@@ -61,7 +61,7 @@ struct STAC: AsyncParsableCommand {
                         throw CLIError(e.message)
                     }
                 }
-                if let pg = db as? PostgresCatalog { try await pg.analyze() }
+                if let pg = db as? PostgresCatalog { try await pg.analyze(afterIngesting: count) }
                 print("\(target): \(contents.collections.count) collections, \(count) items ingested")
             } catch let e as GyreCatalogError {
                 throw CLIError(e.message)

@@ -252,6 +252,19 @@ struct CatalogBackendTests {
         }
     }
 
+    @Test("PostgreSQL: after a bulk ingest the statistics are refreshed and the spatial index rebuilt, and searches answer the same")
+    func postgresAnalyze() async throws {
+        let items = try Fixtures.items(120)
+        try await Self.catalog(.postgres, items) { c in
+            let pg = try #require(c as? PostgresCatalog)
+            let r = SearchRequest(bbox: try BBox([-100, -60, 100, 60]), limit: 7)
+            let before = try await Self.all(c, r)
+            try await pg.analyze(afterIngesting: items.count)
+            #expect(try await Self.all(c, r) == before)
+            #expect(before == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id))
+        }
+    }
+
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)
     func stablePaging(_ kind: Backend) async throws {
         let items = try Fixtures.items(50)

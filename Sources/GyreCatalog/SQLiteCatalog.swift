@@ -242,7 +242,6 @@ public final class SQLiteCatalog: CatalogBackend {
         }
         let names = try await queryableNames.names { Set(try await queryables(collection: nil).map(\.name)) }
         let limit = request.limit
-        let first = try SQLiteSearch.build(request, queryables: names)
         let fetched = try await run("searching") { db -> [(String, [DatabaseValue])] in
             func fetch(_ query: (sql: SQLFragment, keyCount: Int)) throws -> [(String, [DatabaseValue])] {
                 let statement = try db.makeStatement(sql: query.sql.text)
@@ -251,7 +250,7 @@ public final class SQLiteCatalog: CatalogBackend {
                     (row["content"] as String, (0..<query.keyCount).map { row["k\($0)"] as DatabaseValue })
                 }
             }
-            guard let plan = try SQLiteSearch.windows(request, db) else { return try fetch(first) }
+            guard let plan = try SQLiteSearch.windows(request, db) else { return try fetch(try SQLiteSearch.build(request, queryables: names)) }
             // A spatial search in time order: windows of start time, newest (or oldest) first,
             // each twice as long as the one before, until limit + 1 items are found. The
             // windows do not overlap and follow the first sort key, so their pages in turn

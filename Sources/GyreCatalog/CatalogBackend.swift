@@ -66,6 +66,12 @@ public struct SortKey: Sendable, Hashable {
     public var ascending: Bool
     public init(_ field: String, ascending: Bool) { self.field = field; self.ascending = ascending }
 
+    /// Whether the key is the item's start time (`datetime` or `start_datetime`, with or
+    /// without `properties.`), which both catalogs index.
+    var isStartTime: Bool {
+        ["datetime", "start_datetime"].contains(field.hasPrefix("properties.") ? String(field.dropFirst("properties.".count)) : field)
+    }
+
     /// Parses the GET form: `-datetime,+id,properties.eo:cloud_cover`.
     public static func parse(_ text: String) throws -> [SortKey] {
         try text.split(separator: ",").map { raw in
@@ -191,6 +197,51 @@ public enum QueryExtension {
         case 0: return nil
         case 1: return terms[0]
         default: return .op("and", terms)
+        }
+    }
+}
+
+extension SearchRequest {
+    /// The sort keys asked for, or the default order's first key (datetime, newest first);
+    /// collection and id break ties after them.
+    var sortKeys: [SortKey] { sortby.isEmpty ? [SortKey("datetime", ascending: false)] : sortby }
+    var primarySortKey: SortKey { sortKeys[0] }
+}
+
+/// An item as both catalogs write it: everything computed before the write transaction
+/// starts.
+struct ItemRow: Sendable {
+    var collection: String, id: String, start: Int64, end: Int64
+    var geometry: String?, bbox: BBox?, properties: String, content: String
+    /// Each property's name and JSON type, for the queryables.
+    var keys: [(String, String)]
+
+    init(_ item: Item) throws {
+        guard let collection = item.collection else {
+            throw GyreCatalogError(.badRequest, "item '\(item.id)' names no collection; a catalog keeps items in collections")
+        }
+        let span: (start: Timestamp, end: Timestamp)
+        do { span = try item.timeRange() } catch let e as GyreSTACError { throw GyreCatalogError(.badRequest, e.message, cause: e) }
+        self.collection = collection
+        id = item.id
+        start = span.start.microseconds
+        end = span.end.microseconds
+        geometry = item.geometry.map { $0.json.text }
+        bbox = item.geometry?.bbox
+        properties = JSON.object(item.properties).text
+        content = item.json.text
+        keys = item.properties.map { ($0.key, Self.jsonType($0.value)) }
+    }
+
+    static func jsonType(_ j: JSON) -> String {
+        switch j {
+        case .string: return "string"
+        case .int: return "integer"
+        case .double: return "number"
+        case .bool: return "boolean"
+        case .array: return "array"
+        case .object: return "object"
+        case .null: return "null"
         }
     }
 }

@@ -223,7 +223,7 @@ public final class PostgresCatalog: CatalogBackend {
                 do {
                     var start = 0
                     while start < kept.count {
-                        let rows = try kept[start..<min(start + 500, kept.count)].map(SQLiteCatalog.row)
+                        let rows = try kept[start..<min(start + 500, kept.count)].map(ItemRow.init)
                         var values: [String] = [], params: [SQLParameter] = []
                         for r in rows {
                             // A null geometry travels as the text "null" and is stored as NULL.
@@ -403,7 +403,7 @@ enum PostgresSearch {
         if let f = r.filter { conds.append(try compiler.compile(f)) }
 
         var keys: [(SQLFragment, Bool, Kind)] = []
-        for k in (r.sortby.isEmpty ? [SortKey("datetime", ascending: false)] : r.sortby) {
+        for k in r.sortKeys {
             var f = k.field
             if f.hasPrefix("properties.") { f.removeFirst("properties.".count) }
             switch f {
@@ -437,12 +437,12 @@ enum PostgresSearch {
             return all.isEmpty ? SQLFragment("") : SQLFragment(" WHERE ") + SQLFragment.joined(all, " AND ")
         }
         var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM gyre_items")
-        if spatial, keys[0].0.text == "datetime" {
+        if spatial, r.primarySortKey.isStartTime {
             // First the start times of the first limit + 1 matches, read from the GiST index in
             // time order (a distance from a date past any item, or before any), which stops as
             // soon as it has them; then the page itself among the items no further out in time,
             // sorted with the tie-breaking keys the distance order does not have.
-            let ascending = keys[0].1
+            let ascending = r.primarySortKey.ascending
             let far: Int64 = ascending ? -100_000_000_000_000_000 : 300_000_000_000_000_000
             let nearest = SQLFragment("WITH t AS MATERIALIZED (SELECT datetime FROM gyre_items") + matching([])
                 + SQLFragment(" ORDER BY datetime <-> ?::bigint", [.int(far)]) + limit + SQLFragment(") ")

@@ -138,40 +138,9 @@ public final class SQLiteCatalog: CatalogBackend {
         return try text.map { try Item(json: JSON.parse($0, source: "stored item '\(id)'")) }
     }
 
-    /// A row ready to insert: everything computed before the write transaction starts.
-    struct Row: Sendable {
-        var collection: String, id: String, start: Int64, end: Int64
-        var geometry: String?, bbox: BBox?, properties: String, content: String
-        var keys: [(String, String)]
-    }
-
-    static func row(_ item: Item) throws -> Row {
-        guard let collection = item.collection else {
-            throw GyreCatalogError(.badRequest, "item '\(item.id)' names no collection; a catalog keeps items in collections")
-        }
-        let span: (start: Timestamp, end: Timestamp)
-        do { span = try item.timeRange() } catch let e as GyreSTACError { throw GyreCatalogError(.badRequest, e.message, cause: e) }
-        let b = item.geometry?.bbox
-        let keys = item.properties.map { ($0.key, jsonType($0.value)) }
-        return Row(collection: collection, id: item.id, start: span.start.microseconds, end: span.end.microseconds,
-                   geometry: item.geometry.map { $0.json.text }, bbox: b, properties: JSON.object(item.properties).text, content: item.json.text, keys: keys)
-    }
-
-    static func jsonType(_ j: JSON) -> String {
-        switch j {
-        case .string: return "string"
-        case .int: return "integer"
-        case .double: return "number"
-        case .bool: return "boolean"
-        case .array: return "array"
-        case .object: return "object"
-        case .null: return "null"
-        }
-    }
-
     public func putItems(_ items: [Item]) async throws {
         defer { queryableNames.clear() }
-        let rows = try items.map(Self.row)
+        let rows = try items.map(ItemRow.init)
         let path = self.path
         try await run("writing \(items.count) items", write: true) { db in
             let known = Set(try String.fetchAll(db, sql: "SELECT id FROM collections"))
@@ -337,14 +306,14 @@ enum SQLiteSearch {
     /// nothing more to read.
     static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
         guard r.bbox != nil || r.intersects != nil else { return nil }
-        let key = r.sortby.first ?? SortKey("datetime", ascending: false)
-        guard ["datetime", "start_datetime", "properties.datetime", "properties.start_datetime"].contains(key.field) else { return nil }
+        let key = r.primarySortKey
+        guard key.isStartTime else { return nil }
         // Two subqueries: each reads one end of the index, where MIN and MAX together scan it all.
         guard let row = try GRDB.Row.fetchOne(db, sql: "SELECT (SELECT MIN(datetime) FROM items), (SELECT MAX(datetime) FROM items)"),
               let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
         // The token's first value bounds the start time on the side the search moves from.
         var from: Int64? = nil
-        if let token = r.token, let first = try PageToken.decode(token, count: max(1, r.sortby.count) + 2).first,
+        if let token = r.token, let first = try PageToken.decode(token, count: r.sortKeys.count + 2).first,
            case .int(let t) = first { from = t }
         let length = max(1_000_000, (high - low) / 64)
         if key.ascending {
@@ -389,7 +358,7 @@ enum SQLiteSearch {
 
         // Sort keys, then collection and id to break ties.
         var keys: [(SQLFragment, Bool)] = []
-        for k in (r.sortby.isEmpty ? [SortKey("datetime", ascending: false)] : r.sortby) {
+        for k in r.sortKeys {
             var f = k.field
             if f.hasPrefix("properties.") { f.removeFirst("properties.".count) }
             let expr: SQLFragment

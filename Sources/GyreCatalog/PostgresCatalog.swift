@@ -14,6 +14,7 @@ public final class PostgresCatalog: CatalogBackend {
     /// Where it connects, without the password (for messages).
     public let location: String
     let queryableNames = QueryableCache()
+    package let statements = PreparedStatements()
 
     /// Connects to `postgresql://user:password@host:port/database` and brings the schema up to
     /// date (PostGIS, unaccent and btree_gist are created when missing, which needs a role
@@ -85,8 +86,22 @@ public final class PostgresCatalog: CatalogBackend {
         return PostgresQuery(unsafeSQL: text, binds: binds)
     }
 
-    func run(_ doing: String, _ f: SQLFragment) async throws -> [PostgresRow] {
+    package func run(_ doing: String, _ f: SQLFragment) async throws -> [PostgresRow] {
         do { return try await client.query(Self.query(f)).collect() } catch { throw fail(doing, error) }
+    }
+
+    /// Runs a statement the server may run many times (a search) as a named prepared statement
+    /// once its text has come round again (see `PreparedStatements`).
+    func runPrepared(_ doing: String, _ f: SQLFragment) async throws -> [PostgresRow] {
+        guard let name = statements.name(for: PreparedStatements.key(f)) else { return try await run(doing, f) }
+        let query = Self.query(f)
+        do {
+            return try await RuntimeStatement.$current.withValue(.init(name: name, sql: query.sql)) {
+                var rows: [PostgresRow] = []
+                for try await row in try await client.execute(RuntimeStatement(bindings: query.binds)) { rows.append(row) }
+                return rows
+            }
+        } catch { throw fail(doing, error) }
     }
 
     // MARK: Schema
@@ -194,7 +209,7 @@ public final class PostgresCatalog: CatalogBackend {
     // MARK: Items
 
     public func item(collection: String, id: String) async throws -> Item? {
-        let rows = try await run("reading item '\(id)'", SQLFragment("SELECT content FROM gyre_items WHERE collection = ? AND id = ?", [.text(collection), .text(id)]))
+        let rows = try await runPrepared("reading item '\(id)'", SQLFragment("SELECT content FROM gyre_items WHERE collection = ? AND id = ?", [.text(collection), .text(id)]))
         return try rows.first.map { try Item(json: JSON.parse(try $0.decode(String.self), source: "stored item '\(id)'")) }
     }
 
@@ -308,7 +323,7 @@ public final class PostgresCatalog: CatalogBackend {
         }
         let names = try await queryableNames.names { Set(try await queryables(collection: nil).map(\.name)) }
         let (sql, kinds) = try PostgresSearch.build(request, queryables: names)
-        let rows = try await run("searching", sql)
+        let rows = try await runPrepared("searching", sql)
         var records: [StoredItem] = [], keys: [[String?]] = []
         for row in rows.prefix(request.limit) {
             var cells = row.makeIterator()
@@ -438,20 +453,26 @@ enum PostgresSearch {
         }
         var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM gyre_items")
         if spatial, r.primarySortKey.isStartTime {
-            // First the start times of the first limit + 1 matches, read from the GiST index in
-            // time order (a distance from a date past any item, or before any), which stops as
-            // soon as it has them; then the page itself among the items no further out in time,
-            // sorted with the tie-breaking keys the distance order does not have.
+            // First the first limit + 1 matches in start-time order, read from the GiST index
+            // nearest-first by their distance from a date past any item (or before any), which
+            // stops as soon as it has them. Every match further from that date than the last of
+            // them is among them; those at the same start time may not all be, so they are read
+            // again from the B-tree on datetime, and the page is sorted with the tie-breaking
+            // keys the distance order does not have.
             let ascending = r.primarySortKey.ascending
             let far: Int64 = ascending ? -100_000_000_000_000_000 : 300_000_000_000_000_000
-            let nearest = SQLFragment("WITH t AS MATERIALIZED (SELECT datetime FROM gyre_items") + matching([])
-                + SQLFragment(" ORDER BY datetime <-> ?::bigint", [.int(far)]) + limit + SQLFragment(") ")
-            let bound = SQLFragment(ascending ? "datetime <= (SELECT max(datetime) FROM t)" : "datetime >= (SELECT min(datetime) FROM t)")
-            sql = nearest + sql + matching([bound])
+            let raw = SQLFragment("SELECT content, ") + SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment(" AS v\($0)") }, ", ")
+                + SQLFragment(" FROM gyre_items")
+            let edge = ascending ? ("max", "<") : ("min", ">")
+            sql = SQLFragment("WITH t AS MATERIALIZED (") + raw + matching([]) + SQLFragment(" ORDER BY datetime <-> ?::bigint", [.int(far)]) + limit
+                + SQLFragment("), m AS (SELECT \(edge.0)(v0) AS d FROM t) SELECT content, ")
+                + SQLFragment(keys.indices.map { "v\($0)::text AS k\($0)" }.joined(separator: ", "))
+                + SQLFragment(" FROM (SELECT * FROM t WHERE v0 \(edge.1) (SELECT d FROM m) UNION ALL ") + raw + matching([SQLFragment("datetime = (SELECT d FROM m)")])
+                + SQLFragment(") u ORDER BY ") + SQLFragment(keys.indices.map { "v\($0)" + (keys[$0].1 ? " ASC" : " DESC") }.joined(separator: ", "))
         } else {
-            sql = sql + matching([])
+            sql = sql + matching([]) + order
         }
-        sql = sql + order + limit
+        sql = sql + limit
         return (sql, keys.map(\.2))
     }
 

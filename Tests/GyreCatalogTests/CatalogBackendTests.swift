@@ -70,10 +70,11 @@ enum Fixtures {
     }
 
     /// The order searches return by default: datetime descending, then collection, then id.
-    static func sorted(_ items: [Item]) -> [Item] {
+    /// With `ascending`, oldest first, then collection, then id.
+    static func sorted(_ items: [Item], ascending: Bool = false) -> [Item] {
         items.sorted { a, b in
             let ta = try! a.timeRange().start, tb = try! b.timeRange().start
-            if ta != tb { return ta > tb }
+            if ta != tb { return ascending ? ta < tb : ta > tb }
             if a.collection != b.collection { return a.collection! < b.collection! }
             return a.id < b.id
         }
@@ -88,17 +89,19 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     static let adminURL = ProcessInfo.processInfo.environment["GYRE_TEST_POSTGRES"] ?? "postgresql://gyre:gyre@127.0.0.1:5432/postgres"
 
-    /// Runs `body` with an empty catalog of this kind, removed afterwards.
-    func with<T>(_ body: (any CatalogBackend) async throws -> T) async throws -> T {
+    /// Runs `body` with an empty catalog of this kind, removed afterwards. For PostgreSQL,
+    /// `settings` are set on the database first (`ALTER DATABASE ... SET`).
+    func with<T>(settings: [String] = [], maxConnections: Int? = nil, _ body: (any CatalogBackend) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:
             return try await body(try SQLiteCatalog(path: ":memory:"))
         case .postgres:
             let name = "gyre_test_\(UInt64.random(in: 0..<UInt64.max))"
             try await PostgresAdmin.execute(Self.adminURL, "CREATE DATABASE \(name)")
+            for setting in settings { try await PostgresAdmin.execute(Self.adminURL, "ALTER DATABASE \(name) SET \(setting)") }
             let url = Self.adminURL.replacingOccurrences(of: #"/[^/]*$"#, with: "/\(name)", options: .regularExpression)
             do {
-                let result = try await body(try await PostgresCatalog(url: url))
+                let result = try await body(try await PostgresCatalog(url: url, maxConnections: maxConnections))
                 try await PostgresAdmin.execute(Self.adminURL, "DROP DATABASE \(name) WITH (FORCE)")
                 return result
             } catch {
@@ -126,8 +129,9 @@ enum PostgresAdmin {
 
 @Suite("Catalog backends (SQLite, PostgreSQL): search against a brute-force filter")
 struct CatalogBackendTests {
-    static func catalog<T>(_ kind: Backend, _ items: [Item], _ body: (any CatalogBackend) async throws -> T) async throws -> T {
-        try await kind.with { c in
+    static func catalog<T>(_ kind: Backend, _ items: [Item], settings: [String] = [], maxConnections: Int? = nil,
+                           _ body: (any CatalogBackend) async throws -> T) async throws -> T {
+        try await kind.with(settings: settings, maxConnections: maxConnections) { c in
             try await c.putCollection(Fixtures.collection("s2"))
             try await c.putCollection(Fixtures.collection("landsat"))
             try await c.putItems(items)
@@ -165,20 +169,26 @@ struct CatalogBackendTests {
         "id = 'item-0007' OR collection = 'landsat' AND eo:cloud_cover < 5", "TRUE", "NOT (platform = 'x' OR eo:cloud_cover >= 0)",
     ]
 
+    /// Every filter above, and bbox, intersects, datetime, ids and collections searches.
+    static func evaluatorRequests() throws -> [SearchRequest] {
+        var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
+        requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
+        requests.append(SearchRequest(bbox: try BBox([175, -90, -175, 90]), limit: 9))
+        requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "2020-04-01T00:00:00Z/2020-04-30T23:59:59Z"), limit: 5))
+        requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "../2020-01-10"), collections: ["landsat"], limit: 50))
+        requests.append(SearchRequest(ids: ["item-0001", "item-0100", "nope"], limit: 10))
+        requests.append(SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Point","coordinates":[179,0]}"#)), limit: 10))
+        requests.append(SearchRequest(bbox: try BBox([-180, -45, 0, 45]), collections: ["s2"], limit: 11,
+                                      filter: try CQL2.parse(text: "eo:cloud_cover < 50 OR eo:cloud_cover IS NULL")))
+        return requests
+    }
+
     @Test("each filter, bbox, datetime, ids and collections select exactly what the evaluator selects, page after page", arguments: Backend.allCases)
     func againstEvaluator(_ kind: Backend) async throws {
         let items = try Fixtures.items(240)
         try await Self.catalog(kind, items) { c in
             let ordered = Fixtures.sorted(items)
-            var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
-            requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
-            requests.append(SearchRequest(bbox: try BBox([175, -90, -175, 90]), limit: 9))
-            requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "2020-04-01T00:00:00Z/2020-04-30T23:59:59Z"), limit: 5))
-            requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "../2020-01-10"), collections: ["landsat"], limit: 50))
-            requests.append(SearchRequest(ids: ["item-0001", "item-0100", "nope"], limit: 10))
-            requests.append(SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Point","coordinates":[179,0]}"#)), limit: 10))
-            requests.append(SearchRequest(bbox: try BBox([-180, -45, 0, 45]), collections: ["s2"], limit: 11,
-                                          filter: try CQL2.parse(text: "eo:cloud_cover < 50 OR eo:cloud_cover IS NULL")))
+            let requests = try Self.evaluatorRequests()
             for r in requests {
                 let reference = r.asFilter
                 let want = ordered.filter { reference.matches($0) }.map(\.id)
@@ -263,6 +273,46 @@ struct CatalogBackendTests {
             #expect(try await Self.all(c, r) == before)
             #expect(before == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id))
         }
+    }
+
+    @Test("PostgreSQL: searches that come round again run as named prepared statements, and generic plans select what the evaluator selects")
+    func postgresPreparedStatements() async throws {
+        let items = try Fixtures.items(240)
+        // One connection, so the statements the catalog prepared are the ones this session
+        // lists; generic plans forced, where PostgreSQL would otherwise choose them only after
+        // five executions and only when they look no dearer.
+        try await Self.catalog(.postgres, items, settings: ["plan_cache_mode = force_generic_plan"], maxConnections: 1) { c in
+            let pg = try #require(c as? PostgresCatalog)
+            var requests = try Self.evaluatorRequests()
+            requests.append(SearchRequest(bbox: try BBox([-120, -60, 120, 60]), limit: 4, sortby: [SortKey("datetime", ascending: true)]))
+            for r in requests {
+                let reference = r.asFilter
+                let want = Fixtures.sorted(items, ascending: r.sortby.first?.ascending ?? false).filter { reference.matches($0) }.map(\.id)
+                for round in 0..<2 {
+                    let got = try await Self.all(c, r)
+                    #expect(got == want, "\(reference.text), round \(round): \(got.count) items, expected \(want.count)")
+                }
+            }
+            let rows = try await pg.run("listing prepared statements", SQLFragment("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'gyre_%'"))
+            let prepared = try rows.map { try $0.decode((String, Int64, Int64).self) }
+            #expect(prepared.count == pg.statements.count)
+            #expect(prepared.count >= requests.count, "each search's first page at least")
+            #expect(prepared.allSatisfy { $0.1 > 0 && $0.2 == 0 }, "every prepared search ran on its generic plan")
+        }
+    }
+
+    @Test("prepared statement names: given on a text's second sighting, one per text and parameter types, and no more than the capacity")
+    func preparedStatementNames() {
+        let s = PreparedStatements(capacity: 2)
+        let a = SQLFragment("SELECT ?", [.int(1)]), a2 = SQLFragment("SELECT ?", [.int(2)]), b = SQLFragment("SELECT ?", [.text("x")])
+        let c = SQLFragment("SELECT 1 WHERE ?", [.int(1)]), d = SQLFragment("SELECT 2 WHERE ?", [.int(1)])
+        #expect(s.name(for: PreparedStatements.key(a)) == nil)
+        let n = s.name(for: PreparedStatements.key(a2))
+        #expect(n != nil && s.name(for: PreparedStatements.key(a)) == n, "the same text and types, other values: one name")
+        #expect(s.name(for: PreparedStatements.key(b)) == nil && s.name(for: PreparedStatements.key(b)) != n, "other parameter types: another statement")
+        #expect(s.count == 2)
+        #expect(s.name(for: PreparedStatements.key(c)) == nil && s.name(for: PreparedStatements.key(c)) == nil, "past the capacity texts run unnamed")
+        #expect(s.name(for: PreparedStatements.key(d)) == nil && s.count == 2)
     }
 
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)

@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "GyreCatalog", "GyreSTAC",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "GyreServerTests",

@@ -24,6 +24,7 @@ ap.add_argument("--items", type=int, default=1_000_000)
 ap.add_argument("--dir", default="bench-data/stac")
 ap.add_argument("--duration", type=int, default=15)
 ap.add_argument("--connections", type=int, default=16)
+ap.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load before each measurement, for every server alike")
 ap.add_argument("--skip-ingest", action="store_true", help="reuse the catalogs the last run loaded")
 ap.add_argument("--only", default="gyre-sq,gyre-pg,pgstac", help="which servers to measure (comma-separated labels)")
 args = ap.parse_args()
@@ -126,7 +127,25 @@ try:
 
     deep = q({"collections": "sentinel-2-l2a", "limit": "10"})
 
+    def settle():
+        # A server that cannot keep up leaves queries running in PostgreSQL after wrk has hung
+        # up (pgstac's ~1 req/s filter search leaves 16, for minutes); they would be measured as
+        # the next server's slowness. Wait until no query of any database is running.
+        start = time.time()
+        with psycopg.connect(args.dsn, autocommit=True) as c:
+            while c.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()").fetchone()[0] > 0:
+                if time.time() - start > 900:
+                    sys.exit("PostgreSQL still busy after 15 minutes")
+                time.sleep(0.5)
+        if time.time() - start > 1:
+            print(f"  (waited {time.time() - start:.0f} s for PostgreSQL to finish the queries the last server left running)")
+
     def wrk(url):
+        settle()
+        if args.warmup > 0:
+            # Connections opened, statements prepared, caches filled, unmeasured.
+            subprocess.run(["wrk", "-t1", f"-c{args.connections}", f"-d{args.warmup}s", url], capture_output=True)
+            settle()
         r = subprocess.run(["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url], capture_output=True, text=True)
         out = r.stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -138,7 +157,7 @@ try:
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         return rps, ms(50), ms(99), int(bad.group(1)) if bad else 0
 
-    print(f"== searches: {args.connections} concurrent clients, {args.duration} s each (wrk) ==")
+    print(f"== searches: {args.connections} concurrent clients, {args.duration} s each after {args.warmup} s unmeasured (wrk) ==")
     print(f"  {'case':42} {'server':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     for name, path in cases + [("page 50 (limit 10, next links)", None)]:
         same = None

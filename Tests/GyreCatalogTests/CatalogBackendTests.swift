@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GyreCatalog
 import GyreSTAC
 import Logging
@@ -313,6 +314,38 @@ struct CatalogBackendTests {
         #expect(s.count == 2)
         #expect(s.name(for: PreparedStatements.key(c)) == nil && s.name(for: PreparedStatements.key(c)) == nil, "past the capacity texts run unnamed")
         #expect(s.name(for: PreparedStatements.key(d)) == nil && s.count == 2)
+    }
+
+    @Test("SQLite: a catalog from before migration v4 (start times in seconds in the R*Tree) is migrated and its spatial searches in time order select the same")
+    func sqliteMigrationV4() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-v4-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("catalog.db").path
+        let items = try Fixtures.items(150)
+        do {
+            let c = try SQLiteCatalog(path: path)
+            try await c.putCollection(Fixtures.collection("s2"))
+            try await c.putCollection(Fixtures.collection("landsat"))
+            try await c.putItems(items)
+        }
+        // Back to what v3 left: start times in seconds, v4 not applied.
+        do {
+            let q = try DatabaseQueue(path: path)
+            try await q.write { db in
+                try db.execute(sql: "UPDATE items_space_time SET mint = mint * 86400, maxt = maxt * 86400")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4%'")
+            }
+            let mint = try await q.read { db in try Double.fetchOne(db, sql: "SELECT min(mint) FROM items_space_time") } ?? 0
+            #expect(mint > 1e9, "the R*Tree holds seconds again")
+        }
+        let c = try SQLiteCatalog(path: path)
+        for r in [SearchRequest(bbox: try BBox([-120, -60, 120, 60]), limit: 6),
+                  SearchRequest(bbox: try BBox([-180, -80, 0, 80]), limit: 5, sortby: [SortKey("datetime", ascending: true)])] {
+            let want = Fixtures.sorted(items, ascending: r.sortby.first?.ascending ?? false).filter { r.asFilter.matches($0) }.map(\.id)
+            #expect(want.count > 3 * r.limit)
+            #expect(try await Self.all(c, r) == want)
+        }
     }
 
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)

@@ -1,18 +1,19 @@
 import PostgresNIO
 import Synchronization
 
-/// Named prepared statements for the searches a server runs over and over. A statement sent
-/// unnamed is parsed and planned anew each time; for a bbox search at 1,000,000 items that was
-/// half of PostgreSQL's time per query (0.85 ms against 0.43 ms prepared, measured with pgbench).
-/// Prepared, PostgreSQL plans the first five executions for their values and then keeps one
-/// generic plan when it costs no more than those did; Gyre's statements already fix their index
-/// paths by their shape, so the generic plan is the one the values would get.
+/// Which statement texts a catalog keeps compiled on its connections: the searches a server
+/// runs over and over. PostgreSQL parses and plans a statement sent unnamed anew each time; for
+/// a bbox search at 1,000,000 items that was half of its time per query (0.85 ms against 0.43 ms
+/// prepared, measured with pgbench). Prepared, PostgreSQL plans the first five executions for
+/// their values and then keeps one generic plan when it costs no more than those did; Gyre's
+/// statements already fix their index paths by their shape, so the generic plan is the one the
+/// values would get. SQLite keeps the compiled statement in GRDB's per-connection cache.
 ///
-/// A statement text (with its parameter types) is given a name the second time it is seen, so
-/// one-off filters do not fill the connections with statements nobody runs again, and at most
-/// `capacity` names are given in a process; past that, new texts run unnamed. postgres-nio
-/// prepares a name on each connection the first time it runs there and keeps it with the
-/// connection.
+/// A text (with its parameter types) is admitted the second time it is seen, so one-off
+/// filters do not fill the connections with statements nobody runs again, and at most
+/// `capacity` texts are admitted per catalog; past that, new texts are compiled each time.
+/// PostgreSQL's statements are named (postgres-nio prepares a name on each connection the
+/// first time it runs there and keeps it with the connection).
 package final class PreparedStatements: Sendable {
     package let capacity: Int
     private let state = Mutex<(names: [String: String], seen: Set<String>)>(([:], []))

@@ -23,7 +23,7 @@ pg_ctlcluster $cluster start 2>/dev/null || true
 as_pg() { if [ "$(id -u)" = "0" ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
 as_pg "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname = 'gyrebench'\"" | grep -q 1 \
   || as_pg "psql -qc \"CREATE ROLE gyrebench LOGIN SUPERUSER PASSWORD 'gyrebench'\""
-swift build -c release --product gyre 2>&1 | grep -E "error" || true
+bash Benchmarks/release-build gyre
 exec .venv-stac/bin/python Benchmarks/stac.py --gyre "$(swift build -c release --show-bin-path)/gyre" \
   --dsn postgresql://gyrebench:gyrebench@127.0.0.1:5432/stacbench --pypgstac .venv-stac/bin/pypgstac \
   --uvicorn .venv-stac/bin/uvicorn "$@"

@@ -16,7 +16,11 @@ import Synchronization
 /// first time it runs there and keeps it with the connection).
 package final class PreparedStatements: Sendable {
     package let capacity: Int
-    private let state = Mutex<(names: [String: String], seen: Set<String>)>(([:], []))
+    private struct State {
+        var names: [String: String] = [:]
+        var seen: Set<String> = []
+    }
+    private let state = Mutex(State())
 
     package init(capacity: Int = 128) { self.capacity = capacity }
 

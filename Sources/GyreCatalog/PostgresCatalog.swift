@@ -444,21 +444,19 @@ enum PostgresSearch {
             }
             conds += SQLFragment.keyset(keys.map { ($0.0, $0.1) }, after: values)
         }
-        let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment("::text AS k\($0)") }, ", ")
-        let order = SQLFragment(" ORDER BY ") + SQLFragment.joined(keys.map { $0.0 + SQLFragment($0.1 ? " ASC" : " DESC") }, ", ")
         let limit = SQLFragment(" LIMIT ?", [.int(Int64(r.limit + 1))])
         func matching(_ extra: [SQLFragment]) -> SQLFragment {
             let all = conds + extra
             return all.isEmpty ? SQLFragment("") : SQLFragment(" WHERE ") + SQLFragment.joined(all, " AND ")
         }
-        var sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM gyre_items")
+        var sql: SQLFragment
         if spatial, r.primarySortKey.isStartTime {
-            // First the first limit + 1 matches in start-time order, read from the GiST index
+            // The first limit + 1 matches in start-time order come from the GiST index
             // nearest-first by their distance from a date past any item (or before any), which
             // stops as soon as it has them. Every match further from that date than the last of
-            // them is among them; those at the same start time may not all be, so they are read
-            // again from the B-tree on datetime, and the page is sorted with the tie-breaking
-            // keys the distance order does not have.
+            // them is among them; those at the last one's start time may not all be, so they
+            // are read again from the B-tree on datetime, and the page is sorted with the
+            // tie-breaking keys the distance order does not have.
             let ascending = r.primarySortKey.ascending
             let far: Int64 = ascending ? -100_000_000_000_000_000 : 300_000_000_000_000_000
             let raw = SQLFragment("SELECT content, ") + SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment(" AS v\($0)") }, ", ")
@@ -470,7 +468,9 @@ enum PostgresSearch {
                 + SQLFragment(" FROM (SELECT * FROM t WHERE v0 \(edge.1) (SELECT d FROM m) UNION ALL ") + raw + matching([SQLFragment("datetime = (SELECT d FROM m)")])
                 + SQLFragment(") u ORDER BY ") + SQLFragment(keys.indices.map { "v\($0)" + (keys[$0].1 ? " ASC" : " DESC") }.joined(separator: ", "))
         } else {
-            sql = sql + matching([]) + order
+            let select = SQLFragment.joined(keys.enumerated().map { $1.0 + SQLFragment("::text AS k\($0)") }, ", ")
+            let order = SQLFragment(" ORDER BY ") + SQLFragment.joined(keys.map { $0.0 + SQLFragment($0.1 ? " ASC" : " DESC") }, ", ")
+            sql = SQLFragment("SELECT content, ") + select + SQLFragment(" FROM gyre_items") + matching([]) + order
         }
         sql = sql + limit
         return (sql, keys.map(\.2))

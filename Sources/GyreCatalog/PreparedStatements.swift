@@ -60,7 +60,7 @@ package final class PreparedStatements: Sendable {
 
 /// postgres-nio's `PostgresPreparedStatement` takes its name and text from static properties,
 /// one type per statement. Gyre's statements are made at run time, so this one type reads them
-/// from a task-local value that `PostgresCatalog.run` sets around the call; postgres-nio reads
+/// from a task-local value that `PostgresCatalog.runPrepared` sets around the call; postgres-nio reads
 /// them in the calling task, and keeps the prepared statement per connection under the name.
 struct RuntimeStatement: PostgresPreparedStatement {
     struct Text: Sendable { var name = "", sql = "" }

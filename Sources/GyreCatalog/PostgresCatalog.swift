@@ -151,9 +151,24 @@ public final class PostgresCatalog: CatalogBackend {
             "CREATE INDEX gyre_items_geometry_time ON gyre_items USING gist (geometry, datetime)",
             "DROP INDEX gyre_items_geometry",
         ]),
+        // The same index led by the start time's 30-day period. Led by geometry, every page
+        // of it held items of every date, so the walk nearest-first by time read every page
+        // overlapping the area before its first match: 2,095 pages (31 ms) for a 90 x 110
+        // degree box at 1,000,000 items over 9 years. Led by the period, pages hold one
+        // period's items close in space, and the walk reads only the latest periods' pages
+        // in the area (85 pages). The price is about one page per period for a small area
+        // with few matches (137 pages instead of 21 at 108 periods). The period only shapes
+        // the tree; no query names it.
+        (4, [
+            "CREATE INDEX gyre_items_period_geometry_time ON gyre_items USING gist ((datetime / \(periodMicroseconds)), geometry, datetime)",
+            "DROP INDEX gyre_items_geometry_time",
+        ]),
     ]
 
-    func migrate() async throws {
+    /// The length of the periods that lead the spatial index: 30 days, in microseconds.
+    static let periodMicroseconds: Int64 = 30 * 86_400_000_000
+
+    package func migrate() async throws {
         do {
             try await client.withConnection { conn in
                 // One migrator at a time, across processes.
@@ -279,7 +294,7 @@ public final class PostgresCatalog: CatalogBackend {
     }
 
     /// After a bulk ingest of `count` items: refreshes the planner's statistics and, when the
-    /// ingest wrote at least a quarter of the catalog, rebuilds the (geometry, datetime) index
+    /// ingest wrote at least a quarter of the catalog, rebuilds the (period, geometry, datetime) index
     /// without blocking readers. Built row by row, that index overlaps more and a spatial
     /// search costs about 20% more than on one built in one go (measured at 1,000,000 items).
     public func analyze(afterIngesting count: Int) async throws {
@@ -287,7 +302,7 @@ public final class PostgresCatalog: CatalogBackend {
         let rows = try await run("counting items", SQLFragment("SELECT reltuples::bigint FROM pg_class WHERE relname = 'gyre_items'"))
         let total = try rows.first?.decode(Int64.self) ?? 0
         if count > 0, Int64(count) * 4 >= total {
-            _ = try await run("rebuilding the spatial index", SQLFragment("REINDEX INDEX CONCURRENTLY gyre_items_geometry_time"))
+            _ = try await run("rebuilding the spatial index", SQLFragment("REINDEX INDEX CONCURRENTLY gyre_items_period_geometry_time"))
         }
     }
 

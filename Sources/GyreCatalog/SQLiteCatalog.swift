@@ -243,14 +243,15 @@ public final class SQLiteCatalog: CatalogBackend {
             }
             guard let plan = try SQLiteSearch.windows(request, db) else { return try fetch(try SQLiteSearch.build(request, queryables: names)) }
             // A spatial search in time order: windows of start time, newest (or oldest) first,
-            // each twice as long as the one before, until limit + 1 items are found. The
-            // windows do not overlap and follow the first sort key, so their pages in turn
-            // are the search's page.
-            var out: [(String, [DatabaseValue])] = [], window = plan.first, length = plan.length
+            // until limit + 1 items are found, each sized from the matches seen so far (see
+            // `nextLength`). The windows do not overlap and follow the first sort key, so their
+            // pages in turn are the search's page.
+            var out: [(String, [DatabaseValue])] = [], window = plan.first, length = plan.length, covered: Int64 = 0
             while out.count <= limit {
                 out += try fetch(try SQLiteSearch.build(request, queryables: names, window: window, fetch: limit + 1 - out.count))
                 if plan.ascending ? window.upper > plan.end : window.lower < plan.end { break }
-                length = length > Int64.max / 4 ? length : length * 2
+                covered = covered.addingReportingOverflow(length).overflow ? .max : covered + length
+                length = SQLiteSearch.nextLength(after: length, covered: covered, found: out.count, needed: limit + 1 - out.count)
                 window = plan.ascending ? SQLiteSearch.Window(lower: window.upper, upper: window.upper &+ length, ascending: true)
                                         : SQLiteSearch.Window(lower: window.lower &- length, upper: window.lower, ascending: false)
             }
@@ -308,7 +309,7 @@ enum PageToken {
 }
 
 /// The SQL of one search over the items table, with its sort keys selected as k0, k1, ...
-enum SQLiteSearch {
+package enum SQLiteSearch {
     static func bind(_ p: SQLParameter) -> (any DatabaseValueConvertible)? {
         switch p {
         case .text(let s): return s
@@ -333,14 +334,16 @@ enum SQLiteSearch {
         guard r.bbox != nil || r.intersects != nil else { return nil }
         let key = r.primarySortKey
         guard key.isStartTime else { return nil }
-        // Two subqueries: each reads one end of the index, where MIN and MAX together scan it all.
-        guard let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT MIN(datetime) FROM items), (SELECT MAX(datetime) FROM items)")),
-              let low = row[0] as Int64?, let high = row[1] as Int64? else { return nil }
+        // Subqueries that each read one end of an index, where MIN and MAX together scan it
+        // all; the largest rowid stands for the number of items (deletions leave it higher).
+        guard let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT MIN(datetime) FROM items), (SELECT MAX(datetime) FROM items), (SELECT MAX(rowid) FROM items)")),
+              let low = row[0] as Int64?, let high = row[1] as Int64?, let count = row[2] as Int64? else { return nil }
         // The token's first value bounds the start time on the side the search moves from.
         var from: Int64? = nil
         if let token = r.token, let first = try PageToken.decode(token, count: r.sortKeys.count + 2).first,
            case .int(let t) = first { from = t }
-        let length = max(1_000_000, (high - low) / 64)
+        let areas = [r.bbox, r.intersects?.bbox].compactMap { $0 }.map(globeFraction)
+        let length = firstLength(span: high - low, count: count, area: areas.min() ?? 1, wanted: r.limit + 1)
         if key.ascending {
             let lower = max(low, from ?? low)
             return (Window(lower: lower, upper: lower &+ length, ascending: true), length, high, true)
@@ -348,6 +351,35 @@ enum SQLiteSearch {
         var upper = min(high, from ?? high)
         if let e = r.datetime?.end { upper = min(upper, e.microseconds) }
         return (Window(lower: upper &- length, upper: upper, ascending: false), length, low, false)
+    }
+
+    /// The first window's length: where items spread evenly over the catalog's time span and
+    /// the globe, long enough to hold twice the items wanted in an area covering `area` of the
+    /// globe (counted as at least 1/10,000 of it, since items have an extent of their own),
+    /// and at least a second. Each window reads every item of the area in it, so a window too
+    /// long costs more than one too short, which the next window makes up for (`nextLength`).
+    /// One fixed length, 1/64 of the span, read 15,600 items for a search of the whole world
+    /// that wanted 11 (1 s p99 at 16 clients, 1,000,000 items).
+    package static func firstLength(span: Int64, count: Int64, area: Double, wanted: Int) -> Int64 {
+        let perMicrosecond = Double(max(count, 1)) / Double(max(span, 1)) * max(area, 1e-4)
+        let length = 2 * Double(wanted) / perMicrosecond
+        return length >= 0x1p62 ? 1 << 62 : max(1_000_000, Int64(length))
+    }
+
+    /// The share of the globe's longitude-latitude rectangle that a bounding box covers.
+    package static func globeFraction(_ b: BBox) -> Double {
+        let width = b.east >= b.west ? b.east - b.west : b.east - b.west + 360
+        return min(1, max(0, width) * max(0, b.north - b.south) / 64_800)
+    }
+
+    /// The length of the window after one of `length`, when the windows so far covered
+    /// `covered` and held `found` matches, and `needed` more are wanted: long enough to hold
+    /// them one and a half times over at the rate seen so far, at least twice the last and at
+    /// most 16 times (8 times while nothing has matched).
+    package static func nextLength(after length: Int64, covered: Int64, found: Int, needed: Int) -> Int64 {
+        let last = Double(length)
+        let want = found == 0 ? 8 * last : min(16 * last, max(2 * last, Double(covered) * 1.5 * Double(needed) / Double(found)))
+        return want >= 0x1p62 ? 1 << 62 : Int64(want)
     }
 
     static func build(_ r: SearchRequest, queryables: Set<String>, window: Window? = nil, fetch: Int? = nil) throws -> (sql: SQLFragment, keyCount: Int) {

@@ -384,6 +384,29 @@ struct CatalogBackendTests {
         }
     }
 
+    @Test("SQLite: time windows of a spatial search are sized from the area and the catalog's density, then from the matches found")
+    func sqliteWindowLengths() throws {
+        let day: Int64 = 86_400_000_000
+        #expect(SQLiteSearch.globeFraction(try BBox([-180, -90, 180, 90])) == 1)
+        #expect(abs(SQLiteSearch.globeFraction(try BBox([5, 45, 15, 55])) - 100.0 / 64_800) < 1e-12)
+        #expect(abs(SQLiteSearch.globeFraction(try BBox([170, -10, -170, 10])) - 400.0 / 64_800) < 1e-12, "across the antimeridian")
+        // 1,000 items a day over the globe: 22 wanted in the whole globe take 2 * 22 / 1,000 of a day.
+        let span = 1_000 * day
+        #expect(SQLiteSearch.firstLength(span: span, count: 1_000_000, area: 1, wanted: 22) == 44 * day / 1_000)
+        #expect(SQLiteSearch.firstLength(span: span, count: 1_000_000, area: 0.01, wanted: 22) == 44 * day / 10)
+        #expect(SQLiteSearch.firstLength(span: span, count: 1_000_000, area: 0, wanted: 22) == SQLiteSearch.firstLength(span: span, count: 1_000_000, area: 1e-4, wanted: 22),
+                "a point counts as 1/10,000 of the globe")
+        #expect(SQLiteSearch.firstLength(span: span, count: 1_000_000_000_000, area: 1, wanted: 1) == 1_000_000, "at least a second")
+        #expect(SQLiteSearch.firstLength(span: .max, count: 1, area: 0, wanted: 1000) == 1 << 62, "no overflow")
+        #expect(SQLiteSearch.firstLength(span: 0, count: 1, area: 1, wanted: 1) == 1_000_000, "one instant")
+        // Then: nothing found multiplies by 8; a rate seen sizes the next for 1.5 times what is needed, within 2 and 16 times the last.
+        #expect(SQLiteSearch.nextLength(after: day, covered: day, found: 0, needed: 11) == 8 * day)
+        #expect(SQLiteSearch.nextLength(after: day, covered: 2 * day, found: 2, needed: 8) == 12 * day)
+        #expect(SQLiteSearch.nextLength(after: day, covered: day, found: 10, needed: 1) == 2 * day)
+        #expect(SQLiteSearch.nextLength(after: day, covered: 100 * day, found: 1, needed: 10) == 16 * day)
+        #expect(SQLiteSearch.nextLength(after: 1 << 61, covered: .max, found: 0, needed: 10) == 1 << 62)
+    }
+
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)
     func stablePaging(_ kind: Backend) async throws {
         let items = try Fixtures.items(50)

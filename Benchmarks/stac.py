@@ -111,6 +111,9 @@ try:
         ("bbox + datetime + eo:cloud_cover < 25", q({"collections": "sentinel-2-l2a", "bbox": "5,45,15,55",
                                                      "datetime": "2018-01-01T00:00:00Z/2020-12-31T23:59:59Z",
                                                      "filter": "eo:cloud_cover < 25", "filter-lang": "cql2-text", "limit": "10"})),
+        ("90x110 degree bbox + datetime + cloud < 25", q({"collections": "sentinel-2-l2a", "bbox": "-30,-40,60,70",
+                                                     "datetime": "2018-01-01T00:00:00Z/2020-12-31T23:59:59Z",
+                                                     "filter": "eo:cloud_cover < 25", "filter-lang": "cql2-text", "limit": "10"})),
         ("CQL2 filter (3 properties)", q({"filter": "platform = 'sentinel-2a' AND eo:cloud_cover BETWEEN 10 AND 20 AND \"view:sun_elevation\" > 40",
                                           "filter-lang": "cql2-text", "limit": "10"})),
     ]

@@ -418,11 +418,11 @@ enum PostgresSearch {
         let dialect = PostgresDialect()
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []
-        // With a spatial condition the GiST index on (geometry, datetime) drives the search: the
+        // With a spatial condition the GiST index on (period, geometry, datetime) drives the search: the
         // planner otherwise ANDs in bitmaps of the (far less selective) collection and end-time
         // indexes, which costs more than the whole search. `|| ''` and `+ 0` keep those columns
         // out of index paths; `datetime` stays plain, as the GiST index answers its bounds.
-        let spatial = r.bbox != nil || r.intersects != nil
+        let spatial = (r.bbox != nil || r.intersects != nil) && !r.areaIsWholeGlobe
         let (collection, start, end) = spatial ? ("(collection || '')", "(end_datetime + 0)", "datetime") : ("collection", "end_datetime", "datetime")
         if let c = r.collections { conds.append(SQLFragment("\(collection) = ANY(?::text[])", [.text(pgArray(c))])) }
         if let i = r.ids { conds.append(SQLFragment("id = ANY(?::text[])", [.text(pgArray(i))])) }
@@ -430,7 +430,9 @@ enum PostgresSearch {
             if let s = d.start { conds.append(SQLFragment("\(start) >= ?", [.int(s.microseconds)])) }
             if let e = d.end { conds.append(SQLFragment("\(end) <= ?", [.int(e.microseconds)])) }
         }
-        if let b = r.bbox { conds.append(dialect.spatial("s_intersects", "geometry", b.geometry)) }
+        if let b = r.bbox {
+            conds.append(r.areaIsWholeGlobe ? SQLFragment("ST_IsEmpty(geometry) = false") : dialect.spatial("s_intersects", "geometry", b.geometry))
+        }
         if let g = r.intersects { conds.append(dialect.spatial("s_intersects", "geometry", g)) }
         if let f = r.filter { conds.append(try compiler.compile(f)) }
 

@@ -331,7 +331,7 @@ package enum SQLiteSearch {
     /// empty catalog): the first window, its length, and the start time past which there is
     /// nothing more to read.
     static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
-        guard r.bbox != nil || r.intersects != nil else { return nil }
+        guard r.bbox != nil || r.intersects != nil, !r.areaIsWholeGlobe else { return nil }
         let key = r.primarySortKey
         guard key.isStartTime else { return nil }
         // Subqueries that each read one end of an index, where MIN and MAX together scan it
@@ -404,7 +404,7 @@ package enum SQLiteSearch {
         var exact: [SQLFragment] = []
         for g in [r.bbox?.geometry, r.intersects].compactMap({ $0 }) {
             let (index, test) = dialect.indexedIntersects(g, window: window)
-            conds.insert(index, at: 0)
+            if !r.areaIsWholeGlobe { conds.insert(index, at: 0) }
             exact.append(test)
         }
         if let w = window {

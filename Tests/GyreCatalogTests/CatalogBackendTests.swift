@@ -175,6 +175,7 @@ struct CatalogBackendTests {
         var requests: [SearchRequest] = Self.filters.map { SearchRequest(limit: 7, filter: try! CQL2.parse(text: $0)) }
         requests.append(SearchRequest(bbox: try BBox([-30, -10, 60, 40]), limit: 9))
         requests.append(SearchRequest(bbox: try BBox([175, -90, -175, 90]), limit: 9))
+        requests.append(SearchRequest(bbox: try BBox([-180, -90, 180, 90]), collections: ["s2"], limit: 8))
         requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "2020-04-01T00:00:00Z/2020-04-30T23:59:59Z"), limit: 5))
         requests.append(SearchRequest(datetime: try TemporalInterval(parameter: "../2020-01-10"), collections: ["landsat"], limit: 50))
         requests.append(SearchRequest(ids: ["item-0001", "item-0100", "nope"], limit: 10))
@@ -405,6 +406,31 @@ struct CatalogBackendTests {
         #expect(SQLiteSearch.nextLength(after: day, covered: day, found: 10, needed: 1) == 2 * day)
         #expect(SQLiteSearch.nextLength(after: day, covered: 100 * day, found: 1, needed: 10) == 16 * day)
         #expect(SQLiteSearch.nextLength(after: 1 << 61, covered: .max, found: 0, needed: 10) == 1 << 62)
+    }
+
+    @Test("a bbox of the whole globe selects every item with a geometry and none without, in either order, page after page", arguments: Backend.allCases)
+    func wholeGlobe(_ kind: Backend) async throws {
+        var items = try Fixtures.items(60)
+        for k in 0..<4 {
+            var i = items[k * 7]
+            i.id = "no-geometry-\(k)"
+            i.geometry = nil
+            i.bbox = nil
+            items.append(i)
+        }
+        try await Self.catalog(kind, items) { c in
+            for ascending in [false, true] {
+                let r = SearchRequest(bbox: try BBox([-180, -90, 180, 90]), limit: 7, sortby: [SortKey("datetime", ascending: ascending)])
+                #expect(r.areaIsWholeGlobe)
+                let want = Fixtures.sorted(items, ascending: ascending).filter { r.asFilter.matches($0) }.map(\.id)
+                #expect(want.count == 60 && !want.contains { $0.hasPrefix("no-geometry") })
+                #expect(try await Self.all(c, r) == want)
+            }
+            // With an intersects geometry as well, the bbox is one area among two, searched as such.
+            let both = SearchRequest(bbox: try BBox([-180, -90, 180, 90]), intersects: try BBox([-180, -45, 0, 45]).geometry, limit: 5)
+            #expect(!both.areaIsWholeGlobe)
+            #expect(try await Self.all(c, both) == Fixtures.sorted(items).filter { both.asFilter.matches($0) }.map(\.id))
+        }
     }
 
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)

@@ -418,10 +418,11 @@ enum PostgresSearch {
         let dialect = PostgresDialect()
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []
-        // With a spatial condition the GiST index on (period, geometry, datetime) drives the search: the
-        // planner otherwise ANDs in bitmaps of the (far less selective) collection and end-time
-        // indexes, which costs more than the whole search. `|| ''` and `+ 0` keep those columns
-        // out of index paths; `datetime` stays plain, as the GiST index answers its bounds.
+        // With a spatial condition the GiST index on (period, geometry, datetime) drives the
+        // search: the planner otherwise ANDs in bitmaps of the (far less selective) collection
+        // and end-time indexes, which costs more than the whole search. `|| ''` and `+ 0` keep
+        // those columns out of index paths; `datetime` stays plain, as the GiST index answers
+        // its bounds. A bbox of the whole globe is no spatial condition (`areaIsWholeGlobe`).
         let spatial = (r.bbox != nil || r.intersects != nil) && !r.areaIsWholeGlobe
         let (collection, start, end) = spatial ? ("(collection || '')", "(end_datetime + 0)", "datetime") : ("collection", "end_datetime", "datetime")
         if let c = r.collections { conds.append(SQLFragment("\(collection) = ANY(?::text[])", [.text(pgArray(c))])) }

@@ -163,6 +163,15 @@ public final class PostgresCatalog: CatalogBackend {
             "CREATE INDEX gyre_items_period_geometry_time ON gyre_items USING gist ((datetime / 2592000000000), geometry, datetime)",
             "DROP INDEX gyre_items_geometry_time",
         ]),
+        // The longest time span of any item, kept by every write. An item matches
+        // `datetime=A/B` when it ends at A or later, which no index on its start time bounds:
+        // a search that ran out of matches walked every item older than A (1.2 s for a month
+        // with 2 matches at 1,000,000 items). No item starts earlier than A less the longest
+        // span, and that bound is one an index on the start time answers.
+        (5, [
+            "CREATE TABLE gyre_span (one boolean PRIMARY KEY DEFAULT true CHECK (one), longest bigint NOT NULL)",
+            "INSERT INTO gyre_span (longest) SELECT COALESCE(MAX(end_datetime - datetime), 0) FROM gyre_items",
+        ]),
     ]
 
     package func migrate() async throws {
@@ -266,7 +275,11 @@ public final class PostgresCatalog: CatalogBackend {
                                 tuples.append("(?, ?, ?)")
                             }
                         }
-                        let sql = "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
+                        // The longest span is raised in the same statement, so no search sees
+                        // an item its bound leaves out.
+                        params.insert(.int(rows.map { $0.end - $0.start }.max() ?? 0), at: 0)
+                        let sql = "WITH span AS (UPDATE gyre_span SET longest = GREATEST(longest, ?::bigint)) "
+                            + "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
                             + values.joined(separator: ", ")
                             + " ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, "
                             + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')"
@@ -428,7 +441,10 @@ enum PostgresSearch {
         if let c = r.collections { conds.append(SQLFragment("\(collection) = ANY(?::text[])", [.text(pgArray(c))])) }
         if let i = r.ids { conds.append(SQLFragment("id = ANY(?::text[])", [.text(pgArray(i))])) }
         if let d = r.datetime {
-            if let s = d.start { conds.append(SQLFragment("\(start) >= ?", [.int(s.microseconds)])) }
+            if let s = d.start {
+                conds.append(SQLFragment("\(start) >= ?", [.int(s.microseconds)]))
+                conds.append(SQLFragment("datetime >= ?::bigint - (SELECT longest FROM gyre_span)", [.int(s.microseconds)]))
+            }
             if let e = d.end { conds.append(SQLFragment("\(end) <= ?", [.int(e.microseconds)])) }
         }
         if let b = r.bbox {

@@ -107,6 +107,15 @@ public final class SQLiteCatalog: CatalogBackend {
                 END;
                 """)
         }
+        m.registerMigration("v5: the longest time span of any item") { db in
+            // An item matches `datetime=A/B` when it ends at A or later, which no index on its
+            // start time bounds: a search that ran out of matches walked every item older than
+            // A. No item starts earlier than A less the longest span (see `SpanBound`).
+            try db.execute(sql: """
+                CREATE TABLE span (longest INTEGER NOT NULL);
+                INSERT INTO span (longest) SELECT IFNULL(MAX(end_datetime - datetime), 0) FROM items;
+                """)
+        }
         return m
     }
 
@@ -178,6 +187,10 @@ public final class SQLiteCatalog: CatalogBackend {
             let rtree = try db.makeStatement(sql: "INSERT OR REPLACE INTO items_space_time (rowid, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)")
             let dropBox = try db.makeStatement(sql: "DELETE FROM items_space_time WHERE rowid = ?")
             let queryable = try db.makeStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
+            // Written with the items, so no search sees an item its bound leaves out.
+            if let longest = rows.map({ $0.end - $0.start }).max() {
+                try db.execute(sql: "UPDATE span SET longest = MAX(longest, ?)", arguments: [longest])
+            }
             var seen = Set<String>()
             for r in rows {
                 seq += 1
@@ -336,8 +349,11 @@ package enum SQLiteSearch {
         guard key.isStartTime else { return nil }
         // Subqueries that each read one end of an index, where MIN and MAX together scan it
         // all; the largest rowid stands for the number of items (deletions leave it higher).
-        guard let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT MIN(datetime) FROM items), (SELECT MAX(datetime) FROM items), (SELECT MAX(rowid) FROM items)")),
+        guard let row = try GRDB.Row.fetchOne(db.cachedStatement(sql: "SELECT (SELECT MIN(datetime) FROM items), (SELECT MAX(datetime) FROM items), (SELECT MAX(rowid) FROM items), (SELECT longest FROM span)")),
               let low = row[0] as Int64?, let high = row[1] as Int64?, let count = row[2] as Int64? else { return nil }
+        // Nothing that starts before the interval's start less the longest span can match.
+        var oldest = low
+        if let s = r.datetime?.start, let longest = row[3] as Int64? { oldest = max(low, s.microseconds &- longest) }
         // The token's first value bounds the start time on the side the search moves from.
         var from: Int64? = nil
         if let token = r.token, let first = try PageToken.decode(token, count: r.sortKeys.count + 2).first,
@@ -345,12 +361,12 @@ package enum SQLiteSearch {
         let areas = [r.bbox, r.intersects?.bbox].compactMap { $0 }.map(globeFraction)
         let length = firstLength(span: high - low, count: count, area: areas.min() ?? 1, wanted: r.limit + 1)
         if key.ascending {
-            let lower = max(low, from ?? low)
+            let lower = max(oldest, from ?? oldest)
             return (Window(lower: lower, upper: lower &+ length, ascending: true), length, high, true)
         }
         var upper = min(high, from ?? high)
         if let e = r.datetime?.end { upper = min(upper, e.microseconds) }
-        return (Window(lower: upper &- length, upper: upper, ascending: false), length, low, false)
+        return (Window(lower: upper &- length, upper: upper, ascending: false), length, oldest, false)
     }
 
     /// The first window's length: where items spread evenly over the catalog's time span and
@@ -396,7 +412,10 @@ package enum SQLiteSearch {
             conds.append(SQLFragment("id IN (\(i.map { _ in "?" }.joined(separator: ",")))", i.map { .text($0) }))
         }
         if let d = r.datetime {
-            if let s = d.start { conds.append(SQLFragment("\(plus)end_datetime >= ?", [.int(s.microseconds)])) }
+            if let s = d.start {
+                conds.append(SQLFragment("\(plus)end_datetime >= ?", [.int(s.microseconds)]))
+                conds.append(SQLFragment("\(plus)datetime >= ? - (SELECT longest FROM span)", [.int(s.microseconds)]))
+            }
             if let e = d.end { conds.append(SQLFragment("\(plus)datetime <= ?", [.int(e.microseconds)])) }
         }
         // The R*Tree lookup first (it drives the query); the exact geometry test, which parses

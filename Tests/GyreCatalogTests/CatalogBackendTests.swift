@@ -433,6 +433,67 @@ struct CatalogBackendTests {
         }
     }
 
+    @Test("datetime searches bound the start time by the longest span: an item written later with a far longer span is found, with and without an area", arguments: Backend.allCases)
+    func longestSpanBound(_ kind: Backend) async throws {
+        var items = try Fixtures.items(80)
+        try await Self.catalog(kind, items) { c in
+            let june = try TemporalInterval(parameter: "2020-06-01T00:00:00Z/2020-06-30T23:59:59Z")
+            let requests = [SearchRequest(datetime: june, limit: 4), SearchRequest(bbox: try BBox([-180, -80, 180, 80]), datetime: june, limit: 4),
+                            SearchRequest(bbox: try BBox([-180, -80, 180, 80]), datetime: june, limit: 3, sortby: [SortKey("datetime", ascending: true)])]
+            func check(_ what: String) async throws {
+                for r in requests {
+                    let want = Fixtures.sorted(items, ascending: r.sortby.first?.ascending ?? false).filter { r.asFilter.matches($0) }.map(\.id)
+                    #expect(try await Self.all(c, r) == want, "\(what): \(r.asFilter.text)")
+                }
+            }
+            try await check("as ingested")
+            // An item rewritten to start 17 months before June and end in it.
+            var long = items[5]
+            long.properties["datetime"] = .null
+            long.properties["start_datetime"] = .string("2019-01-01T00:00:00Z")
+            long.properties["end_datetime"] = .string("2020-06-15T00:00:00Z")
+            items[5] = long
+            try await c.putItems([long])
+            try await check("after a longer span")
+            #expect(requests.allSatisfy { $0.asFilter.matches(long) })
+        }
+    }
+
+    @Test("PostgreSQL: migration 5 records the longest span of the items already there")
+    func postgresMigration5() async throws {
+        let items = try Fixtures.items(50)
+        try await Self.catalog(.postgres, items) { c in
+            let pg = try #require(c as? PostgresCatalog)
+            func longest() async throws -> Int64? { try await pg.run("reading the span", SQLFragment("SELECT longest FROM gyre_span")).first?.decode(Int64.self) }
+            #expect(try await longest() == 20 * 86_400_000_000, "the fixtures' ranges are 20 days")
+            for sql in ["DROP TABLE gyre_span", "DELETE FROM gyre_migrations WHERE version = 5"] { _ = try await pg.run("undoing migration 5", SQLFragment(sql)) }
+            try await pg.migrate()
+            #expect(try await longest() == 20 * 86_400_000_000)
+        }
+    }
+
+    @Test("SQLite: migration v5 records the longest span of the items already there")
+    func sqliteMigrationV5() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-v5-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("catalog.db").path
+        do {
+            let c = try SQLiteCatalog(path: path)
+            try await c.putCollection(Fixtures.collection("s2"))
+            try await c.putCollection(Fixtures.collection("landsat"))
+            try await c.putItems(try Fixtures.items(50))
+        }
+        let q = try DatabaseQueue(path: path)
+        #expect(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT longest FROM span") } == 20 * 86_400_000_000)
+        try await q.write { db in
+            try db.execute(sql: "DROP TABLE span")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v5%'")
+        }
+        _ = try SQLiteCatalog(path: path)
+        #expect(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT longest FROM span") } == 20 * 86_400_000_000)
+    }
+
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)
     func stablePaging(_ kind: Backend) async throws {
         let items = try Fixtures.items(50)

@@ -110,7 +110,7 @@ public final class SQLiteCatalog: CatalogBackend {
         m.registerMigration("v5: the longest time span of any item") { db in
             // An item matches `datetime=A/B` when it ends at A or later, which no index on its
             // start time bounds: a search that ran out of matches walked every item older than
-            // A. No item starts earlier than A less the longest span (see `SpanBound`).
+            // A. No item starts earlier than A less the longest span.
             try db.execute(sql: """
                 CREATE TABLE span (longest INTEGER NOT NULL);
                 INSERT INTO span (longest) SELECT IFNULL(MAX(end_datetime - datetime), 0) FROM items;

@@ -141,6 +141,22 @@ struct CatalogBackendTests {
     }
 
     /// Every page of a search, by following its tokens.
+    /// Runs `body` with the path of a SQLite catalog file holding both test collections and
+    /// `items`, closed and removed afterwards.
+    static func sqliteFile(_ items: [Item], _ body: (String) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-catalog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("catalog.db").path
+        do {
+            let c = try SQLiteCatalog(path: path)
+            try await c.putCollection(Fixtures.collection("s2"))
+            try await c.putCollection(Fixtures.collection("landsat"))
+            try await c.putItems(items)
+        }
+        try await body(path)
+    }
+
     static func all(_ c: any CatalogBackend, _ r: SearchRequest) async throws -> [String] {
         var r = r, out: [String] = [], pages = 0
         while true {
@@ -319,33 +335,25 @@ struct CatalogBackendTests {
 
     @Test("SQLite: a catalog from before migration v4 (start times in seconds in the R*Tree) is migrated and its spatial searches in time order select the same")
     func sqliteMigrationV4() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-v4-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("catalog.db").path
         let items = try Fixtures.items(150)
-        do {
-            let c = try SQLiteCatalog(path: path)
-            try await c.putCollection(Fixtures.collection("s2"))
-            try await c.putCollection(Fixtures.collection("landsat"))
-            try await c.putItems(items)
-        }
-        // Back to what v3 left: start times in seconds, v4 not applied.
-        do {
-            let q = try DatabaseQueue(path: path)
-            try await q.write { db in
-                try db.execute(sql: "UPDATE items_space_time SET mint = mint * 86400, maxt = maxt * 86400")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4%'")
+        try await Self.sqliteFile(items) { path in
+            // Back to what v3 left: start times in seconds, v4 not applied.
+            do {
+                let q = try DatabaseQueue(path: path)
+                try await q.write { db in
+                    try db.execute(sql: "UPDATE items_space_time SET mint = mint * 86400, maxt = maxt * 86400")
+                    try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4%'")
+                }
+                let mint = try await q.read { db in try Double.fetchOne(db, sql: "SELECT min(mint) FROM items_space_time") } ?? 0
+                #expect(mint > 1e9, "the R*Tree holds seconds again")
             }
-            let mint = try await q.read { db in try Double.fetchOne(db, sql: "SELECT min(mint) FROM items_space_time") } ?? 0
-            #expect(mint > 1e9, "the R*Tree holds seconds again")
-        }
-        let c = try SQLiteCatalog(path: path)
-        for r in [SearchRequest(bbox: try BBox([-120, -60, 120, 60]), limit: 6),
-                  SearchRequest(bbox: try BBox([-180, -80, 0, 80]), limit: 5, sortby: [SortKey("datetime", ascending: true)])] {
-            let want = Fixtures.sorted(items, ascending: r.sortby.first?.ascending ?? false).filter { r.asFilter.matches($0) }.map(\.id)
-            #expect(want.count > 3 * r.limit)
-            #expect(try await Self.all(c, r) == want)
+            let c = try SQLiteCatalog(path: path)
+            for r in [SearchRequest(bbox: try BBox([-120, -60, 120, 60]), limit: 6),
+                      SearchRequest(bbox: try BBox([-180, -80, 0, 80]), limit: 5, sortby: [SortKey("datetime", ascending: true)])] {
+                let want = Fixtures.sorted(items, ascending: r.sortby.first?.ascending ?? false).filter { r.asFilter.matches($0) }.map(\.id)
+                #expect(want.count > 3 * r.limit)
+                #expect(try await Self.all(c, r) == want)
+            }
         }
     }
 
@@ -474,24 +482,16 @@ struct CatalogBackendTests {
 
     @Test("SQLite: migration v5 records the longest span of the items already there")
     func sqliteMigrationV5() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-v5-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("catalog.db").path
-        do {
-            let c = try SQLiteCatalog(path: path)
-            try await c.putCollection(Fixtures.collection("s2"))
-            try await c.putCollection(Fixtures.collection("landsat"))
-            try await c.putItems(try Fixtures.items(50))
+        try await Self.sqliteFile(try Fixtures.items(50)) { path in
+            let q = try DatabaseQueue(path: path)
+            #expect(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT longest FROM span") } == 20 * 86_400_000_000)
+            try await q.write { db in
+                try db.execute(sql: "DROP TABLE span")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v5%'")
+            }
+            _ = try SQLiteCatalog(path: path)
+            #expect(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT longest FROM span") } == 20 * 86_400_000_000)
         }
-        let q = try DatabaseQueue(path: path)
-        #expect(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT longest FROM span") } == 20 * 86_400_000_000)
-        try await q.write { db in
-            try db.execute(sql: "DROP TABLE span")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v5%'")
-        }
-        _ = try SQLiteCatalog(path: path)
-        #expect(try await q.read { db in try Int64.fetchOne(db, sql: "SELECT longest FROM span") } == 20 * 86_400_000_000)
     }
 
     @Test("paging tokens stay valid while items are added", arguments: Backend.allCases)

@@ -225,6 +225,8 @@ struct ItemRow: Sendable {
     var geometry: String?, bbox: BBox?, properties: String, content: String
     /// Each property's name and JSON type, for the queryables.
     var keys: [(String, String)]
+    /// How long the item lasts: the longest of these bounds every search's start times.
+    var span: Int64 { end - start }
 
     init(_ item: Item) throws {
         guard let collection = item.collection else {

@@ -277,7 +277,7 @@ public final class PostgresCatalog: CatalogBackend {
                         }
                         // The longest span is raised in the same statement, so no search sees
                         // an item its bound leaves out.
-                        params.insert(.int(rows.map { $0.end - $0.start }.max() ?? 0), at: 0)
+                        params.insert(.int(rows.map(\.span).max() ?? 0), at: 0)
                         let sql = "WITH span AS (UPDATE gyre_span SET longest = GREATEST(longest, ?::bigint)) "
                             + "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
                             + values.joined(separator: ", ")

@@ -40,6 +40,10 @@ package final class PreparedStatements: Sendable {
         }
     }
 
+    /// Whether `key` is admitted this time (for a backend that keeps statements by their text
+    /// and needs no name).
+    package func admits(_ key: String) -> Bool { name(for: key) != nil }
+
     /// How many names have been given (for tests).
     package var count: Int { state.withLock { $0.names.count } }
 

@@ -188,7 +188,7 @@ public final class SQLiteCatalog: CatalogBackend {
             let dropBox = try db.makeStatement(sql: "DELETE FROM items_space_time WHERE rowid = ?")
             let queryable = try db.makeStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
             // Written with the items, so no search sees an item its bound leaves out.
-            if let longest = rows.map({ $0.end - $0.start }).max() {
+            if let longest = rows.map(\.span).max() {
                 try db.execute(sql: "UPDATE span SET longest = MAX(longest, ?)", arguments: [longest])
             }
             var seen = Set<String>()
@@ -247,8 +247,8 @@ public final class SQLiteCatalog: CatalogBackend {
         let fetched = try await run("searching") { db -> [(String, [DatabaseValue])] in
             func fetch(_ query: (sql: SQLFragment, keyCount: Int)) throws -> [(String, [DatabaseValue])] {
                 // Texts that come round again keep their compiled statement on the connection.
-                let statement = statements.name(for: PreparedStatements.key(query.sql)) == nil
-                    ? try db.makeStatement(sql: query.sql.text) : try db.cachedStatement(sql: query.sql.text)
+                let statement = statements.admits(PreparedStatements.key(query.sql))
+                    ? try db.cachedStatement(sql: query.sql.text) : try db.makeStatement(sql: query.sql.text)
                 let args = StatementArguments(query.sql.parameters.map(SQLiteSearch.bind))
                 return try GRDB.Row.fetchAll(statement, arguments: args).map { row in
                     (row["content"] as String, (0..<query.keyCount).map { row["k\($0)"] as DatabaseValue })
@@ -263,7 +263,8 @@ public final class SQLiteCatalog: CatalogBackend {
             while out.count <= limit {
                 out += try fetch(try SQLiteSearch.build(request, queryables: names, window: window, fetch: limit + 1 - out.count))
                 if plan.ascending ? window.upper > plan.end : window.lower < plan.end { break }
-                covered = covered.addingReportingOverflow(length).overflow ? .max : covered + length
+                let (sum, overflow) = covered.addingReportingOverflow(length)
+                covered = overflow ? .max : sum
                 length = SQLiteSearch.nextLength(after: length, covered: covered, found: out.count, needed: limit + 1 - out.count)
                 window = plan.ascending ? SQLiteSearch.Window(lower: window.upper, upper: window.upper &+ length, ascending: true)
                                         : SQLiteSearch.Window(lower: window.lower &- length, upper: window.lower, ascending: false)

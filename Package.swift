@@ -21,8 +21,11 @@ let package = Package(
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
         .target(name: "CGyreSupport"),
-        // Floor 0: the N-d array core (dtypes, strided arrays, kernels, time and calendars).
-        .target(name: "GyreArrays", dependencies: ["CGyreSupport"]),
+        // Floor 0: what every module shares: the one JSON type, the error base, the one
+        // bounded-concurrency primitive and the queue for blocking calls.
+        .target(name: "GyreCore", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+        // Floor 1: the N-d array core (dtypes, strided arrays, kernels, time and calendars).
+        .target(name: "GyreArrays", dependencies: ["GyreCore", "CGyreSupport"]),
         // C libraries from Debian (scripts/setup installs the -dev packages).
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
@@ -32,43 +35,43 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // Floor 1: storage (stores with byte ranges) and codecs.
-        .target(name: "GyreStorage", dependencies: ["CGyreSupport"]),
-        .target(name: "GyreCodecs", dependencies: ["GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib", "CDeflate"]),
+        .target(name: "GyreStorage", dependencies: ["GyreCore", "CGyreSupport"]),
+        .target(name: "GyreCodecs", dependencies: ["GyreCore", "GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib", "CDeflate"]),
         // Floor 2: formats (Zarr v2 and v3).
-        .target(name: "GyreZarr", dependencies: ["GyreArrays", "GyreStorage", "GyreCodecs"]),
+        .target(name: "GyreZarr", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs"]),
         // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
-        .target(name: "GyreNetCDF", dependencies: ["GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
+        .target(name: "GyreNetCDF", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
-        .target(name: "GyreSTAC", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+        .target(name: "GyreSTAC", dependencies: ["GyreCore", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB,
         // PostgreSQL/PostGIS through postgres-nio).
         .target(
             name: "GyreCatalog",
             dependencies: [
-                "GyreSTAC", .product(name: "GRDB", package: "GRDB.swift"),
+                "GyreCore", "GyreSTAC", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.
-        .target(name: "GyreCompute", dependencies: ["GyreArrays"]),
+        .target(name: "GyreCompute", dependencies: ["GyreCore", "GyreArrays"]),
         // Floor 4: the labeled model (Variable, DataArray, Dataset, Index, CF conventions, backends).
         .target(
             name: "GyreData",
             dependencies: [
-                "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreCompute",
+                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // Top floor, beside the CLI: the HTTP server (STAC API over a CatalogBackend).
         .target(
             name: "GyreServer",
             dependencies: [
-                "GyreSTAC", "GyreCatalog",
+                "GyreCore", "GyreSTAC", "GyreCatalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.
-        .target(name: "GyreExpr", dependencies: ["GyreArrays", "GyreCompute", "GyreData"]),
-        .target(name: "Gyre", dependencies: ["GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "GyreExpr", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -81,27 +84,29 @@ let package = Package(
             name: "gyre-bench",
             dependencies: ["Gyre"],
             path: "Benchmarks/GyreBench"),
-        .testTarget(name: "GyreArraysTests", dependencies: ["GyreArrays"]),
-        .testTarget(name: "GyreSTACTests", dependencies: ["GyreSTAC"]),
+        .testTarget(name: "GyreCoreTests", dependencies: ["GyreCore"]),
+        .testTarget(name: "GyreArraysTests", dependencies: ["GyreCore", "GyreArrays"]),
+        .testTarget(name: "GyreExprTests", dependencies: ["GyreExpr", "GyreData", "GyreArrays", "GyreCompute"]),
+        .testTarget(name: "GyreSTACTests", dependencies: ["GyreCore", "GyreSTAC"]),
         .testTarget(
             name: "GyreCatalogTests",
-            dependencies: [
+            dependencies: ["GyreCore", 
                 "GyreCatalog", "GyreSTAC",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "GyreServerTests",
-            dependencies: [
+            dependencies: ["GyreCore", 
                 "GyreServer", "GyreCatalog", "GyreSTAC",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "GyreDataTests", dependencies: ["GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
+        .testTarget(name: "GyreDataTests", dependencies: ["GyreCore", "GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage"]),
-        .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCodecs", "GyreArrays"]),
-        .testTarget(name: "GyreZarrTests", dependencies: ["GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),
+        .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCore", "GyreCodecs", "GyreArrays"]),
+        .testTarget(name: "GyreZarrTests", dependencies: ["GyreCore", "GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),
         // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
         .testTarget(
             name: "GyreInteropTests",

@@ -1,3 +1,4 @@
+@_exported import GyreCore
 @_exported import GyreArrays
 @_exported import GyreCompute
 @_exported import GyreData

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreSTAC
 
@@ -137,7 +138,7 @@ public struct StoredItem: Sendable, Hashable {
 
     /// The item parsed.
     public func item() throws -> Item {
-        do { return try Item(json: JSON.parse(text, source: "stored item '\(id)'")) } catch let e as GyreSTACError {
+        do { return try Item(json: JSON.parse(text, source: "stored item '\(id)'")) } catch let e as any GyreErrorProtocol {
             throw GyreCatalogError(.database, "stored item '\(id)' of collection '\(collection)' is not a valid item: \(e.message)", cause: e)
         }
     }

@@ -1,35 +1,21 @@
-/// The one error type of `GyreCatalog`: a code, a message naming the catalog, collection or item at fault, and
+@_exported import GyreCore
+
+/// The error type of `GyreCatalog`: a code, a message naming the catalog, collection or item at fault, and
 /// an optional cause.
-public struct GyreCatalogError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+public typealias GyreCatalogError = GyreError<CatalogDomain>
 
-        /// A request that cannot be answered as asked (a bad parameter, an unknown property).
-        public static let badRequest = Code("bad request")
-        /// A collection or item that does not exist.
-        public static let notFound = Code("not found")
-        /// A write that conflicts with what is stored (an item whose collection is missing).
-        public static let conflict = Code("conflict")
-        /// The database failed.
-        public static let database = Code("database error")
-        /// Reading files to ingest.
-        public static let io = Code("I/O error")
-    }
+/// The domain of `GyreCatalogError`.
+public enum CatalogDomain: Sendable {}
 
-    public let code: Code
-    public let message: String
-    public let cause: (any Error & Sendable)?
-
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
-        self.code = code
-        self.message = message
-        self.cause = cause
-    }
-
-    public var description: String {
-        if let cause { return "\(code): \(message) (\(cause))" }
-        return "\(code): \(message)"
-    }
+extension GyreError.Code where Domain == CatalogDomain {
+    /// A request that cannot be answered as asked (a bad parameter, an unknown property).
+    public static var badRequest: Self { Self("bad request") }
+    /// A collection or item that does not exist.
+    public static var notFound: Self { Self("not found") }
+    /// A write that conflicts with what is stored (an item whose collection is missing).
+    public static var conflict: Self { Self("conflict") }
+    /// The database failed.
+    public static var database: Self { Self("database error") }
+    /// Reading files to ingest.
+    public static var io: Self { Self("I/O error") }
 }

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreSTAC
 
 /// A piece of SQL with its parameters. Values only ever travel as parameters: the text holds

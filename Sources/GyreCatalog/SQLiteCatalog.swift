@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GRDB
 import GyreSTAC

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Zarr v3 `bytes`: elements in C order, little- or big-endian.
@@ -5,7 +6,7 @@ public struct BytesCodec: ArrayToBytesCodec {
     public let bigEndian: Bool
     public var name: String { "bytes" }
     public init(bigEndian: Bool = false) { self.bigEndian = bigEndian }
-    public var v3Configuration: JSONValue { .object(["name": "bytes", "configuration": .object(["endian": bigEndian ? "big" : "little"])]) }
+    public var v3Configuration: JSON { .object(["name": "bytes", "configuration": .object(["endian": bigEndian ? "big" : "little"])]) }
 
     public func encode(_ array: AnyNDArray) throws -> [UInt8] {
         do { return try array.rawBytes(bigEndian: bigEndian) } catch let e as GyreArraysError {
@@ -31,7 +32,7 @@ public struct TransposeCodec: ArrayToArrayCodec {
         }
         self.order = order
     }
-    public var v3Configuration: JSONValue { .object(["name": "transpose", "configuration": .object(["order": .array(order.map { .int(Int64($0)) })])]) }
+    public var v3Configuration: JSON { .object(["name": "transpose", "configuration": .object(["order": .array(order.map { .int(Int64($0)) })])]) }
 
     public func encodedLayout(shape: [Int], dtype: DType) throws -> (shape: [Int], dtype: DType) {
         guard shape.count == order.count else {
@@ -58,7 +59,7 @@ public struct DeltaCodec: ArrayToArrayCodec {
     public let astype: DType
     public var name: String { "numcodecs.delta" }
     public init(dtype: DType, astype: DType? = nil) { self.dtype = dtype; self.astype = astype ?? dtype }
-    public var v3Configuration: JSONValue { .object(["name": "numcodecs.delta", "configuration": .object(["dtype": .string(numpyName(dtype)), "astype": .string(numpyName(astype))])]) }
+    public var v3Configuration: JSON { .object(["name": "numcodecs.delta", "configuration": .object(["dtype": .string(numpyName(dtype)), "astype": .string(numpyName(astype))])]) }
 
     public func encodedLayout(shape: [Int], dtype: DType) throws -> (shape: [Int], dtype: DType) { (shape, astype) }
 
@@ -82,7 +83,7 @@ public struct DeltaCodec: ArrayToArrayCodec {
 public struct VLenUTF8Codec: ArrayToBytesCodec {
     public var name: String { "vlen-utf8" }
     public init() {}
-    public var v3Configuration: JSONValue { .object(["name": "vlen-utf8", "configuration": .object([:])]) }
+    public var v3Configuration: JSON { .object(["name": "vlen-utf8", "configuration": .object([:])]) }
 
     public func encode(_ array: AnyNDArray) throws -> [UInt8] {
         guard case .string(let s, _) = array.contiguous() else {
@@ -127,7 +128,7 @@ public struct ShuffleCodec: BytesToBytesCodec {
     public let elementSize: Int
     public var name: String { "numcodecs.shuffle" }
     public init(elementSize: Int) { self.elementSize = Swift.max(elementSize, 1) }
-    public var v3Configuration: JSONValue { .object(["name": "numcodecs.shuffle", "configuration": .object(["elementsize": .int(Int64(elementSize))])]) }
+    public var v3Configuration: JSON { .object(["name": "numcodecs.shuffle", "configuration": .object(["elementsize": .int(Int64(elementSize))])]) }
 
     public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
         let es = elementSize, n = bytes.count / es
@@ -207,7 +208,7 @@ public struct ShuffleCodec: BytesToBytesCodec {
 public struct CRC32CCodec: BytesToBytesCodec {
     public var name: String { "crc32c" }
     public init() {}
-    public var v3Configuration: JSONValue { .object(["name": "crc32c", "configuration": .object([:])]) }
+    public var v3Configuration: JSON { .object(["name": "crc32c", "configuration": .object([:])]) }
 
     static let table: [UInt32] = (0..<256).map { i -> UInt32 in
         var c = UInt32(i)

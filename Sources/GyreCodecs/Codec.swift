@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// The three kinds of codec, as Zarr v3 names them.
@@ -7,7 +8,7 @@ public enum CodecKind: String, Sendable { case arrayToArray = "array -> array", 
 public protocol Codec: Sendable {
     var name: String { get }
     /// The Zarr v3 `{"name": ..., "configuration": ...}` object.
-    var v3Configuration: JSONValue { get }
+    var v3Configuration: JSON { get }
 }
 
 /// Transforms an array into another array (transpose, delta).
@@ -90,7 +91,7 @@ public struct CodecPipeline: Sendable {
     }
 
     /// The pipeline as a Zarr v3 `codecs` list.
-    public var v3Configuration: JSONValue {
+    public var v3Configuration: JSON {
         .array(arrayToArray.map(\.v3Configuration) + [arrayToBytes.v3Configuration] + bytesToBytes.map(\.v3Configuration))
     }
 }

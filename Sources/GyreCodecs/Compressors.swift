@@ -1,3 +1,4 @@
+import GyreCore
 import CBlosc
 import CLZ4
 import CZlib
@@ -11,7 +12,7 @@ public struct ZstdCodec: BytesToBytesCodec {
     public let checksum: Bool
     public var name: String { "zstd" }
     public init(level: Int32 = 3, checksum: Bool = false) { self.level = level; self.checksum = checksum }
-    public var v3Configuration: JSONValue { .object(["name": "zstd", "configuration": .object(["level": .int(Int64(level)), "checksum": .bool(checksum)])]) }
+    public var v3Configuration: JSON { .object(["name": "zstd", "configuration": .object(["level": .int(Int64(level)), "checksum": .bool(checksum)])]) }
 
     public func encode(_ bytes: [UInt8]) throws -> [UInt8] { try bytes.withUnsafeBytes { try encode(raw: $0) } }
 
@@ -88,7 +89,7 @@ public struct ZlibCodec: BytesToBytesCodec {
     public let format: Format
     public var name: String { format == .zlib ? "zlib" : "gzip" }
     public init(level: Int32 = 1, format: Format = .zlib) { self.level = level; self.format = format }
-    public var v3Configuration: JSONValue { .object(["name": .string(name), "configuration": .object(["level": .int(Int64(level))])]) }
+    public var v3Configuration: JSON { .object(["name": .string(name), "configuration": .object(["level": .int(Int64(level))])]) }
 
     public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
         var strm = z_stream()
@@ -178,7 +179,7 @@ public struct LZ4Codec: BytesToBytesCodec {
     public let acceleration: Int32
     public var name: String { "lz4" }
     public init(acceleration: Int32 = 1) { self.acceleration = acceleration }
-    public var v3Configuration: JSONValue { .object(["name": "numcodecs.lz4", "configuration": .object(["acceleration": .int(Int64(acceleration))])]) }
+    public var v3Configuration: JSON { .object(["name": "numcodecs.lz4", "configuration": .object(["acceleration": .int(Int64(acceleration))])]) }
 
     public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
         guard bytes.count <= Int(LZ4_MAX_INPUT_SIZE) else { throw GyreCodecsError(.encode, "lz4: \(bytes.count) bytes is more than LZ4 can take") }
@@ -251,7 +252,7 @@ public struct BloscCodec: BytesToBytesCodec {
         self.blocksize = blocksize
     }
 
-    public var v3Configuration: JSONValue {
+    public var v3Configuration: JSON {
         .object(["name": "blosc", "configuration": .object(["cname": .string(cname), "clevel": .int(Int64(clevel)),
                  "shuffle": .string(shuffle.rawValue), "typesize": .int(Int64(typesize)), "blocksize": .int(Int64(blocksize))])])
     }

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// A codec of any kind.
@@ -14,33 +15,33 @@ public enum AnyCodec: Sendable {
 /// Builds codecs from their JSON configurations: Zarr v3 (`{"name", "configuration"}`) and
 /// numcodecs / Zarr v2 (`{"id", ...}`).
 public enum CodecRegistry {
-    static func int(_ c: [String: JSONValue], _ k: String, _ d: Int64, _ codec: String) throws -> Int64 {
+    static func int(_ c: JSONObject, _ k: String, _ d: Int64, _ codec: String) throws -> Int64 {
         guard let v = c[k] else { return d }
-        guard let i = v.intValue else { throw GyreCodecsError(.invalidConfiguration, "\(codec): '\(k)' must be an integer, got \(v)") }
+        guard let i = v.integer else { throw GyreCodecsError(.invalidConfiguration, "\(codec): '\(k)' must be an integer, got \(v)") }
         return i
     }
 
     /// A codec from its Zarr v3 form. `dtype` is the dtype of the array the codec sees (for
     /// codecs whose defaults depend on it).
-    public static func v3(_ json: JSONValue, dtype: DType) throws -> AnyCodec {
-        guard let name = json["name"]?.stringValue else {
+    public static func v3(_ json: JSON, dtype: DType) throws -> AnyCodec {
+        guard let name = json["name"]?.string else {
             throw GyreCodecsError(.invalidConfiguration, "codec entry \(json) has no 'name'")
         }
-        let c = json["configuration"]?.objectValue ?? [:]
+        let c = json["configuration"]?.object ?? [:]
         switch name {
         case "bytes":
-            let endian = c["endian"]?.stringValue ?? "little"
+            let endian = c["endian"]?.string ?? "little"
             guard endian == "little" || endian == "big" else { throw GyreCodecsError(.invalidConfiguration, "bytes: endian '\(endian)'") }
             return .arrayToBytes(BytesCodec(bigEndian: endian == "big"))
         case "transpose":
-            guard let order = c["order"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else {
+            guard let order = c["order"]?.array?.compactMap({ $0.integer }).map({ Int($0) }) else {
                 throw GyreCodecsError(.invalidConfiguration, "transpose: 'order' must be a list of integers")
             }
             return .arrayToArray(try TransposeCodec(order: order))
         case "vlen-utf8": return .arrayToBytes(VLenUTF8Codec())
         case "crc32c", "numcodecs.crc32c": return .bytesToBytes(CRC32CCodec())
         case "zstd", "numcodecs.zstd":
-            return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 3, name)), checksum: c["checksum"]?.boolValue ?? false))
+            return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 3, name)), checksum: c["checksum"]?.bool ?? false))
         case "gzip", "numcodecs.gzip": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 5, name)), format: .gzip))
         case "numcodecs.zlib", "zlib": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, name)), format: .zlib))
         case "numcodecs.lz4", "lz4": return .bytesToBytes(LZ4Codec(acceleration: Int32(try int(c, "acceleration", 1, name))))
@@ -49,20 +50,20 @@ public enum CodecRegistry {
         case "numcodecs.delta", "delta":
             return .arrayToArray(try delta(c, dtype: dtype))
         case "sharding_indexed":
-            guard let inner = c["chunk_shape"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else {
+            guard let inner = c["chunk_shape"]?.array?.compactMap({ $0.integer }).map({ Int($0) }) else {
                 throw GyreCodecsError(.invalidConfiguration, "sharding_indexed: 'chunk_shape' must be a list of integers")
             }
-            let codecs = try pipeline(c["codecs"]?.arrayValue ?? [["name": "bytes"]], dtype: dtype)
-            let index = try pipeline(c["index_codecs"]?.arrayValue ?? [["name": "bytes"], ["name": "crc32c"]], dtype: .uint64)
-            let loc = c["index_location"]?.stringValue ?? "end"
+            let codecs = try pipeline(c["codecs"]?.array ?? [["name": "bytes"]], dtype: dtype)
+            let index = try pipeline(c["index_codecs"]?.array ?? [["name": "bytes"], ["name": "crc32c"]], dtype: .uint64)
+            let loc = c["index_location"]?.string ?? "end"
             guard loc == "end" || loc == "start" else { throw GyreCodecsError(.invalidConfiguration, "sharding_indexed: index_location '\(loc)'") }
             return .arrayToBytes(try ShardingCodec(chunkShape: inner, codecs: codecs, indexCodecs: index, indexAtEnd: loc == "end"))
         case "blosc":
-            let shuffleName = c["shuffle"]?.stringValue ?? "noshuffle"
+            let shuffleName = c["shuffle"]?.string ?? "noshuffle"
             guard let shuffle = BloscCodec.Shuffle(rawValue: shuffleName) else {
                 throw GyreCodecsError(.invalidConfiguration, "blosc: shuffle '\(shuffleName)' is not noshuffle, shuffle or bitshuffle")
             }
-            return .bytesToBytes(try BloscCodec(cname: c["cname"]?.stringValue ?? "zstd", clevel: Int32(try int(c, "clevel", 5, name)), shuffle: shuffle,
+            return .bytesToBytes(try BloscCodec(cname: c["cname"]?.string ?? "zstd", clevel: Int32(try int(c, "clevel", 5, name)), shuffle: shuffle,
                                                 typesize: Int(try int(c, "typesize", Int64(dtype.itemSize), name)), blocksize: Int(try int(c, "blocksize", 0, name))))
         default:
             throw GyreCodecsError(.unknownCodec, "unknown codec '\(name)'")
@@ -71,7 +72,7 @@ public enum CodecRegistry {
 
     /// A pipeline from a Zarr v3 `codecs` list (checks the array -> array, array -> bytes,
     /// bytes -> bytes order).
-    public static func pipeline(_ list: [JSONValue], dtype: DType) throws -> CodecPipeline {
+    public static func pipeline(_ list: [JSON], dtype: DType) throws -> CodecPipeline {
         var a2a: [any ArrayToArrayCodec] = [], a2b: (any ArrayToBytesCodec)?, b2b: [any BytesToBytesCodec] = []
         var d = dtype
         for entry in list {
@@ -92,9 +93,9 @@ public enum CodecRegistry {
         return CodecPipeline(arrayToArray: a2a, arrayToBytes: a2b, bytesToBytes: b2b)
     }
 
-    static func delta(_ c: [String: JSONValue], dtype: DType) throws -> DeltaCodec {
+    static func delta(_ c: JSONObject, dtype: DType) throws -> DeltaCodec {
         func parse(_ k: String) throws -> DType? {
-            guard let s = c[k]?.stringValue else { return nil }
+            guard let s = c[k]?.string else { return nil }
             guard let d = try? parseNumpyDescr(s).0 else { throw GyreCodecsError(.invalidConfiguration, "delta: unknown dtype '\(s)'") }
             return d
         }
@@ -104,12 +105,12 @@ public enum CodecRegistry {
 
     /// A codec from its numcodecs (Zarr v2) form. `itemSize` is the array's element size (blosc
     /// typesize, shuffle element size).
-    public static func numcodecs(_ json: JSONValue, dtype: DType) throws -> AnyCodec {
-        guard let id = json["id"]?.stringValue, let c = json.objectValue else {
+    public static func numcodecs(_ json: JSON, dtype: DType) throws -> AnyCodec {
+        guard let id = json["id"]?.string, let c = json.object else {
             throw GyreCodecsError(.invalidConfiguration, "codec entry \(json) has no 'id'")
         }
         switch id {
-        case "zstd": return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 1, id)), checksum: c["checksum"]?.boolValue ?? false))
+        case "zstd": return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 1, id)), checksum: c["checksum"]?.bool ?? false))
         case "zlib": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, id)), format: .zlib))
         case "gzip": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, id)), format: .gzip))
         case "lz4": return .bytesToBytes(LZ4Codec(acceleration: Int32(try int(c, "acceleration", 1, id))))
@@ -127,7 +128,7 @@ public enum CodecRegistry {
             case 2: shuffle = .bitshuffle
             default: throw GyreCodecsError(.invalidConfiguration, "blosc: shuffle \(code) is not -1, 0, 1 or 2")
             }
-            return .bytesToBytes(try BloscCodec(cname: c["cname"]?.stringValue ?? "lz4", clevel: Int32(try int(c, "clevel", 5, id)), shuffle: shuffle,
+            return .bytesToBytes(try BloscCodec(cname: c["cname"]?.string ?? "lz4", clevel: Int32(try int(c, "clevel", 5, id)), shuffle: shuffle,
                                                 typesize: dtype.itemSize, blocksize: Int(try int(c, "blocksize", 0, id))))
         default:
             throw GyreCodecsError(.unknownCodec, "unknown codec '\(id)'")
@@ -135,7 +136,7 @@ public enum CodecRegistry {
     }
 
     /// The numcodecs (Zarr v2) form of a bytes-to-bytes codec, for writing v2 metadata.
-    public static func numcodecsConfiguration(_ codec: any Codec) -> JSONValue? {
+    public static func numcodecsConfiguration(_ codec: any Codec) -> JSON? {
         switch codec {
         case let z as ZstdCodec: return ["id": "zstd", "level": .int(Int64(z.level)), "checksum": .bool(z.checksum)]
         case let z as ZlibCodec: return ["id": .string(z.name), "level": .int(Int64(z.level))]

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Zarr v3 `sharding_indexed`: a shard holds a grid of inner chunks, each encoded with `codecs`,
@@ -30,7 +31,7 @@ public struct ShardingCodec: ArrayToBytesCodec {
         self.fillValue = fillValue
     }
 
-    public var v3Configuration: JSONValue {
+    public var v3Configuration: JSON {
         .object(["name": "sharding_indexed", "configuration": .object([
             "chunk_shape": .array(chunkShape.map { .int(Int64($0)) }),
             "codecs": codecs.v3Configuration, "index_codecs": indexCodecs.v3Configuration,

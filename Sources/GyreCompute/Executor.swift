@@ -63,30 +63,6 @@ public final class ComputeProgress: @unchecked Sendable {
     func release(_ bytes: Int) { lock.withLock { _memoryInUse -= bytes } }
 }
 
-/// Runs `count` tasks with at most `limit` in flight (back-pressure: a task starts only when one
-/// has finished), handing each result to `consume` on the caller's task as it arrives.
-/// Cancelling the calling task cancels the tasks not yet finished.
-func runBounded<T: Sendable>(count: Int, limit: Int, _ task: @escaping @Sendable (Int) async throws -> T,
-                             consume: (Int, T) throws -> Void) async throws {
-    guard count > 0 else { return }
-    try await withThrowingTaskGroup(of: (Int, T).self) { group in
-        var next = 0
-        func launch() {
-            let k = next
-            group.addTask {
-                try Task.checkCancellation()
-                return (k, try await task(k))
-            }
-            next += 1
-        }
-        while next < Swift.min(Swift.max(limit, 1), count) { launch() }
-        while let (k, r) = try await group.next() {
-            try consume(k, r)
-            if next < count { launch() }
-        }
-    }
-}
-
 /// Partial states combined as a binary tree (a carry chain, like a binary counter): at most
 /// log2(n) + 1 states are alive, and each value goes through O(log n) combines, which keeps
 /// float sums accurate.

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// An array that is not in memory yet: a chunked source seen through a selection, a

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// A node of the expression tree that computes from other lazy arrays (elementwise maps,

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Looks at an expression tree before it runs: what it reads, how many tasks, how much memory;

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Reduction kinds, as xarray names them.

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 
@@ -214,7 +215,7 @@ public struct ReductionSource: LazyNode {
                 guard r.step == 1 || r.count <= 1 || weights == nil else { throw fail("weighted reductions read with steps are not supported") }
                 return r.start
             }
-            try await runBounded(count: total, limit: layout.concurrency, { k in
+            try await Bounded.forEach(count: total, limit: layout.concurrency, { k in
                 let box = Self.taskBox(keptTiles[k / reducedTiles.count], reducedTiles[k % reducedTiles.count])
                 let bytes = box.elementCount * layout.bytesPerElement
                 progress?.reserve(bytes)
@@ -305,7 +306,7 @@ public struct ReductionSource: LazyNode {
             let groupsHere = groupLabels
             let hasGroups = groups != nil
             let full = Self.taskBox(keptTiles[0], reducedTiles[0])
-            try await runBounded(count: keptTiles.count, limit: layout.concurrency, { k in
+            try await Bounded.forEach(count: keptTiles.count, limit: layout.concurrency, { k in
                 var box = full
                 for a in keptInputAxes { box[a] = keptTiles[k][a] }
                 let bytes = box.elementCount * layout.bytesPerElement

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Moving-window statistics along one axis, with xarray's window placement: trailing windows

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 extension LazyArray: ChunkedArraySource {
@@ -148,26 +149,13 @@ public struct ConcatenatedSource: ChunkedArraySource {
     /// Runs `body` for every piece, at most `maxConcurrency` at once.
     func forEachPiece<T: Sendable>(_ pieces: [(part: Int, slice: Slice, at: Int, count: Int)], region: [Slice],
                                    _ body: @escaping @Sendable (any ChunkedArraySource, [Slice], Int, Int) async throws -> T) async throws -> [T] {
-        let limit = Swift.max(1, maxConcurrency)
-        var results = [T?](repeating: nil, count: pieces.count)
-        try await withThrowingTaskGroup(of: (Int, T).self) { group in
-            var next = 0
-            func launch() {
-                let k = next
-                let piece = pieces[k]
-                var sub = region
-                sub[axis] = piece.slice
-                let part = parts[piece.part]
-                group.addTask { (k, try await body(part, sub, piece.at, piece.count)) }
-                next += 1
-            }
-            while next < Swift.min(limit, pieces.count) { launch() }
-            while let (k, a) = try await group.next() {
-                results[k] = a
-                if next < pieces.count { launch() }
-            }
+        let parts = self.parts, axis = self.axis
+        return try await Bounded.map(count: pieces.count, limit: Swift.max(1, maxConcurrency)) { k in
+            let piece = pieces[k]
+            var sub = region
+            sub[axis] = piece.slice
+            return try await body(parts[piece.part], sub, piece.at, piece.count)
         }
-        return results.map { $0! }
     }
 
     public func read(region: [Slice]) async throws -> AnyNDArray {

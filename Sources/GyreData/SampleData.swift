@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 import OrderedCollections
@@ -5,23 +6,8 @@ import OrderedCollections
 /// Generated sample data, so demos and tests need no downloads.
 public enum SampleData {
     /// A small deterministic generator (SplitMix64) so samples are reproducible everywhere.
-    public struct Generator: RandomNumberGenerator, Sendable {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// A standard normal deviate (Box-Muller).
-        public mutating func normal() -> Double {
-            let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-            let u2 = Double.random(in: 0..<1, using: &self)
-            return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-        }
-    }
+    /// The generator of the sample data (kept as a name for callers).
+    public typealias Generator = SplitMix64
 
     /// A sea-surface-temperature-like dataset: daily `sst` (float32, °C) on a regular grid with a
     /// meridional gradient, a seasonal cycle of opposite phase in each hemisphere, noise, and NaN

@@ -1,6 +1,8 @@
-/// The one error type of `GyreExpr`: what is wrong and the column (1-based) of the expression
+@_exported import GyreCore
+
+/// The error type of `GyreExpr`: what is wrong and the column (1-based) of the expression
 /// where it is, so the CLI can point at it.
-public struct GyreExprError: Error, CustomStringConvertible, Sendable {
+public struct GyreExprError: GyreErrorProtocol {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(_ rawValue: String) { self.rawValue = rawValue }
@@ -24,7 +26,7 @@ public struct GyreExprError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
-    public var description: String { "\(code) at column \(column): \(message)" }
+    public var description: String { describe(head: "\(code) at column \(column): \(message)") }
 
     /// The expression with a caret under the column, then the message.
     public func pointing(into source: String) -> String {

@@ -1,3 +1,4 @@
+import GyreCore
 /// The syntax tree of an expression. Every node keeps the column it starts at.
 public indirect enum Expr: Sendable {
     case number(Double, isInteger: Bool, column: Int)

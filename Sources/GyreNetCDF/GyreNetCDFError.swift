@@ -1,33 +1,19 @@
-/// The one error type of `GyreNetCDF`: a code, a message naming the file (and variable) at fault,
+@_exported import GyreCore
+
+/// The error type of `GyreNetCDF`: a code, a message naming the file (and variable) at fault,
 /// and an optional cause (for example the netCDF library status underneath).
-public struct GyreNetCDFError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+public typealias GyreNetCDFError = GyreError<NetCDFDomain>
 
-        public static let invalidArgument = Code("invalid argument")
-        /// The file is missing, not netCDF, truncated or otherwise unreadable.
-        public static let open = Code("cannot open")
-        public static let read = Code("read error")
-        public static let write = Code("write error")
-        /// A type, variable or group the file has but Gyre cannot represent.
-        public static let unsupported = Code("unsupported")
-        public static let notFound = Code("not found")
-    }
+/// The domain of `GyreNetCDFError`.
+public enum NetCDFDomain: Sendable {}
 
-    public let code: Code
-    public let message: String
-    public let cause: (any Error & Sendable)?
-
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
-        self.code = code
-        self.message = message
-        self.cause = cause
-    }
-
-    public var description: String {
-        if let cause { return "\(code): \(message) (\(cause))" }
-        return "\(code): \(message)"
-    }
+extension GyreError.Code where Domain == NetCDFDomain {
+    public static var invalidArgument: Self { Self("invalid argument") }
+    /// The file is missing, not netCDF, truncated or otherwise unreadable.
+    public static var open: Self { Self("cannot open") }
+    public static var read: Self { Self("read error") }
+    public static var write: Self { Self("write error") }
+    /// A type, variable or group the file has but Gyre cannot represent.
+    public static var unsupported: Self { Self("unsupported") }
+    public static var notFound: Self { Self("not found") }
 }

@@ -1,3 +1,4 @@
+import GyreCore
 import CHDF5
 import Foundation
 import GyreArrays

@@ -1,3 +1,4 @@
+import GyreCore
 import CNetCDF
 import Foundation
 import GyreArrays
@@ -146,53 +147,48 @@ public struct NetCDFArray: ChunkedArraySource {
     /// parallel, into the destination (straight into it when a whole chunk is one span of it).
     func readChunks(_ grid: [[Int]], _ locations: [HDF5ChunkIndex.Location?], _ layout: HDF5ChunkIndex.Layout,
                     region r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
-        let file = try FileReader(path)
+        let path = self.path
+        let file = try await BlockingIO.run { try FileReader(path) }
         defer { file.close() }
         let c = layout.chunkShape, itemSize = dtype.itemSize
         let chunkBytes = c.reduce(itemSize, *)
         let limit = Swift.max(1, maxConcurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func launch() {
-                let g = grid[next], location = locations[next]
-                next += 1
-                group.addTask {
-                    // The part of the chunk inside the region, in array coordinates.
-                    var lo: [Int] = [], count: [Int] = []
-                    for d in g.indices {
-                        let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
-                        lo.append(a)
-                        count.append(b - a)
-                    }
-                    let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
-                    guard let location else {
-                        // Never written: netcdf-c supplies the fill value.
-                        try await self.readThroughLibrary(zip(lo, count).map { ($0, $1, 1) }, into: target)
-                        return
-                    }
-                    let what = "\(self.sourceName): chunk \(g)"
-                    guard location.size <= Swift.max(chunkBytes * 2 + 4096, 1 << 20) else {
-                        throw GyreNetCDFError(.read, "\(what): \(location.size) stored bytes for a chunk of \(chunkBytes) (corrupt file?)")
-                    }
-                    let stored = allocateScratch(location.size)
-                    defer { freeScratch(stored) }
-                    try file.read(offset: location.address, count: location.size, into: stored)
-                    if count == c, let span = target.contiguousBytes {
-                        try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: span, what: what)
-                        return
-                    }
-                    let chunk = allocateScratch(chunkBytes)
-                    defer { freeScratch(chunk) }
-                    try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: chunk, what: what)
-                    let strides = NDArray<UInt8>.contiguousStrides(c)
-                    let offset = g.indices.reduce(0) { $0 + (lo[$1] - g[$1] * c[$1]) * strides[$1] }
-                    target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset * itemSize), strides: strides)
-                }
+        try await Bounded.forEach(count: grid.count, limit: limit) { k in
+            let g = grid[k], location = locations[k]
+            // The part of the chunk inside the region, in array coordinates.
+            var lo: [Int] = [], count: [Int] = []
+            for d in g.indices {
+                let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
+                lo.append(a)
+                count.append(b - a)
             }
-            while next < grid.count && next < limit { launch() }
-            while try await group.next() != nil {
-                if next < grid.count { launch() }
+            let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
+            guard let location else {
+                // Never written: netcdf-c supplies the fill value.
+                try await self.readThroughLibrary(zip(lo, count).map { ($0, $1, 1) }, into: target)
+                return
             }
+            let what = "\(self.sourceName): chunk \(g)"
+            guard location.size <= Swift.max(chunkBytes * 2 + 4096, 1 << 20) else {
+                throw GyreNetCDFError(.read, "\(what): \(location.size) stored bytes for a chunk of \(chunkBytes) (corrupt file?)")
+            }
+            let stored = allocateScratch(location.size)
+            defer { freeScratch(stored) }
+            // pread blocks: never on the cooperative pool.
+            let into = UnsafeAddress(stored.baseAddress!)
+            try await BlockingIO.run {
+                try file.read(offset: location.address, count: location.size, into: UnsafeMutableRawBufferPointer(start: into.pointer, count: location.size))
+            }
+            if count == c, let span = target.contiguousBytes {
+                try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: span, what: what)
+                return
+            }
+            let chunk = allocateScratch(chunkBytes)
+            defer { freeScratch(chunk) }
+            try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: chunk, what: what)
+            let strides = NDArray<UInt8>.contiguousStrides(c)
+            let offset = g.indices.reduce(0) { $0 + (lo[$1] - g[$1] * c[$1]) * strides[$1] }
+            target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset * itemSize), strides: strides)
         }
     }
 

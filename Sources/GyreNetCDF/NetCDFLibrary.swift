@@ -3,6 +3,7 @@ import CNetCDF
 import Dispatch
 import Foundation
 import GyreArrays
+import GyreCore
 
 /// netcdf-c (and the HDF5 library under it) is not thread-safe, so every call into it runs on
 /// one serial queue. Callers await the result: Swift's cooperative pool is never blocked, and
@@ -19,11 +20,9 @@ enum NetCDFLibrary {
 
     /// Runs `body` on the library's queue.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            queue.async {
-                silenceHDF5()
-                do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
-            }
+        try await BlockingIO.run(on: queue) {
+            silenceHDF5()
+            return try body()
         }
     }
 

@@ -1,3 +1,4 @@
+import GyreCore
 import CNetCDF
 import Foundation
 import GyreArrays

@@ -1,3 +1,4 @@
+import GyreCore
 /// A CQL2 expression (OGC 21-065), the one tree both encodings parse to: cql2-text
 /// (`CQL2.parse(text:)`) and cql2-json (`CQL2.parse(json:)`). Its shape follows cql2-json:
 /// literals, property references, and operations named by their cql2-json `op`

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 
 /// CQL2 evaluated against one item in memory, with SQL's three-valued logic: a comparison

@@ -1,3 +1,4 @@
+import GyreCore
 /// cql2-text: a recursive-descent parser to the `CQL2` tree and a writer back to text.
 extension CQL2 {
     /// Parses cql2-text (`eo:cloud_cover < 25 AND S_INTERSECTS(geometry, POLYGON((...)))`).

@@ -1,3 +1,4 @@
+import GyreCore
 /// A GeoJSON position: longitude, latitude and an optional height (RFC 7946 §3.1.1).
 public struct Position: Sendable, Hashable {
     public var x: Double

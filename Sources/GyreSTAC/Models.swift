@@ -1,3 +1,4 @@
+import GyreCore
 import OrderedCollections
 
 /// The STAC version Gyre writes.

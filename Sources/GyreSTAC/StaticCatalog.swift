@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 
 /// Reading STAC documents from files: one JSON object (Catalog, Collection, Item or
@@ -23,7 +24,7 @@ public enum StaticCatalog {
         var seen = Set<String>()
         func problem(_ e: Error, _ path: String) throws {
             if stopAtFirst { throw e }
-            out.problems.append((e as? GyreSTACError)?.message ?? "\(path): \(e)")
+            out.problems.append((e as? any GyreErrorProtocol)?.message ?? "\(path): \(e)")
         }
         func visit(_ rawPath: String, parentCollection: String?) throws {
             let path = URL(fileURLWithPath: rawPath).standardizedFileURL.path
@@ -46,7 +47,8 @@ public enum StaticCatalog {
             }
             let object: STACObject
             do { object = try STACObject(json: try JSON.parse(bytes, source: path), path: path) } catch {
-                try problem(GyreSTACError((error as? GyreSTACError)?.code ?? .invalidSTAC, prefixed(error, path)), path); return
+                let code: GyreSTACError.Code = (error as? GyreSTACError)?.code ?? (error is GyreCoreError ? .invalidJSON : .invalidSTAC)
+                try problem(GyreSTACError(code, prefixed(error, path)), path); return
             }
             let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
             func follow(_ links: [Link], collection: String?) throws {
@@ -114,7 +116,7 @@ public enum StaticCatalog {
     }
 
     static func prefixed(_ e: Error, _ path: String) -> String {
-        let m = (e as? GyreSTACError)?.message ?? "\(e)"
+        let m = (e as? any GyreErrorProtocol)?.message ?? "\(e)"
         return m.hasPrefix(path) ? m : "\(path): \(m)"
     }
 

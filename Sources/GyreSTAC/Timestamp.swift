@@ -1,3 +1,4 @@
+import GyreCore
 /// An instant in UTC, in microseconds since 1970-01-01T00:00:00Z: what STAC's `datetime`,
 /// `start_datetime` and `end_datetime` hold, parsed from and written as RFC 3339.
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreCatalog
 import GyreSTAC
 

@@ -1,11 +1,12 @@
 import GyreCatalog
+@_exported import GyreCore
 import GyreSTAC
 
 /// The one error type of `GyreServer`: a code that carries the HTTP status, a message naming the
 /// parameter, field, collection or item at fault, and an optional cause. Errors from the modules
 /// below (bad STAC, bad CQL2, a missing collection) are mapped onto it in one place,
 /// `GyreServerError.init(mapping:)`.
-public struct GyreServerError: Error, CustomStringConvertible, Sendable {
+public struct GyreServerError: GyreErrorProtocol {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The name sent as `code` in the JSON error body.
         public let rawValue: String
@@ -43,6 +44,8 @@ public struct GyreServerError: Error, CustomStringConvertible, Sendable {
             self = e
         case let e as GyreSTACError:
             self.init(e.code == .io ? .internalError : .badRequest, "\(e.code): \(e.message)", cause: e)
+        case let e as GyreCoreError:
+            self.init(.badRequest, "\(e.code): \(e.message)", cause: e)
         case let e as GyreCatalogError:
             let code: Code
             switch e.code {
@@ -55,11 +58,6 @@ public struct GyreServerError: Error, CustomStringConvertible, Sendable {
         default:
             self.init(.internalError, String(describing: error))
         }
-    }
-
-    public var description: String {
-        if let cause { return "\(code): \(message) (\(cause))" }
-        return "\(code): \(message)"
     }
 
     /// The JSON body sent for this error: `{"code": ..., "description": ...}` as stac-fastapi

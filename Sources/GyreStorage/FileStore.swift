@@ -1,5 +1,6 @@
 import CGyreSupport
 import Foundation
+import GyreCore
 
 /// A store in a local directory: keys are relative paths under the root. Writes go to a
 /// temporary file in the same directory and are renamed into place, so a killed writer never
@@ -8,7 +9,6 @@ import Foundation
 public final class FileStore: WritableStore, ListableStore {
     public let root: URL
     public let name: String
-    private let queue = DispatchQueue(label: "gyre.filestore", qos: .userInitiated, attributes: .concurrent)
 
     /// A store rooted at `root`; the directory is created on the first write.
     public init(root: URL) {
@@ -25,11 +25,7 @@ public final class FileStore: WritableStore, ListableStore {
 
     /// Runs blocking work off the cooperative pool.
     private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            queue.async {
-                do { c.resume(returning: try work()) } catch { c.resume(throwing: error) }
-            }
-        }
+        try await BlockingIO.run(work)
     }
 
     /// Opens a value's file and gives its size; nil when there is no such value (a missing file,

@@ -1,30 +1,16 @@
-/// The one error type of `GyreStorage`: a code, a message naming the store and key at fault, and
+@_exported import GyreCore
+
+/// The error type of `GyreStorage`: a code, a message naming the store and key at fault, and
 /// an optional cause.
-public struct GyreStorageError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+public typealias GyreStorageError = GyreError<StorageDomain>
 
-        public static let invalidKey = Code("invalid key")
-        public static let invalidRange = Code("invalid byte range")
-        public static let io = Code("I/O error")
-        public static let notFound = Code("not found")
-        public static let readOnly = Code("read-only store")
-    }
+/// The domain of `GyreStorageError`.
+public enum StorageDomain: Sendable {}
 
-    public let code: Code
-    public let message: String
-    public let cause: (any Error & Sendable)?
-
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
-        self.code = code
-        self.message = message
-        self.cause = cause
-    }
-
-    public var description: String {
-        if let cause { return "\(code): \(message) (\(cause))" }
-        return "\(code): \(message)"
-    }
+extension GyreError.Code where Domain == StorageDomain {
+    public static var invalidKey: Self { Self("invalid key") }
+    public static var invalidRange: Self { Self("invalid byte range") }
+    public static var io: Self { Self("I/O error") }
+    public static var notFound: Self { Self("not found") }
+    public static var readOnly: Self { Self("read-only store") }
 }

@@ -1,3 +1,4 @@
+import GyreCore
 import CGyreSupport
 
 /// Which bytes of a value to read.

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 import GyreCodecs
 
@@ -20,13 +21,13 @@ public struct ZarrArrayMetadata: Sendable {
     public var fillValue: Scalar?
     public var pipeline: CodecPipeline
     public var keyEncoding: KeyEncoding
-    public var attributes: [String: JSONValue]
+    public var attributes: JSONObject
     public var dimensionNames: [String?]?
     /// v2 only: the memory order chunks are stored in ("C" or "F").
     public var order: String = "C"
 
     public init(format: Format, shape: [Int], chunkShape: [Int], dtype: DType, fillValue: Scalar?, pipeline: CodecPipeline,
-                keyEncoding: KeyEncoding? = nil, attributes: [String: JSONValue] = [:], dimensionNames: [String?]? = nil) throws {
+                keyEncoding: KeyEncoding? = nil, attributes: JSONObject = [:], dimensionNames: [String?]? = nil) throws {
         guard shape.count == chunkShape.count else {
             throw GyreZarrError(.metadata, "chunk shape \(chunkShape) does not match array shape \(shape)")
         }
@@ -93,24 +94,24 @@ public struct ZarrArrayMetadata: Sendable {
     // MARK: Parsing
 
     /// Parses v2 `.zarray` (and `.zattrs`) JSON.
-    public static func v2(_ j: JSONValue, attributes: JSONValue?, source: String) throws -> ZarrArrayMetadata {
+    public static func v2(_ j: JSON, attributes: JSON?, source: String) throws -> ZarrArrayMetadata {
         func fail(_ why: String) -> GyreZarrError { GyreZarrError(.metadata, "\(source): \(why)") }
-        guard j["zarr_format"]?.intValue == 2 else { throw fail("zarr_format is not 2") }
-        guard let shape = j["shape"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }),
-              let chunks = j["chunks"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else {
+        guard j["zarr_format"]?.integer == 2 else { throw fail("zarr_format is not 2") }
+        guard let shape = j["shape"]?.array?.compactMap({ $0.integer }).map({ Int($0) }),
+              let chunks = j["chunks"]?.array?.compactMap({ $0.integer }).map({ Int($0) }) else {
             throw fail("'shape' and 'chunks' must be lists of integers")
         }
-        guard let dtypeText = j["dtype"]?.stringValue else {
+        guard let dtypeText = j["dtype"]?.string else {
             throw GyreZarrError(.unsupported, "\(source): dtype \(j["dtype"] ?? "missing") (structured dtypes are not supported)")
         }
         let (dtype, bigEndian) = try ZarrTypes.v2(dtypeText, source: source)
-        let order = j["order"]?.stringValue ?? "C"
+        let order = j["order"]?.string ?? "C"
         guard order == "C" || order == "F" else { throw fail("order '\(order)' is not C or F") }
         var a2a: [any ArrayToArrayCodec] = []
         if order == "F" && shape.count > 1 { a2a.append(try TransposeCodec(order: Array((0..<shape.count).reversed()))) }
         var a2b: any ArrayToBytesCodec = BytesCodec(bigEndian: bigEndian)
         var b2b: [any BytesToBytesCodec] = []
-        for f in j["filters"]?.arrayValue ?? [] {
+        for f in j["filters"]?.array ?? [] {
             let codec: AnyCodec
             do { codec = try CodecRegistry.numcodecs(f, dtype: dtype) } catch let e as GyreCodecsError { throw GyreZarrError(.unsupported, "\(source): filter: \(e.message)", cause: e) }
             switch codec {
@@ -130,56 +131,56 @@ public struct ZarrArrayMetadata: Sendable {
                 b2b.append(c)
             } catch let e as GyreCodecsError { throw GyreZarrError(.unsupported, "\(source): compressor: \(e.message)", cause: e) }
         }
-        let sep = j["dimension_separator"]?.stringValue ?? "."
+        let sep = j["dimension_separator"]?.string ?? "."
         guard sep == "." || sep == "/" else { throw fail("dimension_separator '\(sep)'") }
         let fill = try ZarrTypes.fill(j["fill_value"], dtype: dtype, source: source)
         var m = try ZarrArrayMetadata(format: .v2, shape: shape, chunkShape: chunks, dtype: dtype, fillValue: fill,
                                       pipeline: CodecPipeline(arrayToArray: a2a, arrayToBytes: a2b, bytesToBytes: b2b),
-                                      keyEncoding: .v2(separator: sep), attributes: attributes?.objectValue ?? [:])
+                                      keyEncoding: .v2(separator: sep), attributes: attributes?.object ?? [:])
         m.order = order
-        if case .array(let dims)? = attributes?["_ARRAY_DIMENSIONS"] { m.dimensionNames = dims.map { $0.stringValue } }
+        if case .array(let dims)? = attributes?["_ARRAY_DIMENSIONS"] { m.dimensionNames = dims.map { $0.string } }
         return m
     }
 
     /// Parses a v3 array `zarr.json`.
-    public static func v3(_ j: JSONValue, source: String) throws -> ZarrArrayMetadata {
+    public static func v3(_ j: JSON, source: String) throws -> ZarrArrayMetadata {
         func fail(_ why: String) -> GyreZarrError { GyreZarrError(.metadata, "\(source): \(why)") }
-        guard j["zarr_format"]?.intValue == 3 else { throw fail("zarr_format is not 3") }
-        guard j["node_type"]?.stringValue == "array" else { throw fail("node_type is not 'array'") }
-        guard let shape = j["shape"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else { throw fail("'shape' must be a list of integers") }
-        guard j["chunk_grid"]?["name"]?.stringValue == "regular",
-              let chunks = j["chunk_grid"]?["configuration"]?["chunk_shape"]?.arrayValue?.compactMap({ $0.intValue }).map({ Int($0) }) else {
+        guard j["zarr_format"]?.integer == 3 else { throw fail("zarr_format is not 3") }
+        guard j["node_type"]?.string == "array" else { throw fail("node_type is not 'array'") }
+        guard let shape = j["shape"]?.array?.compactMap({ $0.integer }).map({ Int($0) }) else { throw fail("'shape' must be a list of integers") }
+        guard j["chunk_grid"]?["name"]?.string == "regular",
+              let chunks = j["chunk_grid"]?["configuration"]?["chunk_shape"]?.array?.compactMap({ $0.integer }).map({ Int($0) }) else {
             throw GyreZarrError(.unsupported, "\(source): only regular chunk grids are supported, got \(j["chunk_grid"] ?? "none")")
         }
         guard let dt = j["data_type"] else { throw fail("no data_type") }
         let dtype = try ZarrTypes.v3(dt, source: source)
-        if let st = j["storage_transformers"]?.arrayValue, !st.isEmpty {
+        if let st = j["storage_transformers"]?.array, !st.isEmpty {
             throw GyreZarrError(.unsupported, "\(source): storage transformers \(st)")
         }
         let pipeline: CodecPipeline
-        do { pipeline = try CodecRegistry.pipeline(j["codecs"]?.arrayValue ?? [], dtype: dtype) } catch let e as GyreCodecsError {
+        do { pipeline = try CodecRegistry.pipeline(j["codecs"]?.array ?? [], dtype: dtype) } catch let e as GyreCodecsError {
             throw GyreZarrError(e.code == .unknownCodec ? .unsupported : .metadata, "\(source): \(e.message)", cause: e)
         }
         var keys = KeyEncoding.default(separator: "/")
         if let cke = j["chunk_key_encoding"] {
-            let sep = cke["configuration"]?["separator"]?.stringValue
-            switch cke["name"]?.stringValue {
+            let sep = cke["configuration"]?["separator"]?.string
+            switch cke["name"]?.string {
             case "default": keys = .default(separator: sep ?? "/")
             case "v2": keys = .v2(separator: sep ?? ".")
             default: throw GyreZarrError(.unsupported, "\(source): chunk_key_encoding \(cke)")
             }
         }
         let fill = try ZarrTypes.fill(j["fill_value"], dtype: dtype, source: source)
-        let names = j["dimension_names"]?.arrayValue?.map { $0.stringValue }
+        let names = j["dimension_names"]?.array?.map { $0.string }
         return try ZarrArrayMetadata(format: .v3, shape: shape, chunkShape: chunks, dtype: dtype, fillValue: fill, pipeline: pipeline,
-                                     keyEncoding: keys, attributes: j["attributes"]?.objectValue ?? [:], dimensionNames: names)
+                                     keyEncoding: keys, attributes: j["attributes"]?.object ?? [:], dimensionNames: names)
     }
 
     // MARK: Serializing
 
     /// The v3 `zarr.json` document.
-    public var v3JSON: JSONValue {
-        var o: [String: JSONValue] = [
+    public var v3JSON: JSON {
+        var o: JSONObject = [
             "zarr_format": 3, "node_type": "array",
             "shape": .array(shape.map { .int(Int64($0)) }),
             "data_type": ZarrTypes.v3JSON(dtype),
@@ -197,8 +198,8 @@ public struct ZarrArrayMetadata: Sendable {
     }
 
     /// The v2 `.zarray` document (fails for pipelines v2 cannot express).
-    public func v2JSON() throws -> JSONValue {
-        var filters: [JSONValue] = []
+    public func v2JSON() throws -> JSON {
+        var filters: [JSON] = []
         let bytesCodec = pipeline.arrayToBytes
         var bigEndian = false
         if let b = bytesCodec as? BytesCodec { bigEndian = b.bigEndian }
@@ -210,7 +211,7 @@ public struct ZarrArrayMetadata: Sendable {
             guard let cfg = CodecRegistry.numcodecsConfiguration(c) else { throw GyreZarrError(.unsupported, "Zarr v2 cannot express the '\(c.name)' codec") }
             filters.append(cfg)
         }
-        var compressor: JSONValue = .null
+        var compressor: JSON = .null
         for (i, c) in pipeline.bytesToBytes.enumerated() {
             guard let cfg = CodecRegistry.numcodecsConfiguration(c) else { throw GyreZarrError(.unsupported, "Zarr v2 cannot express the '\(c.name)' codec") }
             if i == pipeline.bytesToBytes.count - 1 { compressor = cfg } else { filters.append(cfg) }

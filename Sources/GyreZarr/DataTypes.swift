@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 import GyreCodecs
@@ -18,25 +19,25 @@ enum ZarrTypes {
         "float32": .float32, "float64": .float64, "string": .string(.variable),
     ]
 
-    static func v3(_ j: JSONValue, source: String) throws -> DType {
-        if let s = j.stringValue {
+    static func v3(_ j: JSON, source: String) throws -> DType {
+        if let s = j.string {
             guard let d = v3Names[s] else { throw GyreZarrError(.unsupported, "\(source): unsupported data_type '\(s)'") }
             return d
         }
-        guard let name = j["name"]?.stringValue else { throw GyreZarrError(.metadata, "\(source): data_type \(j) has no name") }
-        let c = j["configuration"]?.objectValue ?? [:]
+        guard let name = j["name"]?.string else { throw GyreZarrError(.metadata, "\(source): data_type \(j) has no name") }
+        let c = j["configuration"]?.object ?? [:]
         switch name {
         case "numpy.datetime64", "numpy.timedelta64":
-            guard let u = c["unit"]?.stringValue, let unit = TimeUnit(rawValue: u) else {
+            guard let u = c["unit"]?.string, let unit = TimeUnit(rawValue: u) else {
                 throw GyreZarrError(.unsupported, "\(source): \(name) with unit \(c["unit"] ?? "none")")
             }
-            guard (c["scale_factor"]?.intValue ?? 1) == 1 else { throw GyreZarrError(.unsupported, "\(source): \(name) scale_factor other than 1") }
+            guard (c["scale_factor"]?.integer ?? 1) == 1 else { throw GyreZarrError(.unsupported, "\(source): \(name) scale_factor other than 1") }
             return name == "numpy.datetime64" ? .datetime64(unit) : .timedelta64(unit)
         case "fixed_length_utf32":
-            guard let n = c["length_bytes"]?.intValue, n % 4 == 0, n > 0 else { throw GyreZarrError(.metadata, "\(source): fixed_length_utf32 needs length_bytes") }
+            guard let n = c["length_bytes"]?.integer, n % 4 == 0, n > 0 else { throw GyreZarrError(.metadata, "\(source): fixed_length_utf32 needs length_bytes") }
             return .string(.unicode(Int(n / 4)))
         case "null_terminated_bytes", "fixed_length_bytes":
-            guard let n = c["length_bytes"]?.intValue, n > 0 else { throw GyreZarrError(.metadata, "\(source): \(name) needs length_bytes") }
+            guard let n = c["length_bytes"]?.integer, n > 0 else { throw GyreZarrError(.metadata, "\(source): \(name) needs length_bytes") }
             return .string(.bytes(Int(n)))
         default:
             if let d = v3Names[name] { return d }
@@ -44,7 +45,7 @@ enum ZarrTypes {
         }
     }
 
-    static func v3JSON(_ d: DType) -> JSONValue {
+    static func v3JSON(_ d: DType) -> JSON {
         switch d {
         case .datetime64(let u): return ["name": "numpy.datetime64", "configuration": ["unit": .string(u.rawValue), "scale_factor": 1]]
         case .timedelta64(let u): return ["name": "numpy.timedelta64", "configuration": ["unit": .string(u.rawValue), "scale_factor": 1]]
@@ -56,17 +57,17 @@ enum ZarrTypes {
     }
 
     /// Parses a fill value of either version.
-    static func fill(_ j: JSONValue?, dtype: DType, source: String) throws -> Scalar? {
+    static func fill(_ j: JSON?, dtype: DType, source: String) throws -> Scalar? {
         guard let j, j != .null else { return nil }
         func bad() -> GyreZarrError { GyreZarrError(.metadata, "\(source): fill_value \(j) does not fit dtype \(dtype)") }
         switch dtype {
         case .bool:
-            if let b = j.boolValue { return .bool(b) }
-            if let i = j.intValue { return .bool(i != 0) }
+            if let b = j.bool { return .bool(b) }
+            if let i = j.integer { return .bool(i != 0) }
             throw bad()
         case .float32, .float64:
-            if let d = j.doubleValue { return dtype == .float32 ? .float32(Float(d)) : .double(d) }
-            switch j.stringValue {
+            if let d = j.number { return dtype == .float32 ? .float32(Float(d)) : .double(d) }
+            switch j.string {
             case "NaN"?: return dtype == .float32 ? .float32(.nan) : .double(.nan)
             case "Infinity"?: return dtype == .float32 ? .float32(.infinity) : .double(.infinity)
             case "-Infinity"?: return dtype == .float32 ? .float32(-.infinity) : .double(-.infinity)
@@ -76,29 +77,29 @@ enum ZarrTypes {
             default: throw bad()
             }
         case .datetime64(let u):
-            if let i = j.intValue { return .datetime(i, u) }
-            if j.stringValue == "NaT" { return .datetime(Int64.min, u) }
+            if let i = j.integer { return .datetime(i, u) }
+            if j.string == "NaT" { return .datetime(Int64.min, u) }
             throw bad()
         case .timedelta64(let u):
-            if let i = j.intValue { return .timedelta(i, u) }
-            if j.stringValue == "NaT" { return .timedelta(Int64.min, u) }
+            if let i = j.integer { return .timedelta(i, u) }
+            if j.string == "NaT" { return .timedelta(Int64.min, u) }
             throw bad()
         case .string(.bytes):
-            guard let s = j.stringValue else { throw bad() }
+            guard let s = j.string else { throw bad() }
             if let data = Data(base64Encoded: s) { return .string(String(decoding: data, as: UTF8.self)) }
             return .string(s)
         case .string:
-            guard let s = j.stringValue else { throw bad() }
+            guard let s = j.string else { throw bad() }
             return .string(s)
         default:
             if case .uint64 = dtype, case .double(let d) = j, d >= 0 { return .uint(UInt64(d)) }
-            guard let i = j.intValue else { throw bad() }
+            guard let i = j.integer else { throw bad() }
             return .int(i)
         }
     }
 
     /// A fill value as JSON (v2 uses base64 for bytes strings).
-    static func fillJSON(_ s: Scalar?, dtype: DType, v2: Bool) -> JSONValue {
+    static func fillJSON(_ s: Scalar?, dtype: DType, v2: Bool) -> JSON {
         guard let s else { return .null }
         switch s {
         case .bool(let b): return .bool(b)
@@ -114,7 +115,7 @@ enum ZarrTypes {
         }
     }
 
-    static func floatJSON(_ d: Double) -> JSONValue {
+    static func floatJSON(_ d: Double) -> JSON {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
         return .double(d)

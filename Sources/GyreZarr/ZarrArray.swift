@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 import GyreCodecs
 import GyreStorage
@@ -65,8 +66,8 @@ public struct ZarrArray: Sendable {
         throw GyreZarrError(.notFound, "\(label): no Zarr array (neither zarr.json nor .zarray)")
     }
 
-    static func parse(_ bytes: [UInt8], _ source: String) throws -> JSONValue {
-        do { return try JSONValue.parse(bytes, source: source) } catch let e as GyreCodecsError {
+    static func parse(_ bytes: [UInt8], _ source: String) throws -> JSON {
+        do { return try JSON.parse(bytes, source: source) } catch let e as GyreCoreError {
             throw GyreZarrError(.metadata, e.message, cause: e)
         }
     }
@@ -80,14 +81,14 @@ public struct ZarrArray: Sendable {
             }
         }
         switch metadata.format {
-        case .v3: try await store.set(prefix + "zarr.json", metadata.v3JSON.serialized())
+        case .v3: try await store.set(prefix + "zarr.json", metadata.v3JSON.serialized(indent: 2, sortedKeys: true))
         case .v2:
-            try await store.set(prefix + ".zarray", try metadata.v2JSON().serialized())
+            try await store.set(prefix + ".zarray", try metadata.v2JSON().serialized(indent: 2, sortedKeys: true))
             var attrs = metadata.attributes
             if let names = metadata.dimensionNames, attrs["_ARRAY_DIMENSIONS"] == nil {
                 attrs["_ARRAY_DIMENSIONS"] = .array(names.map { $0.map { .string($0) } ?? .null })
             }
-            try await store.set(prefix + ".zattrs", JSONValue.object(attrs).serialized())
+            try await store.set(prefix + ".zattrs", JSON.object(attrs).serialized(indent: 2, sortedKeys: true))
         }
         return ZarrArray(store: store, path: path, metadata: metadata)
     }
@@ -213,153 +214,145 @@ public struct ZarrArray: Sendable {
         }
         let shapeOut = outShape, stridesOut = outStrides
         let limit = ReadLimits.concurrency(chunkBytes: m.chunkShape.reduce(m.dtype.itemSize, *), cap: maxConcurrency)
-        try await withThrowingTaskGroup(of: ([DimPiece], Outcome).self) { group in
-            var next = 0
-            func launch() {
-                let t = tasks[next]
-                next += 1
-                group.addTask {
-                    let inner = t.map(\.inner)
-                    let idx = t.map(\.chunk)
-                    if let sh = shardDirect, self.isWholeChunk(t) {
-                        let key = self.prefix + m.chunkKey(idx)
-                        do {
-                            guard let bytes = try await self.store.get(key) else { return (t, .missing) }
-                            let grid = try sh.innerGrid(m.chunkShape)
-                            let n = grid.reduce(1, *)
-                            let isz = sh.indexByteCount(n)
-                            guard bytes.count >= isz else {
-                                throw GyreCodecsError(.corrupt, "shard of \(bytes.count) bytes is shorter than its \(isz)-byte index")
+        try await Bounded.forEach(count: tasks.count, limit: limit, { [tasks] k -> ([DimPiece], Outcome) in
+            let t = tasks[k]
+            let inner = t.map(\.inner)
+            let idx = t.map(\.chunk)
+            if let sh = shardDirect, self.isWholeChunk(t) {
+                let key = self.prefix + m.chunkKey(idx)
+                do {
+                    guard let bytes = try await self.store.get(key) else { return (t, .missing) }
+                    let grid = try sh.innerGrid(m.chunkShape)
+                    let n = grid.reduce(1, *)
+                    let isz = sh.indexByteCount(n)
+                    guard bytes.count >= isz else {
+                        throw GyreCodecsError(.corrupt, "shard of \(bytes.count) bytes is shorter than its \(isz)-byte index")
+                    }
+                    let entries = try sh.decodeIndex(sh.indexAtEnd ? Array(bytes.suffix(isz)) : Array(bytes.prefix(isz)), count: n)
+                    var missing: [[Range<Int>]] = [], parts: [([Range<Int>], AnyNDArray)] = []
+                    let innerBytes = sh.chunkShape.reduce(1, *) * itemSize
+                    var ii = [Int](repeating: 0, count: grid.count)
+                    for k in 0..<n {
+                        let ranges = (0..<grid.count).map { d in
+                            (t[d].out.lowerBound + ii[d] * sh.chunkShape[d])..<(t[d].out.lowerBound + (ii[d] + 1) * sh.chunkShape[d])
+                        }
+                        let (off, nb) = entries[k]
+                        if off == ShardingCodec.missing && nb == ShardingCodec.missing {
+                            missing.append(ranges)
+                        } else {
+                            guard off <= UInt64(bytes.count), nb <= UInt64(bytes.count) - off else {
+                                throw GyreCodecsError(.corrupt, "inner chunk \(ii) at bytes \(off)+\(nb) lies outside the \(bytes.count)-byte shard")
                             }
-                            let entries = try sh.decodeIndex(sh.indexAtEnd ? Array(bytes.suffix(isz)) : Array(bytes.prefix(isz)), count: n)
-                            var missing: [[Range<Int>]] = [], parts: [([Range<Int>], AnyNDArray)] = []
-                            let innerBytes = sh.chunkShape.reduce(1, *) * itemSize
-                            var ii = [Int](repeating: 0, count: grid.count)
-                            for k in 0..<n {
-                                let ranges = (0..<grid.count).map { d in
-                                    (t[d].out.lowerBound + ii[d] * sh.chunkShape[d])..<(t[d].out.lowerBound + (ii[d] + 1) * sh.chunkShape[d])
-                                }
-                                let (off, nb) = entries[k]
-                                if off == ShardingCodec.missing && nb == ShardingCodec.missing {
-                                    missing.append(ranges)
+                            let inner = Array(bytes[Int(off)..<Int(off + nb)])
+                            var placed = false
+                            if ZarrArray.isContiguous(ranges, in: shapeOut) {
+                                let offset = zip(ranges, stridesOut).reduce(0) { $0 + $1.0.lowerBound * $1.1 } * itemSize
+                                let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: innerBytes)
+                                if let c = sh.codecs.bytesToBytes.first {
+                                    placed = try c.decode(inner, into: dst)
                                 } else {
-                                    guard off <= UInt64(bytes.count), nb <= UInt64(bytes.count) - off else {
-                                        throw GyreCodecsError(.corrupt, "inner chunk \(ii) at bytes \(off)+\(nb) lies outside the \(bytes.count)-byte shard")
+                                    guard inner.count == innerBytes else {
+                                        throw GyreCodecsError(.corrupt, "inner chunk \(ii) has \(inner.count) bytes, expected \(innerBytes)")
                                     }
-                                    let inner = Array(bytes[Int(off)..<Int(off + nb)])
-                                    var placed = false
-                                    if ZarrArray.isContiguous(ranges, in: shapeOut) {
-                                        let offset = zip(ranges, stridesOut).reduce(0) { $0 + $1.0.lowerBound * $1.1 } * itemSize
-                                        let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: innerBytes)
-                                        if let c = sh.codecs.bytesToBytes.first {
-                                            placed = try c.decode(inner, into: dst)
-                                        } else {
-                                            guard inner.count == innerBytes else {
-                                                throw GyreCodecsError(.corrupt, "inner chunk \(ii) has \(inner.count) bytes, expected \(innerBytes)")
-                                            }
-                                            inner.withUnsafeBytes { dst.copyMemory(from: $0) }
-                                            placed = true
-                                        }
-                                    }
-                                    if !placed { parts.append((ranges, try sh.codecs.decode(inner, shape: sh.chunkShape, dtype: m.dtype))) }
+                                    inner.withUnsafeBytes { dst.copyMemory(from: $0) }
+                                    placed = true
                                 }
-                                var d = grid.count - 1
-                                while d >= 0 { ii[d] += 1; if ii[d] < grid[d] { break }; ii[d] = 0; d -= 1 }
                             }
-                            return (t, .shard(missing: missing, parts: parts))
-                        } catch let e as GyreCodecsError {
-                            throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
-                        } catch let e as GyreStorageError {
-                            throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
+                            if !placed { parts.append((ranges, try sh.codecs.decode(inner, shape: sh.chunkShape, dtype: m.dtype))) }
                         }
+                        var d = grid.count - 1
+                        while d >= 0 { ii[d] += 1; if ii[d] < grid[d] { break }; ii[d] = 0; d -= 1 }
                     }
-                    if direct && self.isWholeChunk(t) && ZarrArray.isContiguous(t.map(\.out), in: shapeOut) {
-                        let key = self.prefix + m.chunkKey(idx)
-                        let bytes: [UInt8]?
-                        do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
-                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                    return (t, .shard(missing: missing, parts: parts))
+                } catch let e as GyreCodecsError {
+                    throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
+                } catch let e as GyreStorageError {
+                    throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
+                }
+            }
+            if direct && self.isWholeChunk(t) && ZarrArray.isContiguous(t.map(\.out), in: shapeOut) {
+                let key = self.prefix + m.chunkKey(idx)
+                let bytes: [UInt8]?
+                do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
+                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                }
+                guard let bytes else { return (t, .missing) }
+                let offset = zip(t, stridesOut).reduce(0) { $0 + $1.0.out.lowerBound * $1.1 } * itemSize
+                let count = m.chunkShape.reduce(1, *) * itemSize
+                let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: count)
+                do {
+                    if let codec = m.pipeline.bytesToBytes.first {
+                        if try codec.decode(bytes, into: dst) { return (t, .done) }
+                    } else {
+                        guard bytes.count == count else {
+                            throw GyreCodecsError(.corrupt, "chunk has \(bytes.count) bytes, expected \(count)")
                         }
-                        guard let bytes else { return (t, .missing) }
-                        let offset = zip(t, stridesOut).reduce(0) { $0 + $1.0.out.lowerBound * $1.1 } * itemSize
-                        let count = m.chunkShape.reduce(1, *) * itemSize
-                        let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: count)
-                        do {
-                            if let codec = m.pipeline.bytesToBytes.first {
-                                if try codec.decode(bytes, into: dst) { return (t, .done) }
-                            } else {
-                                guard bytes.count == count else {
-                                    throw GyreCodecsError(.corrupt, "chunk has \(bytes.count) bytes, expected \(count)")
-                                }
-                                bytes.withUnsafeBytes { dst.copyMemory(from: $0) }
-                                return (t, .done)
-                            }
-                            let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
-                            return (t, .part(chunk))
-                        } catch let e as GyreCodecsError {
-                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                        }
+                        bytes.withUnsafeBytes { dst.copyMemory(from: $0) }
+                        return (t, .done)
                     }
-                    if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first, codec.decodesRanges,
-                       ZarrArray.partSpans(inner, chunk: m.chunkShape, itemSize: itemSize) != nil {
-                        // A small part of a chunk whose codec decodes byte ranges (a point's
-                        // series, a few rows): decode only the spans that hold it.
-                        let key = self.prefix + m.chunkKey(idx)
-                        let stored: StoredBytes?
-                        do { stored = try await self.store.getStored(key) } catch let e as GyreStorageError {
-                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                        }
-                        guard let stored else { return (t, .missing) }
-                        do {
-                            if let part = try ZarrArray.decodePart(stored, codec: codec, inner: inner, chunk: m.chunkShape, dtype: m.dtype) {
-                                return (t, .part(part))
-                            }
-                            let chunk = try m.pipeline.decode(stored.array, shape: m.chunkShape, dtype: m.dtype)
-                            return (t, .part(try chunk.index(inner.map { .slice($0) })))
-                        } catch let e as GyreCodecsError {
-                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                        }
+                    let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
+                    return (t, .part(chunk))
+                } catch let e as GyreCodecsError {
+                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                }
+            }
+            if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first, codec.decodesRanges,
+               ZarrArray.partSpans(inner, chunk: m.chunkShape, itemSize: itemSize) != nil {
+                // A small part of a chunk whose codec decodes byte ranges (a point's
+                // series, a few rows): decode only the spans that hold it.
+                let key = self.prefix + m.chunkKey(idx)
+                let stored: StoredBytes?
+                do { stored = try await self.store.getStored(key) } catch let e as GyreStorageError {
+                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                }
+                guard let stored else { return (t, .missing) }
+                do {
+                    if let part = try ZarrArray.decodePart(stored, codec: codec, inner: inner, chunk: m.chunkShape, dtype: m.dtype) {
+                        return (t, .part(part))
                     }
-                    if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first {
-                        // Part of a chunk: decode it whole into a pooled buffer (a large chunk
-                        // decoded into fresh memory costs more in page clearing than in
-                        // decompression), then take the part.
-                        let key = self.prefix + m.chunkKey(idx)
-                        let bytes: [UInt8]?
-                        do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
-                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                        }
-                        guard let bytes else { return (t, .missing) }
-                        let whole = try AnyNDArray.uninitialized(m.chunkShape, dtype: m.dtype)
-                        let count = m.chunkShape.reduce(1, *) * itemSize
-                        do {
-                            if try codec.decode(bytes, into: UnsafeMutableRawBufferPointer(start: whole.unsafeRawBase, count: count)) {
-                                return (t, .part(try whole.index(inner.map { .slice($0) })))
-                            }
-                            // The codec cannot decode in place: the pipeline, on the bytes already fetched.
-                            let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
-                            return (t, .part(try chunk.index(inner.map { .slice($0) })))
-                        } catch let e as GyreCodecsError {
-                            throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                        }
-                    }
-                    guard let chunk = try await self.readChunk(idx, needed: inner) else { return (t, .missing) }
+                    let chunk = try m.pipeline.decode(stored.array, shape: m.chunkShape, dtype: m.dtype)
                     return (t, .part(try chunk.index(inner.map { .slice($0) })))
+                } catch let e as GyreCodecsError {
+                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
                 }
             }
-            while next < tasks.count && next < limit { launch() }
-            while let (t, outcome) = try await group.next() {
-                let region = t.map { AxisIndex.slice(Slice($0.out.lowerBound, $0.out.upperBound)) }
-                switch outcome {
-                case .part(let p): try out.assign(region, from: p)
-                case .missing: if inPlace { try out.assign(region, from: try fillArray(t.map { $0.out.count })) }
-                case .done: break
-                case .shard(let missing, let parts):
-                    for r in missing { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: try fillArray(r.map(\.count))) }
-                    for (r, p) in parts { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: p) }
+            if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first {
+                // Part of a chunk: decode it whole into a pooled buffer (a large chunk
+                // decoded into fresh memory costs more in page clearing than in
+                // decompression), then take the part.
+                let key = self.prefix + m.chunkKey(idx)
+                let bytes: [UInt8]?
+                do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
+                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
                 }
-                if next < tasks.count { launch() }
+                guard let bytes else { return (t, .missing) }
+                let whole = try AnyNDArray.uninitialized(m.chunkShape, dtype: m.dtype)
+                let count = m.chunkShape.reduce(1, *) * itemSize
+                do {
+                    if try codec.decode(bytes, into: UnsafeMutableRawBufferPointer(start: whole.unsafeRawBase, count: count)) {
+                        return (t, .part(try whole.index(inner.map { .slice($0) })))
+                    }
+                    // The codec cannot decode in place: the pipeline, on the bytes already fetched.
+                    let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
+                    return (t, .part(try chunk.index(inner.map { .slice($0) })))
+                } catch let e as GyreCodecsError {
+                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
+                }
             }
-        }
+            guard let chunk = try await self.readChunk(idx, needed: inner) else { return (t, .missing) }
+            return (t, .part(try chunk.index(inner.map { .slice($0) })))
+        }, consume: { _, result in
+            let (t, outcome) = result
+            let region = t.map { AxisIndex.slice(Slice($0.out.lowerBound, $0.out.upperBound)) }
+            switch outcome {
+            case .part(let p): try out.assign(region, from: p)
+            case .missing: if inPlace { try out.assign(region, from: try fillArray(t.map { $0.out.count })) }
+            case .done: break
+            case .shard(let missing, let parts):
+                for r in missing { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: try fillArray(r.map(\.count))) }
+                for (r, p) in parts { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: p) }
+            }
+        })
         return out
     }
 
@@ -409,17 +402,8 @@ public struct ZarrArray: Sendable {
         var chunks: [[Int]] = [[]]
         for cs in perDim { chunks = chunks.flatMap { t in cs.map { t + [$0] } } }
         let limit = ReadLimits.concurrency(chunkBytes: m.chunkShape.reduce(m.dtype.itemSize, *), cap: maxConcurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func launch() {
-                let idx = chunks[next]
-                next += 1
-                group.addTask { try await self.writeChunk(idx, source: source, origin: o, store: wstore) }
-            }
-            while next < chunks.count && next < limit { launch() }
-            while try await group.next() != nil {
-                if next < chunks.count { launch() }
-            }
+        try await Bounded.forEach(count: chunks.count, limit: limit) { [chunks] k in
+            try await self.writeChunk(chunks[k], source: source, origin: o, store: wstore)
         }
     }
 

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 import GyreCodecs
@@ -9,7 +10,7 @@ public struct ZarrGroup: Sendable {
     public let store: any ReadableStore
     public let path: String
     public let format: ZarrArrayMetadata.Format
-    public let attributes: [String: JSONValue]
+    public let attributes: JSONObject
     /// Member arrays by path relative to the group, with their metadata.
     public let arrays: [String: ZarrArrayMetadata]
     /// Whether the members came from consolidated metadata.
@@ -22,35 +23,35 @@ public struct ZarrGroup: Sendable {
         let label = "\(store.name)\(path.isEmpty ? "" : "/" + path)"
         if let bytes = try await store.get(prefix + "zarr.json") {
             let j = try ZarrArray.parse(bytes, "\(label)/zarr.json")
-            guard j["node_type"]?.stringValue == "group" else {
+            guard j["node_type"]?.string == "group" else {
                 throw GyreZarrError(.metadata, "\(label)/zarr.json is not a group (node_type \(j["node_type"] ?? "missing"))")
             }
             var arrays: [String: ZarrArrayMetadata] = [:]
             var consolidated = false
-            if let meta = j["consolidated_metadata"]?["metadata"]?.objectValue {
+            if let meta = j["consolidated_metadata"]?["metadata"]?.object {
                 consolidated = true
-                for (name, node) in meta where node["node_type"]?.stringValue == "array" {
+                for (name, node) in meta where node["node_type"]?.string == "array" {
                     arrays[name] = try .v3(node, source: "\(label)/zarr.json consolidated '\(name)'")
                 }
             } else {
                 arrays = try await listArrays(store, prefix: prefix, label: label, marker: "zarr.json")
             }
-            return ZarrGroup(store: store, path: path, format: .v3, attributes: j["attributes"]?.objectValue ?? [:], arrays: arrays, consolidated: consolidated)
+            return ZarrGroup(store: store, path: path, format: .v3, attributes: j["attributes"]?.object ?? [:], arrays: arrays, consolidated: consolidated)
         }
         if let zmeta = try await store.get(prefix + ".zmetadata") {
             let j = try ZarrArray.parse(zmeta, "\(label)/.zmetadata")
-            guard let meta = j["metadata"]?.objectValue else { throw GyreZarrError(.metadata, "\(label)/.zmetadata has no 'metadata'") }
+            guard let meta = j["metadata"]?.object else { throw GyreZarrError(.metadata, "\(label)/.zmetadata has no 'metadata'") }
             var arrays: [String: ZarrArrayMetadata] = [:]
             for (key, value) in meta where key.hasSuffix(".zarray") {
                 let name = String(key.dropLast(".zarray".count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
                 arrays[name] = try .v2(value, attributes: meta[name.isEmpty ? ".zattrs" : name + "/.zattrs"], source: "\(label)/.zmetadata '\(key)'")
             }
-            return ZarrGroup(store: store, path: path, format: .v2, attributes: meta[".zattrs"]?.objectValue ?? [:], arrays: arrays, consolidated: true)
+            return ZarrGroup(store: store, path: path, format: .v2, attributes: meta[".zattrs"]?.object ?? [:], arrays: arrays, consolidated: true)
         }
         if try await store.get(prefix + ".zgroup") != nil {
             let attrs = try await store.get(prefix + ".zattrs").map { try ZarrArray.parse($0, "\(label)/.zattrs") }
             let arrays = try await listArrays(store, prefix: prefix, label: label, marker: ".zarray")
-            return ZarrGroup(store: store, path: path, format: .v2, attributes: attrs?.objectValue ?? [:], arrays: arrays, consolidated: false)
+            return ZarrGroup(store: store, path: path, format: .v2, attributes: attrs?.object ?? [:], arrays: arrays, consolidated: false)
         }
         throw GyreZarrError(.notFound, "\(label): no Zarr group (neither zarr.json, .zmetadata nor .zgroup)")
     }
@@ -76,13 +77,13 @@ public struct ZarrGroup: Sendable {
     }
 
     /// Writes a group node (no members yet).
-    public static func create(_ store: any WritableStore, path: String = "", format: ZarrArrayMetadata.Format, attributes: [String: JSONValue] = [:]) async throws {
+    public static func create(_ store: any WritableStore, path: String = "", format: ZarrArrayMetadata.Format, attributes: JSONObject = [:]) async throws {
         let prefix = path.isEmpty ? "" : path + "/"
         switch format {
-        case .v3: try await store.set(prefix + "zarr.json", JSONValue.object(["zarr_format": 3, "node_type": "group", "attributes": .object(attributes)]).serialized())
+        case .v3: try await store.set(prefix + "zarr.json", JSON.object(["zarr_format": 3, "node_type": "group", "attributes": .object(attributes)]).serialized(indent: 2, sortedKeys: true))
         case .v2:
-            try await store.set(prefix + ".zgroup", JSONValue.object(["zarr_format": 2]).serialized())
-            try await store.set(prefix + ".zattrs", JSONValue.object(attributes).serialized())
+            try await store.set(prefix + ".zgroup", JSON.object(["zarr_format": 2]).serialized(indent: 2, sortedKeys: true))
+            try await store.set(prefix + ".zattrs", JSON.object(attributes).serialized(indent: 2, sortedKeys: true))
         }
     }
 
@@ -93,22 +94,22 @@ public struct ZarrGroup: Sendable {
         let label = "\(store.name)\(path.isEmpty ? "" : "/" + path)"
         if let root = try await store.get(prefix + "zarr.json") {
             guard case .object(var j) = try ZarrArray.parse(root, "\(label)/zarr.json") else { return }
-            var meta: [String: JSONValue] = [:]
+            var meta: JSONObject = [:]
             for key in try await store.list(prefix: prefix) where key.hasSuffix("/zarr.json") {
                 let name = String(key.dropFirst(prefix.count).dropLast("/zarr.json".count))
                 if let b = try await store.get(key) { meta[name] = try ZarrArray.parse(b, key) }
             }
             j["consolidated_metadata"] = ["kind": "inline", "must_understand": false, "metadata": .object(meta)]
-            try await store.set(prefix + "zarr.json", JSONValue.object(j).serialized())
+            try await store.set(prefix + "zarr.json", JSON.object(j).serialized(indent: 2, sortedKeys: true))
             return
         }
-        var meta: [String: JSONValue] = [:]
+        var meta: JSONObject = [:]
         for key in try await store.list(prefix: prefix) {
             let rel = String(key.dropFirst(prefix.count))
             let base = rel.split(separator: "/").last.map(String.init) ?? ""
             guard [".zarray", ".zattrs", ".zgroup"].contains(base), let b = try await store.get(key) else { continue }
             meta[rel] = try ZarrArray.parse(b, key)
         }
-        try await store.set(prefix + ".zmetadata", JSONValue.object(["zarr_consolidated_format": 1, "metadata": .object(meta)]).serialized())
+        try await store.set(prefix + ".zmetadata", JSON.object(["zarr_consolidated_format": 1, "metadata": .object(meta)]).serialized(indent: 2, sortedKeys: true))
     }
 }

@@ -1,3 +1,4 @@
+import GyreCore
 import ArgumentParser
 import Foundation
 import Gyre
@@ -97,7 +98,7 @@ struct Eval: AsyncParsableCommand {
         }
         guard output == nil else { return }
         if json {
-            print(String(decoding: resultJSON(result, arrayName: resultName).serialized(), as: UTF8.self))
+            print(String(decoding: resultJSON(result, arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
         } else if let resultName, let a = result[resultName] {
             print(a.description)
         } else {
@@ -143,13 +144,13 @@ struct Eval: AsyncParsableCommand {
             do { plans.append((k, try l.plan())) } catch { throw CLIError("\(k): \(error)") }
         }
         if json {
-            var o: [String: JSONValue] = [:]
+            var o: JSONObject = [:]
             for (k, p) in plans {
                 o[k] = .object(["chunks_read": .int(Int64(p.chunksRead)), "bytes_read": .int(Int64(p.bytesRead)), "tasks": .int(Int64(p.tasks)),
                                 "peak_memory": .int(Int64(p.peakMemory)), "result_bytes": .int(Int64(p.resultBytes)),
                                 "steps": .array(p.steps.map { .string($0) })])
             }
-            print(String(decoding: JSONValue.object(o).serialized(), as: UTF8.self))
+            print(String(decoding: JSON.object(o).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
             return
         }
         if plans.isEmpty { print("nothing to compute: every value is in memory") }
@@ -158,9 +159,9 @@ struct Eval: AsyncParsableCommand {
 
     /// The result with its values: dims, shape, dtype, flat C-order data (NaN as null) per
     /// variable and coordinate.
-    func resultJSON(_ ds: Dataset, arrayName: String?) -> JSONValue {
-        func variable(_ v: Variable) -> JSONValue {
-            let data: [JSONValue]
+    func resultJSON(_ ds: Dataset, arrayName: String?) -> JSON {
+        func variable(_ v: Variable) -> JSON {
+            let data: [JSON]
             if let a = try? v.data, let d = a.doubles() {
                 data = d.map { $0.isNaN ? .null : .double($0) }
             } else if let a = try? v.data {
@@ -169,9 +170,9 @@ struct Eval: AsyncParsableCommand {
             return .object(["dims": .array(v.dims.map { .string($0) }), "shape": .array(v.shape.map { .int(Int64($0)) }),
                             "dtype": .string(numpyDTypeName(v.dtype)), "data": .array(data)])
         }
-        var coords: [String: JSONValue] = [:], vars: [String: JSONValue] = [:]
+        var coords: JSONObject = [:], vars: JSONObject = [:]
         for (k, v) in ds.variables { if ds.coordNames.contains(k) { coords[k] = variable(v) } else { vars[k] = variable(v) } }
-        var out: [String: JSONValue] = ["coords": .object(coords), "data_vars": .object(vars)]
+        var out: JSONObject = ["coords": .object(coords), "data_vars": .object(vars)]
         if let arrayName { out["name"] = .string(arrayName) }
         return .object(out)
     }

@@ -17,7 +17,7 @@ struct Info: AsyncParsableCommand {
         if isZarrStore(path) && group == "/" {
             do {
                 let summary = try await ZarrSummary.load(FileStore(path: path))
-                print(json ? String(decoding: summary.json.serialized(), as: UTF8.self) : summary.text)
+                print(json ? String(decoding: summary.json.serialized(indent: 2, sortedKeys: true), as: UTF8.self) : summary.text)
             } catch {
                 throw CLIError("\(path): \(error)")
             }
@@ -25,7 +25,7 @@ struct Info: AsyncParsableCommand {
         }
         let ds: Dataset
         do { ds = try await Dataset.open(path, group: group, concatDim: concatDim) } catch { throw CLIError("\(error)") }
-        print(json ? String(decoding: ds.summaryJSON.serialized(), as: UTF8.self) : ds.description)
+        print(json ? String(decoding: ds.summaryJSON.serialized(indent: 2, sortedKeys: true), as: UTF8.self) : ds.description)
     }
 }
 

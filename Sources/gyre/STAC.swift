@@ -1,3 +1,4 @@
+import GyreCore
 import ArgumentParser
 import Foundation
 #if canImport(FoundationNetworking)
@@ -56,7 +57,7 @@ struct STAC: AsyncParsableCommand {
                             count += chunk.count
                         }
                         try await writing?.value
-                    } catch let e as GyreSTACError {
+                    } catch let e as any GyreErrorProtocol {
                         try? await writing?.value
                         throw CLIError(e.message)
                     }
@@ -169,7 +170,7 @@ struct STAC: AsyncParsableCommand {
                 }
                 if let datetime { _ = try TemporalInterval(parameter: datetime); body["datetime"] = .string(datetime) }
                 if let filter { body["filter"] = try CQL2.parse(text: filter).json; body["filter-lang"] = "cql2-json" }
-            } catch let e as GyreSTACError { throw CLIError(e.message) }
+            } catch let e as any GyreErrorProtocol { throw CLIError(e.message) }
             if let collections { body["collections"] = .array(collections.split(separator: ",").map { .string(String($0)) }) }
             if let ids { body["ids"] = .array(ids.split(separator: ",").map { .string(String($0)) }) }
             if let sortby {

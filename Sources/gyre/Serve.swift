@@ -1,3 +1,4 @@
+import GyreCore
 import ArgumentParser
 import Foundation
 import Gyre

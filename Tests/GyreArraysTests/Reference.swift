@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Naive reference implementations the kernels are checked against: plain loops over
@@ -79,16 +80,11 @@ enum Ref {
 }
 
 /// Deterministic pseudo-random numbers for property tests.
+/// The tests' generator: Gyre's SplitMix64 from `seed` (offset so existing seeds keep their cases).
 struct TestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed &+ 0x1234_5678 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix64
+    init(_ seed: UInt64) { base = SplitMix64(seed: seed &+ 0x1234_5678) }
+    mutating func next() -> UInt64 { base.next() }
 }
 
 /// Relative closeness for floating results (NaN equal to NaN).

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GRDB
 import GyreCatalog
@@ -15,7 +16,7 @@ enum Fixtures {
     }
 
     static func items(_ n: Int, seed: UInt64 = 7) throws -> [Item] {
-        var rng = SplitMix(seed)
+        var rng = SplitMix64(seed: seed)
         let platforms = ["sentinel-2a", "Sentinel-2B", "landsat-8", "Montréal-sat"]
         return try (0..<n).map { k in
             let lon = Double(rng.next() % 3500) / 10 - 175, lat = Double(rng.next() % 1600) / 10 - 80
@@ -58,17 +59,6 @@ enum Fixtures {
         }
     }
 
-    struct SplitMix {
-        var s: UInt64
-        init(_ seed: UInt64) { s = seed }
-        mutating func next() -> UInt64 {
-            s &+= 0x9E3779B97F4A7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-            z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// The order searches return by default: datetime descending, then collection, then id.
     /// With `ascending`, oldest first, then collection, then id.

@@ -1,3 +1,4 @@
+import GyreCore
 import Testing
 @testable import GyreArrays
 @testable import GyreCodecs
@@ -157,16 +158,16 @@ struct ZarrArrayTests {
     @Test("absurd sizes in metadata or selections are errors, not crashes")
     func absurdSizes() async throws {
         let store = MemoryStore()
-        func meta(_ shape: [Int], _ chunks: [Int]) -> JSONValue {
+        func meta(_ shape: [Int], _ chunks: [Int]) -> JSON {
             ["zarr_format": 3, "node_type": "array", "shape": .array(shape.map { .int(Int64($0)) }), "data_type": "float64",
              "chunk_grid": ["name": "regular", "configuration": ["chunk_shape": .array(chunks.map { .int(Int64($0)) })]],
              "fill_value": 0, "codecs": [["name": "bytes"]]]
         }
-        try await store.set("huge/zarr.json", meta([Int.max / 2, 4], [1, 1]).serialized())
+        try await store.set("huge/zarr.json", meta([Int.max / 2, 4], [1, 1]).serialized)
         await #expect(throws: GyreZarrError.self) { try await ZarrArray.open(store, path: "huge") }
-        try await store.set("bigchunk/zarr.json", meta([1 << 40], [1 << 40]).serialized())
+        try await store.set("bigchunk/zarr.json", meta([1 << 40], [1 << 40]).serialized)
         await #expect(throws: GyreZarrError.self) { try await ZarrArray.open(store, path: "bigchunk") }
-        try await store.set("wide/zarr.json", meta([1 << 30, 1 << 20], [1, 1]).serialized())
+        try await store.set("wide/zarr.json", meta([1 << 30, 1 << 20], [1, 1]).serialized)
         let wide = try await ZarrArray.open(store, path: "wide")
         await #expect(throws: GyreZarrError.self) { try await wide.read() }  // 8 PiB result
         #expect(try await wide.read([Slice(0, 2), Slice(0, 3)]).shape == [2, 3])  // a small window still works
@@ -189,9 +190,9 @@ struct ZarrArrayTests {
         await #expect(throws: GyreZarrError.self) { try await arr.read() }
         try await store.set("y/zarr.json", Array("{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [2".utf8))
         await #expect(throws: GyreZarrError.self) { try await ZarrArray.open(store, path: "y") }
-        try await store.set("z/zarr.json", JSONValue.object(["zarr_format": 3, "node_type": "array", "shape": [2], "data_type": "float32",
+        try await store.set("z/zarr.json", JSON.object(["zarr_format": 3, "node_type": "array", "shape": [2], "data_type": "float32",
             "chunk_grid": ["name": "regular", "configuration": ["chunk_shape": [2]]], "fill_value": 0,
-            "codecs": [["name": "bytes"], ["name": "mystery-codec"]]]).serialized())
+            "codecs": [["name": "bytes"], ["name": "mystery-codec"]]]).serialized)
         do { _ = try await ZarrArray.open(store, path: "z"); Issue.record("must fail") } catch let e as GyreZarrError {
             #expect(e.message.contains("mystery-codec") && e.message.contains("z/zarr.json"))
         }

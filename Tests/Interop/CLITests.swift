@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import Testing
 import Gyre
@@ -37,7 +38,7 @@ struct CLITests {
         let glob = dir.path + "/day-*.nc"
         let info = try Self.gyre(["info", glob, "--concat-dim", "time", "--json"])
         #expect(info.status == 0, "\(info.err)")
-        let json = try JSONValue.parse(Array(info.out.utf8), source: "gyre info")
+        let json = try JSON.parse(Array(info.out.utf8), source: "gyre info")
         #expect(json["dims"]?["time"] == 8 && json["data_vars"]?["sst"]?["dtype"] == "float32")
         let text = try Self.gyre(["info", glob])
         #expect(text.status == 0 && text.out.contains("sst") && text.out.contains("(time: 8"), "\(text.out)\(text.err)")
@@ -78,9 +79,9 @@ struct CLITests {
         let out = dir.appendingPathComponent("anomaly.zarr").path
         let r = try Self.gyre(["eval", src, expr, "-o", out, "--format", "zarr2", "--codec", "blosc:lz4:5:shuffle", "--chunks", "time=10"])
         #expect(r.status == 0, "\(r.err)")
-        let meta = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out + "/sst/.zarray"))), source: ".zarray")
-        #expect(meta["compressor"]?["id"]?.stringValue == "blosc" && meta["compressor"]?["cname"]?.stringValue == "lz4")
-        #expect(meta["chunks"]?.arrayValue?.first?.intValue == 10)
+        let meta = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out + "/sst/.zarray"))), source: ".zarray")
+        #expect(meta["compressor"]?["id"]?.string == "blosc" && meta["compressor"]?["cname"]?.string == "lz4")
+        #expect(meta["chunks"]?.array?.first?.integer == 10)
         // The values are the eager anomaly, read back by Gyre and by xarray.
         let x = try sample.dataArray("sst")
         let want = try (x.groupby("time.month") - x.groupby("time.month").mean()).astype(.float64).doubles()

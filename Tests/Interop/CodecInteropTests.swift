@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import Testing
 import Gyre
@@ -6,7 +7,7 @@ import Gyre
 /// encodes, numcodecs decodes.
 @Suite("Interop: codecs vs numcodecs", .enabled(if: Interop.enabled))
 struct CodecInteropTests {
-    struct Case: Codable { let config: JSONValue; let dtype: String; let shape: [Int]; let input: String; let encoded: String }
+    struct Case: Codable { let config: JSON; let dtype: String; let shape: [Int]; let input: String; let encoded: String }
 
     @Test("every codec and dtype of the matrix, both directions")
     func matrix() throws {

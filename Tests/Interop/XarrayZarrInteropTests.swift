@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import Testing
 import Gyre
@@ -6,8 +7,8 @@ import Gyre
 /// and Gyre's stores open in xarray equal to the original dataset.
 @Suite("Interop: Datasets in Zarr vs xarray", .enabled(if: Interop.enabled))
 struct XarrayZarrInteropTests {
-    struct Meta: Decodable { let vars: [String: Var]; let attrs: [String: JSONValue] }
-    struct Var: Decodable { let dims: [String]; let coord: Bool; let file: String; let attrs: [String: JSONValue] }
+    struct Meta: Decodable { let vars: [String: Var]; let attrs: [String: JSON] }
+    struct Var: Decodable { let dims: [String]; let coord: Bool; let file: String; let attrs: [String: JSON] }
 
     @Test("v2 and v3: open xarray's store; write a store xarray opens identically")
     func roundTrip() async throws {
@@ -38,16 +39,16 @@ struct XarrayZarrInteropTests {
             // gyre info --json against xarray's to_dict(data=False) of the same store.
             let summary = try await ZarrSummary.load(FileStore(root: dir.appendingPathComponent("xr-v\(fmt).zarr")))
             let mine = summary.json
-            let theirs = try JSONValue.parse([UInt8](Data(contentsOf: dir.appendingPathComponent("todict-v\(fmt).json"))), source: "todict")
+            let theirs = try JSON.parse([UInt8](Data(contentsOf: dir.appendingPathComponent("todict-v\(fmt).json"))), source: "todict")
             for group in ["coords", "data_vars"] {
-                let a = mine[group]?.objectValue ?? [:], b = theirs[group]?.objectValue ?? [:]
+                let a = mine[group]?.object ?? [:], b = theirs[group]?.object ?? [:]
                 if Set(a.keys) != Set(b.keys) { failures.append("info v\(fmt) \(group): \(a.keys.sorted()) vs xarray \(b.keys.sorted())") }
                 for (name, want) in b {
                     guard let got = a[name] else { continue }
                     for key in ["dims", "dtype", "shape"] where got[key] != want[key] {
                         failures.append("info v\(fmt) \(name).\(key): \(got[key] ?? "missing") vs xarray \(want[key] ?? "missing")")
                     }
-                    let gotAttrs = Set(got["attrs"]?.objectValue?.keys.map { $0 } ?? []), wantAttrs = Set(want["attrs"]?.objectValue?.keys.map { $0 } ?? [])
+                    let gotAttrs = Set(got["attrs"]?.object?.keys.map { $0 } ?? []), wantAttrs = Set(want["attrs"]?.object?.keys.map { $0 } ?? [])
                     if gotAttrs != wantAttrs { failures.append("info v\(fmt) \(name) attrs: \(gotAttrs.sorted()) vs xarray \(wantAttrs.sorted())") }
                     if got["chunks"] == nil || got["encoding"] == nil { failures.append("info v\(fmt) \(name): no chunks/encoding") }
                 }

@@ -1,3 +1,4 @@
+import GyreCore
 /// An `NDArray` whose element type is known only at run time (everything read from a file).
 /// A single `switch` dispatches to kernels specialized for the concrete element type.
 public enum AnyNDArray: Sendable {
@@ -302,7 +303,16 @@ extension AnyNDArray {
     /// Whether every element equals `value` (NaN equal to NaN, NaT to NaT): a typed scan that
     /// stops at the first difference and allocates nothing.
     package func allEqual(to value: Scalar) throws -> Bool {
-        let v = try operand(value)
+        // A plain integer against datetime64/timedelta64 data means ticks in the data's unit (the
+        // fill of an array that has none is 0): cast it, as `full` does, rather than compare
+        // a time with a number.
+        let v: AnyNDArray
+        switch (dtype, value) {
+        case (.datetime64, .int), (.datetime64, .uint), (.timedelta64, .int), (.timedelta64, .uint):
+            v = try AnyNDArray(scalar: value).astype(dtype)
+        default:
+            v = try operand(value)
+        }
         func scan<T: Equatable>(_ a: NDArray<T>, _ x: T, nanEqual: (T) -> Bool) -> Bool {
             a.withUnsafeBufferPointer { buf in
                 for e in buf where e != x && !nanEqual(e) { return false }

@@ -1,3 +1,4 @@
+import GyreCore
 /// An array stored somewhere in chunks that can be read by region: a Zarr array, a netCDF
 /// variable, a reference-store array. It sits on the lowest floor so the compute engine reads
 /// any backend without importing it; selections pushed down by the planner arrive here as

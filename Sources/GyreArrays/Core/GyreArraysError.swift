@@ -1,35 +1,21 @@
-/// The one error type of `GyreArrays`: a code, a message that names what is at fault, and an
+@_exported import GyreCore
+
+/// The error type of `GyreArrays`: a code, a message that names what is at fault, and an
 /// optional underlying cause.
-public struct GyreArraysError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+public typealias GyreArraysError = GyreError<ArraysDomain>
 
-        public static let shapeMismatch = Code("shape mismatch")
-        public static let indexOutOfRange = Code("index out of range")
-        public static let invalidAxis = Code("invalid axis")
-        public static let invalidArgument = Code("invalid argument")
-        public static let unsupportedDType = Code("unsupported dtype")
-        public static let emptyReduction = Code("empty reduction")
-        public static let allNaN = Code("all-NaN slice")
-        public static let parse = Code("parse error")
-        public static let corruptData = Code("corrupt data")
-        public static let calendar = Code("calendar error")
-    }
+/// The domain of `GyreArraysError`.
+public enum ArraysDomain: Sendable {}
 
-    public let code: Code
-    public let message: String
-    public let cause: (any Error & Sendable)?
-
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
-        self.code = code
-        self.message = message
-        self.cause = cause
-    }
-
-    public var description: String {
-        if let cause { return "\(code): \(message) (caused by: \(cause))" }
-        return "\(code): \(message)"
-    }
+extension GyreError.Code where Domain == ArraysDomain {
+    public static var shapeMismatch: Self { Self("shape mismatch") }
+    public static var indexOutOfRange: Self { Self("index out of range") }
+    public static var invalidAxis: Self { Self("invalid axis") }
+    public static var invalidArgument: Self { Self("invalid argument") }
+    public static var unsupportedDType: Self { Self("unsupported dtype") }
+    public static var emptyReduction: Self { Self("empty reduction") }
+    public static var allNaN: Self { Self("all-NaN slice") }
+    public static var parse: Self { Self("parse error") }
+    public static var corruptData: Self { Self("corrupt data") }
+    public static var calendar: Self { Self("calendar error") }
 }

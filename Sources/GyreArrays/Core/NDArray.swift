@@ -1,3 +1,4 @@
+import GyreCore
 /// A typed, copy-on-write, strided N-dimensional array.
 ///
 /// Views (slices with any step, transposes, broadcasts, reshapes of contiguous data,

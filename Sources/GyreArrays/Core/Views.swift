@@ -1,3 +1,4 @@
+import GyreCore
 /// A Python-style slice: `start:stop:step`, each bound optional, negative values counting from
 /// the end, step non-zero.
 public struct Slice: Sendable, Hashable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 
 /// NumPy's `.npy` format (versions 1-3): the exchange format for arrays with the Python peers.

@@ -1,3 +1,4 @@
+import GyreCore
 /// Elements as raw bytes in C order (the layout of Zarr's `bytes` codec and NumPy buffers).
 extension AnyNDArray {
     /// The elements as bytes, little- or big-endian. Fixed-width strings use NumPy's layout

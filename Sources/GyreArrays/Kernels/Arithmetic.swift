@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 
 /// Binary arithmetic operators with NumPy semantics.

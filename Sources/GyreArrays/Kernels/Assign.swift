@@ -1,3 +1,4 @@
+import GyreCore
 extension NDArray {
     /// Copies `source` into the region `items` selects of this array (which becomes contiguous and
     /// uniquely owned first). The region's shape must equal the source's.

@@ -1,3 +1,4 @@
+import GyreCore
 // Floating-point reduction kernels. Inner rows run 16 lanes wide in the element type for short
 // blocks and fold each block into float64 lanes with Neumaier compensation (the accuracy of
 // pairwise summation at memory speed); outer rows accumulate into float64 output rows.

@@ -1,3 +1,4 @@
+import GyreCore
 @usableFromInline
 enum _IntReduceKind { case sum, mean, variance(ddof: Int), min, max, prod }
 

@@ -1,3 +1,4 @@
+import GyreCore
 /// Moves `axes` to the end and returns a contiguous (outer, inner) view of the data, with the
 /// shape of the kept dimensions.
 @usableFromInline

@@ -1,3 +1,4 @@
+import GyreCore
 /// Block-wise partial states for streaming reductions: the "create" step of a reduction that
 /// runs create / append / combine / finalize over the chunks of an array too large to hold.
 extension AnyNDArray {

@@ -1,3 +1,4 @@
+import GyreCore
 /// How a contiguous array's elements map onto the outputs of a reduction over some axes.
 ///
 /// Adjacent dimensions with the same kept/reduced status are merged, so the work becomes rows

@@ -1,3 +1,4 @@
+import GyreCore
 /// Reductions on type-erased arrays, with NumPy's result types and xarray's NaN handling:
 /// `skipna` nil means "skip NaNs for float data" (xarray's default); integers have no NaNs.
 extension AnyNDArray {

@@ -1,3 +1,4 @@
+import GyreCore
 // Scans (cumsum, cumprod, diff), sorting (sort, argsort, searchsorted, unique) and joining
 // (concatenate, stack).
 

@@ -1,3 +1,4 @@
+import GyreCore
 /// Day arithmetic for the CF calendars. Days are counted from 1970-01-01 of each calendar.
 /// Years use astronomical numbering (year 0 exists) in every calendar.
 enum CalendarMath {

@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 
 /// How precisely a date string was written: "2001" is `.year`, "2001-03-04T05" is `.hour`.

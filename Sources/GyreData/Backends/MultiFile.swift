@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 import GyreCompute
@@ -43,7 +44,7 @@ extension Dataset {
         }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw GyreDataError(.missingVariable, "\(path): no such file or directory")
+            throw GyreDataError(.fileNotFound, "\(path): no such file or directory")
         }
         if isDir.boolValue {
             let markers = ["zarr.json", ".zgroup", ".zmetadata"]
@@ -66,7 +67,7 @@ extension Dataset {
         defer { globfree(&g) }
         let status = Glibc.glob(expanded, 0, nil, &g)
         guard status == 0 else {
-            if status == GLOB_NOMATCH { throw GyreDataError(.missingVariable, "'\(pattern)' matches no files") }
+            if status == GLOB_NOMATCH { throw GyreDataError(.fileNotFound, "'\(pattern)' matches no files") }
             throw GyreDataError(.invalidArgument, "'\(pattern)': cannot expand the pattern (glob error \(status))")
         }
         var out: [String] = []
@@ -83,22 +84,10 @@ extension Dataset {
                             decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
         guard !files.isEmpty else { throw GyreDataError(.invalidArgument, "no files to open") }
         // Open every file, a bounded number at a time.
-        var opened = [Dataset?](repeating: nil, count: files.count)
-        try await withThrowingTaskGroup(of: (Int, Dataset).self) { tasks in
-            var next = 0
-            let limit = Swift.max(1, combine.maxConcurrency)
-            func launch() {
-                let i = next
-                tasks.addTask { (i, try await open(files[i], group: group, decode: options)) }
-                next += 1
-            }
-            while next < Swift.min(limit, files.count) { launch() }
-            while let (i, ds) = try await tasks.next() {
-                opened[i] = ds
-                if next < files.count { launch() }
-            }
+        let opened = try await Bounded.map(count: files.count, limit: Swift.max(1, combine.maxConcurrency)) { i in
+            try await open(files[i], group: group, decode: options)
         }
-        let parts = zip(files, opened.map { $0! }).map { (file: $0, ds: $1) }
+        let parts = zip(files, opened).map { (file: $0, ds: $1) }
         if parts.count == 1 { return parts[0].ds }
         return try combineFiles(parts, concatDim: concatDim, combine: combine)
     }

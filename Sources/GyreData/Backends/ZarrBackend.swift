@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 import GyreCodecs
@@ -44,7 +45,7 @@ public struct ZarrWriteOptions: Sendable {
 
 /// Attribute values to and from JSON, as xarray stores them in Zarr.
 package enum ZarrAttributes {
-    static func decode(_ j: JSONValue) -> AttributeValue? {
+    static func decode(_ j: JSON) -> AttributeValue? {
         switch j {
         case .null: return nil
         case .string(let s): return .string(s)
@@ -52,22 +53,22 @@ package enum ZarrAttributes {
         case .double(let d): return .double(d)
         case .bool(let b): return .values(.bool(NDArray(scalar: b)))
         case .array(let a):
-            if a.allSatisfy({ $0.stringValue != nil }) { return .strings(a.compactMap(\.stringValue)) }
-            if a.allSatisfy({ if case .int = $0 { return true }; return false }) { return .values(.int64(NDArray(a.compactMap(\.intValue)))) }
-            if a.allSatisfy({ $0.doubleValue != nil || $0.stringValue == "NaN" }) {
-                return .values(.float64(NDArray(a.map { $0.doubleValue ?? .nan })))
+            if a.allSatisfy({ $0.string != nil }) { return .strings(a.compactMap(\.string)) }
+            if a.allSatisfy({ if case .int = $0 { return true }; return false }) { return .values(.int64(NDArray(a.compactMap(\.integer)))) }
+            if a.allSatisfy({ $0.number != nil || $0.string == "NaN" }) {
+                return .values(.float64(NDArray(a.map { $0.number ?? .nan })))
             }
             return .string(j.description)
         case .object: return .string(j.description)
         }
     }
 
-    static func encode(_ a: AttributeValue) -> JSONValue {
+    static func encode(_ a: AttributeValue) -> JSON {
         switch a {
         case .string(let s): return .string(s)
         case .strings(let s): return .array(s.map { .string($0) })
         case .values(let v):
-            let items: [JSONValue] = v.scalars.map { s in
+            let items: [JSON] = v.scalars.map { s in
                 switch s {
                 case .bool(let b): return .bool(b)
                 case .int(let i): return .int(i)
@@ -82,16 +83,16 @@ package enum ZarrAttributes {
     }
 
     /// xarray's v3 `_FillValue` coding: floats are base64 of a little-endian double.
-    package static func decodeFill(_ j: JSONValue, dtype: DType) -> AttributeValue? {
-        if dtype.isFloatingPoint, let s = j.stringValue, let data = Data(base64Encoded: s), data.count == 8 {
+    package static func decodeFill(_ j: JSON, dtype: DType) -> AttributeValue? {
+        if dtype.isFloatingPoint, let s = j.string, let data = Data(base64Encoded: s), data.count == 8 {
             let bits = data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
             return try? .scalar(.double(Double(bitPattern: UInt64(littleEndian: bits))), dtype: dtype)
         }
-        if let d = j.doubleValue { return try? .scalar(.double(d), dtype: dtype.isNumeric ? dtype : nil) }
+        if let d = j.number { return try? .scalar(.double(d), dtype: dtype.isNumeric ? dtype : nil) }
         return decode(j)
     }
 
-    package static func encodeFill(_ d: Double, dtype: DType) -> JSONValue {
+    package static func encodeFill(_ d: Double, dtype: DType) -> JSON {
         if dtype.isFloatingPoint {
             var bits = d.bitPattern.littleEndian
             return .string(Data(bytes: &bits, count: 8).base64EncodedString())
@@ -167,7 +168,7 @@ extension Dataset {
         }
         var globalAttrs: Attributes = [:]
         for (k, v) in group.attributes.sorted(by: { $0.key < $1.key }) where !k.lowercased().hasPrefix("_nc") {
-            if k == "coordinates", let s = v.stringValue { coordNames.formUnion(s.split(separator: " ").map(String.init)); continue }
+            if k == "coordinates", let s = v.string { coordNames.formUnion(s.split(separator: " ").map(String.init)); continue }
             if let a = ZarrAttributes.decode(v) { globalAttrs[k] = a }
         }
         let (coords, dataVars) = try await splitOpened(raw, coordNames: coordNames, options: options, source: store.name)
@@ -195,7 +196,7 @@ extension Dataset {
         let total = encoded.variables.values.reduce(0) { $0 + $1.nbytes }
         var done = 0
         for (name, v) in encoded.variables {
-            var attrs: [String: JSONValue] = [:]
+            var attrs: JSONObject = [:]
             for (k, a) in v.attrs where k != "_FillValue" { attrs[k] = ZarrAttributes.encode(a) }
             if !encoded.coordNames.contains(name) {
                 let mine = nonDimCoords.filter { Set(encoded.variables[$0]!.dims).isSubset(of: v.dims) }
@@ -254,7 +255,7 @@ extension Dataset {
                 throw GyreDataError(.read, "writing '\(name)': \(e.message)", cause: e)
             }
         }
-        var gattrs: [String: JSONValue] = [:]
+        var gattrs: JSONObject = [:]
         for (k, a) in attrs { gattrs[k] = ZarrAttributes.encode(a) }
         try await ZarrGroup.create(store, path: path, format: options.format, attributes: gattrs)
         try await ZarrGroup.consolidate(store, path: path)

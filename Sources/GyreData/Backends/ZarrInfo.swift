@@ -1,3 +1,4 @@
+import GyreCore
 import Foundation
 import GyreArrays
 import GyreCodecs
@@ -14,24 +15,24 @@ public struct ZarrSummary: Sendable {
         public let dims: [String]
         public let shape: [Int]
         public let dtype: DType
-        public let attrs: [String: JSONValue]
+        public let attrs: JSONObject
         public let chunks: [Int]
-        public let encoding: JSONValue
+        public let encoding: JSON
         public let isCoordinate: Bool
         /// Decoded values of small 1-D coordinates.
         public let values: AnyNDArray?
     }
     public let store: String
     public let format: Int
-    public let attrs: [String: JSONValue]
+    public let attrs: JSONObject
     public let dims: OrderedDictionary<String, Int>
     public let entries: [Entry]
 
     /// The dtype CF decoding will give, predicted from metadata (the rules of `CF.decode`).
     static func decodedDType(_ m: ZarrArrayMetadata) -> DType {
         let attrs = m.attributes
-        if let units = attrs["units"]?.stringValue, units.contains(" since "), m.dtype.isNumeric {
-            let cal = CFCalendar(cfName: attrs["calendar"]?.stringValue ?? "standard") ?? .standard
+        if let units = attrs["units"]?.string, units.contains(" since "), m.dtype.isNumeric {
+            let cal = CFCalendar(cfName: attrs["calendar"]?.string ?? "standard") ?? .standard
             return cal.isStandardLike ? .datetime64(.nanoseconds) : .cftime(cal)
         }
         var converted: Attributes = [:]
@@ -39,7 +40,7 @@ public struct ZarrSummary: Sendable {
         for key in ["scale_factor", "add_offset"] {
             switch attrs[key] {
             case .int(let i)?: converted[key] = .int(i)
-            case let v? where v.doubleValue != nil: converted[key] = .double(v.doubleValue!)
+            case let v? where v.number != nil: converted[key] = .double(v.number!)
             default: break
             }
         }
@@ -53,8 +54,8 @@ public struct ZarrSummary: Sendable {
         let group: ZarrGroup
         do { group = try await ZarrGroup.open(store) } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
         var coordNames = Set<String>()
-        for (_, m) in group.arrays { if let c = m.attributes["coordinates"]?.stringValue { coordNames.formUnion(c.split(separator: " ").map(String.init)) } }
-        if let c = group.attributes["coordinates"]?.stringValue { coordNames.formUnion(c.split(separator: " ").map(String.init)) }
+        for (_, m) in group.arrays { if let c = m.attributes["coordinates"]?.string { coordNames.formUnion(c.split(separator: " ").map(String.init)) } }
+        if let c = group.attributes["coordinates"]?.string { coordNames.formUnion(c.split(separator: " ").map(String.init)) }
         var dims: OrderedDictionary<String, Int> = [:]
         var entries: [Entry] = []
         for name in group.arrays.keys.sorted() where !name.contains("/") {
@@ -78,7 +79,7 @@ public struct ZarrSummary: Sendable {
             var coding = ["_ARRAY_DIMENSIONS", "coordinates", "_FillValue", "scale_factor", "add_offset", "missing_value"]
             if isTime { coding += ["units", "calendar"] }
             let shownAttrs = m.attributes.filter { !coding.contains($0.key) }
-            var enc: [String: JSONValue] = ["codecs": m.pipeline.v3Configuration, "fill_value": m.fillValue.map { fillJSON($0) } ?? .null,
+            var enc: JSONObject = ["codecs": m.pipeline.v3Configuration, "fill_value": m.fillValue.map { fillJSON($0) } ?? .null,
                                             "dtype": .string(m.dtype.description)]
             for k in coding.dropFirst(2) { if let v = m.attributes[k] { enc[k] = v } }
             if let s = m.sharding { enc["shards"] = .array(m.chunkShape.map { .int(Int64($0)) }); enc["chunks"] = .array(s.chunkShape.map { .int(Int64($0)) }) }
@@ -88,7 +89,7 @@ public struct ZarrSummary: Sendable {
         return ZarrSummary(store: store.name, format: group.format.rawValue, attrs: group.attributes.filter { $0.key != "coordinates" }, dims: dims, entries: entries)
     }
 
-    static func fillJSON(_ s: Scalar) -> JSONValue {
+    static func fillJSON(_ s: Scalar) -> JSON {
         switch s {
         case .double(let d): return d.isNaN ? "NaN" : .double(d)
         case .float32(let f): return f.isNaN ? "NaN" : .double(Double(f))
@@ -100,14 +101,14 @@ public struct ZarrSummary: Sendable {
     }
 
     /// xarray's `Dataset.to_dict(data=False)` layout, plus `chunks` and `encoding` per variable.
-    public var json: JSONValue {
-        func variable(_ e: Entry) -> JSONValue {
+    public var json: JSON {
+        func variable(_ e: Entry) -> JSON {
             .object(["dims": .array(e.dims.map { .string($0) }), "attrs": .object(e.attrs), "dtype": .string(numpyDTypeName(e.dtype)),
                      "shape": .array(e.shape.map { .int(Int64($0)) }), "chunks": .array(e.chunks.map { .int(Int64($0)) }), "encoding": e.encoding])
         }
-        var coords: [String: JSONValue] = [:], vars: [String: JSONValue] = [:]
+        var coords: JSONObject = [:], vars: JSONObject = [:]
         for e in entries { if e.isCoordinate { coords[e.name] = variable(e) } else { vars[e.name] = variable(e) } }
-        var d: [String: JSONValue] = [:]
+        var d: JSONObject = [:]
         for (k, v) in dims { d[k] = .int(Int64(v)) }
         return .object(["coords": .object(coords), "attrs": .object(attrs), "dims": .object(d), "data_vars": .object(vars)])
     }
@@ -131,7 +132,7 @@ public struct ZarrSummary: Sendable {
         for e in entries where !e.isCoordinate { lines.append(line(e, " ")) }
         if !attrs.isEmpty {
             lines.append("Attributes:")
-            for (k, v) in attrs.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v.stringValue ?? v.description)") }
+            for (k, v) in attrs.sorted(by: { $0.key < $1.key }) { lines.append("    \(k): \(v.string ?? v.description)") }
         }
         return lines.joined(separator: "\n")
     }
@@ -152,21 +153,21 @@ extension Dataset {
     /// xarray's `Dataset.to_dict(data=False)` layout, plus `chunks` (the first chunk length
     /// along each dimension: lazy chunks, or the whole extent in memory) and `encoding` per
     /// variable: what `gyre info --json` prints for inputs other than a single Zarr store.
-    public var summaryJSON: JSONValue {
-        func variable(_ v: Variable) -> JSONValue {
-            var attrs: [String: JSONValue] = [:]
+    public var summaryJSON: JSON {
+        func variable(_ v: Variable) -> JSON {
+            var attrs: JSONObject = [:]
             for (k, a) in v.attrs { attrs[k] = ZarrAttributes.encode(a) }
-            var enc: [String: JSONValue] = [:]
+            var enc: JSONObject = [:]
             for (k, a) in v.encoding { enc[k] = ZarrAttributes.encode(a) }
             let chunks = v.lazyData?.chunks.map { $0.first ?? 0 } ?? v.shape
             return .object(["dims": .array(v.dims.map { .string($0) }), "attrs": .object(attrs), "dtype": .string(numpyDTypeName(v.dtype)),
                             "shape": .array(v.shape.map { .int(Int64($0)) }), "chunks": .array(chunks.map { .int(Int64($0)) }), "encoding": .object(enc)])
         }
-        var coords: [String: JSONValue] = [:], vars: [String: JSONValue] = [:]
+        var coords: JSONObject = [:], vars: JSONObject = [:]
         for (k, v) in variables { if coordNames.contains(k) { coords[k] = variable(v) } else { vars[k] = variable(v) } }
-        var d: [String: JSONValue] = [:]
+        var d: JSONObject = [:]
         for (k, n) in sizes { d[k] = .int(Int64(n)) }
-        var a: [String: JSONValue] = [:]
+        var a: JSONObject = [:]
         for (k, v) in attrs { a[k] = ZarrAttributes.encode(v) }
         return .object(["coords": .object(coords), "attrs": .object(a), "dims": .object(d), "data_vars": .object(vars)])
     }

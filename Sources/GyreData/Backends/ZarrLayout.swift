@@ -35,6 +35,9 @@ enum ZarrLayout {
         case .float64: return .double(.nan)
         case .string: return .string("")
         case .bool: return .bool(false)
+        // zarr-python's default for the time types is NaT.
+        case .datetime64(let u): return .datetime(Scalar.natTicks, u)
+        case .timedelta64(let u): return .timedelta(Scalar.natTicks, u)
         default: return .int(0)
         }
     }

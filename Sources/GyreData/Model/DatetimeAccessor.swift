@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// Datetime fields of a time-valued DataArray (`da.dt.month`), for datetime64 and

@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 import GyreCompute
 import OrderedCollections

@@ -1,44 +1,31 @@
 import GyreArrays
+@_exported import GyreCore
 
-/// The one error type of `GyreData`: a code, a message naming the variable, dimension or
+/// The error type of `GyreData`: a code, a message naming the variable, dimension or
 /// attribute at fault, and an optional cause (for example the `GyreArraysError` underneath).
-public struct GyreDataError: Error, CustomStringConvertible, Sendable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+public typealias GyreDataError = GyreError<DataDomain>
 
-        public static let dimensionMismatch = Code("dimension mismatch")
-        public static let missingDimension = Code("missing dimension")
-        public static let missingVariable = Code("missing variable")
-        public static let missingIndex = Code("no index")
-        public static let keyNotFound = Code("label not found")
-        public static let alignment = Code("alignment error")
-        public static let conflict = Code("conflict")
-        public static let invalidArgument = Code("invalid argument")
-        public static let cfDecoding = Code("CF decoding error")
-        public static let cfEncoding = Code("CF encoding error")
-        public static let arrays = Code("array error")
-        /// The values are lazy and an operation needs them in memory.
-        public static let notLoaded = Code("not loaded")
-        /// Reading lazy values from their store failed.
-        public static let read = Code("read error")
-    }
+/// The domain of `GyreDataError`.
+public enum DataDomain: Sendable {}
 
-    public let code: Code
-    public let message: String
-    public let cause: (any Error & Sendable)?
-
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
-        self.code = code
-        self.message = message
-        self.cause = cause
-    }
-
-    public var description: String {
-        if let cause { return "\(code): \(message) (\(cause))" }
-        return "\(code): \(message)"
-    }
+extension GyreError.Code where Domain == DataDomain {
+    public static var dimensionMismatch: Self { Self("dimension mismatch") }
+    public static var missingDimension: Self { Self("missing dimension") }
+    public static var missingVariable: Self { Self("missing variable") }
+    /// A file, store or glob that does not exist or matches nothing.
+    public static var fileNotFound: Self { Self("file not found") }
+    public static var missingIndex: Self { Self("no index") }
+    public static var keyNotFound: Self { Self("label not found") }
+    public static var alignment: Self { Self("alignment error") }
+    public static var conflict: Self { Self("conflict") }
+    public static var invalidArgument: Self { Self("invalid argument") }
+    public static var cfDecoding: Self { Self("CF decoding error") }
+    public static var cfEncoding: Self { Self("CF encoding error") }
+    public static var arrays: Self { Self("array error") }
+    /// The values are lazy and an operation needs them in memory.
+    public static var notLoaded: Self { Self("not loaded") }
+    /// Reading lazy values from their store failed.
+    public static var read: Self { Self("read error") }
 }
 
 /// Runs `body`, re-raising array-level errors with the context of the labeled operation.

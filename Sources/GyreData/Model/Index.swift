@@ -1,3 +1,4 @@
+import GyreCore
 import GyreArrays
 
 /// How `sel` matches labels that are not exactly in the index.

@@ -1,13 +1,14 @@
 import Foundation
-import OrderedCollections
+@_exported import OrderedCollections
 
 /// A JSON object with its keys in document order.
 public typealias JSONObject = OrderedDictionary<String, JSON>
 
-/// A JSON value that round-trips: object keys keep their order, integers stay exact (`int`)
-/// and apart from numbers with a fraction or exponent (`double`), so an item read and written
+/// The one JSON value type of Gyre (STAC documents, Zarr metadata, codec configurations, and
+/// every JSON to come). It round-trips: object keys keep their order, integers stay exact (`int`)
+/// and apart from numbers with a fraction or exponent (`double`), so a document read and written
 /// again carries every field it came with, unknown extensions included.
-public enum JSON: Sendable, Hashable {
+public enum JSON: Sendable, Hashable, CustomStringConvertible {
     case null
     case bool(Bool)
     case int(Int64)
@@ -34,6 +35,17 @@ public enum JSON: Sendable, Hashable {
         default: return nil
         }
     }
+    /// The value as an exact integer: an `int`, or a `double` with no fraction that fits.
+    public var integer: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d) where d == d.rounded() && Swift.abs(d) < 9e18: return Int64(d)
+        default: return nil
+        }
+    }
+
+    /// Compact JSON text, keys in their order.
+    public var description: String { text }
 
     /// What the value is, for error messages ("a string", "an object").
     public var kind: String {
@@ -80,11 +92,11 @@ struct JSONParser {
 
     init(_ b: UnsafeBufferPointer<UInt8>, source: String) { self.b = b; self.source = source }
 
-    func fail(_ what: String, at pos: Int? = nil) -> GyreSTACError {
+    func fail(_ what: String, at pos: Int? = nil) -> GyreCoreError {
         let p = Swift.min(pos ?? i, b.count)
         var line = 1, col = 1
         for k in 0..<p { if b[k] == 0x0A { line += 1; col = 1 } else if b[k] & 0xC0 != 0x80 { col += 1 } }
-        return GyreSTACError(.invalidJSON, "\(source): line \(line), column \(col): \(what)")
+        return GyreCoreError(.invalidJSON, "\(source): line \(line), column \(col): \(what)")
     }
 
     func describeHere() -> String {
@@ -273,6 +285,47 @@ extension JSON {
 
     public var text: String { String(decoding: serialized, as: UTF8.self) }
 
+    /// Text for files people read and diff (Zarr metadata): indented by `indent` spaces, object
+    /// keys sorted when `sortedKeys` (as zarr-python and json.dumps(sort_keys=True) write).
+    public func serialized(indent: Int, sortedKeys: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        writePretty(into: &out, indent: indent, level: 0, sortedKeys: sortedKeys)
+        return out
+    }
+
+    func writePretty(into out: inout [UInt8], indent: Int, level: Int, sortedKeys: Bool) {
+        func newline(_ l: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * l))
+        }
+        switch self {
+        case .array(let a) where !a.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (k, v) in a.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                v.writePretty(into: &out, indent: indent, level: level + 1, sortedKeys: sortedKeys)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "]"))
+        case .object(let o) where !o.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            let keys = sortedKeys ? o.keys.sorted() : Array(o.keys)
+            for (k, key) in keys.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                newline(level + 1)
+                JSON.writeString(key, into: &out)
+                out.append(contentsOf: ": ".utf8)
+                o[key]!.writePretty(into: &out, indent: indent, level: level + 1, sortedKeys: sortedKeys)
+            }
+            newline(level)
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(into: &out)
+        }
+    }
+
     /// Appends the compact JSON text of this value to `out`.
     public func write(into out: inout [UInt8]) {
         switch self {
@@ -353,6 +406,13 @@ extension JSON: Codable {
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(Dictionary(uniqueKeysWithValues: o.map { ($0.key, $0.value) }))
         }
+    }
+}
+
+extension JSON {
+    /// An object from a dictionary, its keys sorted (a Swift dictionary has no order to keep).
+    public init(sorting dictionary: [String: JSON]) {
+        self = .object(JSONObject(uniqueKeysWithValues: dictionary.sorted { $0.key < $1.key }))
     }
 }
 

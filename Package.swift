@@ -113,6 +113,6 @@ let package = Package(
             dependencies: ["Gyre"],
             path: "Tests/Interop",
             exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py", "zarr_cases.py", "xarray_zarr_cases.py", "netcdf_cases.py",
-                      "compute_cases.py", "netcdf_native_cases.py", "stac_api_check.py", "stac_client_check.py"]),
+                      "compute_cases.py", "netcdf_native_cases.py", "repr_cases.py", "stac_api_check.py", "stac_client_check.py"]),
     ]
 )

@@ -168,7 +168,7 @@ struct ArrayCoreTests {
         let grid = AnyNDArray.float64(try NDArray(shape: [3, 4], (0..<12).map(Double.init)))
         #expect(grid.description == "array([[ 0.,  1.,  2.,  3.],\n       [ 4.,  5.,  6.,  7.],\n       [ 8.,  9., 10., 11.]])")
         let big = AnyNDArray.int64(try NDArray(shape: [2000], (0..<2000).map(Int64.init)))
-        #expect(big.description == "array([   0,    1,    2, ..., 1997, 1998, 1999])")
+        #expect(big.description == "array([   0,    1,    2, ..., 1997, 1998, 1999], shape=(2000,))")  // NumPy 2.2 and later name the shape of a summarized array
     }
 
     @Test(".npy round trip and corrupt files give errors naming the file")

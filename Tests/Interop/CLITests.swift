@@ -105,6 +105,13 @@ struct CLITests {
         let badCodec = try Self.gyre(["eval", src, "sst.mean()", "-o", dir.appendingPathComponent("m.zarr").path, "--codec", "brotli:3"])
         #expect(badCodec.status != 0 && badCodec.err.contains("brotli"), "\(badCodec.err)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.zarr").path))
+        // Printed, a 40-value result is wrapped at NumPy's 75 columns; a missing store is "file not found".
+        let series = try Self.gyre(["eval", src, "sst.mean([\"lat\", \"lon\"])"])
+        let lines = series.out.split(separator: "\n")
+        let values = lines.dropFirst().prefix { !$0.hasPrefix("Coordinates:") }
+        #expect(series.status == 0 && values.count > 8 && values.allSatisfy { $0.count <= 75 } && lines.allSatisfy { $0.count <= 80 }, "\(series.out)")
+        let missing = try Self.gyre(["info", dir.appendingPathComponent("nothing.zarr").path])
+        #expect(missing.status != 0 && missing.err.contains("file not found"), "\(missing.err)")
     }
 
     @Test("gyre stac validate and ingest: a static catalog followed through its links, newline-delimited items, refusals")

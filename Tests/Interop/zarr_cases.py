@@ -28,7 +28,7 @@ def same(got, want):
         return [norm(x) for x in got.ravel()] == [norm(x) for x in want.ravel()]
     if got.shape != want.shape:
         return False
-    return np.array_equal(got.view(np.int64) if got.dtype.kind == "M" else got, want.view(np.int64) if want.dtype.kind == "M" else want, equal_nan=want.dtype.kind == "f")
+    return np.array_equal(got.view(np.int64) if got.dtype.kind in "Mm" else got, want.view(np.int64) if want.dtype.kind in "Mm" else want, equal_nan=want.dtype.kind == "f")
 
 if sys.argv[1] == "--verify":
     out = sys.argv[2]
@@ -137,5 +137,26 @@ z = zarr.create_array(store=os.path.join(out, "py3.zarr"), name=f"a{i}", shape=s
 a = values("float32"); z[...] = a
 cases.append({"store": "py3.zarr", "path": f"a{i}", "expected": save_expected(out, f"py3.zarr-a{i}", a), "format": 3})
 zarr.consolidate_metadata(os.path.join(out, "py3.zarr"))
+# Time types in several units, with no fill value (v2 writes null) and with one set; partly
+# written arrays read their fill value. gyre convert copies these both ways (ZarrInteropTests).
+def times(dt):
+    dt = np.dtype(dt)
+    n = int(np.prod(shape))
+    unit = np.datetime_data(dt)[0]
+    ticks = rng.integers(-10**6, 10**9, n)
+    a = (np.datetime64("2001-01-01", unit) + ticks.astype(f"m8[{unit}]")) if dt.kind == "M" else ticks.astype(dt)
+    a = a.astype(dt)
+    a[::13] = np.array("NaT", dtype=dt)
+    return a.reshape(shape)
+for fmt, store in [(2, "pytime2.zarr"), (3, "pytime3.zarr")]:
+    for dt in ["<M8[s]", "<M8[ms]", "<M8[us]", "<M8[ns]", "<M8[D]", "<m8[s]", "<m8[ms]", "<m8[us]", "<m8[ns]"]:
+        a = times(dt)
+        i += 1
+        add(store, f"a{i}", a, fmt, chunks=chunks, fill_value=None, compressors=numcodecs.Zstd(level=1) if fmt == 2 else ZstdCodec(level=1))
+        i += 1
+        unit = np.datetime_data(np.dtype(dt))[0]
+        fill = np.datetime64("2000-01-02", unit) if dt[1] == "M" else np.timedelta64(7, unit)
+        add(store, f"a{i}", a, fmt, chunks=chunks, missing=True, fill_value=fill)
+    zarr.consolidate_metadata(os.path.join(out, store))
 json.dump(cases, open(os.path.join(out, "manifest.json"), "w"))
 print(len(cases))

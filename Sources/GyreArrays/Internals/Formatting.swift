@@ -6,11 +6,14 @@ public func formatFloat(_ d: Double, float32: Bool) -> String {
     return s
 }
 
-/// Formats arrays in NumPy's nested-bracket layout, summarizing large ones with "...".
+/// Formats arrays in NumPy's nested-bracket layout: summarized with "..." past 1000 elements
+/// (3 at each edge), rows wrapped at 75 columns, as NumPy's default print options do.
 enum ArrayFormatter {
     static let threshold = 1000
     static let edgeItems = 3
+    static let lineWidth = 75
 
+    /// NumPy's str() of an array: brackets, no "array(".
     static func format<T>(_ a: NDArray<T>) -> String {
         format(shape: a.shape, summarize: a.count > threshold) { idx in
             let v = a[index: idx]
@@ -22,50 +25,71 @@ enum ArrayFormatter {
         }
     }
 
-    /// Nested brackets over `shape`, one element text per index; continuation lines are
-    /// indented by `leading` extra columns (the width of "array(").
-    static func format(shape: [Int], summarize: Bool, leading: Int = 0, element: ([Int]) -> String) -> String {
+    /// The positions shown along an axis of length `n`; nil stands for "...".
+    static func positions(_ n: Int, summarize: Bool) -> [Int?] {
+        if summarize && n > 2 * edgeItems {
+            return Array(0..<edgeItems).map { Optional($0) } + [nil] + Array((n - edgeItems)..<n).map { Optional($0) }
+        }
+        return Array(0..<n).map { Optional($0) }
+    }
+
+    /// Nested brackets over `shape`, one element text per index (padded to one width), rows
+    /// wrapped as NumPy's `_formatArray` wraps them: `prefix` is what stands before the first
+    /// bracket ("array(" in a repr), `suffix` what follows the last (NumPy keeps room for it).
+    static func format(shape: [Int], summarize: Bool, prefix: String = "", suffix: String = "", element: ([Int]) -> String) -> String {
         if shape.isEmpty { return element([]) }
         if shape.contains(0) { return "[]" }
         // Collect texts first to pad them to one width.
         var texts: [[Int]: String] = [:]
-        func positions(_ n: Int) -> [Int?] {
-            if summarize && n > 2 * edgeItems {
-                return Array(0..<edgeItems).map { Optional($0) } + [nil] + Array((n - edgeItems)..<n).map { Optional($0) }
-            }
-            return Array(0..<n).map { Optional($0) }
-        }
         var width = 0
-        func collect(_ prefix: [Int]) {
-            if prefix.count == shape.count {
-                let t = element(prefix)
-                texts[prefix] = t
+        func collect(_ index: [Int]) {
+            if index.count == shape.count {
+                let t = element(index)
+                texts[index] = t
                 width = max(width, t.count)
                 return
             }
-            for p in positions(shape[prefix.count]) { if let p { collect(prefix + [p]) } }
+            for p in positions(shape[index.count], summarize: summarize) { if let p { collect(index + [p]) } }
         }
         collect([])
-        func render(_ prefix: [Int], indent: Int) -> String {
-            let d = prefix.count
-            if d == shape.count - 1 {
-                let items = positions(shape[d]).map { p -> String in
-                    guard let p else { return "..." }
-                    let t = texts[prefix + [p]]!
-                    return String(repeating: " ", count: width - t.count) + t
-                }
-                return "[" + items.joined(separator: ", ") + "]"
+        let lineWidth = Self.lineWidth - suffix.count
+        /// Appends `word` to `line`, first moving to a new line when it would pass `limit`.
+        func extend(_ s: inout String, _ line: inout String, _ word: String, _ limit: Int, _ indent: String) {
+            if line.count + word.count > limit && line.count > indent.count {
+                while line.last == " " { line.removeLast() }
+                s += line + "\n"
+                line = indent
             }
-            let newlines: String = String(repeating: "\n", count: shape.count - d - 1)
-            let spaces: String = String(repeating: " ", count: leading + indent + 1)
-            let sep: String = "," + newlines + spaces
-            let items = positions(shape[d]).map { p -> String in
-                guard let p else { return "..." }
-                return render(prefix + [p], indent: indent + 1)
-            }
-            return "[" + items.joined(separator: sep) + "]"
+            line += word
         }
-        return render([], indent: 0)
+        func recurse(_ index: [Int], _ indent: String, _ currentWidth: Int) -> String {
+            let axesLeft = shape.count - index.count
+            if axesLeft == 0 {
+                let t = texts[index]!
+                return String(repeating: " ", count: width - t.count) + t
+            }
+            let nextIndent = indent + " ", nextWidth = currentWidth - 1
+            let items = positions(shape[index.count], summarize: summarize)
+            var s = ""
+            if axesLeft == 1 {
+                let limit = currentWidth - 1
+                var line = indent
+                for (k, p) in items.enumerated() {
+                    let word = p.map { recurse(index + [$0], nextIndent, nextWidth) } ?? "..."
+                    extend(&s, &line, word, limit, indent)
+                    if k < items.count - 1 { line += ", " }
+                }
+                s += line
+            } else {
+                let separator = "," + String(repeating: "\n", count: axesLeft - 1)
+                for (k, p) in items.enumerated() {
+                    s += indent + (p.map { recurse(index + [$0], nextIndent, nextWidth) } ?? "...")
+                    if k < items.count - 1 { s += separator }
+                }
+            }
+            return "[" + s.dropFirst(indent.count) + "]"
+        }
+        return recurse([], " " + String(repeating: " ", count: prefix.count), lineWidth)
     }
 }
 
@@ -87,14 +111,16 @@ struct FloatArrayFormat {
         digits = d
     }
 
-    /// Digits after the point of the shortest round-trip text, capped at 8.
+    /// Digits after the point of the shortest round-trip text; past 8, the value rounded to 8
+    /// digits less its trailing zeros (NumPy's "maxprec": 2.9879999999999995 is 2.988).
     static func fractionDigits(_ v: Double, float32: Bool, scientific: Bool) -> Int {
-        if scientific {
-            for d in 0...8 where Double(String(format: "%.\(d)e", v)).map({ float32 ? Float($0) == Float(v) : $0 == v }) == true { return d }
-            return 8
-        }
-        for d in 0...8 where Double(String(format: "%.\(d)f", v)).map({ float32 ? Float($0) == Float(v) : $0 == v }) == true { return d }
-        return 8
+        let style = scientific ? "e" : "f"
+        for d in 0...8 where Double(String(format: "%.\(d)\(style)", v)).map({ float32 ? Float($0) == Float(v) : $0 == v }) == true { return d }
+        var t = String(format: "%.8\(style)", v)
+        if let e = t.firstIndex(of: "e") { t = String(t[..<e]) }
+        var d = 8
+        while d > 0 && t.last == "0" { t.removeLast(); d -= 1 }
+        return d
     }
 
     func text(_ v: Double, float32: Bool) -> String {
@@ -129,7 +155,13 @@ extension AnyNDArray: CustomStringConvertible {
             }
             floatFormat = FloatArrayFormat(shown, float32: isF32)
         }
-        let body = ArrayFormatter.format(shape: shape, summarize: summarize, leading: 6) { idx in
+        let dtypeText: String?
+        switch dtype {
+        case .float64, .int64, .bool: dtypeText = nil
+        case .datetime64, .timedelta64, .string, .cftime: dtypeText = "'\(dtype)'"
+        default: dtypeText = "\(dtype)"
+        }
+        let body = ArrayFormatter.format(shape: shape, summarize: summarize, prefix: "array(", suffix: ")") { idx in
             let s = try! scalar(at: idx)
             switch s {
             case .string(let t): return "'\(t)'"
@@ -141,10 +173,16 @@ extension AnyNDArray: CustomStringConvertible {
             default: return s.description
             }
         }
-        switch dtype {
-        case .float64, .int64, .bool: return "array(\(body))"
-        case .datetime64, .timedelta64, .string, .cftime: return "array(\(body), dtype='\(dtype)')"
-        default: return "array(\(body), dtype=\(dtype))"
-        }
+        // NumPy 2.2 and later name the shape of a summarized array, and every dtype but the default ones.
+        var extras: [String] = []
+        if summarize { extras.append("shape=(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")) }
+        if let dtypeText { extras.append("dtype=\(dtypeText)") }
+        if extras.isEmpty { return "array(\(body))" }
+        // The extras go on a line of their own when the last line has no room for them.
+        let text = "array(\(body),"
+        let extra = extras.joined(separator: ", ") + ")"
+        let lastLine = text.count - (text.lastIndex(of: "\n").map { text.distance(from: text.startIndex, to: $0) + 1 } ?? 0)
+        let spacer = lastLine + extra.count + 1 > ArrayFormatter.lineWidth ? "\n      " : " "
+        return text + spacer + extra
     }
 }

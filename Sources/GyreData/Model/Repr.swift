@@ -4,19 +4,22 @@ import OrderedCollections
 
 /// Text reprs in the layout xarray users know.
 enum Repr {
+    /// At most `limit` lines: the first and last halves with "..." between (xarray's
+    /// `limit_lines` on a DataArray's values).
+    static func limitLines(_ text: String, limit: Int) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > limit else { return text }
+        return (lines.prefix(limit / 2) + ["..."] + lines.suffix(limit / 2)).joined(separator: "\n")
+    }
+
     static func humanSize(_ bytes: Int) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB"]
         var v = Double(bytes)
         var i = 0
         while v >= 1000 && i < units.count - 1 { v /= 1000; i += 1 }
         if i == 0 { return "\(bytes)B" }
-        let s = v >= 100 ? String(Int(v.rounded())) : String(format1(v))
-        return s + units[i]
-    }
-
-    static func format1(_ v: Double) -> String {
-        let r = (v * 10).rounded() / 10
-        return r == r.rounded() ? String(Int(r)) : String(r)
+        // xarray (render_human_readable_nbytes) prints no decimals: 1460 bytes is "1kB".
+        return String(format: "%.0f", v) + units[i]
     }
 
     /// One value as xarray prints it in summaries.
@@ -121,7 +124,7 @@ extension DataArray: CustomStringConvertible {
         let nameText = name.map { " '\($0)'" } ?? ""
         var lines = ["<xarray.DataArray\(nameText) (\(dimText))> Size: \(Repr.humanSize(variable.nbytes))"]
         switch variable.storage {
-        case .eager(let data): lines.append(data.description)
+        case .eager(let data): lines.append(Repr.limitLines(data.description, limit: 40))
         case .lazy(let l): lines.append("[\(l.count) values with dtype=\(l.dtype)] (lazy, from \(l.sourceName))")
         }
         let nameWidth = Swift.max(coords.keys.map(\.count).max() ?? 0, 7) + 1

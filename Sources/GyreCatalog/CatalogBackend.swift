@@ -10,6 +10,9 @@ public protocol CatalogBackend: Sendable {
     func collection(_ id: String) async throws -> STACCollection?
     /// Creates or replaces a collection.
     func putCollection(_ collection: STACCollection) async throws
+    /// Creates a collection unless one with its id exists, in one statement (two clients
+    /// creating the same collection at once: one creates it, the other gets false).
+    func createCollection(_ collection: STACCollection) async throws -> Bool
     /// Deletes a collection and its items; false when there was none.
     func deleteCollection(_ id: String) async throws -> Bool
     func item(collection: String, id: String) async throws -> Item?

@@ -226,6 +226,13 @@ public final class PostgresCatalog: CatalogBackend {
             [.text(collection.id), .text(collection.json.text)]))
     }
 
+    public func createCollection(_ collection: STACCollection) async throws -> Bool {
+        let rows = try await run("creating collection '\(collection.id)'", SQLFragment(
+            "INSERT INTO gyre_collections (id, content) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
+            [.text(collection.id), .text(collection.json.text)]))
+        return !rows.isEmpty
+    }
+
     public func deleteCollection(_ id: String) async throws -> Bool {
         defer { queryableNames.clear() }
         let rows = try await run("deleting collection '\(id)'", SQLFragment("DELETE FROM gyre_collections WHERE id = ? RETURNING id", [.text(id)]))

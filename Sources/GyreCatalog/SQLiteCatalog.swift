@@ -27,6 +27,7 @@ public final class SQLiteCatalog: CatalogBackend {
             try db.execute(sql: "PRAGMA cache_size = -131072")
         }
         config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true  // set when each connection opens, outside any transaction
         do {
             if path == ":memory:" {
                 writer = try DatabaseQueue(configuration: config)
@@ -94,11 +95,12 @@ public final class SQLiteCatalog: CatalogBackend {
             // In seconds, the time axis is a million times longer than the others, so the R*Tree
             // split its nodes along time alone: each node held a thin slice of time over the
             // whole globe, and a 10° box over 51 days read 908 pages at 1,000,000 items. In days
-            // the axes are of a size and the same lookup reads 62.
+            // the axes are of a size and the same lookup reads 62. The unit is written out (it is
+            // SQLiteSearch.microsecondsPerRTreeUnit): a migration's text never changes.
             try db.execute(sql: """
                 CREATE VIRTUAL TABLE items_space_days USING rtree (rowid, minx, maxx, miny, maxy, mint, maxt);
                 INSERT INTO items_space_days (rowid, minx, maxx, miny, maxy, mint, maxt)
-                    SELECT r.rowid, r.minx, r.maxx, r.miny, r.maxy, i.datetime / \(SQLiteSearch.microsecondsPerRTreeUnit), i.datetime / \(SQLiteSearch.microsecondsPerRTreeUnit)
+                    SELECT r.rowid, r.minx, r.maxx, r.miny, r.maxy, i.datetime / 86400000000.0, i.datetime / 86400000000.0
                     FROM items_space_time r JOIN items i ON i.rowid = r.rowid;
                 DROP TRIGGER items_space_time_delete;
                 DROP TABLE items_space_time;
@@ -148,10 +150,19 @@ public final class SQLiteCatalog: CatalogBackend {
         }
     }
 
+    public func createCollection(_ collection: STACCollection) async throws -> Bool {
+        let text = collection.json.text, id = collection.id
+        return try await run("creating collection '\(id)'", write: true) { db in
+            try db.execute(sql: "INSERT INTO collections (id, content) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", arguments: [id, text])
+            return db.changesCount > 0
+        }
+    }
+
     public func deleteCollection(_ id: String) async throws -> Bool {
         defer { queryableNames.clear() }
+        // The items go explicitly, in the same transaction (foreign keys are on for every
+        // connection, GRDB's default, but a PRAGMA inside a transaction would change nothing).
         return try await run("deleting collection '\(id)'", write: true) { db in
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "DELETE FROM items WHERE collection = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM queryables WHERE collection = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM collections WHERE id = ?", arguments: [id])

@@ -5,10 +5,10 @@ import GyreArrays
 /// reductions). Leaves are plain chunked sources (a Zarr array, a netCDF variable). The planner
 /// walks nodes through this protocol: it can swap inputs, follow which block of each input a
 /// read needs, and compute a node once when it would otherwise be computed many times.
-public protocol LazyNode: ChunkedArraySource {
+package protocol LazyNode: ChunkedArraySource {
     var inputs: [LazyArray] { get }
     /// The node with its inputs replaced by equivalent ones (same shapes and dtypes).
-    func withInputs(_ inputs: [LazyArray]) -> any LazyNode
+    func withInputs(_ inputs: [LazyArray]) throws -> any LazyNode
     /// For reading `box` of this node, the bounding box of each input that is read (nil when
     /// that input is not read at all).
     func inputBoxes(_ box: Box) -> [Box?]
@@ -21,14 +21,14 @@ public protocol LazyNode: ChunkedArraySource {
 /// One operand of an elementwise node: a lazy array or values in memory, whose axes map onto
 /// the node's axes in increasing order (`axes[i]` is the node axis of operand axis i); node
 /// axes it lacks, or where it has length 1, are broadcast.
-public struct ElementwiseOperand: Sendable {
-    public enum Data: Sendable {
+package struct ElementwiseOperand: Sendable {
+    package enum Data: Sendable {
         case lazy(LazyArray)
         case eager(AnyNDArray)
     }
-    public let data: Data
-    public let axes: [Int]
-    public init(_ data: Data, axes: [Int]) {
+    package let data: Data
+    package let axes: [Int]
+    package init(_ data: Data, axes: [Int]) {
         self.data = data
         self.axes = axes
     }
@@ -43,15 +43,15 @@ public struct ElementwiseOperand: Sendable {
 /// An elementwise function of several operands, broadcast against each other. Reading a block
 /// reads the matching block of every operand and applies the function: chains of these fuse
 /// into one pass per block, and selections pass straight through to the sources.
-public struct ElementwiseSource: LazyNode {
-    public let operands: [ElementwiseOperand]
-    public let shape: [Int]
-    public let dtype: DType
-    public let name: String
+package struct ElementwiseSource: LazyNode {
+    package let operands: [ElementwiseOperand]
+    package let shape: [Int]
+    package let dtype: DType
+    package let name: String
     /// Computes the result from the operands' blocks, each already broadcast to the block's shape.
-    public let function: @Sendable ([AnyNDArray]) throws -> AnyNDArray
+    package let function: @Sendable ([AnyNDArray]) throws -> AnyNDArray
 
-    public init(_ name: String, operands: [ElementwiseOperand], shape: [Int], dtype: DType,
+    package init(_ name: String, operands: [ElementwiseOperand], shape: [Int], dtype: DType,
                 function: @escaping @Sendable ([AnyNDArray]) throws -> AnyNDArray) throws {
         for o in operands {
             guard o.axes.count == o.shape.count, o.axes == o.axes.sorted(), Set(o.axes).count == o.axes.count,
@@ -69,24 +69,24 @@ public struct ElementwiseSource: LazyNode {
         self.function = function
     }
 
-    public var sourceName: String {
+    package var sourceName: String {
         let names = operands.compactMap { o -> String? in if case .lazy(let l) = o.data { return l.sourceName }; return nil }
         return names.first ?? name
     }
-    public var label: String { name }
-    public var streamsInputs: Bool { false }
+    package var label: String { name }
+    package var streamsInputs: Bool { false }
 
-    public var inputs: [LazyArray] {
+    package var inputs: [LazyArray] {
         operands.compactMap { if case .lazy(let l) = $0.data { return l }; return nil }
     }
 
-    public func withInputs(_ inputs: [LazyArray]) -> any LazyNode {
+    package func withInputs(_ inputs: [LazyArray]) throws -> any LazyNode {
         var it = inputs.makeIterator()
         let ops = operands.map { o -> ElementwiseOperand in
             if case .lazy = o.data { return ElementwiseOperand(.lazy(it.next()!), axes: o.axes) }
             return o
         }
-        return try! ElementwiseSource(name, operands: ops, shape: shape, dtype: dtype, function: function)
+        return try ElementwiseSource(name, operands: ops, shape: shape, dtype: dtype, function: function)
     }
 
     /// The operand's box for a block of the node.
@@ -94,14 +94,14 @@ public struct ElementwiseSource: LazyNode {
         zip(o.axes, o.shape).map { a, n in n == 1 && shape[a] != 1 ? 0..<1 : box[a] }
     }
 
-    public func inputBoxes(_ box: Box) -> [Box?] {
+    package func inputBoxes(_ box: Box) -> [Box?] {
         operands.compactMap { o -> Box? in
             guard case .lazy = o.data else { return nil }
             return box.contains(where: \.isEmpty) ? nil : operandBox(o, box)
         }
     }
 
-    public var chunks: [[Int]] {
+    package var chunks: [[Int]] {
         shape.indices.map { a in
             for o in operands {
                 guard case .lazy(let l) = o.data, let i = o.axes.firstIndex(of: a), o.shape[i] == shape[a] else { continue }
@@ -111,7 +111,7 @@ public struct ElementwiseSource: LazyNode {
         }
     }
 
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         guard region.count == shape.count else {
             throw GyreComputeError(.invalidArgument, "\(name): \(region.count) slices for \(shape.count) dimensions")
         }
@@ -173,13 +173,13 @@ struct RegionCacheSource: ChunkedArraySource {
 
 /// One axis of length n·k seen as two, (n, k): `coarsen` reduces the inner axis. A block of
 /// the view reads the contiguous run of input positions under it.
-public struct SplitAxisSource: LazyNode {
-    public let input: LazyArray
-    public let axis: Int
-    public let window: Int
-    public let shape: [Int]
+package struct SplitAxisSource: LazyNode {
+    package let input: LazyArray
+    package let axis: Int
+    package let window: Int
+    package let shape: [Int]
 
-    public init(_ input: LazyArray, axis: Int, window: Int) throws {
+    package init(_ input: LazyArray, axis: Int, window: Int) throws {
         guard (0..<input.ndim).contains(axis), window >= 1, input.shape[axis] % window == 0 else {
             throw GyreComputeError(.invalidArgument, "\(input.sourceName): axis \(axis) of length \(axis < input.ndim && axis >= 0 ? input.shape[axis] : 0) cannot split into windows of \(window)")
         }
@@ -192,14 +192,14 @@ public struct SplitAxisSource: LazyNode {
         shape = s
     }
 
-    public var dtype: DType { input.dtype }
-    public var sourceName: String { input.sourceName }
-    public var inputs: [LazyArray] { [input] }
-    public var streamsInputs: Bool { false }
-    public var label: String { "axis \(axis) split into windows of \(window)" }
-    public func withInputs(_ inputs: [LazyArray]) -> any LazyNode { try! SplitAxisSource(inputs[0], axis: axis, window: window) }
+    package var dtype: DType { input.dtype }
+    package var sourceName: String { input.sourceName }
+    package var inputs: [LazyArray] { [input] }
+    package var streamsInputs: Bool { false }
+    package var label: String { "axis \(axis) split into windows of \(window)" }
+    package func withInputs(_ inputs: [LazyArray]) throws -> any LazyNode { try SplitAxisSource(inputs[0], axis: axis, window: window) }
 
-    public var chunks: [[Int]] {
+    package var chunks: [[Int]] {
         var c = input.chunks
         // Outer chunks end where an input chunk ends (rounded up to a whole window).
         var ends: [Int] = [], pos = 0
@@ -215,7 +215,7 @@ public struct SplitAxisSource: LazyNode {
         return c
     }
 
-    public func inputBoxes(_ box: Box) -> [Box?] {
+    package func inputBoxes(_ box: Box) -> [Box?] {
         guard !box.contains(where: \.isEmpty) else { return [nil] }
         var b = box
         let o = box[axis], i = box[axis + 1]
@@ -224,7 +224,7 @@ public struct SplitAxisSource: LazyNode {
         return [b]
     }
 
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         guard region.count == shape.count else { throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions") }
         let outer: (start: Int, count: Int, step: Int)
         do { outer = try region[axis].resolve(extent: shape[axis]) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }

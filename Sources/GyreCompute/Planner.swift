@@ -4,7 +4,7 @@ import GyreArrays
 /// Looks at an expression tree before it runs: what it reads, how many tasks, how much memory;
 /// and rewrites it so that nodes read many times (a mean subtracted from every block) are
 /// computed once.
-public enum Planner {
+package enum Planner {
     /// Decoded bytes one read keeps in flight: under a memory budget, an eighth of it per task
     /// that runs at once.
     static func readLimit(_ options: ComputeOptions) -> Int {
@@ -34,7 +34,7 @@ public enum Planner {
         return a.source.chunks.reduce(1) { $0 * ($1.max() ?? 0) } * Swift.max(a.source.dtype.itemSize, 1)
     }
 
-    public static func formatBytes(_ n: Int) -> String {
+    package static func formatBytes(_ n: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n), u = 0
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
@@ -147,7 +147,7 @@ extension LazyArray {
         for (i, b) in zip(node.inputs, inBoxes) {
             inputs.append(b == nil ? i : try await i.prepared(b!, repeated: repeated || node.streamsInputs))
         }
-        let rebuilt = node.withInputs(inputs)
+        let rebuilt = try node.withInputs(inputs)
         if repeated && node.streamsInputs && !sbox.contains(where: \.isEmpty) {
             let values = try await rebuilt.read(region: sbox.slices)
             return withSource(RegionCacheSource(shape: rebuilt.shape, dtype: rebuilt.dtype, chunks: rebuilt.chunks, box: sbox,

@@ -7,34 +7,34 @@ import GyreArrays
 /// chunks, at most `threads` at once, combining partial states as a tree (create / combine /
 /// finalize); median and quantile, which need every value at once, gather one output block at
 /// a time instead.
-public struct ReductionSource: LazyNode {
+package struct ReductionSource: LazyNode {
     /// Groups along one input axis: `labels[i]` is the group of position i (-1: in no group).
     /// The axis stays in the output with one entry per group.
-    public struct Groups: Sendable {
-        public let axis: Int
-        public let labels: [Int]
-        public let count: Int
-        public init(axis: Int, labels: [Int], count: Int) {
+    package struct Groups: Sendable {
+        package let axis: Int
+        package let labels: [Int]
+        package let count: Int
+        package init(axis: Int, labels: [Int], count: Int) {
             self.axis = axis
             self.labels = labels
             self.count = count
         }
     }
 
-    public let input: LazyArray
+    package let input: LazyArray
     /// Input axes reduced (with groups: exactly the group axis).
-    public let axes: [Int]
-    public let reduction: Reduction
-    public let skipna: Bool?
-    public let groups: Groups?
+    package let axes: [Int]
+    package let reduction: Reduction
+    package let skipna: Bool?
+    package let groups: Groups?
     /// Weights broadcast against the input (axes are input axes): `sum` gives Σ w·x and `mean`
     /// Σ w·x / Σ w over the values that are not NaN (xarray's `weighted`).
-    public let weights: ElementwiseOperand?
-    public let shape: [Int]
-    public let dtype: DType
+    package let weights: ElementwiseOperand?
+    package let shape: [Int]
+    package let dtype: DType
     let reducer: Reducer?
 
-    public init(_ input: LazyArray, axes: [Int], reduction: Reduction, skipna: Bool?, groups: Groups? = nil,
+    package init(_ input: LazyArray, axes: [Int], reduction: Reduction, skipna: Bool?, groups: Groups? = nil,
                 weights: ElementwiseOperand? = nil) throws {
         let name = input.sourceName
         if let w = weights {
@@ -83,31 +83,31 @@ public struct ReductionSource: LazyNode {
         (0..<input.ndim).filter { a in groups?.axis == a || !axes.contains(a) }
     }
 
-    public var sourceName: String { input.sourceName }
-    public var inputs: [LazyArray] {
+    package var sourceName: String { input.sourceName }
+    package var inputs: [LazyArray] {
         if let w = weights, case .lazy(let l) = w.data { return [input, l] }
         return [input]
     }
-    public var streamsInputs: Bool { true }
-    public var label: String {
+    package var streamsInputs: Bool { true }
+    package var label: String {
         let what = weights == nil ? "\(reduction)" : "weighted \(reduction)"
         return groups == nil ? "\(what) over axes \(axes)" : "\(what) by \(groups!.count) groups along axis \(groups!.axis)"
     }
-    public var chunks: [[Int]] {
+    package var chunks: [[Int]] {
         let c = input.chunks
         return inputAxisOfOutput.map { a in groups?.axis == a ? [groups!.count] : c[a] }
     }
 
-    public func withInputs(_ inputs: [LazyArray]) -> any LazyNode {
+    package func withInputs(_ inputs: [LazyArray]) throws -> any LazyNode {
         var it = inputs.makeIterator()
         let x = it.next()!
         var w = weights
         if let old = weights, case .lazy = old.data { w = ElementwiseOperand(.lazy(it.next()!), axes: old.axes) }
-        return try! ReductionSource(x, axes: axes, reduction: reduction, skipna: skipna, groups: groups, weights: w)
+        return try ReductionSource(x, axes: axes, reduction: reduction, skipna: skipna, groups: groups, weights: w)
     }
 
     /// The input box a block of the output reads (positions of the requested groups).
-    public func inputBoxes(_ box: Box) -> [Box?] {
+    package func inputBoxes(_ box: Box) -> [Box?] {
         guard !box.contains(where: \.isEmpty) else { return [nil] }
         var inBox = input.fullBox
         for (j, a) in inputAxisOfOutput.enumerated() {
@@ -126,7 +126,7 @@ public struct ReductionSource: LazyNode {
 
     func fail(_ why: String) -> GyreComputeError { GyreComputeError(.invalidArgument, "\(reduction) of \(sourceName): \(why)") }
 
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         guard region.count == shape.count else { throw fail("\(region.count) slices for \(shape.count) dimensions") }
         let resolved: [(start: Int, count: Int, step: Int)]
         do { resolved = try zip(region, shape).map { try $0.resolve(extent: $1) } } catch { throw fail("\(error)") }

@@ -91,38 +91,38 @@ public struct RollingSpec: Sendable, Hashable {
 
 /// A rolling statistic of a lazy array: reading a block reads the block plus the window's
 /// reach on either side along the axis.
-public struct RollingSource: LazyNode {
-    public let input: LazyArray
-    public let spec: RollingSpec
+package struct RollingSource: LazyNode {
+    package let input: LazyArray
+    package let spec: RollingSpec
 
-    public init(_ input: LazyArray, spec: RollingSpec) throws {
+    package init(_ input: LazyArray, spec: RollingSpec) throws {
         guard (0..<input.ndim).contains(spec.axis) else { throw GyreComputeError(.invalidArgument, "\(input.sourceName): rolling axis \(spec.axis) out of range") }
         guard input.dtype.isNumeric else { throw GyreComputeError(.invalidArgument, "\(input.sourceName): rolling needs numbers, not \(input.dtype)") }
         self.input = input
         self.spec = spec
     }
 
-    public var shape: [Int] { input.shape }
-    public var dtype: DType { spec.resultDType(input.dtype) }
-    public var chunks: [[Int]] { input.chunks }
-    public var sourceName: String { input.sourceName }
-    public var inputs: [LazyArray] { [input] }
-    public var streamsInputs: Bool { false }
-    public var label: String { "rolling \(spec.kind.rawValue) (window \(spec.window)\(spec.center ? ", centered" : "")) along axis \(spec.axis)" }
-    public func withInputs(_ inputs: [LazyArray]) -> any LazyNode { try! RollingSource(inputs[0], spec: spec) }
+    package var shape: [Int] { input.shape }
+    package var dtype: DType { spec.resultDType(input.dtype) }
+    package var chunks: [[Int]] { input.chunks }
+    package var sourceName: String { input.sourceName }
+    package var inputs: [LazyArray] { [input] }
+    package var streamsInputs: Bool { false }
+    package var label: String { "rolling \(spec.kind.rawValue) (window \(spec.window)\(spec.center ? ", centered" : "")) along axis \(spec.axis)" }
+    package func withInputs(_ inputs: [LazyArray]) throws -> any LazyNode { try RollingSource(inputs[0], spec: spec) }
 
     func reach(_ r: Range<Int>) -> Range<Int> {
         Swift.max(0, r.lowerBound - spec.before)..<Swift.min(shape[spec.axis], r.upperBound + spec.after)
     }
 
-    public func inputBoxes(_ box: Box) -> [Box?] {
+    package func inputBoxes(_ box: Box) -> [Box?] {
         guard !box.contains(where: \.isEmpty) else { return [nil] }
         var b = box
         b[spec.axis] = reach(box[spec.axis])
         return [b]
     }
 
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         guard region.count == shape.count else { throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions") }
         let r: (start: Int, count: Int, step: Int)
         do { r = try region[spec.axis].resolve(extent: shape[spec.axis]) } catch { throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)") }

@@ -10,26 +10,26 @@ extension LazyArray: ChunkedArraySource {
 }
 
 /// An array already in memory, seen as a chunked source (one chunk).
-public struct MemorySource: ChunkedArraySource {
-    public let array: AnyNDArray
-    public let sourceName: String
+package struct MemorySource: ChunkedArraySource {
+    package let array: AnyNDArray
+    package let sourceName: String
     /// The chunk grid it reports (one chunk by default); reads are the same either way.
-    public let chunks: [[Int]]
-    public init(_ array: AnyNDArray, name: String = "memory", chunks: [Int]? = nil) {
+    package let chunks: [[Int]]
+    package init(_ array: AnyNDArray, name: String = "memory", chunks: [Int]? = nil) {
         self.array = array
         self.sourceName = name
         self.chunks = chunks.map { c in zip(array.shape, c).map { Self.regularChunks(extent: $0, chunk: $1) } } ?? array.shape.map { [$0] }
     }
-    public var shape: [Int] { array.shape }
-    public var dtype: DType { array.dtype }
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package var shape: [Int] { array.shape }
+    package var dtype: DType { array.dtype }
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         do { return try array.index(region.map { .slice($0) }) } catch {
             throw GyreComputeError(.invalidArgument, "\(sourceName): \(error)", cause: error)
         }
     }
     /// Views of the region, `maxBytes` or less each along the first axis (as a chunked store
     /// would hand them out; this is what lets tests run the slab paths in memory).
-    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+    package func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
         let whole = try await read(region: region)
         guard whole.ndim > 0, whole.shape[0] > 1 else { return try await body(whole, 0) }
         let rowBytes = Swift.max(whole.shape.dropFirst().reduce(Swift.max(whole.dtype.itemSize, 1), *), 1)
@@ -45,20 +45,20 @@ public struct MemorySource: ChunkedArraySource {
 
 /// An array of one repeated value (for example the NaN that stands in for a file that lacks a
 /// variable); reading allocates only what is read.
-public struct FillSource: ChunkedArraySource {
-    public let shape: [Int]
-    public let dtype: DType
-    public let value: Scalar
-    public let sourceName: String
-    public let chunks: [[Int]]
-    public init(shape: [Int], dtype: DType, value: Scalar, chunks: [[Int]]? = nil, name: String = "fill") {
+package struct FillSource: ChunkedArraySource {
+    package let shape: [Int]
+    package let dtype: DType
+    package let value: Scalar
+    package let sourceName: String
+    package let chunks: [[Int]]
+    package init(shape: [Int], dtype: DType, value: Scalar, chunks: [[Int]]? = nil, name: String = "fill") {
         self.shape = shape
         self.dtype = dtype
         self.value = value
         self.sourceName = name
         self.chunks = chunks ?? shape.map { [$0] }
     }
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         guard region.count == shape.count else { throw GyreComputeError(.invalidArgument, "\(sourceName): \(region.count) slices for \(shape.count) dimensions") }
         do {
             let counts = try zip(region, shape).map { try $0.resolve(extent: $1).count }
@@ -71,17 +71,17 @@ public struct FillSource: ChunkedArraySource {
 
 /// Sources joined end to end along one axis (the files of a multi-file dataset). A read touches
 /// only the parts its region overlaps, reading them concurrently.
-public struct ConcatenatedSource: ChunkedArraySource {
-    public let parts: [any ChunkedArraySource]
-    public let axis: Int
+package struct ConcatenatedSource: ChunkedArraySource {
+    package let parts: [any ChunkedArraySource]
+    package let axis: Int
     /// Where each part starts along the axis.
     let offsets: [Int]
-    public let shape: [Int]
-    public let dtype: DType
+    package let shape: [Int]
+    package let dtype: DType
     /// How many parts are read at once.
-    public var maxConcurrency = 4
+    package var maxConcurrency = 4
 
-    public init(_ parts: [any ChunkedArraySource], axis: Int) throws {
+    package init(_ parts: [any ChunkedArraySource], axis: Int) throws {
         guard let first = parts.first else { throw GyreComputeError(.invalidArgument, "nothing to concatenate") }
         guard (0..<first.shape.count).contains(axis) else {
             throw GyreComputeError(.invalidArgument, "\(first.sourceName): axis \(axis) out of range for \(first.shape.count) dimensions")
@@ -108,11 +108,11 @@ public struct ConcatenatedSource: ChunkedArraySource {
         self.dtype = first.dtype
     }
 
-    public var sourceName: String {
+    package var sourceName: String {
         parts.count == 1 ? parts[0].sourceName : "\(parts[0].sourceName) and \(parts.count - 1) more"
     }
 
-    public var chunks: [[Int]] {
+    package var chunks: [[Int]] {
         var c = parts[0].chunks
         c[axis] = parts.flatMap { $0.chunks[axis] }.filter { $0 > 0 }
         if c[axis].isEmpty { c[axis] = [0] }
@@ -158,7 +158,7 @@ public struct ConcatenatedSource: ChunkedArraySource {
         }
     }
 
-    public func read(region: [Slice]) async throws -> AnyNDArray {
+    package func read(region: [Slice]) async throws -> AnyNDArray {
         let (count, pieces) = try self.pieces(region)
         if pieces.isEmpty {
             var empty = region
@@ -191,7 +191,7 @@ public struct ConcatenatedSource: ChunkedArraySource {
         }
     }
 
-    public func read(region: [Slice], into destination: ReadDestination) async throws {
+    package func read(region: [Slice], into destination: ReadDestination) async throws {
         let (count, pieces) = try self.pieces(region)
         guard destination.shape.count == shape.count, destination.shape[axis] == count, destination.dtype == dtype else {
             throw GyreComputeError(.invalidArgument, "\(sourceName): a destination of shape \(destination.shape) (\(destination.dtype)) does not fit the region")

@@ -12,10 +12,11 @@ extension STACService {
         router.post("/collections") { request, _ in
             try self.authorize(request)
             let c = try STACCollection(json: Self.withLinks(try await self.readJSON(request, what: "the collection")), path: "collection")
-            guard try await self.backend.collection(c.id) == nil else {
+            // One statement checks and creates, so two clients creating one collection at once
+            // get one 201 and one 409.
+            guard try await self.backend.createCollection(c) else {
                 throw GyreServerError(.conflict, "collection '\(c.id)' already exists; PUT /collections/\(c.id) replaces it")
             }
-            try await self.backend.putCollection(c)
             return Self.respond(self.collectionJSON(c), status: .created)
         }
         router.put("/collections/{collectionId}") { request, context in

@@ -302,6 +302,18 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
             c.id = "extra"
             #expect(try await post(client, "/collections", c.json.text).0 == 201)
             #expect(try await post(client, "/collections", c.json.text).0 == 409)
+            // Six clients creating one collection at once: one 201, five 409 (the check and the
+            // write are one statement).
+            var race = SampleCatalog.collections()[0]
+            race.id = "race"
+            let body = race.json.text
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<6 { group.addTask { try await post(client, "/collections", body).0 } }
+                var out: [Int] = []
+                for try await s in group { out.append(s) }
+                return out.sorted()
+            }
+            #expect(statuses == [201, 409, 409, 409, 409, 409])
             #expect(try await post(client, "/collections/extra", #"{"title":"Patched"}"#, method: .patch).0 == 204)
             #expect(try await get(client, "/collections/extra").1["title"] == "Patched")
             #expect(try await post(client, "/collections/extra", "", method: .delete).0 == 204)

@@ -14,4 +14,6 @@ extension GyreError.Code where Domain == ZarrDomain {
     public static var chunk: Self { Self("bad chunk") }
     public static var selection: Self { Self("invalid selection") }
     public static var exists: Self { Self("already exists") }
+    /// A request that contradicts itself (a conversion onto its own source).
+    public static var conflict: Self { Self("conflict") }
 }

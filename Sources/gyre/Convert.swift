@@ -20,9 +20,9 @@ struct Convert: AsyncParsableCommand {
         var options = ConvertOptions(overwrite: overwrite)
         options.format = try OutputFlags.zarrFormat(format)
         do {
-            if let chunks { options.chunks = try ConvertOptions.sizes(chunks) }
-            if let shards { options.shards = try ConvertOptions.sizes(shards) }
-            if let codec, !dst.hasSuffix(".nc") { options.compressors = try ConvertOptions.compressors(codec) }
+            if let chunks { options.chunks = try Specs.sizes(chunks) }
+            if let shards { options.shards = try Specs.sizes(shards) }
+            if let codec, !dst.hasSuffix(".nc") { options.compressors = try Specs.compressors(codec) }
         } catch { throw ValidationError("\(error)") }
         if options.format == .v2 && !options.shards.isEmpty { throw ValidationError("--shards needs --format zarr3") }
         if FileManager.default.fileExists(atPath: dst) && !overwrite {

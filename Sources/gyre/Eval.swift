@@ -112,7 +112,7 @@ struct Eval: AsyncParsableCommand {
             throw ValidationError("--format, --codec and --chunks describe the output: give -o DST")
         }
         let sizes = try chunks.map { c in
-            do { return try ConvertOptions.sizes(c) } catch { throw ValidationError("--chunks: \(error)") }
+            do { return try Specs.sizes(c) } catch { throw ValidationError("--chunks: \(error)") }
         }
         if output?.hasSuffix(".nc") == true {
             if format != nil { throw ValidationError("--format applies to Zarr output, not .nc") }
@@ -120,7 +120,7 @@ struct Eval: AsyncParsableCommand {
         }
         var z = ZarrWriteOptions(format: try OutputFlags.zarrFormat(format) ?? .v3, chunks: sizes ?? [:], overwrite: overwrite)
         if let codec {
-            do { z.compressors = try ConvertOptions.compressors(codec) } catch { throw ValidationError("--codec: \(error)") }
+            do { z.compressors = try Specs.compressors(codec) } catch { throw ValidationError("--codec: \(error)") }
         }
         return (z, NetCDFWriteOptions())
     }

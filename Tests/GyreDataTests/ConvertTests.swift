@@ -49,25 +49,11 @@ struct ConvertTests {
         let src = FileStore(root: dir.appendingPathComponent("a.zarr"))
         try await SampleData.sst(days: 2, resolution: 30).writeZarr(to: src)
         for target in ["a.zarr", "a.zarr/inner", "./a.zarr/../a.zarr"] {
-            await #expect(throws: GyreDataError.self, "\(target)") {
+            await #expect(throws: GyreZarrError.self, "\(target)") {
                 try await ZarrConverter.convert(from: src, to: FileStore(root: dir.appendingPathComponent(target)), options: ConvertOptions(overwrite: true))
             }
         }
         #expect(try await Dataset.openZarr(src).dataVars.count == 2)
-    }
-
-    @Test("codec and size specs parse, and bad ones say what is wrong")
-    func specs() throws {
-        #expect(try ConvertOptions.sizes("time=73,lat=180") == ["time": 73, "lat": 180])
-        #expect(throws: GyreDataError.self) { try ConvertOptions.sizes("time=0") }
-        #expect(throws: GyreDataError.self) { try ConvertOptions.sizes("time") }
-        #expect((try ConvertOptions.compressors("zstd:7").first as? ZstdCodec)?.level == 7)
-        #expect((try ConvertOptions.compressors("blosc:lz4:5:noshuffle").first as? BloscCodec)?.shuffle == .noshuffle)
-        #expect(try ConvertOptions.compressors("none").isEmpty)
-        #expect(try ConvertOptions.compressors("lz4").first is LZ4Codec)
-        for bad in ["zstd:99", "blosc", "blosc:nonesuch:5", "blosc:lz4:5:sideways", "snappy"] {
-            #expect(throws: GyreDataError.self, "\(bad)") { try ConvertOptions.compressors(bad) }
-        }
     }
 }
 

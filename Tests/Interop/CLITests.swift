@@ -110,6 +110,19 @@ struct CLITests {
         let lines = series.out.split(separator: "\n")
         let values = lines.dropFirst().prefix { !$0.hasPrefix("Coordinates:") }
         #expect(series.status == 0 && values.count > 8 && values.allSatisfy { $0.count <= 75 } && lines.allSatisfy { $0.count <= 80 }, "\(series.out)")
+        // Codec and size specs: good ones are written as asked, bad ones refused saying what is wrong.
+        let zstd = dir.appendingPathComponent("zstd7.zarr").path
+        #expect(try Self.gyre(["convert", src, zstd, "--format", "zarr2", "--codec", "zstd:7", "--chunks", "time=8,lat=3"]).status == 0)
+        let zmeta = try JSON.parse(Array(try Data(contentsOf: URL(fileURLWithPath: zstd + "/sst/.zarray"))), source: ".zarray")
+        #expect(zmeta["compressor"]?["id"]?.string == "zstd" && zmeta["compressor"]?["level"]?.integer == 7)
+        #expect(zmeta["chunks"]?.array?.compactMap(\.integer) == [8, 3, 18])
+        for (flag, bad, says) in [("--codec", "zstd:99", "not in -7...22"), ("--codec", "blosc", "needs a compressor name"),
+                                  ("--codec", "blosc:nonesuch:5", "nonesuch"), ("--codec", "blosc:lz4:5:sideways", "shuffle must be"),
+                                  ("--codec", "snappy", "unknown codec 'snappy'"), ("--chunks", "time=0", "positive N"), ("--chunks", "time", "positive N")] {
+            let r = try Self.gyre(["convert", src, dir.appendingPathComponent("bad.zarr").path, flag, bad])
+            #expect(r.status != 0 && r.err.contains(says), "\(flag) \(bad): \(r.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.zarr").path))
         let missing = try Self.gyre(["info", dir.appendingPathComponent("nothing.zarr").path])
         #expect(missing.status != 0 && missing.err.contains("file not found"), "\(missing.err)")
     }

@@ -3,6 +3,7 @@ import Foundation
 import GyreArrays
 import GyreCompute
 import GyreNetCDF
+import GyreZarr
 import OrderedCollections
 
 /// Attribute values between netCDF and the data model.

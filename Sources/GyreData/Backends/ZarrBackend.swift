@@ -45,7 +45,7 @@ public struct ZarrWriteOptions: Sendable {
 
 /// Attribute values to and from JSON, as xarray stores them in Zarr.
 package enum ZarrAttributes {
-    static func decode(_ j: JSON) -> AttributeValue? {
+    package static func decode(_ j: JSON) -> AttributeValue? {
         switch j {
         case .null: return nil
         case .string(let s): return .string(s)
@@ -63,7 +63,7 @@ package enum ZarrAttributes {
         }
     }
 
-    static func encode(_ a: AttributeValue) -> JSON {
+    package static func encode(_ a: AttributeValue) -> JSON {
         switch a {
         case .string(let s): return .string(s)
         case .strings(let s): return .array(s.map { .string($0) })
@@ -84,21 +84,11 @@ package enum ZarrAttributes {
 
     /// xarray's v3 `_FillValue` coding: floats are base64 of a little-endian double.
     package static func decodeFill(_ j: JSON, dtype: DType) -> AttributeValue? {
-        if dtype.isFloatingPoint, let s = j.string, let data = Data(base64Encoded: s), data.count == 8 {
-            let bits = data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-            return try? .scalar(.double(Double(bitPattern: UInt64(littleEndian: bits))), dtype: dtype)
-        }
-        if let d = j.number { return try? .scalar(.double(d), dtype: dtype.isNumeric ? dtype : nil) }
+        if let d = ZarrLayout.xarrayFill(j, dtype: dtype) { return try? .scalar(.double(d), dtype: dtype.isNumeric ? dtype : nil) }
         return decode(j)
     }
 
-    package static func encodeFill(_ d: Double, dtype: DType) -> JSON {
-        if dtype.isFloatingPoint {
-            var bits = d.bitPattern.littleEndian
-            return .string(Data(bytes: &bits, count: 8).base64EncodedString())
-        }
-        return .int(Int64(d))
-    }
+    package static func encodeFill(_ d: Double, dtype: DType) -> JSON { ZarrLayout.xarrayFillAttribute(d, dtype: dtype) }
 }
 
 extension Dataset {

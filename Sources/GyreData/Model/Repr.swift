@@ -3,16 +3,16 @@ import GyreArrays
 import OrderedCollections
 
 /// Text reprs in the layout xarray users know.
-enum Repr {
+package enum Repr {
     /// At most `limit` lines: the first and last halves with "..." between (xarray's
     /// `limit_lines` on a DataArray's values).
-    static func limitLines(_ text: String, limit: Int) -> String {
+    package static func limitLines(_ text: String, limit: Int) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count > limit else { return text }
         return (lines.prefix(limit / 2) + ["..."] + lines.suffix(limit / 2)).joined(separator: "\n")
     }
 
-    static func humanSize(_ bytes: Int) -> String {
+    package static func humanSize(_ bytes: Int) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB"]
         var v = Double(bytes)
         var i = 0
@@ -23,7 +23,7 @@ enum Repr {
     }
 
     /// One value as xarray prints it in summaries.
-    static func valueText(_ s: Scalar) -> String {
+    package static func valueText(_ s: Scalar) -> String {
         switch s {
         case .datetime(let t, let u): return formatDatetimeCompact(t, unit: u)
         case .cftime(let t, let c): return CFDate.isoformat(ticks: t, calendar: c)
@@ -34,7 +34,7 @@ enum Repr {
         }
     }
 
-    static func shortFloat(_ d: Double) -> String {
+    package static func shortFloat(_ d: Double) -> String {
         if d.isNaN { return "nan" }
         if d.isInfinite { return d < 0 ? "-inf" : "inf" }
         if d == d.rounded() && Swift.abs(d) < 1e16 { return String(Int64(d)) + "." }
@@ -48,7 +48,7 @@ enum Repr {
     }
 
     /// First and last values of an array, summarized to fit `width` characters.
-    static func summary(_ a: AnyNDArray, width: Int) -> String {
+    package static func summary(_ a: AnyNDArray, width: Int) -> String {
         let n = a.count
         if n == 0 { return "" }
         let flat = (try? a.contiguous().reshaped([n])) ?? a
@@ -75,7 +75,7 @@ enum Repr {
         return (head + ["..."] + tail).joined(separator: " ")
     }
 
-    static func variableLine(_ name: String, _ v: Variable, marker: String, nameWidth: Int, lineWidth: Int = 80) -> String {
+    package static func variableLine(_ name: String, _ v: Variable, marker: String, nameWidth: Int, lineWidth: Int = 80) -> String {
         let dimsText = "(" + v.dims.joined(separator: ", ") + ")"
         let prefix = "  \(marker) \(name.padding(toLength: Swift.max(nameWidth, name.count), withPad: " ", startingAt: 0)) \(dimsText) \(v.dtype) \(humanSize(v.nbytes)) "
         // Lazy values are not read for a repr (xarray prints "..." for them too).
@@ -83,7 +83,7 @@ enum Repr {
         return prefix + summary(data, width: Swift.max(lineWidth - prefix.count, 10))
     }
 
-    static func attrsSection(_ attrs: Attributes) -> [String] {
+    package static func attrsSection(_ attrs: Attributes) -> [String] {
         guard !attrs.isEmpty else { return [] }
         return ["Attributes:"] + attrs.map { k, v in
             let text = v.description.replacingOccurrences(of: "\n", with: " ")
@@ -92,7 +92,7 @@ enum Repr {
         }
     }
 
-    static func coordsSection(_ coords: OrderedDictionary<String, Variable>, indexes: Set<String>, nameWidth: Int) -> [String] {
+    package static func coordsSection(_ coords: OrderedDictionary<String, Variable>, indexes: Set<String>, nameWidth: Int) -> [String] {
         guard !coords.isEmpty else { return [] }
         // Dimension coordinates first, as xarray orders them.
         let ordered = coords.filter { indexes.contains($0.key) } .map { $0 } + coords.filter { !indexes.contains($0.key) }.map { $0 }

@@ -1,9 +1,8 @@
-import GyreCore
 import Foundation
 import GyreArrays
 import GyreCodecs
+import GyreCore
 import GyreStorage
-import GyreZarr
 
 /// Progress of a conversion, for progress bars.
 public struct ConvertProgress: Sendable {
@@ -12,6 +11,11 @@ public struct ConvertProgress: Sendable {
     public var bytesTotal: Int
     /// The array being copied.
     public var array: String
+    public init(bytesDone: Int, bytesTotal: Int, array: String) {
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.array = array
+    }
 }
 
 /// Options for `ZarrConverter`.
@@ -30,48 +34,6 @@ public struct ConvertOptions: Sendable {
         self.compressors = compressors
         self.overwrite = overwrite
     }
-
-    /// Parses a codec spec: `zstd:LEVEL`, `blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle]`,
-    /// `zlib:LEVEL`, `gzip:LEVEL`, `lz4`, `none`.
-    public static func compressors(_ spec: String) throws -> [any BytesToBytesCodec] {
-        let parts = spec.split(separator: ":").map(String.init)
-        func level(_ i: Int, _ d: Int32, _ range: ClosedRange<Int32>) throws -> Int32 {
-            guard parts.count > i else { return d }
-            guard let l = Int32(parts[i]), range.contains(l) else {
-                throw GyreDataError(.invalidArgument, "codec '\(spec)': level '\(parts[i])' is not in \(range)")
-            }
-            return l
-        }
-        switch parts.first ?? "" {
-        case "none": return []
-        case "zstd": return [ZstdCodec(level: try level(1, 3, -7...22))]
-        case "zlib": return [ZlibCodec(level: try level(1, 1, 0...9), format: .zlib)]
-        case "gzip": return [ZlibCodec(level: try level(1, 5, 0...9), format: .gzip)]
-        case "lz4": return [LZ4Codec()]
-        case "blosc":
-            guard parts.count >= 2 else { throw GyreDataError(.invalidArgument, "codec '\(spec)': blosc needs a compressor name, e.g. blosc:lz4:5") }
-            let shuffle = parts.count > 3 ? BloscCodec.Shuffle(rawValue: parts[3]) : .shuffle
-            guard let shuffle else { throw GyreDataError(.invalidArgument, "codec '\(spec)': shuffle must be shuffle, bitshuffle or noshuffle") }
-            do { return [try BloscCodec(cname: parts[1], clevel: try level(2, 5, 0...9), shuffle: shuffle, typesize: 1)] } catch let e as GyreCodecsError {
-                throw GyreDataError(.invalidArgument, "codec '\(spec)': \(e.message)", cause: e)
-            }
-        default:
-            throw GyreDataError(.invalidArgument, "unknown codec '\(spec)'; use zstd:LEVEL, blosc:CNAME:LEVEL[:SHUFFLE], zlib:LEVEL, gzip:LEVEL, lz4 or none")
-        }
-    }
-
-    /// Parses `DIM=N,DIM=N`.
-    public static func sizes(_ spec: String) throws -> [String: Int] {
-        var out: [String: Int] = [:]
-        for item in spec.split(separator: ",") where !item.isEmpty {
-            let kv = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard kv.count == 2, !kv[0].isEmpty, let n = Int(kv[1]), n > 0 else {
-                throw GyreDataError(.invalidArgument, "'\(item)' is not DIM=N with a positive N")
-            }
-            out[kv[0]] = n
-        }
-        return out
-    }
 }
 
 /// Copies a Zarr store (v2 or v3) into a new one with other chunks, shards, codecs or format,
@@ -82,18 +44,18 @@ public enum ZarrConverter {
     public static func convert(from src: any ReadableStore, to dst: any WritableStore & ListableStore, options: ConvertOptions = ConvertOptions(),
                                progress: (@Sendable (ConvertProgress) -> Void)? = nil) async throws {
         let group: ZarrGroup
-        do { group = try await ZarrGroup.open(src) } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
+        group = try await ZarrGroup.open(src)
         // Never let overwrite delete the source: refuse when one directory contains the other.
         if let a = src as? FileStore, let b = dst as? FileStore {
             let pa = a.root.resolvingSymlinksInPath().path, pb = b.root.resolvingSymlinksInPath().path
             if pa == pb || pb.hasPrefix(pa + "/") || pa.hasPrefix(pb + "/") {
-                throw GyreDataError(.conflict, "the destination \(pb) is the source \(pa), or one lies inside the other; choose another path")
+                throw GyreZarrError(.conflict, "the destination \(pb) is the source \(pa), or one lies inside the other; choose another path")
             }
         }
         let existing = try await dst.list(prefix: "")
         if !existing.isEmpty {
             guard options.overwrite else {
-                throw GyreDataError(.conflict, "\(dst.name) already exists (\(existing.count) keys); pass --overwrite to replace it")
+                throw GyreZarrError(.exists, "\(dst.name) already exists (\(existing.count) keys); set overwrite to replace it")
             }
             for k in existing { try await dst.delete(k) }
         }
@@ -117,11 +79,11 @@ public enum ZarrConverter {
             attrs.removeValue(forKey: "_ARRAY_DIMENSIONS")
             var fill = m.fillValue
             if m.format == .v2 && format == .v3, let f = m.fillValue, m.dtype.isNumeric, attrs["_FillValue"] == nil, let d = f.doubleValue {
-                attrs["_FillValue"] = ZarrAttributes.encodeFill(d, dtype: m.dtype)
+                attrs["_FillValue"] = ZarrLayout.xarrayFillAttribute(d, dtype: m.dtype)
             }
             if m.format == .v3 && format == .v2 {
-                if let fv = attrs.removeValue(forKey: "_FillValue"), case .values(let a)? = ZarrAttributes.decodeFill(fv, dtype: m.dtype) {
-                    fill = a.scalarValue
+                if let fv = attrs.removeValue(forKey: "_FillValue"), let d = ZarrLayout.xarrayFill(fv, dtype: m.dtype) {
+                    fill = m.dtype.isNumeric ? try AnyNDArray(scalar: .double(d)).astype(m.dtype).scalarValue : .double(d)
                 } else if m.dtype.isNumeric { fill = nil }
             }
             if format == .v3 && fill == nil { fill = ZarrLayout.defaultFill(m.dtype) }
@@ -137,7 +99,7 @@ public enum ZarrConverter {
                                             progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
                                         })
             } catch let e as GyreZarrError {
-                throw GyreDataError(.conflict, "converting '\(name)': \(e.message)", cause: e)
+                throw e.context("converting '\(name)'")
             }
         }
         try await ZarrGroup.create(dst, format: format, attributes: group.attributes)

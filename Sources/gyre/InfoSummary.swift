@@ -1,32 +1,27 @@
-import GyreCore
 import Foundation
-import GyreArrays
-import GyreCodecs
-import GyreStorage
-import GyreZarr
-import OrderedCollections
+import Gyre
 
 /// What `gyre info` shows of a Zarr store, from its metadata alone (data is not read, except
 /// small 1-D coordinates for display): dims, variables with their decoded dtypes, chunks,
 /// codecs and fill values, and attributes.
-public struct ZarrSummary: Sendable {
-    public struct Entry: Sendable {
-        public let name: String
-        public let dims: [String]
-        public let shape: [Int]
-        public let dtype: DType
-        public let attrs: JSONObject
-        public let chunks: [Int]
-        public let encoding: JSON
-        public let isCoordinate: Bool
+struct ZarrSummary: Sendable {
+    struct Entry: Sendable {
+        let name: String
+        let dims: [String]
+        let shape: [Int]
+        let dtype: DType
+        let attrs: JSONObject
+        let chunks: [Int]
+        let encoding: JSON
+        let isCoordinate: Bool
         /// Decoded values of small 1-D coordinates.
-        public let values: AnyNDArray?
+        let values: AnyNDArray?
     }
-    public let store: String
-    public let format: Int
-    public let attrs: JSONObject
-    public let dims: OrderedDictionary<String, Int>
-    public let entries: [Entry]
+    let store: String
+    let format: Int
+    let attrs: JSONObject
+    let dims: OrderedDictionary<String, Int>
+    let entries: [Entry]
 
     /// The dtype CF decoding will give, predicted from metadata (the rules of `CF.decode`).
     static func decodedDType(_ m: ZarrArrayMetadata) -> DType {
@@ -50,7 +45,7 @@ public struct ZarrSummary: Sendable {
         return m.dtype
     }
 
-    public static func load(_ store: any ReadableStore) async throws -> ZarrSummary {
+    static func load(_ store: any ReadableStore) async throws -> ZarrSummary {
         let group: ZarrGroup
         do { group = try await ZarrGroup.open(store) } catch let e as GyreZarrError { throw GyreDataError(.missingVariable, e.message, cause: e) }
         var coordNames = Set<String>()
@@ -101,7 +96,7 @@ public struct ZarrSummary: Sendable {
     }
 
     /// xarray's `Dataset.to_dict(data=False)` layout, plus `chunks` and `encoding` per variable.
-    public var json: JSON {
+    var json: JSON {
         func variable(_ e: Entry) -> JSON {
             .object(["dims": .array(e.dims.map { .string($0) }), "attrs": .object(e.attrs), "dtype": .string(numpyDTypeName(e.dtype)),
                      "shape": .array(e.shape.map { .int(Int64($0)) }), "chunks": .array(e.chunks.map { .int(Int64($0)) }), "encoding": e.encoding])
@@ -114,7 +109,7 @@ public struct ZarrSummary: Sendable {
     }
 
     /// The dataset in xarray's repr layout (data values shown as `...`; they are not read).
-    public var text: String {
+    var text: String {
         let total = entries.reduce(0) { $0 + $1.shape.reduce(1, *) * $1.dtype.itemSize }
         var lines = ["<xarray.Dataset> Size: \(Repr.humanSize(total))"]
         lines.append("Dimensions:  (" + dims.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")")
@@ -139,7 +134,7 @@ public struct ZarrSummary: Sendable {
 }
 
 /// NumPy 2's dtype name as `str(dtype)` prints it ("float32", "datetime64[ns]", "<U5", "StringDType()").
-public func numpyDTypeName(_ d: DType) -> String {
+func numpyDTypeName(_ d: DType) -> String {
     switch d {
     case .string(.variable): return "StringDType()"  // what xarray reports with NumPy 2
     case .cftime: return "object"
@@ -153,7 +148,7 @@ extension Dataset {
     /// xarray's `Dataset.to_dict(data=False)` layout, plus `chunks` (the first chunk length
     /// along each dimension: lazy chunks, or the whole extent in memory) and `encoding` per
     /// variable: what `gyre info --json` prints for inputs other than a single Zarr store.
-    public var summaryJSON: JSON {
+    var summaryJSON: JSON {
         func variable(_ v: Variable) -> JSON {
             var attrs: JSONObject = [:]
             for (k, a) in v.attrs { attrs[k] = ZarrAttributes.encode(a) }

@@ -42,9 +42,10 @@ struct ReductionPropertyTests {
                     let groupsT = float32 ? groups.map { $0.map { Double(Float($0)) } } : groups
                     let rtol = float32 ? 1e-5 : 1e-10
                     func check(_ name: String, _ r: AnyNDArray, _ ref: ([Double]) -> Double) throws {
-                        #expect(r.shape == outShape, "\(name) shape")
+                        try #require(r.shape == outShape, "\(name) shape \(r.shape) vs \(outShape), axes \(axes) shape \(shape) seed \(seed)")
                         let got = try #require(r.doubles())
-                        for (i, g) in groupsT.enumerated() where i < got.count {
+                        try #require(got.count == groupsT.count, "\(name): \(got.count) values for \(groupsT.count) groups, axes \(axes) shape \(shape) seed \(seed)")
+                        for (i, g) in groupsT.enumerated() {
                             let want = ref(g)
                             let want32 = float32 ? Double(Float(want)) : want
                             #expect(close(got[i], want32, rtol: rtol, atol: float32 ? 1e-3 : 1e-9),
@@ -79,7 +80,9 @@ struct ReductionPropertyTests {
             #expect(try #require(s.doubles()) == groups.map { Ref.sum($0, skipna: false) })
             let m = try x.mean(axes: axes)
             #expect(m.dtype == .float64)
-            for (g, v) in zip(groups, try #require(m.doubles())) { #expect(close(v, Ref.mean(g, skipna: false))) }
+            let means = try #require(m.doubles())
+            try #require(means.count == groups.count, "mean \(dtype) axes \(axes): \(means.count) values for \(groups.count) groups")
+            for (g, v) in zip(groups, means) { #expect(close(v, Ref.mean(g, skipna: false))) }
             #expect(try #require(x.max(axes: axes).doubles()) == groups.map { $0.max()! })
             #expect(try x.max(axes: axes).dtype == dtype)
         }
@@ -97,8 +100,10 @@ struct ReductionPropertyTests {
     func emptyAndAllNaN() throws {
         let empty = AnyNDArray.float64(try NDArray(shape: [0, 3], []))
         #expect(try empty.sum(axes: [0]).doubles() == [0, 0, 0])
-        #expect(try #require(empty.mean(axes: [0]).doubles()).allSatisfy(\.isNaN))
-        #expect(try #require(empty.std(axes: [0]).doubles()).allSatisfy(\.isNaN))
+        let emptyMean = try #require(empty.mean(axes: [0]).doubles())
+        #expect(emptyMean.count == 3 && emptyMean.allSatisfy(\.isNaN), "\(emptyMean)")
+        let emptyStd = try #require(empty.std(axes: [0]).doubles())
+        #expect(emptyStd.count == 3 && emptyStd.allSatisfy(\.isNaN), "\(emptyStd)")
         #expect(try empty.count(axes: [0]).doubles() == [0, 0, 0])
         #expect(throws: GyreArraysError.self) { try empty.min(axes: [0]) }
         #expect(throws: GyreArraysError.self) { try empty.argmax(axis: 0) }
@@ -168,7 +173,7 @@ struct ReductionPropertyTests {
             for float32 in [false, true] {
                 let x: AnyNDArray = float32 ? try AnyNDArray.float64(a).astype(.float32) : .float64(a)
                 let (g1, g2) = try x.weightedPartialSums(.float64(w), axes: axes)
-                #expect(g1.shape == outShape && g2.shape == outShape)
+                try #require(g1.shape == outShape && g2.shape == outShape, "shapes \(g1.shape) \(g2.shape) vs \(outShape), seed \(seed)")
                 let tol = float32 ? 1e-3 : 1e-9
                 // float32 inputs: the reference sums the rounded values.
                 var ref1 = want1
@@ -219,7 +224,7 @@ struct ReductionPropertyTests {
                         wantS[o] += v
                         wantC[o] += 1
                     }
-                    #expect(sums.shape == outShape && counts.shape == outShape)
+                    try #require(sums.shape == outShape && counts.shape == outShape, "shapes \(sums.shape) \(counts.shape) vs \(outShape), seed \(seed)")
                     #expect(zip(sums.elements, wantS).allSatisfy { ($0.isNaN && $1.isNaN) || abs($0 - $1) <= 1e-9 * max(1, abs($1)) },
                             "sums: shape \(shape) axes \(axes) skipna \(skipna) f32 \(float32)")
                     #expect(counts.elements == wantC, "counts: shape \(shape) axes \(axes) skipna \(skipna)")

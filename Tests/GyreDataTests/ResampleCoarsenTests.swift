@@ -77,8 +77,10 @@ struct ResampleCoarsenTests {
         let gappy = try x.isel(["time": .positions([0, 1, 70])])
         let c = try gappy.resample("time", "MS").count()
         #expect(c.shape[0] == 3)
-        #expect(try c.isel(["time": .at(1)]).doubles().allSatisfy(\.isNaN))
-        #expect(try c.isel(["time": .at(0)]).doubles().allSatisfy { $0 <= 2 && !$0.isNaN })
+        let emptyBin = try c.isel(["time": .at(1)]).doubles(), firstBin = try c.isel(["time": .at(0)]).doubles()
+        #expect(emptyBin.count == 6 * 12 && firstBin.count == 6 * 12, "\(emptyBin.count) and \(firstBin.count) values, not one per (lat, lon)")
+        #expect(emptyBin.allSatisfy { $0.isNaN })
+        #expect(firstBin.allSatisfy { $0 <= 2 && !$0.isNaN })
         for bad in ["", "X", "0D", "3", "MS-JAN", "W-XYZ", "QS-FOO", "-1D"] {
             #expect(throws: GyreDataError.self, "\(bad)") { _ = try x.resample("time", bad) }
         }

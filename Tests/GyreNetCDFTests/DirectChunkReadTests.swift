@@ -88,7 +88,15 @@ struct DirectChunkReadTests {
                 let head = try all.index(w.map { .slice(Slice(0, $0)) })
                 #expect(head.doubles() == expected.doubles())
                 let tail = try all.index([.slice(Slice(w[0], nil)), .slice(.all)])
-                #expect(tail.doubles()?.allSatisfy { $0 == -7 } == true, "unwritten chunks read as the fill value")
+                try #require(tail.shape == [c.shape[0] - w[0], c.shape[1]], "\(c.name): tail \(tail.shape)")
+                let tailValues = try #require(tail.doubles())
+                #expect(tailValues.count == (c.shape[0] - w[0]) * c.shape[1] && tailValues.allSatisfy { $0 == -7 },
+                        "unwritten chunks read as the fill value: \(tailValues)")
+                // Beside the written block, in its rows: chunks never written either.
+                let side = try all.index([.slice(Slice(0, w[0])), .slice(Slice(w[1], nil))])
+                try #require(side.shape == [w[0], c.shape[1] - w[1]], "\(c.name): side \(side.shape)")
+                let sideValues = try #require(side.doubles())
+                #expect(!sideValues.isEmpty && sideValues.allSatisfy { $0 == -7 }, "unwritten chunks read as the fill value: \(sideValues)")
             } else {
                 #expect(all.doubles() == expected.doubles(), "\(c.name)")
             }

@@ -338,7 +338,7 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
             }
             // Wait for the subscription, then write everything through the API.
             for _ in 0..<500 where await service.feed.count == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
-            #expect(await service.feed.count == 1)
+            try #require(await service.feed.count == 1, "the stream never subscribed")
             let fc = ItemCollection(features: fresh).json.text
             #expect(try await post(client, "/collections/sentinel-2-l2a/items", fc).0 == 201)
             let response = try await collected.value
@@ -357,6 +357,7 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
                 try await client.execute(uri: "/search/stream?collections=landsat-c2-l2&limit=6", method: .get)
             }
             for _ in 0..<500 where await service.feed.count == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+            try #require(await service.feed.count == 1, "the second stream never subscribed")
             try await service.backend.putItems(Array(more.prefix(3)))
             try await service.backend.putItems(Array(more.suffix(3)))
             let streamed = String(buffer: try await viaIngest.value.body).split(separator: "\n").filter { $0.hasPrefix("data: ") }

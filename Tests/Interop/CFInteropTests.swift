@@ -59,8 +59,12 @@ struct CFInteropTests {
                 if decoded.dtype != want.dtype {
                     failures.append("\(name): dtype \(decoded.dtype), xarray \(want.dtype)")
                 } else if let g = try decoded.data.doubles(), let w = want.doubles() {
-                    for (i, (a, b)) in zip(g, w).enumerated() where !(a == b || (a.isNaN && b.isNaN)) {
-                        failures.append("\(name)[\(i)]: \(a), xarray \(b)"); break
+                    if g.count != w.count {
+                        failures.append("\(name): \(g.count) values, xarray \(w.count)")
+                    } else {
+                        for (i, (a, b)) in zip(g, w).enumerated() where !(a == b || (a.isNaN && b.isNaN)) {
+                            failures.append("\(name)[\(i)]: \(a), xarray \(b)"); break
+                        }
                     }
                 } else if try decoded.data.scalars != want.scalars {
                     failures.append("\(name): \(try decoded.data.scalars.map(\.description)) vs xarray \(want.scalars.map(\.description))")
@@ -71,9 +75,13 @@ struct CFInteropTests {
                 let want = try #require(AnyNDArray.readNPY(dir.appendingPathComponent("\(name).netcdf4.npy")).doubles())
                 let masked = try CF.decode(v, name: name, options: .netCDF4Python)
                 let got = try #require(try masked.data.doubles())
-                for (i, (a, b)) in zip(got, want).enumerated() {
-                    let same = (a.isNaN && b.isNaN) || (!a.isNaN && !b.isNaN && Swift.abs(a - b) <= 1e-5 * Swift.max(1, Swift.abs(b)))
-                    if !same { failures.append("\(name)[\(i)] with valid-range masking: \(a), netCDF4 \(b)"); break }
+                if got.count != want.count {
+                    failures.append("\(name) with valid-range masking: \(got.count) values, netCDF4 \(want.count)")
+                } else {
+                    for (i, (a, b)) in zip(got, want).enumerated() {
+                        let same = (a.isNaN && b.isNaN) || (!a.isNaN && !b.isNaN && Swift.abs(a - b) <= 1e-5 * Swift.max(1, Swift.abs(b)))
+                        if !same { failures.append("\(name)[\(i)] with valid-range masking: \(a), netCDF4 \(b)"); break }
+                    }
                 }
             }
             // cftime: the calendar fields of every date.
@@ -95,8 +103,12 @@ struct CFInteropTests {
                 default:
                     failures.append("\(name): not decoded to dates (\(decoded.dtype))"); continue
                 }
-                for (i, (g, w)) in zip(dates, fields).enumerated() where g != w {
-                    failures.append("\(name)[\(i)]: \(g.map { "\($0)" } ?? "NaT") vs cftime \(w.map { "\($0)" } ?? "missing")"); break
+                if dates.count != fields.count {
+                    failures.append("\(name): \(dates.count) dates, cftime \(fields.count)")
+                } else {
+                    for (i, (g, w)) in zip(dates, fields).enumerated() where g != w {
+                        failures.append("\(name)[\(i)]: \(g.map { "\($0)" } ?? "NaT") vs cftime \(w.map { "\($0)" } ?? "missing")"); break
+                    }
                 }
             }
         }

@@ -56,6 +56,15 @@ struct ComputeInteropTests {
             #expect(array.shape == c.shape, "\(c.store): \(c.expr): shape \(array.shape), xarray \(c.shape)")
             guard array.shape == c.shape else { continue }
             let got = try array.astype(.float64).doubles()
+            guard got.count == c.values.count else {
+                Issue.record("\(c.store): \(c.expr): \(got.count) values, xarray \(c.values.count)")
+                continue
+            }
+            // A reference of nothing but missing values checks only that Gyre gives NaN too: only
+            // sst's skipna=False reductions (every series has a NaN) may be that.
+            if !c.values.contains(where: { $0 != nil }) && !(c.expr.hasPrefix("sst.") && c.expr.contains("skipna=False")) {
+                Issue.record("\(c.store): \(c.expr): xarray's result has no finite value, so nothing is compared")
+            }
             var bad = 0, firstBad = ""
             for (i, (g, w)) in zip(got, c.values).enumerated() {
                 let ok: Bool

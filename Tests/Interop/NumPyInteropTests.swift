@@ -96,7 +96,7 @@ struct NumPyInteropTests {
         let dir = try Interop.generate("numpy_cases.py")
         defer { try? FileManager.default.removeItem(at: dir) }
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
-        #expect(cases.count > 1000)
+        #expect(cases.count > 1250)  // 1286: with the reductions on NaN-free copies
         var failures: [String] = []
         for (i, c) in cases.enumerated() {
             let inputs = try c.inputs.map { try AnyNDArray.readNPY(dir.appendingPathComponent($0)) }

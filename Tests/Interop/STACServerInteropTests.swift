@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 import Gyre
@@ -19,19 +20,54 @@ struct STACServerInteropTests {
             process.standardOutput = out
             process.standardError = FileHandle.standardError
             try process.run()
-            var text = ""
-            let deadline = Date().addingTimeInterval(60)
-            while !text.contains("\n"), Date() < deadline {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
+            // The first line names the address. Read as it arrives (a blocking read would outlast
+            // any deadline) and wait for a newline or the end of output, at most 60 s; the rest of
+            // stdout is drained so that the server never blocks on a full pipe.
+            let first = FirstLine()
+            out.fileHandleForReading.readabilityHandler = { handle in
+                let chunk = handle.availableData
+                if chunk.isEmpty { handle.readabilityHandler = nil }  // end of output
+                first.received(chunk)
             }
+            guard first.ready.wait(timeout: .now() + 60) == .success else {
+                process.terminate()
+                throw InteropError("gyre serve wrote no line to stdout within 60 s: \(first.text)")
+            }
+            let text = first.text
             guard let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) else {
                 process.terminate()
                 throw InteropError("gyre serve did not say where it listens: \(text)")
             }
             url = String(text[range])
         }
+
+        /// Stdout up to its first newline, kept under a lock; `ready` is signalled once, at the first
+        /// newline or at the end of output.
+        final class FirstLine: @unchecked Sendable {
+            private let lock = NSLock()
+            private var data = Data()
+            private var complete = false
+            let ready = DispatchSemaphore(value: 0)
+
+            func received(_ chunk: Data) {
+                lock.lock()
+                var signal = false
+                if !complete {
+                    data.append(chunk)
+                    complete = chunk.isEmpty || chunk.contains(UInt8(ascii: "\n"))
+                    signal = complete
+                }
+                lock.unlock()
+                if signal { ready.signal() }
+            }
+
+            var text: String {
+                lock.lock()
+                defer { lock.unlock() }
+                return String(decoding: data, as: UTF8.self)
+            }
+        }
+
         /// Stops the server (once) and returns its exit status.
         @discardableResult func stop() -> Int32 {
             if process.isRunning { process.interrupt() }

@@ -51,6 +51,10 @@ EXPRS = [
     'sst.median("time")',
     'sst.quantile(0.9, dim="time")',
     'sst.mean("time", skipna=False)',
+    # sst's NaNs make every skipna=False result above NaN: these check finite values without skipping
+    'err.mean("time", skipna=False)',
+    'err.std(("lat", "lon"), skipna=False)',
+    'sst.fillna(0).mean("time", skipna=False)',
     'sst.groupby("time.month").mean()',
     'sst.groupby("time.month").std()',
     'sst.groupby("time.season").max()',

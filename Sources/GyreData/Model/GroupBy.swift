@@ -264,14 +264,14 @@ public struct Grouping: Sendable {
                 throw GyreDataError(.invalidArgument, "groupby: '\(parts[1])' is not a datetime field (one of \(DatetimeAccessor.Field.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             let keys = try DataArray(c, coords: [coordName: c], name: coordName).dt.field(field).data
-            return try make(dim: dim, name: parts[1], keys: keys)
+            return try make(dim: dim, name: parts[1], keys: keys, missingFieldIsMinusOne: true)
         }
         return try make(dim: dim, name: coordName, keys: try c.data)
     }
 
-    /// Groups positions along `dim` by `keys` (one value per position; NaN/NaT/missing fields
-    /// belong to no group).
-    static func make(dim: String, name: String, keys: AnyNDArray) throws -> Grouping {
+    /// Groups positions along `dim` by `keys` (one value per position; NaN/NaT belong to no
+    /// group, and so does -1 when the keys are a datetime field, where it marks a missing time).
+    static func make(dim: String, name: String, keys: AnyNDArray, missingFieldIsMinusOne: Bool = false) throws -> Grouping {
         guard keys.ndim == 1 else { throw GyreDataError(.invalidArgument, "groupby: the key must be one-dimensional") }
         let labels: [Int], first: [Int]
         if case .string(let s, _) = keys {
@@ -285,8 +285,8 @@ public struct Grouping: Sendable {
                 guard let d = keys.doubles() else { throw GyreDataError(.invalidArgument, "groupby: cannot group by values of dtype \(keys.dtype)") }
                 raw = d
             }
-            // Fields of missing times come back as -1: no group.
-            let fieldOfTime = keys.dtype == .int64 && name != dim
+            // Fields of missing times come back as -1: no group. A coordinate's own -1 is a value.
+            let fieldOfTime = missingFieldIsMinusOne && keys.dtype == .int64
             (labels, first) = label(raw) { $0.isNaN || (fieldOfTime && $0 == -1) }
         }
         let values = try context("groupby") { try keys.take(first, axis: 0) }

@@ -23,11 +23,6 @@ public final class FileStore: WritableStore, ListableStore {
         return root.appendingPathComponent(key).path
     }
 
-    /// Runs blocking work off the cooperative pool.
-    private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await BlockingIO.run(work)
-    }
-
     /// Opens a value's file and gives its size; nil when there is no such value (a missing file,
     /// or a directory). The caller closes the descriptor.
     private static func openForReading(_ p: String, key: String, store: String) throws -> (fd: Int32, size: Int)? {
@@ -49,7 +44,7 @@ public final class FileStore: WritableStore, ListableStore {
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         let p = try path(for: key)
         let storeName = name
-        return try await blocking {
+        return try await BlockingIO.run {
             guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
             let r = try range.resolve(size: size, key: key, store: storeName)
@@ -79,7 +74,7 @@ public final class FileStore: WritableStore, ListableStore {
     public func getStored(_ key: String) async throws -> StoredBytes? {
         let p = try path(for: key)
         let storeName = name
-        return try await blocking {
+        return try await BlockingIO.run {
             guard let (fd, count) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
             return try StoredBytes(capacity: count) { buf in
@@ -104,7 +99,7 @@ public final class FileStore: WritableStore, ListableStore {
     public func set(_ key: String, _ value: [UInt8]) async throws {
         let p = try path(for: key)
         let storeName = name
-        try await blocking {
+        try await BlockingIO.run {
             let dir = (p as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let tmp = dir + "/.\((p as NSString).lastPathComponent).tmp-\(UUID().uuidString)"
@@ -176,7 +171,7 @@ public final class FileStore: WritableStore, ListableStore {
     public func delete(_ key: String) async throws {
         let p = try path(for: key)
         let storeName = name
-        try await blocking {
+        try await BlockingIO.run {
             if unlink(p) != 0 && errno != ENOENT {
                 throw GyreStorageError(.io, "\(storeName): cannot delete '\(key)': \(String(cString: strerror(errno)))")
             }
@@ -185,7 +180,7 @@ public final class FileStore: WritableStore, ListableStore {
 
     public func list(prefix: String) async throws -> [String] {
         let rootPath = root.path
-        return try await blocking {
+        return try await BlockingIO.run {
             guard let e = FileManager.default.enumerator(atPath: rootPath) else { return [] }
             var keys: [String] = []
             while let rel = e.nextObject() as? String {

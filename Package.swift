@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
@@ -49,7 +50,8 @@ let package = Package(
             name: "GyreCatalog",
             dependencies: [
                 "GyreCore", "GyreSTAC", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Floor 3: lazy arrays over chunked sources (the compute engine grows here). It reads any
         // backend through GyreArrays' ChunkedArraySource without importing the backend.

@@ -26,6 +26,7 @@ ap.add_argument("--duration", type=int, default=15)
 ap.add_argument("--connections", type=int, default=16)
 ap.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load before each measurement, for every server alike")
 ap.add_argument("--skip-ingest", action="store_true", help="reuse the catalogs the last run loaded")
+ap.add_argument("--ingest-only", action="store_true", help="measure the ingests and stop")
 ap.add_argument("--only", default="gyre-sq,gyre-pg,pgstac", help="which servers to measure (comma-separated labels)")
 args = ap.parse_args()
 
@@ -76,6 +77,8 @@ if not args.skip_ingest:
     print(f"  gyre stac ingest (SQLite):      {t_gyre:8.1f} s   pgstac/Gyre {t_peer / t_gyre:.1f}x")
     print(f"  gyre stac ingest (PostgreSQL):  {t_gyre_pg:8.1f} s   pgstac/Gyre {t_peer / t_gyre_pg:.1f}x")
     print(f"  pypgstac load (pgstac):         {t_peer:8.1f} s")
+if args.ingest_only:
+    sys.exit(0)
 
 # The servers.
 u = urllib.parse.urlparse(args.dsn)

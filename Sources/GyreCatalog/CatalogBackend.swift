@@ -16,9 +16,26 @@ public protocol CatalogBackend: Sendable {
     /// Deletes a collection and its items; false when there was none.
     func deleteCollection(_ id: String) async throws -> Bool
     func item(collection: String, id: String) async throws -> Item?
-    /// Creates or replaces items (re-ingesting an item updates it). Every item must name an
-    /// existing collection; otherwise nothing is written and the error names both.
-    func putItems(_ items: [Item]) async throws
+    /// Checks items and computes everything a write of them stores (time span, box, the JSON
+    /// texts, the rows as the database takes them). It touches no database, so bulk loads run
+    /// it on every core while the batch before is written. `source` says where the items came
+    /// from, for messages, and may give each one's text as written, which is then stored as it
+    /// is. The last of repeated items (same collection and id) wins.
+    func prepare(_ items: [Item], source: ItemSource?) throws -> ItemBatch
+    /// Creates or replaces a batch's items in one transaction (re-ingesting an item updates
+    /// it). Every item must name an existing collection; otherwise nothing is written and the
+    /// error names both.
+    func putItems(_ batch: ItemBatch) async throws
+    /// Before a large load of about `items` items in many batches: drops the indexes that are
+    /// cheaper to build once at the end than to keep up row by row, when the load is at least
+    /// as large as the catalog (`CatalogIngest` asks only for loads of 100,000 items or more).
+    /// Returns whether it did. Searches stay correct,
+    /// only slower, until `finishBulkLoad`; opening the catalog rebuilds any index a load that
+    /// never finished left missing.
+    func beginBulkLoad(items: Int) async throws -> Bool
+    /// Rebuilds what `beginBulkLoad` dropped and refreshes the planner's statistics for the
+    /// `written` items; called after the last batch, and after a failed one.
+    func finishBulkLoad(written: Int) async throws
     /// Deletes an item; false when there was none.
     func deleteItem(collection: String, id: String) async throws -> Bool
     func search(_ request: SearchRequest) async throws -> SearchPage
@@ -37,6 +54,11 @@ public struct ItemChanges: Sendable {
 }
 
 extension CatalogBackend {
+    /// Creates or replaces items in one transaction (see `putItems(_: ItemBatch)`).
+    public func putItems(_ items: [Item]) async throws {
+        try await putItems(try prepare(items, source: nil))
+    }
+
     /// Writes items `batch` at a time, each batch its own transaction (for bulk loads).
     public func putItems(_ items: [Item], batch: Int) async throws {
         var start = 0
@@ -219,45 +241,5 @@ extension SearchRequest {
     package var areaIsWholeGlobe: Bool {
         guard intersects == nil, let b = bbox else { return false }
         return b.west == -180 && b.east == 180 && b.south == -90 && b.north == 90
-    }
-}
-
-/// An item as both catalogs write it: everything computed before the write transaction
-/// starts.
-struct ItemRow: Sendable {
-    var collection: String, id: String, start: Int64, end: Int64
-    var geometry: String?, bbox: BBox?, properties: String, content: String
-    /// Each property's name and JSON type, for the queryables.
-    var keys: [(String, String)]
-    /// How long the item lasts: the longest of these bounds every search's start times.
-    var span: Int64 { end - start }
-
-    init(_ item: Item) throws {
-        guard let collection = item.collection else {
-            throw GyreCatalogError(.badRequest, "item '\(item.id)' names no collection; a catalog keeps items in collections")
-        }
-        let span: (start: Timestamp, end: Timestamp)
-        do { span = try item.timeRange() } catch let e as GyreSTACError { throw GyreCatalogError(.badRequest, e.message, cause: e) }
-        self.collection = collection
-        id = item.id
-        start = span.start.microseconds
-        end = span.end.microseconds
-        geometry = item.geometry.map { $0.json.text }
-        bbox = item.geometry?.bbox
-        properties = JSON.object(item.properties).text
-        content = item.json.text
-        keys = item.properties.map { ($0.key, Self.jsonType($0.value)) }
-    }
-
-    static func jsonType(_ j: JSON) -> String {
-        switch j {
-        case .string: return "string"
-        case .int: return "integer"
-        case .double: return "number"
-        case .bool: return "boolean"
-        case .array: return "array"
-        case .object: return "object"
-        case .null: return "null"
-        }
     }
 }

@@ -2,7 +2,9 @@ import GyreCore
 import Foundation
 import GyreSTAC
 import Logging
+import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The catalog for scale: PostgreSQL with PostGIS through postgres-nio. Items keep their exact
 /// JSON text (so key order and number forms come back as written), their properties as `jsonb`
@@ -48,6 +50,7 @@ public final class PostgresCatalog: CatalogBackend {
         runner = Task { await client.run() }
         do {
             try await migrate()
+            try await ensureIndexes()
         } catch {
             runner.cancel()
             throw error
@@ -246,69 +249,129 @@ public final class PostgresCatalog: CatalogBackend {
         return try rows.first.map { try Item(json: JSON.parse(try $0.decode(String.self), source: "stored item '\(id)'")) }
     }
 
-    public func putItems(_ items: [Item]) async throws {
+    public func prepare(_ items: [Item], source: ItemSource?) throws -> ItemBatch {
+        try ItemBatch(items, source: source, geometryText: false, copy: true)
+    }
+
+    /// One transaction: the rows go by `COPY` into a temporary staging table (geometries as
+    /// hexadecimal EWKB, so no GeoJSON is parsed on the server), then into the items in one
+    /// set-based upsert. The longest span and the queryables are raised in the same
+    /// transaction, so no search sees an item its bound leaves out.
+    public func putItems(_ batch: ItemBatch) async throws {
         defer { queryableNames.clear() }
-        // The last of repeated items wins (one statement cannot update a row twice).
-        var latest: [String: Int] = [:]
-        for (n, item) in items.enumerated() { latest["\(item.collection ?? "")\u{0}\(item.id)"] = n }
-        let kept = items.enumerated().filter { latest["\($1.collection ?? "")\u{0}\($1.id)"] == $0 }.map(\.element)
-        guard !kept.isEmpty else { return }
-        let location = self.location
+        guard !batch.rows.isEmpty, let text = batch.copyText else { return }
+        let location = self.location, bulk = bulkLoad.withLock { $0 != nil }
         do {
             try await client.withTransaction(logger: Self.quiet) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(7265713)", logger: Self.quiet)
+                // A bulk load's batches need not wait for the disk: a crash loses at most the
+                // last moments' batches, never consistency, and re-running the load restores them.
+                if bulk { try await conn.query("SET LOCAL synchronous_commit = off", logger: Self.quiet) }
                 var known = Set<String>()
                 for try await id in try await conn.query("SELECT id FROM gyre_collections", logger: Self.quiet).decode(String.self) { known.insert(id) }
-                for item in kept {
-                    if let c = item.collection, !known.contains(c) {
-                        throw GyreCatalogError(.conflict, "item '\(item.id)' names collection '\(c)', which \(location) does not have; ingest the collection first")
+                for row in batch.rows where !known.contains(row.collection) {
+                    throw GyreCatalogError(.conflict, "\(batch.label(row)) names collection '\(row.collection)', which \(location) does not have; ingest the collection first")
+                }
+                // Rows up to 8 kB stay in the staging table's pages as they are, not compressed.
+                try await conn.query("""
+                    CREATE TEMPORARY TABLE IF NOT EXISTS gyre_stage (collection text, id text, datetime bigint, end_datetime bigint, \
+                    geometry text, properties jsonb, content text) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS
+                    """, logger: Self.quiet)
+                try await conn.copyFrom(table: "gyre_stage", columns: ["collection", "id", "datetime", "end_datetime", "geometry", "properties", "content"],
+                                        logger: Self.quiet) { writer in
+                    var at = 0
+                    while at < text.count {
+                        let end = min(at + (1 << 20), text.count)
+                        try await writer.write(ByteBuffer(bytes: text[at..<end]))
+                        at = end
                     }
                 }
-                // Many rows per statement: one round trip per 500 items. The next statement's
-                // rows are made while the one before runs.
-                var inflight: Task<Void, any Error>?
-                var seen = Set<String>(), qs: [SQLParameter] = [], tuples: [String] = []
-                do {
-                    var start = 0
-                    while start < kept.count {
-                        let rows = try kept[start..<min(start + 500, kept.count)].map(ItemRow.init)
-                        var values: [String] = [], params: [SQLParameter] = []
-                        for r in rows {
-                            // A null geometry travels as the text "null" and is stored as NULL.
-                            values.append("(?, ?, ?, ?, ST_SetSRID(ST_GeomFromGeoJSON(NULLIF(?::text, 'null')), 4326), ?::jsonb, ?)")
-                            params += [.text(r.collection), .text(r.id), .int(r.start), .int(r.end), .text(r.geometry ?? "null"),
-                                       .text(r.properties), .text(r.content)]
-                            for (k, t) in r.keys where t != "null" && seen.insert("\(r.collection)\u{0}\(k)\u{0}\(t)").inserted {
-                                qs += [.text(r.collection), .text(k), .text(t)]
-                                tuples.append("(?, ?, ?)")
-                            }
-                        }
-                        // The longest span is raised in the same statement, so no search sees
-                        // an item its bound leaves out.
-                        params.insert(.int(rows.map(\.span).max() ?? 0), at: 0)
-                        let sql = "WITH span AS (UPDATE gyre_span SET longest = GREATEST(longest, ?::bigint)) "
-                            + "INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) VALUES "
-                            + values.joined(separator: ", ")
-                            + " ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, "
-                            + "geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')"
-                        let query = Self.query(SQLFragment(sql, params))
-                        try await inflight?.value
-                        inflight = Task { _ = try await conn.query(query, logger: Self.quiet) }
-                        start += 500
-                    }
-                    try await inflight?.value
-                } catch {
-                    _ = try? await inflight?.value
-                    throw error
-                }
-                if !tuples.isEmpty {
-                    try await conn.query(Self.query(SQLFragment("INSERT INTO gyre_queryables (collection, name, type) VALUES " + tuples.joined(separator: ", ")
-                                                                + " ON CONFLICT DO NOTHING", qs)), logger: Self.quiet)
+                // A geometry with mixed 2D and 3D positions comes as GeoJSON, the rest as EWKB.
+                let upsert = """
+                    WITH span AS (UPDATE gyre_span SET longest = GREATEST(longest, $1::bigint)) \
+                    INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) \
+                    SELECT collection, id, datetime, end_datetime, \
+                    CASE WHEN left(geometry, 1) = '{' THEN ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326) ELSE geometry::geometry END, \
+                    properties, content FROM gyre_stage \
+                    ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, \
+                    geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')
+                    """
+                var binds = PostgresBindings(capacity: 1)
+                binds.append(batch.longestSpan)
+                try await conn.query(PostgresQuery(unsafeSQL: upsert, binds: binds), logger: Self.quiet)
+                if !batch.queryables.isEmpty {
+                    var values: [String] = [], params: [SQLParameter] = []
+                    for q in batch.queryables { values.append("(?, ?, ?)"); params += [.text(q.collection), .text(q.name), .text(q.type)] }
+                    try await conn.query(Self.query(SQLFragment("INSERT INTO gyre_queryables (collection, name, type) VALUES " + values.joined(separator: ", ")
+                                                                + " ON CONFLICT DO NOTHING", params)), logger: Self.quiet)
                 }
             }
         } catch {
-            throw fail("writing \(items.count) items", error)
+            throw fail("writing \(batch.count) items\(batch.path.map { " from \($0)" } ?? "")", error)
         }
+    }
+
+    // MARK: Bulk loads
+
+    /// The indexes a bulk load may drop and rebuild (all but the primary key, which the upsert
+    /// needs), as the migrations leave them.
+    static let deferrableIndexes: [(name: String, definition: String)] = [
+        ("gyre_items_order", "ON gyre_items (datetime DESC, collection, id)"),
+        ("gyre_items_collection_datetime", "ON gyre_items (collection, datetime DESC, id)"),
+        ("gyre_items_end", "ON gyre_items (end_datetime)"),
+        ("gyre_items_id", "ON gyre_items (id)"),
+        ("gyre_items_seq_index", "ON gyre_items (seq)"),
+        ("gyre_items_period_geometry_time", "ON gyre_items USING gist ((datetime / 2592000000000), geometry, datetime)"),
+    ]
+
+    /// Whether a bulk load is under way, and whether it dropped the indexes.
+    let bulkLoad = Mutex<Bool?>(nil)
+
+    public func beginBulkLoad(items: Int) async throws -> Bool {
+        let rows = try await run("counting items", SQLFragment("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'gyre_items'"))
+        let existing = try rows.first?.decode(Int64.self) ?? 0
+        let drop = items > 0 && Int64(items) >= existing
+        if drop {
+            do {
+                try await client.withTransaction(logger: Self.quiet) { conn in
+                    for (name, _) in Self.deferrableIndexes {
+                        try await conn.query(PostgresQuery(unsafeSQL: "DROP INDEX IF EXISTS \(name)"), logger: Self.quiet)
+                    }
+                }
+            } catch { throw fail("dropping indexes for a bulk load", error) }
+        }
+        bulkLoad.withLock { $0 = drop }
+        return drop
+    }
+
+    public func finishBulkLoad(written: Int) async throws {
+        let dropped = bulkLoad.withLock { state -> Bool in defer { state = nil }; return state ?? false }
+        if dropped {
+            try await ensureIndexes()
+            _ = try await run("analyzing", SQLFragment("ANALYZE gyre_items"))
+        } else {
+            try await analyze(afterIngesting: written)
+        }
+    }
+
+    /// Creates every deferrable index that is missing, each sorted in one go with a large
+    /// sort memory (a bulk load's rebuild, or one a load that never finished left undone).
+    package func ensureIndexes() async throws {
+        do {
+            try await client.withConnection { conn in
+                var present = Set<String>()
+                for try await n in try await conn.query("SELECT indexname FROM pg_indexes WHERE tablename = 'gyre_items'", logger: Self.quiet).decode(String.self) {
+                    present.insert(n)
+                }
+                let missing = Self.deferrableIndexes.filter { !present.contains($0.name) }
+                guard !missing.isEmpty else { return }
+                try await conn.query("SET maintenance_work_mem = '512MB'", logger: Self.quiet)
+                for (name, definition) in missing {
+                    try await conn.query(PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(name) \(definition)"), logger: Self.quiet)
+                }
+                try await conn.query("RESET maintenance_work_mem", logger: Self.quiet)
+            }
+        } catch { throw fail("building indexes", error) }
     }
 
     /// After a bulk ingest of `count` items: refreshes the planner's statistics and, when the

@@ -9,7 +9,7 @@ import Synchronization
 /// their geometry for exact predicates, which run in Swift functions registered on each
 /// connection after the R*Tree has narrowed the candidates.
 public final class SQLiteCatalog: CatalogBackend {
-    let writer: any DatabaseWriter
+    package let writer: any DatabaseWriter
     public let path: String
     let queryableNames = QueryableCache()
     /// Which search texts keep a compiled statement on each connection (see `PreparedStatements`).
@@ -35,6 +35,7 @@ public final class SQLiteCatalog: CatalogBackend {
                 writer = try DatabasePool(path: path, configuration: config)
             }
             try Self.migrator.migrate(writer)
+            try writer.write { db in try Self.ensureIndexes(db) }
         } catch let e as DatabaseError {
             throw GyreCatalogError(.database, "\(path): cannot open the catalog: \(e.message ?? "\(e)")", cause: e)
         }
@@ -179,32 +180,33 @@ public final class SQLiteCatalog: CatalogBackend {
         return try text.map { try Item(json: JSON.parse($0, source: "stored item '\(id)'")) }
     }
 
-    public func putItems(_ items: [Item]) async throws {
+    public func prepare(_ items: [Item], source: ItemSource?) throws -> ItemBatch {
+        try ItemBatch(items, source: source, geometryText: true, copy: false)
+    }
+
+    public func putItems(_ batch: ItemBatch) async throws {
         defer { queryableNames.clear() }
-        let rows = try items.map(ItemRow.init)
+        guard !batch.rows.isEmpty else { return }
         let path = self.path
-        try await run("writing \(items.count) items", write: true) { db in
+        try await run("writing \(batch.count) items\(batch.path.map { " from \($0)" } ?? "")", write: true) { db in
             let known = Set(try String.fetchAll(db, sql: "SELECT id FROM collections"))
-            for r in rows where !known.contains(r.collection) {
-                throw GyreCatalogError(.conflict, "item '\(r.id)' names collection '\(r.collection)', which \(path) does not have; ingest the collection first")
+            for r in batch.rows where !known.contains(r.collection) {
+                throw GyreCatalogError(.conflict, "\(batch.label(r)) names collection '\(r.collection)', which \(path) does not have; ingest the collection first")
             }
             // Writes are serialized, so numbering after the largest number keeps them in order.
             var seq = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM items") ?? 0
-            let upsert = try db.makeStatement(sql: """
+            let upsert = try db.cachedStatement(sql: """
                 INSERT INTO items (collection, id, datetime, end_datetime, geometry, properties, content, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime,
                     geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = excluded.seq
                 RETURNING rowid
                 """)
-            let rtree = try db.makeStatement(sql: "INSERT OR REPLACE INTO items_space_time (rowid, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            let dropBox = try db.makeStatement(sql: "DELETE FROM items_space_time WHERE rowid = ?")
-            let queryable = try db.makeStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
+            let rtree = try db.cachedStatement(sql: "INSERT OR REPLACE INTO items_space_time (rowid, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let dropBox = try db.cachedStatement(sql: "DELETE FROM items_space_time WHERE rowid = ?")
+            let queryable = try db.cachedStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
             // Written with the items, so no search sees an item its bound leaves out.
-            if let longest = rows.map(\.span).max() {
-                try db.execute(sql: "UPDATE span SET longest = MAX(longest, ?)", arguments: [longest])
-            }
-            var seen = Set<String>()
-            for r in rows {
+            try db.execute(sql: "UPDATE span SET longest = MAX(longest, ?)", arguments: [batch.longestSpan])
+            for r in batch.rows {
                 seq += 1
                 guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content, seq]) else { continue }
                 if let b = r.bbox {
@@ -213,11 +215,45 @@ public final class SQLiteCatalog: CatalogBackend {
                 } else {
                     try dropBox.execute(arguments: [rowid])
                 }
-                for (k, t) in r.keys where t != "null" && seen.insert("\(r.collection)\u{0}\(k)\u{0}\(t)").inserted {
-                    try queryable.execute(arguments: [r.collection, k, t])
-                }
             }
+            for q in batch.queryables { try queryable.execute(arguments: [q.collection, q.name, q.type]) }
         }
+    }
+
+    // MARK: Bulk loads
+
+    /// The indexes a bulk load may drop and rebuild (the unique key on collection and id stays:
+    /// the upsert needs it), as the migrations leave them.
+    static let deferrableIndexes: [(name: String, definition: String)] = [
+        ("items_datetime", "ON items (datetime, end_datetime)"),
+        ("items_collection_datetime", "ON items (collection, datetime)"),
+        ("items_id", "ON items (id)"),
+        ("items_seq", "ON items (seq)"),
+    ]
+
+    let bulkLoad = Mutex<Bool?>(nil)
+
+    public func beginBulkLoad(items: Int) async throws -> Bool {
+        let drop = try await run("dropping indexes for a bulk load", write: true) { db -> Bool in
+            let existing = try Int.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM items") ?? 0
+            guard items > 0, items >= existing else { return false }
+            for (name, _) in Self.deferrableIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") }
+            return true
+        }
+        bulkLoad.withLock { $0 = drop }
+        return drop
+    }
+
+    public func finishBulkLoad(written: Int) async throws {
+        let dropped = bulkLoad.withLock { state -> Bool in defer { state = nil }; return state ?? false }
+        // No ANALYZE: the searches' plans are chosen for SQLite's defaults.
+        if dropped { try await run("building indexes", write: true) { db in try Self.ensureIndexes(db) } }
+    }
+
+    /// Creates every deferrable index that is missing (a bulk load's rebuild, or one a load
+    /// that never finished left undone).
+    static func ensureIndexes(_ db: Database) throws {
+        for (name, definition) in deferrableIndexes { try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(name) \(definition)") }
     }
 
     public func changes(after cursor: Int64?, limit: Int) async throws -> ItemChanges {

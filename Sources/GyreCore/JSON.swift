@@ -70,14 +70,17 @@ extension JSON {
     /// of the fault.
     public static func parse(_ bytes: some Collection<UInt8>, source: String = "JSON") throws -> JSON {
         let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { buf in
-            var p = JSONParser(buf, source: source)
-            p.skipSpace()
-            let v = try p.value(depth: 0)
-            p.skipSpace()
-            if p.i < buf.count { throw p.fail("unexpected \(p.describeHere()) after the document") }
-            return v
-        }
+        return try array.withUnsafeBufferPointer { try parse(buffer: $0, source: source) }
+    }
+
+    /// Parses the document in `buffer` where it lies (no copy).
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>, source: String = "JSON") throws -> JSON {
+        var p = JSONParser(buffer, source: source)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        if p.i < buffer.count { throw p.fail("unexpected \(p.describeHere()) after the document") }
+        return v
     }
 
     public static func parse(_ text: String, source: String = "JSON") throws -> JSON {
@@ -138,6 +141,7 @@ struct JSONParser {
             guard depth < JSON.maxDepth else { throw fail("nested deeper than \(JSON.maxDepth) levels") }
             i += 1
             var a: [JSON] = []
+            a.reserveCapacity(4)
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
             while true {
@@ -191,6 +195,14 @@ struct JSONParser {
             if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
             guard digits(&self) > 0 else { throw fail("expected a digit in the exponent") }
         }
+        // Integers of up to 18 digits directly; longer ones and the rest through the parsers.
+        if integral, i - start <= 18 {
+            var v: Int64 = 0, k = start
+            let negative = b[k] == UInt8(ascii: "-")
+            if negative { k += 1 }
+            while k < i { v = v * 10 + Int64(b[k] - 0x30); k += 1 }
+            return .int(negative ? -v : v)
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         if integral, let v = Int64(text) { return .int(v) }
         guard let d = Double(text), d.isFinite else { throw fail("number \(text) is out of range", at: start) }
@@ -201,10 +213,13 @@ struct JSONParser {
         let open = i
         i += 1
         // Fast path: no escapes.
-        var j = i
-        while j < b.count, b[j] != UInt8(ascii: "\""), b[j] != UInt8(ascii: "\\"), b[j] >= 0x20 { j += 1 }
+        var j = i, high: UInt8 = 0
+        while j < b.count, b[j] != UInt8(ascii: "\""), b[j] != UInt8(ascii: "\\"), b[j] >= 0x20 { high |= b[j]; j += 1 }
         if j < b.count, b[j] == UInt8(ascii: "\"") {
-            guard let s = String(validating: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self) else {
+            let bytes = UnsafeBufferPointer(rebasing: b[i..<j])
+            // ASCII (most keys and values) needs no validation; the rest is checked as UTF-8.
+            if high < 0x80 { i = j + 1; return String(decoding: bytes, as: UTF8.self) }
+            guard let s = String(validating: bytes, as: UTF8.self) else {
                 throw fail("string is not valid UTF-8", at: open)
             }
             i = j + 1

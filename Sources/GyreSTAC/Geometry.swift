@@ -120,7 +120,7 @@ public indirect enum Geometry: Sendable, Hashable {
         return b
     }
 
-    func forEachPosition(_ body: (Position) -> Void) {
+    package func forEachPosition(_ body: (Position) -> Void) {
         switch self {
         case .point(let p): body(p)
         case .multiPoint(let ps), .lineString(let ps): ps.forEach(body)

@@ -87,17 +87,32 @@ public enum StaticCatalog {
     }
 
     /// Reads newline-delimited items without holding the file: `body` gets them `batch` at a
-    /// time, in order. The first bad line throws, naming the file and line.
-    public static func streamItems(_ path: String, batch: Int = 5000, _ body: ([Item]) async throws -> Void) async throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw GyreSTACError(.io, "\(path): cannot open") }
+    /// time, in order, each batch parsed on all cores (`parallelism` parts at once). The first
+    /// bad line throws, naming the file and line; the batches before it have been handed over.
+    public static func streamItems(_ path: String, batch: Int = 5000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                   _ body: ([Item]) async throws -> Void) async throws {
+        try await streamLines(path, batch: batch) { lines in try await body(try await lines.items(parallelism: parallelism)) }
+    }
+
+    /// Reads a newline-delimited file `batch` non-blank lines at a time, without parsing them,
+    /// so a caller can parse each batch in parallel (`NDJSONLines.items`) while it writes the
+    /// one before. Blank lines are skipped but counted, so line numbers match an editor's.
+    public static func streamLines(_ path: String, batch: Int = 5000, _ body: (NDJSONLines) async throws -> Void) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            var isDir: ObjCBool = false
+            let why = FileManager.default.fileExists(atPath: path, isDirectory: &isDir) ? (isDir.boolValue ? "is a directory" : "cannot be read") : "does not exist"
+            throw GyreSTACError(.io, "\(path) \(why)")
+        }
         defer { try? handle.close() }
-        var pending: [UInt8] = [], items: [Item] = [], line = 0
-        items.reserveCapacity(batch)
-        func parse(_ chunk: ArraySlice<UInt8>) throws {
+        let batch = max(1, batch)
+        var pending: [UInt8] = [], line = 0
+        var current = NDJSONLines(path: path)
+        func add(_ chunk: ArraySlice<UInt8>) {
             line += 1
             guard chunk.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
-            let j = try JSON.parse(chunk, source: "\(path) line \(line)")
-            items.append(try Item(json: j, path: "\(path) line \(line)"))
+            let start = current.bytes.count
+            current.bytes.append(contentsOf: chunk)
+            current.lines.append(NDJSONLines.Line(start: start, end: current.bytes.count, number: line))
         }
         while true {
             let data: Data
@@ -105,16 +120,21 @@ public enum StaticCatalog {
             if data.isEmpty { break }
             pending.append(contentsOf: data)
             guard let lastNewline = pending.lastIndex(of: 0x0A) else { continue }
-            for chunk in pending[..<lastNewline].split(separator: 0x0A, omittingEmptySubsequences: false) {
-                try parse(chunk)
-                if items.count >= batch { try await body(items); items.removeAll(keepingCapacity: true) }
+            var from = pending.startIndex
+            while from <= lastNewline {
+                let to = pending[from...lastNewline].firstIndex(of: 0x0A)!
+                add(pending[from..<to])
+                from = to + 1
+                if current.lines.count >= batch {
+                    try await body(current)
+                    current = NDJSONLines(path: path)
+                }
             }
             pending.removeSubrange(...lastNewline)
         }
-        if !pending.isEmpty { try parse(pending[...]) }
-        if !items.isEmpty { try await body(items) }
+        if !pending.isEmpty { add(pending[...]) }
+        if !current.lines.isEmpty { try await body(current) }
     }
-
     static func prefixed(_ e: Error, _ path: String) -> String {
         let m = (e as? any GyreErrorProtocol)?.message ?? "\(e)"
         return m.hasPrefix(path) ? m : "\(path): \(m)"
@@ -206,4 +226,69 @@ extension StaticCatalog {
                           + collections.map { Link(rel: "child", href: "./\($0.id)/collection.json", type: json) }, selfPath: "catalog.json")
         try put(cat.json, "catalog.json")
     }
+}
+
+/// A batch of lines of a newline-delimited file, unparsed: their bytes, one after another, and
+/// where each starts and ends and which line of the file it is.
+public struct NDJSONLines: Sendable {
+    public struct Line: Sendable {
+        public var start: Int, end: Int, number: Int
+    }
+    public let path: String
+    public var bytes: [UInt8] = []
+    public var lines: [Line] = []
+
+    public init(path: String) { self.path = path }
+
+    public var count: Int { lines.count }
+    /// The first and last line numbers, for messages ("items.ndjson lines 5001-10000").
+    public var span: String {
+        guard let a = lines.first?.number, let b = lines.last?.number else { return "\(path) (no lines)" }
+        return a == b ? "\(path) line \(a)" : "\(path) lines \(a)-\(b)"
+    }
+
+    /// Parses and checks lines `range` as items, in order; the first bad one throws, naming the
+    /// file and line.
+    public func items(_ range: Range<Int>) throws -> [Item] {
+        var out: [Item] = []
+        out.reserveCapacity(range.count)
+        try bytes.withUnsafeBufferPointer { all in
+            for k in range {
+                let l = lines[k]
+                let source = "\(path) line \(l.number)"
+                let j = try JSON.parse(buffer: UnsafeBufferPointer(rebasing: all[l.start..<l.end]), source: source)
+                out.append(try Item(json: j, path: source))
+            }
+        }
+        return out
+    }
+
+    /// Every line parsed as an item, `parallelism` parts at once.
+    public func items(parallelism: Int) async throws -> [Item] {
+        try await parts(parallelism: parallelism) { batch, range in try batch.items(range) }.flatMap { $0 }
+    }
+
+    /// `body` over the lines cut into about `parallelism` ranges, run at once; the results in
+    /// order. The first error (the earliest line's, when several parts fail) is thrown.
+    public func parts<T: Sendable>(parallelism: Int, _ body: @escaping @Sendable (NDJSONLines, Range<Int>) throws -> T) async throws -> [T] {
+        let n = max(1, min(parallelism, lines.count / 64 + 1))
+        let step = (lines.count + n - 1) / max(n, 1)
+        let ranges = stride(from: 0, to: lines.count, by: max(step, 1)).map { $0..<min($0 + step, lines.count) }
+        if ranges.count <= 1 { return try ranges.map { try body(self, $0) } }
+        // Each part reports its own error, so the one of the earliest line is thrown.
+        let results = try await Bounded.map(count: ranges.count, limit: ranges.count) { [self] k -> PartResult<T> in
+            do { return .done(try body(self, ranges[k])) } catch { return .failed(PartFailure(error: error)) }
+        }
+        return try results.map { r in
+            switch r {
+            case .done(let v): return v
+            case .failed(let f): throw f.error
+            }
+        }
+    }
+
+    enum PartResult<T: Sendable>: Sendable { case done(T), failed(PartFailure) }
+    /// A part's error, carried back to the caller's task and thrown there unchanged (the
+    /// errors parsing throws are Sendable; `any Error` does not say so).
+    struct PartFailure: @unchecked Sendable { let error: any Error }
 }

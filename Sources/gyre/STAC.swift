@@ -26,7 +26,8 @@ struct STAC: AsyncParsableCommand {
         @Argument(help: "STAC files to ingest.") var sources: [String]
         @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog: String?
         @Option(help: "A PostgreSQL catalog instead: postgresql://user:password@host:port/database (PostGIS is created if missing).") var postgres: String?
-        @Option(help: "Items written per transaction.") var batch: Int = 5000
+        @Option(help: "Items written per transaction.") var batch: Int = 10_000
+        @Option(help: "Threads parsing and checking items (default: one per core but one, which the database writer needs).") var parallelism: Int?
 
         func validate() throws {
             guard (catalog == nil) != (postgres == nil) else { throw ValidationError("give one of --catalog FILE.db and --postgres URL") }
@@ -46,23 +47,12 @@ struct STAC: AsyncParsableCommand {
                 for (_, c) in contents.collections { try await db.putCollection(c) }
                 let items = contents.items.map(\.item)
                 try await db.putItems(items, batch: batch)
+                // Newline-delimited files stream in batches, each parsed on all cores while the
+                // one before is written; a file of millions of items never sits in memory whole.
                 var count = items.count
-                for path in streams {
-                    // Two stages: the next batch is parsed while the one before it is written.
-                    var writing: Task<Void, any Error>?
-                    do {
-                        try await StaticCatalog.streamItems(path, batch: batch) { chunk in
-                            try await writing?.value
-                            writing = Task { try await db.putItems(chunk) }
-                            count += chunk.count
-                        }
-                        try await writing?.value
-                    } catch let e as any GyreErrorProtocol {
-                        try? await writing?.value
-                        throw CLIError(e.message)
-                    }
+                do { count += try await CatalogIngest.ndjson(streams, into: db, batch: batch, parallelism: max(1, parallelism ?? CatalogIngest.defaultParallelism)) } catch let e as any GyreErrorProtocol {
+                    throw CLIError(e.message)
                 }
-                if let pg = db as? PostgresCatalog { try await pg.analyze(afterIngesting: count) }
                 print("\(target): \(contents.collections.count) collections, \(count) items ingested")
             } catch let e as GyreCatalogError {
                 throw CLIError(e.message)

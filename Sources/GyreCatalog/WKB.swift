@@ -1,0 +1,60 @@
+import GyreSTAC
+
+/// Geometries as PostGIS reads them fastest: extended well-known binary (EWKB, little-endian,
+/// SRID 4326 on the outer geometry) in hexadecimal, the text form of `geometry` that `COPY`
+/// parses without the GeoJSON parser. A geometry whose positions mix 2D and 3D has no one WKB
+/// type and returns nil (the caller sends its GeoJSON instead).
+package enum WKB {
+    package static func hexEWKB(_ g: Geometry, srid: UInt32 = 4326) -> [UInt8]? {
+        var dims: (two: Bool, three: Bool) = (false, false)
+        g.forEachPosition { p in if p.z == nil { dims.two = true } else { dims.three = true } }
+        if dims.two && dims.three { return nil }
+        var w = Writer(hasZ: dims.three)
+        w.geometry(g, srid: srid)
+        return w.out
+    }
+
+    struct Writer {
+        let hasZ: Bool
+        var out: [UInt8] = []
+        init(hasZ: Bool) { self.hasZ = hasZ; out.reserveCapacity(256) }
+
+        static let digits = Array("0123456789ABCDEF".utf8)
+        mutating func byte(_ b: UInt8) { out.append(Self.digits[Int(b >> 4)]); out.append(Self.digits[Int(b & 15)]) }
+        mutating func uint32(_ v: UInt32) { for k in 0..<4 { byte(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) } }
+        mutating func double(_ d: Double) { let bits = d.bitPattern; for k in 0..<8 { byte(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(k)))) } }
+        mutating func count(_ n: Int) { uint32(UInt32(n)) }
+        mutating func position(_ p: Position) { double(p.x); double(p.y); if hasZ { double(p.z ?? 0) } }
+        mutating func line(_ ps: [Position]) { count(ps.count); for p in ps { position(p) } }
+        mutating func rings(_ rs: [[Position]]) { count(rs.count); for r in rs { line(r) } }
+
+        mutating func header(_ type: UInt32, srid: UInt32?) {
+            byte(1)  // little-endian
+            var t = type
+            if hasZ { t |= 0x8000_0000 }
+            if srid != nil { t |= 0x2000_0000 }
+            uint32(t)
+            if let srid { uint32(srid) }
+        }
+
+        mutating func geometry(_ g: Geometry, srid: UInt32?) {
+            switch g {
+            case .point(let p): header(1, srid: srid); position(p)
+            case .lineString(let ps): header(2, srid: srid); line(ps)
+            case .polygon(let rs): header(3, srid: srid); rings(rs)
+            case .multiPoint(let ps):
+                header(4, srid: srid); count(ps.count)
+                for p in ps { header(1, srid: nil); position(p) }
+            case .multiLineString(let ls):
+                header(5, srid: srid); count(ls.count)
+                for l in ls { header(2, srid: nil); line(l) }
+            case .multiPolygon(let ps):
+                header(6, srid: srid); count(ps.count)
+                for p in ps { header(3, srid: nil); rings(p) }
+            case .geometryCollection(let gs):
+                header(7, srid: srid); count(gs.count)
+                for g in gs { geometry(g, srid: nil) }
+            }
+        }
+    }
+}

@@ -77,11 +77,7 @@ public struct ItemBatch: Sendable {
                 copyText += String(row.start).utf8; copyText.append(0x09)
                 copyText += String(row.end).utf8; copyText.append(0x09)
                 if let g = item.geometry {
-                    if let hex = WKB.hexEWKB(g) { copyText += hex } else {
-                        scratch.removeAll(keepingCapacity: true)
-                        g.json.write(into: &scratch)
-                        CopyText.field(scratch, into: &copyText)
-                    }
+                    copyText += WKB.hexEWKB(g)
                 } else {
                     copyText += CopyText.null
                 }

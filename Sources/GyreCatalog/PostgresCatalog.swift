@@ -254,7 +254,7 @@ public final class PostgresCatalog: CatalogBackend {
     }
 
     /// One transaction: the rows go by `COPY` into a temporary staging table (geometries as
-    /// hexadecimal EWKB, so no GeoJSON is parsed on the server), then into the items in one
+    /// hexadecimal 2D EWKB, so no GeoJSON is parsed on the server), then into the items in one
     /// set-based upsert. The longest span and the queryables are raised in the same
     /// transaction, so no search sees an item its bound leaves out.
     public func putItems(_ batch: ItemBatch) async throws {
@@ -286,12 +286,11 @@ public final class PostgresCatalog: CatalogBackend {
                         at = end
                     }
                 }
-                // A geometry with mixed 2D and 3D positions comes as GeoJSON, the rest as EWKB.
                 let upsert = """
                     WITH span AS (UPDATE gyre_span SET longest = GREATEST(longest, $1::bigint)) \
                     INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) \
                     SELECT collection, id, datetime, end_datetime, \
-                    CASE WHEN left(geometry, 1) = '{' THEN ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326) ELSE geometry::geometry END, \
+                    geometry::geometry, \
                     properties, content FROM gyre_stage \
                     ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, \
                     geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')

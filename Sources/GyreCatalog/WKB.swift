@@ -2,14 +2,13 @@ import GyreSTAC
 
 /// Geometries as PostGIS reads them fastest: extended well-known binary (EWKB, little-endian,
 /// SRID 4326 on the outer geometry) in hexadecimal, the text form of `geometry` that `COPY`
-/// parses without the GeoJSON parser. A geometry whose positions mix 2D and 3D has no one WKB
-/// type and returns nil (the caller sends its GeoJSON instead).
+/// parses without the GeoJSON parser. Always 2D: the items' geometry column is 2D (predicates
+/// are planar in longitude and latitude), so heights are left out here and kept in the item's
+/// JSON; before, an item with heights was refused ("Geometry has Z dimension but column does
+/// not").
 package enum WKB {
-    package static func hexEWKB(_ g: Geometry, srid: UInt32 = 4326) -> [UInt8]? {
-        var dims: (two: Bool, three: Bool) = (false, false)
-        g.forEachPosition { p in if p.z == nil { dims.two = true } else { dims.three = true } }
-        if dims.two && dims.three { return nil }
-        var w = Writer(hasZ: dims.three)
+    package static func hexEWKB(_ g: Geometry, srid: UInt32 = 4326) -> [UInt8] {
+        var w = Writer(hasZ: false)
         w.geometry(g, srid: srid)
         return w.out
     }

@@ -222,13 +222,14 @@ public final class SQLiteCatalog: CatalogBackend {
 
     // MARK: Bulk loads
 
-    /// The indexes a bulk load may drop and rebuild (the unique key on collection and id stays:
-    /// the upsert needs it), as the migrations leave them.
+    /// The indexes a bulk load may drop and rebuild, as the migrations leave them. The unique
+    /// key on collection and id stays (the upsert needs it), and so does the one on `seq`:
+    /// each batch starts numbering after `MAX(seq)`, which without it reads the whole table
+    /// (and it grows at its right edge only, so keeping it costs little).
     static let deferrableIndexes: [(name: String, definition: String)] = [
         ("items_datetime", "ON items (datetime, end_datetime)"),
         ("items_collection_datetime", "ON items (collection, datetime)"),
         ("items_id", "ON items (id)"),
-        ("items_seq", "ON items (seq)"),
     ]
 
     let bulkLoad = Mutex<Bool?>(nil)

@@ -28,9 +28,11 @@ public struct ItemBatch: Sendable {
     public var count: Int { rows.count }
 
     /// Where row `k` came from: "items.ndjson line 17 (item 'x')", or "item 'x'".
-    package func label(_ row: ItemRow) -> String {
-        if let path, let line = row.line { return "\(path) line \(line) (item '\(row.id)')" }
-        return "item '\(row.id)'"
+    package func label(_ row: ItemRow) -> String { Self.label(path: path, line: row.line, id: row.id) }
+
+    static func label(path: String?, line: Int?, id: String) -> String {
+        if let path, let line { return "\(path) line \(line) (item '\(id)')" }
+        return "item '\(id)'"
     }
 
     /// The checks and values both catalogs need; `geometryText` and `copy` add each one's own.
@@ -53,10 +55,7 @@ public struct ItemBatch: Sendable {
         var scratch: [UInt8] = []
         for (n, item) in items.enumerated() where latest[ItemKey(collection: item.collection ?? "", id: item.id)] == n {
             let line = lines?[n]
-            let origin = { () -> String in
-                if let path, let line { return "\(path) line \(line) (item '\(item.id)')" }
-                return "item '\(item.id)'"
-            }
+            let origin = { ItemBatch.label(path: path, line: line, id: item.id) }
             guard let collection = item.collection else {
                 throw GyreCatalogError(.badRequest, "\(origin()) names no collection; a catalog keeps items in collections")
             }

@@ -86,14 +86,6 @@ public enum StaticCatalog {
         path.hasSuffix(".ndjson") || path.hasSuffix(".jsonl") || path.hasSuffix(".geojsonl")
     }
 
-    /// Reads newline-delimited items without holding the file: `body` gets them `batch` at a
-    /// time, in order, each batch parsed on all cores (`parallelism` parts at once). The first
-    /// bad line throws, naming the file and line; the batches before it have been handed over.
-    public static func streamItems(_ path: String, batch: Int = 5000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
-                                   _ body: ([Item]) async throws -> Void) async throws {
-        try await streamLines(path, batch: batch) { lines in try await body(try await lines.items(parallelism: parallelism)) }
-    }
-
     /// Reads a newline-delimited file `batch` non-blank lines at a time, without parsing them,
     /// so a caller can parse each batch in parallel (`NDJSONLines.items`) while it writes the
     /// one before. Blank lines are skipped but counted, so line numbers match an editor's.

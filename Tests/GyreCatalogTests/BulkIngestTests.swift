@@ -75,6 +75,22 @@ struct BulkIngestTests {
         }
     }
 
+    /// A load smaller than the catalog keeps its indexes; a larger one drops some, and `r`
+    /// still selects what the evaluator selects. Returns the indexes there were, with the
+    /// larger load left unfinished.
+    static func beginLoads(_ c: any CatalogBackend, _ items: [Item], _ r: SearchRequest) async throws -> Set<String> {
+        let all = try await Self.indexes(c)
+        #expect(try await !c.beginBulkLoad(items: 10), "smaller than the catalog: indexes kept")
+        #expect(try await Self.indexes(c) == all)
+        try await c.finishBulkLoad(written: 0)
+        #expect(try await c.beginBulkLoad(items: 1000))
+        let left = try await Self.indexes(c)
+        #expect(left.count < all.count && left.isSubset(of: all))
+        // Searches stay correct without them.
+        #expect(try await CatalogBackendTests.all(c, r) == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id))
+        return all
+    }
+
     @Test("beginBulkLoad drops the deferrable indexes only when the load is at least the catalog's size; a load that never finished has them rebuilt when the catalog opens",
           arguments: Backend.allCases)
     func unfinishedLoad(_ kind: Backend) async throws {
@@ -91,16 +107,7 @@ struct BulkIngestTests {
                 try await c.putCollection(Fixtures.collection("s2"))
                 try await c.putCollection(Fixtures.collection("landsat"))
                 try await c.putItems(items)
-                all = try await Self.indexes(c)
-                #expect(try await !c.beginBulkLoad(items: 10), "smaller than the catalog: indexes kept")
-                #expect(try await Self.indexes(c) == all)
-                try await c.finishBulkLoad(written: 0)
-                #expect(try await c.beginBulkLoad(items: 1000))
-                let left = try await Self.indexes(c)
-                #expect(left.count < all.count && left.isSubset(of: all))
-                // Searches stay correct without them.
-                let r = SearchRequest(datetime: try TemporalInterval(parameter: "2020-03-01T00:00:00Z/2020-06-30T00:00:00Z"), limit: 5)
-                #expect(try await CatalogBackendTests.all(c, r) == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id))
+                all = try await Self.beginLoads(c, items, SearchRequest(datetime: try TemporalInterval(parameter: "2020-03-01T00:00:00Z/2020-06-30T00:00:00Z"), limit: 5))
             }
             // The process "died" before finishBulkLoad.
             let reopened = try SQLiteCatalog(path: path)
@@ -110,15 +117,7 @@ struct BulkIngestTests {
                 let pg = try #require(c as? PostgresCatalog)
                 try await c.putItems(items)
                 _ = try await pg.run("analyzing", SQLFragment("ANALYZE gyre_items"))
-                let all = try await Self.indexes(c)
-                #expect(try await !c.beginBulkLoad(items: 10), "smaller than the catalog: indexes kept")
-                #expect(try await Self.indexes(c) == all)
-                try await c.finishBulkLoad(written: 0)
-                #expect(try await c.beginBulkLoad(items: 1000))
-                let left = try await Self.indexes(c)
-                #expect(left.count < all.count && left.isSubset(of: all))
-                let r = SearchRequest(bbox: try BBox([-100, -60, 100, 60]), limit: 7)
-                #expect(try await CatalogBackendTests.all(c, r) == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id))
+                let all = try await Self.beginLoads(c, items, SearchRequest(bbox: try BBox([-100, -60, 100, 60]), limit: 7))
                 // What opening the catalog does for a load that never finished.
                 try await pg.ensureIndexes()
                 #expect(try await Self.indexes(c) == all)

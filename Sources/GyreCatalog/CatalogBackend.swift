@@ -18,10 +18,12 @@ public protocol CatalogBackend: Sendable {
     func item(collection: String, id: String) async throws -> Item?
     /// Checks items and computes everything a write of them stores (time span, box, the JSON
     /// texts, the rows as the database takes them). It touches no database, so bulk loads run
-    /// it on every core while the batch before is written. `source` says where the items came
-    /// from, for messages, and may give each one's text as written, which is then stored as it
-    /// is. The last of repeated items (same collection and id) wins.
-    func prepare(_ items: [Item], source: ItemSource?) throws -> ItemBatch
+    /// it on every core while the batch before is written. The last of repeated items (same
+    /// collection and id) wins.
+    func prepare(_ items: [Item]) throws -> ItemBatch
+    /// The same for lines `range` of an NDJSON file, read and checked without building items
+    /// and stored as written; errors name the file and line.
+    func prepare(lines: NDJSONLines, range: Range<Int>) throws -> ItemBatch
     /// Creates or replaces a batch's items in one transaction (re-ingesting an item updates
     /// it). Every item must name an existing collection; otherwise nothing is written and the
     /// error names both.
@@ -56,7 +58,7 @@ public struct ItemChanges: Sendable {
 extension CatalogBackend {
     /// Creates or replaces items in one transaction (see `putItems(_: ItemBatch)`).
     public func putItems(_ items: [Item]) async throws {
-        try await putItems(try prepare(items, source: nil))
+        try await putItems(try prepare(items))
     }
 
     /// Writes items `batch` at a time, each batch its own transaction (for bulk loads).

@@ -2,16 +2,6 @@ import GyreCore
 import Foundation
 import GyreSTAC
 
-/// Where a batch of items came from: the file, each item's line there and, when given, each
-/// one's JSON text as written (a line of the file), which catalogs then store as it is instead
-/// of writing the parsed item out again.
-public struct ItemSource: Sendable {
-    public var path: String
-    public var lines: [Int]
-    public var texts: [ArraySlice<UInt8>]?
-    public init(path: String, lines: [Int], texts: [ArraySlice<UInt8>]? = nil) { self.path = path; self.lines = lines; self.texts = texts }
-}
-
 /// Items made ready for one catalog's write by its `prepare`: checked, repeats removed (the
 /// last wins), each one's stored values computed, and where they came from kept for messages.
 public struct ItemBatch: Sendable {
@@ -35,71 +25,137 @@ public struct ItemBatch: Sendable {
         return "item '\(id)'"
     }
 
-    /// The checks and values both catalogs need; `geometryText` and `copy` add each one's own.
-    package init(_ items: [Item], source: ItemSource?, geometryText: Bool, copy: Bool) throws {
-        precondition(source == nil || source!.lines.count == items.count, "one line number per item")
-        precondition(source?.texts == nil || source!.texts!.count == items.count, "one text per item")
-        let path = source?.path, lines = source?.lines, texts = source?.texts
-        self.path = path
-        // The last of repeated items wins: one statement cannot update a row twice, and a later
-        // line of a file is the newer version.
-        var latest: [ItemKey: Int] = [:]
-        latest.reserveCapacity(items.count)
-        for (n, item) in items.enumerated() { latest[ItemKey(collection: item.collection ?? "", id: item.id)] = n }
-        rows = []
-        rows.reserveCapacity(latest.count)
-        var seen = Set<QueryableKey>(), qs: [(collection: String, name: String, type: String)] = []
-        var longest: Int64 = 0
-        var copyText: [UInt8] = []
-        if copy { copyText.reserveCapacity(items.count * 2048) }
-        var scratch: [UInt8] = []
-        for (n, item) in items.enumerated() where latest[ItemKey(collection: item.collection ?? "", id: item.id)] == n {
-            let line = lines?[n]
-            let origin = { ItemBatch.label(path: path, line: line, id: item.id) }
-            guard let collection = item.collection else {
+    /// How a catalog takes its rows: SQLite's with the geometry as GeoJSON text, PostgreSQL's as
+    /// COPY text with the geometry as EWKB.
+    package enum Format: Sendable { case sqlite, postgresCopy }
+
+    /// One item as the rows are made from it: its checked fields, its line in the file it came
+    /// from, and either the item (written out as JSON) or where its text and its properties'
+    /// and geometry's texts lie in the file's bytes (stored as written).
+    struct Entry {
+        var fields: ItemFields
+        var line: Int?
+        var item: Item?
+        var text: Range<Int> = 0..<0, properties: Range<Int>? = nil, geometry: Range<Int>? = nil
+    }
+
+    /// Items built in code or sent to the server.
+    package init(_ items: [Item], format: Format) throws {
+        var entries: [Entry] = []
+        entries.reserveCapacity(items.count)
+        for item in items {
+            let origin = { ItemBatch.label(path: nil, line: nil, id: item.id) }
+            guard item.collection != nil else {
                 throw GyreCatalogError(.badRequest, "\(origin()) names no collection; a catalog keeps items in collections")
             }
             let span: (start: Timestamp, end: Timestamp)
             do { span = try item.timeRange(path: origin()) } catch let e as GyreSTACError { throw GyreCatalogError(.badRequest, e.message, cause: e) }
-            var row = ItemRow(collection: collection, id: item.id, start: span.start.microseconds, end: span.end.microseconds,
-                              geometry: nil, bbox: item.geometry?.bbox, properties: "", content: "", line: line)
-            longest = max(longest, row.span)
-            for (k, v) in item.properties {
-                let t = ItemRow.jsonType(v)
-                if t != "null", seen.insert(QueryableKey(collection: collection, name: k, type: t)).inserted { qs.append((collection, k, t)) }
-            }
-            if copy {
-                // collection, id, datetime, end_datetime, geometry, properties, content
-                let rowStart = copyText.count
-                CopyText.field(collection, into: &copyText); copyText.append(0x09)
-                CopyText.field(item.id, into: &copyText); copyText.append(0x09)
-                copyText += String(row.start).utf8; copyText.append(0x09)
-                copyText += String(row.end).utf8; copyText.append(0x09)
-                if let g = item.geometry {
-                    copyText += WKB.hexEWKB(g)
-                } else {
-                    copyText += CopyText.null
-                }
-                copyText.append(0x09)
-                scratch.removeAll(keepingCapacity: true)
-                JSON.object(item.properties).write(into: &scratch)
-                CopyText.field(scratch, into: &copyText); copyText.append(0x09)
-                if let texts {
-                    texts[n].withUnsafeBufferPointer { CopyText.field(ItemBatch.trimmed($0), into: &copyText) }
-                } else {
-                    scratch.removeAll(keepingCapacity: true)
-                    item.json.write(into: &scratch)
-                    CopyText.field(scratch, into: &copyText)
-                }
-                copyText.append(0x0A)
-                row.copyRange = rowStart..<copyText.count
-            } else {
-                if geometryText { row.geometry = item.geometry.map { $0.json.text } }
-                row.properties = JSON.object(item.properties).text
-                row.content = texts.map { t in t[n].withUnsafeBufferPointer { String(decoding: ItemBatch.trimmed($0), as: UTF8.self) } } ?? item.json.text
-            }
-            rows.append(row)
+            let fields = ItemFields(id: item.id, collection: item.collection, geometry: item.geometry, properties: item.properties, start: span.start, end: span.end)
+            entries.append(Entry(fields: fields, line: nil, item: item))
         }
+        try self.init(entries, bytes: [], path: nil, format: format)
+    }
+
+    /// Lines `range` of an NDJSON file, each parsed and checked by `ItemFields` (no `Item` is
+    /// built) and stored as written: the line, and its properties and geometry as they stand
+    /// in it. A bad line throws, naming the file and line.
+    package init(lines: NDJSONLines, range: Range<Int>, format: Format) throws {
+        var entries: [Entry] = []
+        entries.reserveCapacity(range.count)
+        var spans: [(key: String, range: Range<Int>)] = []
+        let path = lines.path
+        try lines.bytes.withUnsafeBufferPointer { all in
+            for k in range {
+                let l = lines.lines[k]
+                let text = ItemBatch.trimmed(all, l.start..<l.end)
+                let buffer = UnsafeBufferPointer(rebasing: all[text])
+                let json: JSON
+                do {
+                    json = try JSON.parse(buffer: buffer, source: "", spans: &spans)
+                } catch {
+                    // Parsed again only to name the line in the error.
+                    _ = try JSON.parse(buffer: buffer, source: "\(path) line \(l.number)")
+                    throw error
+                }
+                let fields = try ItemFields(json: json, source: { "\(path) line \(l.number)" })
+                guard fields.collection != nil else {
+                    throw GyreCatalogError(.badRequest, "\(ItemBatch.label(path: path, line: l.number, id: fields.id)) names no collection; a catalog keeps items in collections")
+                }
+                var e = Entry(fields: fields, line: l.number, item: nil, text: text)
+                // A repeated key's last value is the one parsed.
+                for s in spans {
+                    if s.key == "properties" { e.properties = (text.lowerBound + s.range.lowerBound)..<(text.lowerBound + s.range.upperBound) }
+                    else if s.key == "geometry" { e.geometry = (text.lowerBound + s.range.lowerBound)..<(text.lowerBound + s.range.upperBound) }
+                }
+                entries.append(e)
+            }
+        }
+        try self.init(entries, bytes: lines.bytes, path: path, format: format)
+    }
+
+    /// The rows of `entries` (texts in `bytes`): the last of repeated items wins, since one
+    /// statement cannot update a row twice, and a later line of a file is the newer version.
+    init(_ entries: [Entry], bytes: [UInt8], path: String?, format: Format) throws {
+        self.path = path
+        var latest: [ItemKey: Int] = [:]
+        latest.reserveCapacity(entries.count)
+        for (n, e) in entries.enumerated() { latest[ItemKey(collection: e.fields.collection ?? "", id: e.fields.id)] = n }
+        var rows: [ItemRow] = []
+        rows.reserveCapacity(latest.count)
+        var seen = Set<QueryableKey>(), qs: [(collection: String, name: String, type: String)] = []
+        var longest: Int64 = 0
+        let copy = format == .postgresCopy
+        var copyText: [UInt8] = []
+        if copy { copyText.reserveCapacity(bytes.isEmpty ? entries.count * 2048 : entries.reduce(0) { $0 + $1.text.count } * 5 / 4 + 4096) }
+        var scratch: [UInt8] = []
+        bytes.withUnsafeBufferPointer { all in
+            func text(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: all[r]) }
+            for (n, e) in entries.enumerated() where latest[ItemKey(collection: e.fields.collection ?? "", id: e.fields.id)] == n {
+                let f = e.fields, collection = f.collection!
+                var row = ItemRow(collection: collection, id: f.id, start: f.start.microseconds, end: f.end.microseconds,
+                                  geometry: nil, bbox: f.geometry?.bbox, properties: "", content: "", line: e.line)
+                longest = max(longest, row.span)
+                for (k, v) in f.properties {
+                    let t = ItemRow.jsonType(v)
+                    if t != "null", seen.insert(QueryableKey(collection: collection, name: k, type: t)).inserted { qs.append((collection, k, t)) }
+                }
+                if copy {
+                    // collection, id, datetime, end_datetime, geometry, properties, content
+                    let rowStart = copyText.count
+                    CopyText.field(collection, into: &copyText); copyText.append(0x09)
+                    CopyText.field(f.id, into: &copyText); copyText.append(0x09)
+                    copyText += String(row.start).utf8; copyText.append(0x09)
+                    copyText += String(row.end).utf8; copyText.append(0x09)
+                    if let g = f.geometry { copyText += WKB.hexEWKB(g) } else { copyText += CopyText.null }
+                    copyText.append(0x09)
+                    if let r = e.properties {
+                        CopyText.field(text(r), into: &copyText)
+                    } else {
+                        scratch.removeAll(keepingCapacity: true)
+                        JSON.object(f.properties).write(into: &scratch)
+                        CopyText.field(scratch, into: &copyText)
+                    }
+                    copyText.append(0x09)
+                    if let item = e.item {
+                        scratch.removeAll(keepingCapacity: true)
+                        item.json.write(into: &scratch)
+                        CopyText.field(scratch, into: &copyText)
+                    } else {
+                        CopyText.field(text(e.text), into: &copyText)
+                    }
+                    copyText.append(0x0A)
+                    row.copyRange = rowStart..<copyText.count
+                } else {
+                    if f.geometry != nil {
+                        row.geometry = e.geometry.map { String(decoding: text($0), as: UTF8.self) } ?? e.item?.geometryJSON.text
+                    }
+                    row.properties = e.properties.map { String(decoding: text($0), as: UTF8.self) } ?? JSON.object(f.properties).text
+                    row.content = e.item?.json.text ?? String(decoding: text(e.text), as: UTF8.self)
+                }
+                rows.append(row)
+            }
+        }
+        self.rows = rows
         queryables = qs
         longestSpan = longest
         self.copyText = copy ? copyText : nil
@@ -107,13 +163,13 @@ public struct ItemBatch: Sendable {
 }
 
 extension ItemBatch {
-    /// A line without the spaces, tabs and carriage return around it.
-    static func trimmed(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        var from = 0, to = b.count
+    /// A line's range without the spaces, tabs and carriage return around it.
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var from = range.lowerBound, to = range.upperBound
         func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
         while from < to, space(b[from]) { from += 1 }
         while to > from, space(b[to - 1]) { to -= 1 }
-        return UnsafeBufferPointer(rebasing: b[from..<to])
+        return from..<to
     }
 
     /// Batches prepared from consecutive parts of one file as one batch, for one transaction;
@@ -241,10 +297,7 @@ public enum CatalogIngest {
                 do {
                     try await StaticCatalog.streamLines(path, batch: batch) { lines in
                         let parts = try await lines.parts(parallelism: parallelism) { lines, range in
-                            let items = try lines.items(range)
-                            let part = lines.lines[range]
-                            return try catalog.prepare(items, source: ItemSource(path: lines.path, lines: part.map(\.number),
-                                                                                 texts: part.map { lines.bytes[$0.start..<$0.end] }))
+                            try catalog.prepare(lines: lines, range: range)
                         }
                         // The batch before must be written before this one starts (and its
                         // error, if any, is the one to report).

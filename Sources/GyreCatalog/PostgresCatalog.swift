@@ -249,18 +249,32 @@ public final class PostgresCatalog: CatalogBackend {
         return try rows.first.map { try Item(json: JSON.parse(try $0.decode(String.self), source: "stored item '\(id)'")) }
     }
 
-    public func prepare(_ items: [Item], source: ItemSource?) throws -> ItemBatch {
-        try ItemBatch(items, source: source, geometryText: false, copy: true)
-    }
+    public func prepare(_ items: [Item]) throws -> ItemBatch { try ItemBatch(items, format: .postgresCopy) }
+
+    public func prepare(lines: NDJSONLines, range: Range<Int>) throws -> ItemBatch { try ItemBatch(lines: lines, range: range, format: .postgresCopy) }
 
     /// One transaction: the rows go by `COPY` into a temporary staging table (geometries as
     /// hexadecimal 2D EWKB, so no GeoJSON is parsed on the server), then into the items in one
-    /// set-based upsert. The longest span and the queryables are raised in the same
-    /// transaction, so no search sees an item its bound leaves out.
+    /// set-based upsert. In a bulk load that dropped the indexes, a batch is first copied
+    /// straight into the items: a new item needs no staging and no upsert, and a batch holding
+    /// one the catalog has fails on the primary key, is rolled back to before the copy and goes
+    /// through the staging table (as every later batch of that load does). The longest span and
+    /// the queryables are raised in the same transaction, so no search sees an item its bound
+    /// leaves out.
     public func putItems(_ batch: ItemBatch) async throws {
         defer { queryableNames.clear() }
         guard !batch.rows.isEmpty, let text = batch.copyText else { return }
         let location = self.location, bulk = bulkLoad.withLock { $0 != nil }
+        let tryDirect = bulkLoad.withLock { $0 == true } && directCopies.withLock { $0 }
+        let columns = ["collection", "id", "datetime", "end_datetime", "geometry", "properties", "content"]
+        func send(_ writer: PostgresCopyFromWriter) async throws {
+            var at = 0
+            while at < text.count {
+                let end = min(at + (1 << 20), text.count)
+                try await writer.write(ByteBuffer(bytes: text[at..<end]))
+                at = end
+            }
+        }
         do {
             try await client.withTransaction(logger: Self.quiet) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(7265713)", logger: Self.quiet)
@@ -272,20 +286,26 @@ public final class PostgresCatalog: CatalogBackend {
                 for row in batch.rows where !known.contains(row.collection) {
                     throw GyreCatalogError(.conflict, "\(batch.label(row)) names collection '\(row.collection)', which \(location) does not have; ingest the collection first")
                 }
+                var binds = PostgresBindings(capacity: 1)
+                binds.append(batch.longestSpan)
+                if tryDirect {
+                    try await conn.query("SAVEPOINT gyre_direct", logger: Self.quiet)
+                    do {
+                        try await conn.copyFrom(table: "gyre_items", columns: columns, logger: Self.quiet, writeData: send)
+                        try await conn.query(PostgresQuery(unsafeSQL: "UPDATE gyre_span SET longest = GREATEST(longest, $1::bigint)", binds: binds), logger: Self.quiet)
+                        try await self.raiseQueryables(batch, conn)
+                        return
+                    } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+                        try await conn.query("ROLLBACK TO SAVEPOINT gyre_direct", logger: Self.quiet)
+                        self.directCopies.withLock { $0 = false }
+                    }
+                }
                 // Rows up to 8 kB stay in the staging table's pages as they are, not compressed.
                 try await conn.query("""
                     CREATE TEMPORARY TABLE IF NOT EXISTS gyre_stage (collection text, id text, datetime bigint, end_datetime bigint, \
                     geometry text, properties jsonb, content text) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS
                     """, logger: Self.quiet)
-                try await conn.copyFrom(table: "gyre_stage", columns: ["collection", "id", "datetime", "end_datetime", "geometry", "properties", "content"],
-                                        logger: Self.quiet) { writer in
-                    var at = 0
-                    while at < text.count {
-                        let end = min(at + (1 << 20), text.count)
-                        try await writer.write(ByteBuffer(bytes: text[at..<end]))
-                        at = end
-                    }
-                }
+                try await conn.copyFrom(table: "gyre_stage", columns: columns, logger: Self.quiet, writeData: send)
                 let upsert = """
                     WITH span AS (UPDATE gyre_span SET longest = GREATEST(longest, $1::bigint)) \
                     INSERT INTO gyre_items (collection, id, datetime, end_datetime, geometry, properties, content) \
@@ -295,19 +315,20 @@ public final class PostgresCatalog: CatalogBackend {
                     ON CONFLICT (collection, id) DO UPDATE SET datetime = excluded.datetime, end_datetime = excluded.end_datetime, \
                     geometry = excluded.geometry, properties = excluded.properties, content = excluded.content, seq = nextval('gyre_items_seq')
                     """
-                var binds = PostgresBindings(capacity: 1)
-                binds.append(batch.longestSpan)
                 try await conn.query(PostgresQuery(unsafeSQL: upsert, binds: binds), logger: Self.quiet)
-                if !batch.queryables.isEmpty {
-                    var values: [String] = [], params: [SQLParameter] = []
-                    for q in batch.queryables { values.append("(?, ?, ?)"); params += [.text(q.collection), .text(q.name), .text(q.type)] }
-                    try await conn.query(Self.query(SQLFragment("INSERT INTO gyre_queryables (collection, name, type) VALUES " + values.joined(separator: ", ")
-                                                                + " ON CONFLICT DO NOTHING", params)), logger: Self.quiet)
-                }
+                try await self.raiseQueryables(batch, conn)
             }
         } catch {
             throw fail("writing \(batch.count) items\(batch.path.map { " from \($0)" } ?? "")", error)
         }
+    }
+
+    func raiseQueryables(_ batch: ItemBatch, _ conn: PostgresConnection) async throws {
+        guard !batch.queryables.isEmpty else { return }
+        var values: [String] = [], params: [SQLParameter] = []
+        for q in batch.queryables { values.append("(?, ?, ?)"); params += [.text(q.collection), .text(q.name), .text(q.type)] }
+        try await conn.query(Self.query(SQLFragment("INSERT INTO gyre_queryables (collection, name, type) VALUES " + values.joined(separator: ", ")
+                                                    + " ON CONFLICT DO NOTHING", params)), logger: Self.quiet)
     }
 
     // MARK: Bulk loads
@@ -325,6 +346,9 @@ public final class PostgresCatalog: CatalogBackend {
 
     /// Whether a bulk load is under way, and whether it dropped the indexes.
     let bulkLoad = Mutex<Bool?>(nil)
+    /// Whether this bulk load still copies batches straight into the items (until one holds an
+    /// item the catalog has).
+    let directCopies = Mutex(true)
 
     public func beginBulkLoad(items: Int) async throws -> Bool {
         let rows = try await run("counting items", SQLFragment("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'gyre_items'"))
@@ -340,6 +364,7 @@ public final class PostgresCatalog: CatalogBackend {
             } catch { throw fail("dropping indexes for a bulk load", error) }
         }
         bulkLoad.withLock { $0 = drop }
+        directCopies.withLock { $0 = true }
         return drop
     }
 

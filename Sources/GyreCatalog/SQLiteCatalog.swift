@@ -180,9 +180,9 @@ public final class SQLiteCatalog: CatalogBackend {
         return try text.map { try Item(json: JSON.parse($0, source: "stored item '\(id)'")) }
     }
 
-    public func prepare(_ items: [Item], source: ItemSource?) throws -> ItemBatch {
-        try ItemBatch(items, source: source, geometryText: true, copy: false)
-    }
+    public func prepare(_ items: [Item]) throws -> ItemBatch { try ItemBatch(items, format: .sqlite) }
+
+    public func prepare(lines: NDJSONLines, range: Range<Int>) throws -> ItemBatch { try ItemBatch(lines: lines, range: range, format: .sqlite) }
 
     public func putItems(_ batch: ItemBatch) async throws {
         defer { queryableNames.clear() }

@@ -86,12 +86,31 @@ extension JSON {
     public static func parse(_ text: String, source: String = "JSON") throws -> JSON {
         try parse(Array(text.utf8), source: source)
     }
+
+    /// Parses the document in `buffer` and sets `spans` to where the values of its top-level
+    /// members lie in `buffer` (empty unless it is an object), for callers that keep some
+    /// members as they were written.
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>, source: String = "JSON", spans: inout [(key: String, range: Range<Int>)]) throws -> JSON {
+        var p = JSONParser(buffer, source: source)
+        spans.removeAll(keepingCapacity: true)
+        swap(&p.spans, &spans)
+        defer { swap(&p.spans, &spans) }
+        p.recordsSpans = true
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        if p.i < buffer.count { throw p.fail("unexpected \(p.describeHere()) after the document") }
+        return v
+    }
 }
 
 struct JSONParser {
     let b: UnsafeBufferPointer<UInt8>
     let source: String
     var i = 0
+    /// Whether to note where the top-level object's member values lie, in `spans`.
+    var recordsSpans = false
+    var spans: [(key: String, range: Range<Int>)] = []
 
     init(_ b: UnsafeBufferPointer<UInt8>, source: String) { self.b = b; self.source = source }
 
@@ -130,7 +149,9 @@ struct JSONParser {
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(k)\", found \(describeHere())") }
                 i += 1
                 skipSpace()
+                let start = i
                 o[k] = try value(depth: depth + 1)
+                if recordsSpans, depth == 0 { spans.append((k, start..<i)) }
                 skipSpace()
                 guard i < b.count else { throw fail("unterminated object: expected ',' or '}'") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }

@@ -35,15 +35,23 @@ public indirect enum Geometry: Sendable, Hashable {
     /// Parses and checks a GeoJSON geometry object; `path` names it in errors ("item 'x'
     /// geometry").
     public init(json: JSON, path: String = "geometry") throws {
-        guard let o = json.object else { throw GyreSTACError(.invalidGeometry, "\(path) must be an object, not \(json.kind)") }
-        guard let type = o["type"]?.string else { throw GyreSTACError(.invalidGeometry, "\(path) has no \"type\" string") }
+        try self.init(json: json, at: { path })
+    }
+
+    /// The same, with the name made only for an error (ingest reads millions of geometries).
+    package init(json: JSON, at path: () -> String) throws {
+        guard let o = json.object else { throw GyreSTACError(.invalidGeometry, "\(path()) must be an object, not \(json.kind)") }
+        guard let type = o["type"]?.string else { throw GyreSTACError(.invalidGeometry, "\(path()) has no \"type\" string") }
         if type == "GeometryCollection" {
-            guard let gs = o["geometries"]?.array else { throw GyreSTACError(.invalidGeometry, "\(path): a GeometryCollection needs a \"geometries\" array") }
-            self = .geometryCollection(try gs.enumerated().map { try Geometry(json: $1, path: "\(path).geometries[\($0)]") })
+            guard let gs = o["geometries"]?.array else { throw GyreSTACError(.invalidGeometry, "\(path()): a GeometryCollection needs a \"geometries\" array") }
+            var out: [Geometry] = []
+            out.reserveCapacity(gs.count)
+            for (k, g) in gs.enumerated() { out.append(try Geometry(json: g, at: { "\(path()).geometries[\(k)]" })) }
+            self = .geometryCollection(out)
             return
         }
-        guard let c = o["coordinates"] else { throw GyreSTACError(.invalidGeometry, "\(path): a \(type) needs \"coordinates\"") }
-        let cp = "\(path).coordinates"
+        guard let c = o["coordinates"] else { throw GyreSTACError(.invalidGeometry, "\(path()): a \(type) needs \"coordinates\"") }
+        func cp() -> String { "\(path()).coordinates" }
         switch type {
         case "Point": self = .point(try Self.position(c, cp))
         case "MultiPoint": self = .multiPoint(try Self.list(c, cp) { try Self.position($0, $1) })
@@ -52,45 +60,51 @@ public indirect enum Geometry: Sendable, Hashable {
         case "Polygon": self = .polygon(try Self.rings(c, cp))
         case "MultiPolygon": self = .multiPolygon(try Self.list(c, cp) { try Self.rings($0, $1) })
         default:
-            throw GyreSTACError(.invalidGeometry, "\(path): unknown geometry type \"\(type)\" (expected Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon or GeometryCollection)")
+            throw GyreSTACError(.invalidGeometry, "\(path()): unknown geometry type \"\(type)\" (expected Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon or GeometryCollection)")
         }
     }
 
-    static func list<T>(_ j: JSON, _ path: String, _ each: (JSON, String) throws -> T) throws -> [T] {
-        guard let a = j.array else { throw GyreSTACError(.invalidGeometry, "\(path) must be an array, not \(j.kind)") }
-        return try a.enumerated().map { try each($1, "\(path)[\($0)]") }
+    static func list<T>(_ j: JSON, _ path: () -> String, _ each: (JSON, () -> String) throws -> T) throws -> [T] {
+        guard let a = j.array else { throw GyreSTACError(.invalidGeometry, "\(path()) must be an array, not \(j.kind)") }
+        var out: [T] = []
+        out.reserveCapacity(a.count)
+        try withoutActuallyEscaping(path) { path in
+            for (k, v) in a.enumerated() { out.append(try each(v, { "\(path())[\(k)]" })) }
+        }
+        return out
     }
 
-    static func position(_ j: JSON, _ path: String) throws -> Position {
+    static func position(_ j: JSON, _ path: () -> String) throws -> Position {
         guard let a = j.array, a.count == 2 || a.count == 3 else {
-            throw GyreSTACError(.invalidGeometry, "\(path) must be a position of 2 or 3 numbers")
+            throw GyreSTACError(.invalidGeometry, "\(path()) must be a position of 2 or 3 numbers")
         }
-        let n = try a.map { v -> Double in
-            guard let d = v.number else { throw GyreSTACError(.invalidGeometry, "\(path) must hold numbers, not \(v.kind)") }
+        func number(_ v: JSON) throws -> Double {
+            guard let d = v.number else { throw GyreSTACError(.invalidGeometry, "\(path()) must hold numbers, not \(v.kind)") }
             return d
         }
-        guard n[0] >= -180, n[0] <= 180, n[1] >= -90, n[1] <= 90 else {
-            throw GyreSTACError(.invalidGeometry, "\(path): [\(n[0]), \(n[1])] is outside longitude -180...180, latitude -90...90")
+        let x = try number(a[0]), y = try number(a[1]), z = a.count == 3 ? try number(a[2]) : nil
+        guard x >= -180, x <= 180, y >= -90, y <= 90 else {
+            throw GyreSTACError(.invalidGeometry, "\(path()): [\(x), \(y)] is outside longitude -180...180, latitude -90...90")
         }
-        return Position(n[0], n[1], a.count == 3 ? n[2] : nil)
+        return Position(x, y, z)
     }
 
-    static func line(_ j: JSON, _ path: String) throws -> [Position] {
+    static func line(_ j: JSON, _ path: () -> String) throws -> [Position] {
         let p = try list(j, path) { try position($0, $1) }
-        guard p.count >= 2 else { throw GyreSTACError(.invalidGeometry, "\(path): a line needs at least 2 positions, not \(p.count)") }
+        guard p.count >= 2 else { throw GyreSTACError(.invalidGeometry, "\(path()): a line needs at least 2 positions, not \(p.count)") }
         return p
     }
 
-    static func rings(_ j: JSON, _ path: String) throws -> [[Position]] {
+    static func rings(_ j: JSON, _ path: () -> String) throws -> [[Position]] {
         let rs = try list(j, path) { r, rp -> [Position] in
             let p = try list(r, rp) { try position($0, $1) }
-            guard p.count >= 4 else { throw GyreSTACError(.invalidGeometry, "\(rp): a linear ring needs at least 4 positions, not \(p.count)") }
+            guard p.count >= 4 else { throw GyreSTACError(.invalidGeometry, "\(rp()): a linear ring needs at least 4 positions, not \(p.count)") }
             guard p.first!.x == p.last!.x, p.first!.y == p.last!.y else {
-                throw GyreSTACError(.invalidGeometry, "\(rp): a linear ring must end where it starts")
+                throw GyreSTACError(.invalidGeometry, "\(rp()): a linear ring must end where it starts")
             }
             return p
         }
-        guard !rs.isEmpty else { throw GyreSTACError(.invalidGeometry, "\(path): a polygon needs an exterior ring") }
+        guard !rs.isEmpty else { throw GyreSTACError(.invalidGeometry, "\(path()): a polygon needs an exterior ring") }
         return rs
     }
 

@@ -4,6 +4,46 @@ import OrderedCollections
 /// The STAC version Gyre writes.
 public let stacVersion = "1.1.0"
 
+/// The rules for one field, shared by the readers that build models and the checks that only
+/// look; `path` names the object and is made only for an error.
+enum FieldCheck {
+    static func fail(_ path: () -> String, _ key: String, _ what: String) -> GyreSTACError {
+        GyreSTACError(.invalidSTAC, "\(path()): \"\(key)\" \(what)")
+    }
+
+    static func object(_ json: JSON, _ path: () -> String) throws -> JSONObject {
+        guard let o = json.object else { throw GyreSTACError(.invalidSTAC, "\(path()) must be a JSON object, not \(json.kind)") }
+        return o
+    }
+
+    /// A string, or nil when absent or null.
+    static func string(_ v: JSON?, _ key: String, _ path: () -> String) throws -> String? {
+        guard let v, !v.isNull else { return nil }
+        guard let s = v.string else { throw fail(path, key, "must be a string, not \(v.kind)") }
+        return s
+    }
+
+    static func requiredString(_ v: JSON?, _ key: String, _ path: () -> String) throws -> String {
+        guard let s = try string(v, key, path) else { throw fail(path, key, "is required") }
+        return s
+    }
+
+    /// An array of strings, or nil when absent or null.
+    static func strings(_ v: JSON?, _ key: String, _ path: () -> String) throws -> [JSON]? {
+        guard let v, !v.isNull else { return nil }
+        guard let a = v.array else { throw fail(path, key, "must be an array of strings, not \(v.kind)") }
+        for e in a where e.string == nil { throw fail(path, key, "must hold strings, not \(e.kind)") }
+        return a
+    }
+
+    /// An object, or nil when absent or null.
+    static func object(_ v: JSON?, _ key: String, _ path: () -> String) throws -> JSONObject? {
+        guard let v, !v.isNull else { return nil }
+        guard let o = v.object else { throw fail(path, key, "must be an object, not \(v.kind)") }
+        return o
+    }
+}
+
 /// Takes the known fields out of a JSON object, with errors that name the object and field;
 /// what is left over are the object's other fields (extensions), kept as they came.
 struct FieldReader {
@@ -13,44 +53,27 @@ struct FieldReader {
     let keys: [String]
 
     init(_ json: JSON, path: String) throws {
-        guard let o = json.object else { throw GyreSTACError(.invalidSTAC, "\(path) must be a JSON object, not \(json.kind)") }
-        rest = o
-        keys = o.keys.elements
+        rest = try FieldCheck.object(json, { path })
+        keys = rest.keys.elements
         self.path = path
     }
 
-    func fail(_ key: String, _ what: String) -> GyreSTACError { GyreSTACError(.invalidSTAC, "\(path): \"\(key)\" \(what)") }
+    func fail(_ key: String, _ what: String) -> GyreSTACError { FieldCheck.fail({ path }, key, what) }
 
     mutating func take(_ key: String) -> JSON? {
         guard let v = rest.removeValue(forKey: key) else { return nil }
         return v
     }
 
-    mutating func string(_ key: String) throws -> String? {
-        guard let v = take(key), !v.isNull else { return nil }
-        guard let s = v.string else { throw fail(key, "must be a string, not \(v.kind)") }
-        return s
-    }
+    mutating func string(_ key: String) throws -> String? { try FieldCheck.string(take(key), key, { path }) }
 
-    mutating func requiredString(_ key: String) throws -> String {
-        guard let s = try string(key) else { throw fail(key, "is required") }
-        return s
-    }
+    mutating func requiredString(_ key: String) throws -> String { try FieldCheck.requiredString(take(key), key, { path }) }
 
     mutating func strings(_ key: String) throws -> [String]? {
-        guard let v = take(key), !v.isNull else { return nil }
-        guard let a = v.array else { throw fail(key, "must be an array of strings, not \(v.kind)") }
-        return try a.map { e in
-            guard let s = e.string else { throw fail(key, "must hold strings, not \(e.kind)") }
-            return s
-        }
+        try FieldCheck.strings(take(key), key, { path })?.compactMap(\.string)
     }
 
-    mutating func object(_ key: String) throws -> JSONObject? {
-        guard let v = take(key), !v.isNull else { return nil }
-        guard let o = v.object else { throw fail(key, "must be an object, not \(v.kind)") }
-        return o
-    }
+    mutating func object(_ key: String) throws -> JSONObject? { try FieldCheck.object(take(key), key, { path }) }
 
     mutating func links() throws -> [Link]? {
         guard let v = take("links") else { return nil }
@@ -99,6 +122,7 @@ public struct Link: Sendable, Hashable {
     }
 
     public init(json: JSON, path: String = "link") throws {
+        try Link.check(json, at: { path })
         var r = try FieldReader(json, path: path)
         rel = try r.requiredString("rel")
         href = try r.requiredString("href")
@@ -106,6 +130,15 @@ public struct Link: Sendable, Hashable {
         title = try r.string("title")
         extra = r.rest
         keyOrder = r.keys
+    }
+
+    /// A link's rules, checked without building one.
+    static func check(_ json: JSON, at path: () -> String) throws {
+        let o = try FieldCheck.object(json, path)
+        _ = try FieldCheck.requiredString(o["rel"], "rel", path)
+        _ = try FieldCheck.requiredString(o["href"], "href", path)
+        _ = try FieldCheck.string(o["type"], "type", path)
+        _ = try FieldCheck.string(o["title"], "title", path)
     }
 
     public var json: JSON {
@@ -133,6 +166,7 @@ public struct Asset: Sendable, Hashable {
     }
 
     public init(json: JSON, path: String = "asset") throws {
+        try Asset.check(json, at: { path })
         var r = try FieldReader(json, path: path)
         href = try r.requiredString("href")
         title = try r.string("title")
@@ -141,6 +175,16 @@ public struct Asset: Sendable, Hashable {
         roles = try r.strings("roles")
         extra = r.rest
         keyOrder = r.keys
+    }
+
+    /// An asset's rules, checked without building one.
+    static func check(_ json: JSON, at path: () -> String) throws {
+        let o = try FieldCheck.object(json, path)
+        _ = try FieldCheck.requiredString(o["href"], "href", path)
+        _ = try FieldCheck.string(o["title"], "title", path)
+        _ = try FieldCheck.string(o["description"], "description", path)
+        _ = try FieldCheck.string(o["type"], "type", path)
+        _ = try FieldCheck.strings(o["roles"], "roles", path)
     }
 
     public var json: JSON {
@@ -274,65 +318,31 @@ public struct Item: Sendable, Hashable {
     }
 
     /// Reads and checks an item: every field STAC requires, with its type; `datetime`, or
-    /// `start_datetime` and `end_datetime` when it is null, as RFC 3339; the geometry; the bbox.
+    /// `start_datetime` and `end_datetime` when it is null, as RFC 3339; the geometry; the bbox
+    /// (the rules are `ItemFields`').
     public init(json: JSON, path: String? = nil) throws {
-        let idHint = json["id"]?.string.map { "item '\($0)'" }
-        let path = path.map { p in idHint.map { "\(p) (\($0))" } ?? p } ?? idHint ?? "item"
-        var r = try FieldReader(json, path: path)
-        guard let type = try r.string("type"), type == "Feature" else { throw r.fail("type", "must be \"Feature\"") }
-        id = try r.requiredString("id")
-        guard !id.isEmpty else { throw r.fail("id", "must not be empty") }
+        let checked = try ItemFields(json: json, source: { path })
+        // Checked: what follows only takes the fields out.
+        var r = try FieldReader(json, path: checked.label(source: path))
+        _ = r.take("type")
+        id = checked.id; _ = r.take("id")
         stacVersion = try r.requiredString("stac_version")
         stacExtensions = try r.strings("stac_extensions")
-        collection = try r.string("collection")
-        guard let g = r.take("geometry") else { throw r.fail("geometry", "is required (a GeoJSON geometry or null)") }
-        geometry = g.isNull ? nil : try Geometry(json: g, path: "\(path).geometry")
-        geometryJSON = g
-        bboxJSON = nil
-        if let b = r.take("bbox"), !b.isNull {
-            bboxJSON = b
-            guard let a = b.array else { throw r.fail("bbox", "must be an array of numbers") }
-            bbox = try a.map { v in
-                guard let d = v.number else { throw r.fail("bbox", "must hold numbers, not \(v.kind)") }
-                return d
-            }
-            _ = try BBox(bbox!, what: "\(path).bbox")
-        } else {
-            bbox = nil
-        }
-        if geometry != nil && bbox == nil { throw r.fail("bbox", "is required when the geometry is not null") }
-        guard let props = try r.object("properties") else { throw r.fail("properties", "is required (an object)") }
-        properties = props
+        collection = checked.collection; _ = r.take("collection")
+        geometryJSON = r.take("geometry") ?? .null
+        geometry = checked.geometry
+        bboxJSON = r.take("bbox").flatMap { $0.isNull ? nil : $0 }
+        bbox = bboxJSON?.array?.compactMap(\.number)
+        properties = checked.properties; _ = r.take("properties")
         links = try r.links() ?? []
-        if json["links"] == nil { throw r.fail("links", "is required (an array)") }
-        guard json["assets"] != nil else { throw r.fail("assets", "is required (an object)") }
         assets = try r.assets() ?? [:]
         extra = r.rest
         keyOrder = r.keys
-        _ = try timeRange(path: path)
     }
 
     /// The item's time as a range: `datetime` twice, or `start_datetime` ... `end_datetime`.
     public func timeRange(path: String? = nil) throws -> (start: Timestamp, end: Timestamp) {
-        let path = path ?? "item '\(id)'"
-        func stamp(_ key: String) throws -> Timestamp? {
-            guard let v = properties[key], !v.isNull else { return nil }
-            guard let s = v.string else { throw GyreSTACError(.invalidSTAC, "\(path): properties.\(key) must be a string, not \(v.kind)") }
-            return try Timestamp(rfc3339: s, what: "\(path): properties.\(key)", allowDate: false)
-        }
-        let start = try stamp("start_datetime"), end = try stamp("end_datetime")
-        if (start == nil) != (end == nil) {
-            throw GyreSTACError(.invalidSTAC, "\(path): properties.start_datetime and end_datetime go together")
-        }
-        if let start, let end, start > end { throw GyreSTACError(.invalidSTAC, "\(path): properties.start_datetime is after end_datetime") }
-        guard properties["datetime"] != nil else {
-            throw GyreSTACError(.invalidSTAC, "\(path): properties.datetime is required (null only with start_datetime and end_datetime)")
-        }
-        if let t = try stamp("datetime") { return (start ?? t, end ?? t) }
-        guard let start, let end else {
-            throw GyreSTACError(.invalidSTAC, "\(path): properties.datetime is null, so start_datetime and end_datetime are required")
-        }
-        return (start, end)
+        try ItemFields.timeRange(properties, path: { path ?? "item '\(id)'" })
     }
 
     public var json: JSON {
@@ -346,6 +356,88 @@ public struct Item: Sendable, Hashable {
         w.put("assets", .object(JSONObject(uniqueKeysWithValues: assets.map { ($0.key, $0.value.json) })))
         w.merge(extra)
         return w.ordered(keyOrder)
+    }
+}
+
+/// An item document checked by every rule `Item(json:)` applies, with what a catalog stores of
+/// it taken out, but without building the model: its links and assets stay JSON, and the names
+/// in errors are made only for an error. Bulk ingest reads millions of items this way.
+public struct ItemFields: Sendable {
+    public var id: String
+    public var collection: String?
+    public var geometry: Geometry?
+    public var properties: JSONObject
+    /// The item's time as a range: `datetime` twice, or `start_datetime` ... `end_datetime`.
+    public var start: Timestamp, end: Timestamp
+
+    package init(id: String, collection: String?, geometry: Geometry?, properties: JSONObject, start: Timestamp, end: Timestamp) {
+        self.id = id; self.collection = collection; self.geometry = geometry; self.properties = properties; self.start = start; self.end = end
+    }
+
+    /// `source` names the document in errors ("items.ndjson line 7"); the item's id is added.
+    public init(json: JSON, source: () -> String?) throws {
+        func path() -> String { Self.label(json, source: source()) }
+        let o = try FieldCheck.object(json, path)
+        guard let type = try FieldCheck.string(o["type"], "type", path), type == "Feature" else { throw FieldCheck.fail(path, "type", "must be \"Feature\"") }
+        id = try FieldCheck.requiredString(o["id"], "id", path)
+        guard !id.isEmpty else { throw FieldCheck.fail(path, "id", "must not be empty") }
+        _ = try FieldCheck.requiredString(o["stac_version"], "stac_version", path)
+        _ = try FieldCheck.strings(o["stac_extensions"], "stac_extensions", path)
+        collection = try FieldCheck.string(o["collection"], "collection", path)
+        guard let g = o["geometry"] else { throw FieldCheck.fail(path, "geometry", "is required (a GeoJSON geometry or null)") }
+        geometry = g.isNull ? nil : try Geometry(json: g, at: { "\(path()).geometry" })
+        if let b = o["bbox"], !b.isNull {
+            guard let a = b.array else { throw FieldCheck.fail(path, "bbox", "must be an array of numbers") }
+            var numbers: [Double] = []
+            numbers.reserveCapacity(a.count)
+            for v in a {
+                guard let d = v.number else { throw FieldCheck.fail(path, "bbox", "must hold numbers, not \(v.kind)") }
+                numbers.append(d)
+            }
+            _ = try BBox(numbers, what: "\(path()).bbox")
+        } else if geometry != nil {
+            throw FieldCheck.fail(path, "bbox", "is required when the geometry is not null")
+        }
+        guard let props = try FieldCheck.object(o["properties"], "properties", path) else { throw FieldCheck.fail(path, "properties", "is required (an object)") }
+        properties = props
+        if let l = o["links"] {
+            guard let a = l.array else { throw FieldCheck.fail(path, "links", "must be an array, not \(l.kind)") }
+            for (k, link) in a.enumerated() { try Link.check(link, at: { "\(path()).links[\(k)]" }) }
+        } else {
+            throw FieldCheck.fail(path, "links", "is required (an array)")
+        }
+        guard let assets = o["assets"] else { throw FieldCheck.fail(path, "assets", "is required (an object)") }
+        for (k, asset) in try FieldCheck.object(assets, "assets", path) ?? [:] { try Asset.check(asset, at: { "\(path()).assets.\(k)" }) }
+        (start, end) = try Self.timeRange(props, path: path)
+    }
+
+    /// How errors name an item: its source and id, whichever are known.
+    func label(source: String?) -> String { Self.label(.object(["id": .string(id)]), source: source) }
+
+    static func label(_ json: JSON, source: String?) -> String {
+        let idHint = json["id"]?.string.map { "item '\($0)'" }
+        return source.map { p in idHint.map { "\(p) (\($0))" } ?? p } ?? idHint ?? "item"
+    }
+
+    static func timeRange(_ properties: JSONObject, path: () -> String) throws -> (start: Timestamp, end: Timestamp) {
+        func stamp(_ key: String) throws -> Timestamp? {
+            guard let v = properties[key], !v.isNull else { return nil }
+            guard let s = v.string else { throw GyreSTACError(.invalidSTAC, "\(path()): properties.\(key) must be a string, not \(v.kind)") }
+            return try Timestamp(rfc3339: s, what: "\(path()): properties.\(key)", allowDate: false)
+        }
+        let start = try stamp("start_datetime"), end = try stamp("end_datetime")
+        if (start == nil) != (end == nil) {
+            throw GyreSTACError(.invalidSTAC, "\(path()): properties.start_datetime and end_datetime go together")
+        }
+        if let start, let end, start > end { throw GyreSTACError(.invalidSTAC, "\(path()): properties.start_datetime is after end_datetime") }
+        guard properties["datetime"] != nil else {
+            throw GyreSTACError(.invalidSTAC, "\(path()): properties.datetime is required (null only with start_datetime and end_datetime)")
+        }
+        if let t = try stamp("datetime") { return (start ?? t, end ?? t) }
+        guard let start, let end else {
+            throw GyreSTACError(.invalidSTAC, "\(path()): properties.datetime is null, so start_datetime and end_datetime are required")
+        }
+        return (start, end)
     }
 }
 

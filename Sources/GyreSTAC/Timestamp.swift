@@ -10,10 +10,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses RFC 3339 (`2020-01-01T10:00:00Z`, `2020-01-01t10:00:00.25+02:00`) or, for
     /// `allowDate`, a full date alone (`2020-01-01`, the start of that day in UTC). `what`
     /// names the value in errors.
-    public init(rfc3339 text: String, what: String = "datetime", allowDate: Bool = true) throws {
-        var u = Array(text.utf8)[...]
+    public init(rfc3339 text: String, what: @autoclosure () -> String = "datetime", allowDate: Bool = true) throws {
+        var u = Substring(text).utf8
         func fail() -> GyreSTACError {
-            GyreSTACError(.invalidDatetime, "\(what): \"\(text)\" is not an RFC 3339 date-time (like 2020-01-01T00:00:00Z)")
+            GyreSTACError(.invalidDatetime, "\(what()): \"\(text)\" is not an RFC 3339 date-time (like 2020-01-01T00:00:00Z)")
         }
         func num(_ n: Int) throws -> Int {
             guard u.count >= n else { throw fail() }
@@ -30,7 +30,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let month = try num(2); try expect(UInt8(ascii: "-"))
         let day = try num(2)
         guard (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month, year) else {
-            throw GyreSTACError(.invalidDatetime, "\(what): \"\(text)\" is not a calendar date")
+            throw GyreSTACError(.invalidDatetime, "\(what()): \"\(text)\" is not a calendar date")
         }
         var micros: Int64 = 0, offset = 0
         if u.isEmpty {
@@ -41,7 +41,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             let h = try num(2); try expect(UInt8(ascii: ":"))
             let m = try num(2); try expect(UInt8(ascii: ":"))
             let s = try num(2)
-            guard h < 24, m < 60, s <= 60 else { throw GyreSTACError(.invalidDatetime, "\(what): \"\(text)\" has no such time of day") }
+            guard h < 24, m < 60, s <= 60 else { throw GyreSTACError(.invalidDatetime, "\(what()): \"\(text)\" has no such time of day") }
             micros = Int64(h * 3600 + m * 60 + Swift.min(s, 59)) * 1_000_000
             if u.first == UInt8(ascii: ".") {
                 u = u.dropFirst()

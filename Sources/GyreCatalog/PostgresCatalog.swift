@@ -176,6 +176,15 @@ public final class PostgresCatalog: CatalogBackend {
             "CREATE TABLE gyre_span (one boolean PRIMARY KEY DEFAULT true CHECK (one), longest bigint NOT NULL)",
             "INSERT INTO gyre_span (longest) SELECT COALESCE(MAX(end_datetime - datetime), 0) FROM gyre_items",
         ]),
+        // Cheaper writes. The foreign key to the collections cost every copied row a lookup
+        // (putItems checks the collections itself, under the writers' lock, and
+        // deleteCollection deletes the items under the same lock), and rows of up to 8 kB
+        // stay in the table's pages uncompressed instead of being compressed on the way in:
+        // copying 20,000 items took 0.68 s instead of 1.20 s, for 26% more table.
+        (6, [
+            "ALTER TABLE gyre_items DROP CONSTRAINT IF EXISTS gyre_items_collection_fkey",
+            "ALTER TABLE gyre_items SET (toast_tuple_target = 8160)",
+        ]),
     ]
 
     package func migrate() async throws {
@@ -238,8 +247,17 @@ public final class PostgresCatalog: CatalogBackend {
 
     public func deleteCollection(_ id: String) async throws -> Bool {
         defer { queryableNames.clear() }
-        let rows = try await run("deleting collection '\(id)'", SQLFragment("DELETE FROM gyre_collections WHERE id = ? RETURNING id", [.text(id)]))
-        return !rows.isEmpty
+        // Under the writers' lock, so no batch that found the collection lands after it is gone.
+        do {
+            return try await client.withTransaction(logger: Self.quiet) { conn in
+                try await conn.query("SELECT pg_advisory_xact_lock(7265713)", logger: Self.quiet)
+                try await conn.query("DELETE FROM gyre_items WHERE collection = \(id)", logger: Self.quiet)
+                let rows = try await conn.query("DELETE FROM gyre_collections WHERE id = \(id) RETURNING id", logger: Self.quiet)
+                var deleted = false
+                for try await _ in rows { deleted = true }
+                return deleted
+            }
+        } catch { throw fail("deleting collection '\(id)'", error) }
     }
 
     // MARK: Items
@@ -372,7 +390,7 @@ public final class PostgresCatalog: CatalogBackend {
         let dropped = bulkLoad.withLock { state -> Bool in defer { state = nil }; return state ?? false }
         if dropped {
             try await ensureIndexes()
-            _ = try await run("analyzing", SQLFragment("ANALYZE gyre_items"))
+            _ = try await run("analyzing", SQLFragment(Self.analyzeItems))
         } else {
             try await analyze(afterIngesting: written)
         }
@@ -380,23 +398,39 @@ public final class PostgresCatalog: CatalogBackend {
 
     /// Creates every deferrable index that is missing, each sorted in one go with a large
     /// sort memory (a bulk load's rebuild, or one a load that never finished left undone).
+    /// The GiST index is built on one connection while the B-trees are built on another: a
+    /// GiST build runs on one core, where a B-tree build sorts with parallel workers.
     package func ensureIndexes() async throws {
         do {
-            try await client.withConnection { conn in
-                var present = Set<String>()
-                for try await n in try await conn.query("SELECT indexname FROM pg_indexes WHERE tablename = 'gyre_items'", logger: Self.quiet).decode(String.self) {
-                    present.insert(n)
+            var present = Set<String>()
+            for row in try await run("listing indexes", SQLFragment("SELECT indexname FROM pg_indexes WHERE tablename = 'gyre_items'")) {
+                present.insert(try row.decode(String.self))
+            }
+            let missing = Self.deferrableIndexes.filter { !present.contains($0.name) }
+            guard !missing.isEmpty else { return }
+            let groups = [missing.filter { $0.definition.contains("USING gist") }, missing.filter { !$0.definition.contains("USING gist") }]
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for group in groups where !group.isEmpty {
+                    tasks.addTask {
+                        try await self.client.withConnection { conn in
+                            try await conn.query("SET maintenance_work_mem = '512MB'", logger: Self.quiet)
+                            for (name, definition) in group {
+                                try await conn.query(PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(name) \(definition)"), logger: Self.quiet)
+                            }
+                            try await conn.query("RESET maintenance_work_mem", logger: Self.quiet)
+                        }
+                    }
                 }
-                let missing = Self.deferrableIndexes.filter { !present.contains($0.name) }
-                guard !missing.isEmpty else { return }
-                try await conn.query("SET maintenance_work_mem = '512MB'", logger: Self.quiet)
-                for (name, definition) in missing {
-                    try await conn.query(PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(name) \(definition)"), logger: Self.quiet)
-                }
-                try await conn.query("RESET maintenance_work_mem", logger: Self.quiet)
+                try await tasks.waitForAll()
             }
         } catch { throw fail("building indexes", error) }
     }
+
+    /// Statistics for the columns searches filter and sort on. The properties and the item
+    /// text are left out: no search's plan uses their statistics (a property is read through
+    /// `->>`, which column statistics do not describe), and sampling them took 45% of the time
+    /// (0.69 s instead of 0.40 s at 100,000 items).
+    static let analyzeItems = "ANALYZE gyre_items (collection, id, datetime, end_datetime, geometry, seq)"
 
     /// After a bulk ingest of `count` items: refreshes the planner's statistics and, when the
     /// ingest wrote at least a quarter of the catalog, rebuilds the spatial index without
@@ -404,7 +438,7 @@ public final class PostgresCatalog: CatalogBackend {
     /// 20% more than on one built in one go (sorted), measured at 1,000,000 items on the index
     /// before migration 4.
     public func analyze(afterIngesting count: Int) async throws {
-        _ = try await run("analyzing", SQLFragment("ANALYZE gyre_items"))
+        _ = try await run("analyzing", SQLFragment(Self.analyzeItems))
         let rows = try await run("counting items", SQLFragment("SELECT reltuples::bigint FROM pg_class WHERE relname = 'gyre_items'"))
         let total = try rows.first?.decode(Int64.self) ?? 0
         if count > 0, Int64(count) * 4 >= total {

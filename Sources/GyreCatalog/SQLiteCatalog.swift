@@ -35,7 +35,11 @@ public final class SQLiteCatalog: CatalogBackend {
                 writer = try DatabasePool(path: path, configuration: config)
             }
             try Self.migrator.migrate(writer)
-            try writer.write { db in try Self.ensureIndexes(db) }
+            // What a bulk load that never finished left undone.
+            try writer.write { db in
+                try Self.ensureIndexes(db)
+                try Self.finishRTree(db)
+            }
         } catch let e as DatabaseError {
             throw GyreCatalogError(.database, "\(path): cannot open the catalog: \(e.message ?? "\(e)")", cause: e)
         }
@@ -120,6 +124,20 @@ public final class SQLiteCatalog: CatalogBackend {
                 INSERT INTO span (longest) SELECT IFNULL(MAX(end_datetime - datetime), 0) FROM items;
                 """)
         }
+        m.registerMigration("v6: boxes awaiting the R*Tree") { db in
+            // A bulk load leaves the R*Tree alone and builds it in one go when it finishes
+            // (SQLiteRTree). Until then the items numbered above `rtree_pending.above` keep
+            // their boxes here, where the searches look as well; both tables are empty
+            // otherwise.
+            try db.execute(sql: """
+                CREATE TABLE rtree_pending (above INTEGER NOT NULL);
+                CREATE TABLE items_pending_box (rowid INTEGER PRIMARY KEY, minx REAL NOT NULL, maxx REAL NOT NULL,
+                    miny REAL NOT NULL, maxy REAL NOT NULL, mint REAL NOT NULL, maxt REAL NOT NULL);
+                CREATE TRIGGER items_pending_box_delete AFTER DELETE ON items BEGIN
+                    DELETE FROM items_pending_box WHERE rowid = old.rowid;
+                END;
+                """)
+        }
         return m
     }
 
@@ -187,7 +205,7 @@ public final class SQLiteCatalog: CatalogBackend {
     public func putItems(_ batch: ItemBatch) async throws {
         defer { queryableNames.clear() }
         guard !batch.rows.isEmpty else { return }
-        let path = self.path
+        let path = self.path, bulk = bulkLoad.withLock { $0 == true }
         try await run("writing \(batch.count) items\(batch.path.map { " from \($0)" } ?? "")", write: true) { db in
             let known = Set(try String.fetchAll(db, sql: "SELECT id FROM collections"))
             for r in batch.rows where !known.contains(r.collection) {
@@ -203,13 +221,27 @@ public final class SQLiteCatalog: CatalogBackend {
                 """)
             let rtree = try db.cachedStatement(sql: "INSERT OR REPLACE INTO items_space_time (rowid, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)")
             let dropBox = try db.cachedStatement(sql: "DELETE FROM items_space_time WHERE rowid = ?")
+            let pendingBox = try db.cachedStatement(sql: "INSERT OR REPLACE INTO items_pending_box (rowid, minx, maxx, miny, maxy, mint, maxt) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let dropPendingBox = try db.cachedStatement(sql: "DELETE FROM items_pending_box WHERE rowid = ?")
             let queryable = try db.cachedStatement(sql: "INSERT OR IGNORE INTO queryables (collection, name, type) VALUES (?, ?, ?)")
+            // In a bulk load, new items' boxes wait for the R*Tree's build at the end (and a
+            // process that opened the catalog meanwhile may have built it: the marker is put
+            // back). Every writer keeps the boxes of the items above the mark aside.
+            if bulk { try db.execute(sql: "INSERT INTO rtree_pending (above) SELECT IFNULL((SELECT MAX(rowid) FROM items), 0) WHERE NOT EXISTS (SELECT 1 FROM rtree_pending)") }
+            let above = try Int64.fetchOne(db, sql: "SELECT MIN(above) FROM rtree_pending")
             // Written with the items, so no search sees an item its bound leaves out.
             try db.execute(sql: "UPDATE span SET longest = MAX(longest, ?)", arguments: [batch.longestSpan])
             for r in batch.rows {
                 seq += 1
                 guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content, seq]) else { continue }
-                if let b = r.bbox {
+                if let above, rowid > above {
+                    if let b = r.bbox {
+                        let t = Double(r.start) / SQLiteSearch.microsecondsPerRTreeUnit
+                        try pendingBox.execute(arguments: [rowid, b.west, b.east, b.south, b.north, t, t])
+                    } else {
+                        try dropPendingBox.execute(arguments: [rowid])
+                    }
+                } else if let b = r.bbox {
                     let t = Double(r.start) / SQLiteSearch.microsecondsPerRTreeUnit
                     try rtree.execute(arguments: [rowid, b.west, b.east, b.south, b.north, t, t])
                 } else {
@@ -239,6 +271,7 @@ public final class SQLiteCatalog: CatalogBackend {
             let existing = try Int.fetchOne(db, sql: "SELECT IFNULL(MAX(rowid), 0) FROM items") ?? 0
             guard items > 0, items >= existing else { return false }
             for (name, _) in Self.deferrableIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") }
+            try db.execute(sql: "INSERT INTO rtree_pending (above) SELECT IFNULL((SELECT MAX(rowid) FROM items), 0) WHERE NOT EXISTS (SELECT 1 FROM rtree_pending)")
             return true
         }
         bulkLoad.withLock { $0 = drop }
@@ -248,7 +281,26 @@ public final class SQLiteCatalog: CatalogBackend {
     public func finishBulkLoad(written: Int) async throws {
         let dropped = bulkLoad.withLock { state -> Bool in defer { state = nil }; return state ?? false }
         // No ANALYZE: the searches' plans are chosen for SQLite's defaults.
-        if dropped { try await run("building indexes", write: true) { db in try Self.ensureIndexes(db) } }
+        if dropped {
+            try await run("building indexes", write: true) { db in
+                try Self.ensureIndexes(db)
+                try Self.finishRTree(db)
+            }
+        }
+    }
+
+    /// Builds the R*Tree in one go (SQLiteRTree) when items wait for it (`rtree_pending`):
+    /// from the boxes it holds and those set aside, which it then clears.
+    package static func finishRTree(_ db: Database) throws {
+        guard try Int64.fetchOne(db, sql: "SELECT MIN(above) FROM rtree_pending") != nil else { return }
+        var cells = try SQLiteRTree.leafCells(db, table: "items_space_time")
+        let rows = try GRDB.Row.fetchCursor(db, sql: "SELECT rowid, minx, maxx, miny, maxy, mint, maxt FROM items_pending_box")
+        while let r = try rows.next() {
+            cells.append(SQLiteRTree.Cell(id: r[0], west: r[1], east: r[2], south: r[3], north: r[4], start: r[5], end: r[6]))
+        }
+        try SQLiteRTree.rebuild(db, table: "items_space_time", cells: cells)
+        try db.execute(sql: "DELETE FROM items_pending_box")
+        try db.execute(sql: "DELETE FROM rtree_pending")
     }
 
     /// Creates every deferrable index that is missing (a bulk load's rebuild, or one a load
@@ -542,8 +594,7 @@ struct SQLiteDialect: SQLDialect {
     func spatial(_ op: String, _ column: String, _ literal: Geometry) -> SQLFragment {
         let exact = call("gyre_spatial", [SQLFragment("?", [.text(op)]), SQLFragment(column), SQLFragment("?", [.text(literal.json.text)])])
         guard op != "s_disjoint", let b = literal.bbox else { return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN ") + exact + SQLFragment(" END)") }
-        let rtree = SQLFragment("rowid IN (SELECT rowid FROM items_space_time WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
-                                [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
+        let rtree = boxed(b, window: nil)
         return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN (") + rtree + SQLFragment(" AND ") + exact + SQLFragment(") END)")
     }
 }
@@ -558,13 +609,21 @@ extension SQLiteDialect {
     func indexedIntersects(_ literal: Geometry, window: SQLiteSearch.Window? = nil) -> (index: SQLFragment, exact: SQLFragment) {
         let exact = call("gyre_spatial", [SQLFragment("?", [.text("s_intersects")]), SQLFragment("geometry"), SQLFragment("?", [.text(literal.json.text)])])
         guard let b = literal.bbox else { return (SQLFragment("geometry IS NOT NULL"), exact) }
-        var index = SQLFragment("rowid IN (SELECT rowid FROM items_space_time WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
-                                [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
+        return (boxed(b, window: window), exact)
+    }
+
+    /// The items whose boxes meet `b` (and, with a window, whose start times may fall in it):
+    /// the R*Tree's, and those a bulk load has written and not yet put in the R*Tree (see
+    /// `SQLiteCatalog.finishRTree`; their table is empty otherwise).
+    func boxed(_ b: BBox, window: SQLiteSearch.Window?) -> SQLFragment {
+        var test = SQLFragment(" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
+                               [.double(b.east), .double(b.west), .double(b.north), .double(b.south)])
         if let w = window {
             let unit = SQLiteSearch.microsecondsPerRTreeUnit
-            index = index + SQLFragment(" AND mint <= ? AND maxt >= ?", [.double(Double(w.upper) / unit), .double(Double(w.lower) / unit)])
+            test = test + SQLFragment(" AND mint <= ? AND maxt >= ?", [.double(Double(w.upper) / unit), .double(Double(w.lower) / unit)])
         }
-        return (index + SQLFragment(")"), exact)
+        return SQLFragment("rowid IN (SELECT rowid FROM items_space_time") + test
+            + SQLFragment(" UNION ALL SELECT rowid FROM items_pending_box") + test + SQLFragment(")")
     }
 }
 

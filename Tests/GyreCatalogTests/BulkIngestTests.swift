@@ -39,6 +39,17 @@ struct BulkIngestTests {
         return Set(try await sqlite.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'") })
     }
 
+    /// For SQLite: what `rtreecheck` says of the R*Tree, how many boxes it holds and how many
+    /// wait outside it for a bulk load's build (nil for PostgreSQL).
+    static func rtree(_ c: any CatalogBackend) async throws -> (check: String, boxes: Int, pending: Int)? {
+        guard let sqlite = c as? SQLiteCatalog else { return nil }
+        return try await sqlite.writer.read { db in
+            (try String.fetchOne(db, sql: "SELECT rtreecheck('items_space_time')") ?? "",
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM items_space_time") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM items_pending_box") ?? -1)
+        }
+    }
+
     static func stored(_ c: any CatalogBackend, _ items: [Item]) async throws -> [Item?] {
         var out: [Item?] = []
         for i in items { out.append(try await c.item(collection: i.collection!, id: i.id)) }
@@ -60,6 +71,9 @@ struct BulkIngestTests {
                 let n = try await CatalogIngest.ndjson([path], into: c, batch: 64, parallelism: 3, deferIndexesFrom: 1)
                 #expect(n == items.count)
                 #expect(try await Self.indexes(c) == before)
+                if let t = try await Self.rtree(c) {
+                    #expect(t.check == "ok" && t.boxes == items.count && t.pending == 0, "the R*Tree built in one go: \(t)")
+                }
                 #expect(try await Self.stored(c, items) == items.map { Optional($0) })
                 for r in try CatalogBackendTests.evaluatorRequests() {
                     #expect(try await CatalogBackendTests.all(c, r) == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id), "\(r.asFilter)")
@@ -71,6 +85,7 @@ struct BulkIngestTests {
                 #expect(try await Self.stored(c, items) == items.map { Optional($0) })
                 #expect(try await c.changes(after: cursor, limit: 1000).items.count == items.count)
                 #expect(try await Self.indexes(c) == before)
+                if let t = try await Self.rtree(c) { #expect(t.check == "ok" && t.boxes == items.count && t.pending == 0, "\(t)") }
             }
         }
     }
@@ -102,16 +117,42 @@ struct BulkIngestTests {
             defer { try? FileManager.default.removeItem(at: dir) }
             let path = dir.appendingPathComponent("catalog.db").path
             let all: Set<String>
+            // Written during the load: new items (their boxes wait for the R*Tree's build),
+            // one of them again without a geometry, and an old item moved.
+            var latest = try Fixtures.items(80)
+            latest[45].geometry = nil
+            latest[3].geometry = latest[60].geometry
+            let spatial = [SearchRequest(bbox: try BBox([-100, -60, 100, 60]), limit: 200),
+                           SearchRequest(bbox: try BBox([-180, -90, 0, 90]), limit: 3),
+                           SearchRequest(intersects: latest[60].geometry, limit: 200)]
+            func matches(_ c: any CatalogBackend) async throws {
+                for r in spatial {
+                    #expect(try await CatalogBackendTests.all(c, r) == Fixtures.sorted(latest).filter { r.asFilter.matches($0) }.map(\.id), "\(r.asFilter)")
+                }
+            }
             do {
                 let c = try SQLiteCatalog(path: path)
                 try await c.putCollection(Fixtures.collection("s2"))
                 try await c.putCollection(Fixtures.collection("landsat"))
                 try await c.putItems(items)
                 all = try await Self.beginLoads(c, items, SearchRequest(datetime: try TemporalInterval(parameter: "2020-03-01T00:00:00Z/2020-06-30T00:00:00Z"), limit: 5))
+                try await c.putItems(Array(latest[40...]) + [latest[3]])
+                var first = latest[45]
+                first.geometry = items[0].geometry
+                try await c.putItems([first])
+                try await c.putItems([latest[45]])
+                // Searches find the items whose boxes wait.
+                let t = try #require(try await Self.rtree(c))
+                #expect(t.check == "ok" && t.boxes == 40 && t.pending == 39, "\(t)")
+                #expect(try await c.writer.read { db in try Int64.fetchAll(db, sql: "SELECT above FROM rtree_pending") } == [40], "one mark, after the items there were")
+                try await matches(c)
             }
             // The process "died" before finishBulkLoad.
             let reopened = try SQLiteCatalog(path: path)
             #expect(try await Self.indexes(reopened) == all)
+            let t = try #require(try await Self.rtree(reopened))
+            #expect(t.check == "ok" && t.boxes == 79 && t.pending == 0, "the R*Tree built when the catalog opened: \(t)")
+            try await matches(reopened)
         case .postgres:
             try await Self.withCollections(kind) { c in
                 let pg = try #require(c as? PostgresCatalog)

@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "GyreCatalog",
             dependencies: [
-                "GyreCore", "GyreSTAC", .product(name: "GRDB", package: "GRDB.swift"),
+                "GyreCore", "GyreSTAC", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

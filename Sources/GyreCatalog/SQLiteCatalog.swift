@@ -233,11 +233,19 @@ public final class SQLiteCatalog: CatalogBackend {
             try db.execute(sql: "UPDATE span SET longest = MAX(longest, ?)", arguments: [batch.longestSpan])
             for r in batch.rows {
                 seq += 1
-                guard let rowid = try Int64.fetchOne(upsert, arguments: [r.collection, r.id, r.start, r.end, r.geometry, r.properties, r.content, seq]) else { continue }
+                SQLiteRaw.bind(upsert, 1, r.collection); SQLiteRaw.bind(upsert, 2, r.id)
+                SQLiteRaw.bind(upsert, 3, r.start); SQLiteRaw.bind(upsert, 4, r.end)
+                SQLiteRaw.bind(upsert, 5, r.geometry); SQLiteRaw.bind(upsert, 6, r.properties)
+                SQLiteRaw.bind(upsert, 7, r.content); SQLiteRaw.bind(upsert, 8, seq)
+                guard let rowid = try SQLiteRaw.run(upsert, db) else { continue }
                 if let above, rowid > above {
                     if let b = r.bbox {
                         let t = Double(r.start) / SQLiteSearch.microsecondsPerRTreeUnit
-                        try pendingBox.execute(arguments: [rowid, b.west, b.east, b.south, b.north, t, t])
+                        SQLiteRaw.bind(pendingBox, 1, rowid)
+                        SQLiteRaw.bind(pendingBox, 2, b.west); SQLiteRaw.bind(pendingBox, 3, b.east)
+                        SQLiteRaw.bind(pendingBox, 4, b.south); SQLiteRaw.bind(pendingBox, 5, b.north)
+                        SQLiteRaw.bind(pendingBox, 6, t); SQLiteRaw.bind(pendingBox, 7, t)
+                        try SQLiteRaw.run(pendingBox, db)
                     } else {
                         try dropPendingBox.execute(arguments: [rowid])
                     }
@@ -275,17 +283,34 @@ public final class SQLiteCatalog: CatalogBackend {
             return true
         }
         bulkLoad.withLock { $0 = drop }
+        // The WAL is copied into the database less often: pages a load writes again and again
+        // (the unique key's, the change sequence's) are copied once per checkpoint.
+        if drop { try await configureWriter("PRAGMA wal_autocheckpoint = 65536") }
         return drop
+    }
+
+    /// Runs a connection setting (a PRAGMA) on the writer's connection, outside a transaction.
+    func configureWriter(_ sql: String) async throws {
+        do {
+            try await writer.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        } catch let e as DatabaseError {
+            throw GyreCatalogError(.database, "\(path): \(sql): \(e.message ?? "\(e)")", cause: e)
+        }
     }
 
     public func finishBulkLoad(written: Int) async throws {
         let dropped = bulkLoad.withLock { state -> Bool in defer { state = nil }; return state ?? false }
         // No ANALYZE: the searches' plans are chosen for SQLite's defaults.
         if dropped {
+            // SQLite's sorter may use every core for the index builds; the WAL goes back to
+            // being copied every 1,000 pages (SQLite's default), from this commit on.
+            try await configureWriter("PRAGMA threads = \(ProcessInfo.processInfo.activeProcessorCount)")
+            try await configureWriter("PRAGMA wal_autocheckpoint = 1000")
             try await run("building indexes", write: true) { db in
                 try Self.ensureIndexes(db)
                 try Self.finishRTree(db)
             }
+            try await configureWriter("PRAGMA threads = 0")
         }
     }
 

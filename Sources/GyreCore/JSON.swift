@@ -76,6 +76,7 @@ extension JSON {
     /// Parses the document in `buffer` where it lies (no copy).
     public static func parse(buffer: UnsafeBufferPointer<UInt8>, source: String = "JSON") throws -> JSON {
         var p = JSONParser(buffer, source: source)
+        defer { p.release() }
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -96,6 +97,7 @@ extension JSON {
         swap(&p.spans, &spans)
         defer { swap(&p.spans, &spans) }
         p.recordsSpans = true
+        defer { p.release() }
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -112,7 +114,17 @@ struct JSONParser {
     var recordsSpans = false
     var spans: [(key: String, range: Range<Int>)] = []
 
+    /// Members and elements parsed but not yet put in their object or array, for every level
+    /// open: each object and array is built once at its close, at its size, instead of growing.
+    var values = Pending<JSON>(), keys = Pending<String>()
+    /// For each pending key, its length and first bytes: keys that differ there are not equal,
+    /// so a repeated key is found without comparing strings.
+    var prints: [UInt64] = []
+
     init(_ b: UnsafeBufferPointer<UInt8>, source: String) { self.b = b; self.source = source }
+
+    /// Frees the pending stacks (the parser is done, or failed part way).
+    mutating func release() { values.release(); keys.release() }
 
     func fail(_ what: String, at pos: Int? = nil) -> GyreCoreError {
         let p = Swift.min(pos ?? i, b.count)
@@ -138,42 +150,60 @@ struct JSONParser {
         case UInt8(ascii: "{"):
             guard depth < JSON.maxDepth else { throw fail("nested deeper than \(JSON.maxDepth) levels") }
             i += 1
-            var o = JSONObject()
             skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject()) }
+            let first = keys.count
+            var repeated = false
             while true {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describeHere())") }
+                let keyStart = i + 1
                 let k = try string()
+                let print = Self.fingerprint(b, keyStart, i - 1 - keyStart)
+                if !repeated {
+                    for p in first..<keys.count where prints[p] == print && keys[p] == k { repeated = true; break }
+                }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(k)\", found \(describeHere())") }
                 i += 1
                 skipSpace()
                 let start = i
-                o[k] = try value(depth: depth + 1)
+                let v = try value(depth: depth + 1)
                 if recordsSpans, depth == 0 { spans.append((k, start..<i)) }
+                keys.push(k); prints.append(print); values.push(v)
                 skipSpace()
                 guard i < b.count else { throw fail("unterminated object: expected ',' or '}'") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+                if b[i] == UInt8(ascii: "}") { i += 1; break }
                 throw fail("expected ',' or '}' in object, found \(describeHere())")
             }
+            let n = keys.count - first
+            prints.removeLast(n)
+            if repeated {
+                // The first position and the last value of a repeated key.
+                var o = JSONObject(minimumCapacity: n)
+                let ks = keys.pop(n), vs = values.pop(n)
+                for (k, v) in zip(ks, vs) { o[k] = v }
+                return .object(o)
+            }
+            return .object(JSONObject(uncheckedUniqueKeysWithValues: zip(keys.drain(n), values.drain(n))))
         case UInt8(ascii: "["):
             guard depth < JSON.maxDepth else { throw fail("nested deeper than \(JSON.maxDepth) levels") }
             i += 1
-            var a: [JSON] = []
-            a.reserveCapacity(4)
             skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array([]) }
+            let first = values.count
             while true {
                 skipSpace()
-                a.append(try value(depth: depth + 1))
+                let v = try value(depth: depth + 1)
+                values.push(v)
                 skipSpace()
                 guard i < b.count else { throw fail("unterminated array: expected ',' or ']'") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+                if b[i] == UInt8(ascii: "]") { i += 1; break }
                 throw fail("expected ',' or ']' in array, found \(describeHere())")
             }
+            return .array(values.pop(values.count - first))
         case UInt8(ascii: "\""):
             return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
@@ -184,6 +214,51 @@ struct JSONParser {
         default:
             throw fail("expected a value, found \(describeHere())")
         }
+    }
+
+    /// The number in `r` (checked JSON syntax, with a fraction or an exponent) when it has at
+    /// most 15 significant digits and a power of ten within 10^±22: both are exact doubles,
+    /// so one multiplication or division rounds the value correctly (Clinger's fast path);
+    /// nil for the rest, which go to the full parser.
+    func fastDouble(_ r: Range<Int>) -> Double? {
+        var k = r.lowerBound, mantissa: UInt64 = 0, digits = 0, scale = 0
+        let negative = b[k] == UInt8(ascii: "-")
+        if negative { k += 1 }
+        while k < r.upperBound, b[k] >= 0x30, b[k] <= 0x39 {
+            if mantissa != 0 || b[k] != 0x30 { digits += 1 }
+            mantissa = mantissa &* 10 &+ UInt64(b[k] - 0x30); k += 1
+        }
+        if k < r.upperBound, b[k] == UInt8(ascii: ".") {
+            k += 1
+            while k < r.upperBound, b[k] >= 0x30, b[k] <= 0x39 {
+                if mantissa != 0 || b[k] != 0x30 { digits += 1 }
+                mantissa = mantissa &* 10 &+ UInt64(b[k] - 0x30); scale -= 1; k += 1
+            }
+        }
+        if k < r.upperBound {  // an exponent
+            k += 1
+            var minus = false
+            if b[k] == UInt8(ascii: "+") { k += 1 } else if b[k] == UInt8(ascii: "-") { minus = true; k += 1 }
+            var e = 0
+            while k < r.upperBound {
+                e = e * 10 + Int(b[k] - 0x30); k += 1
+                if e > 400 { return nil }
+            }
+            scale += minus ? -e : e
+        }
+        guard digits <= 15, scale >= -22, scale <= 22 else { return nil }
+        var d = Double(mantissa)
+        if scale < 0 { d /= Self.powersOfTen[-scale] } else { d *= Self.powersOfTen[scale] }
+        return negative ? -d : d
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { p, _ in p * 10 } }
+
+    /// A key's length and up to its first 7 bytes as written (escapes and all), as one number.
+    static func fingerprint(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> UInt64 {
+        var v = UInt64(truncatingIfNeeded: count) << 56
+        for k in 0..<Swift.min(count, 7) { v |= UInt64(b[start + k]) << (8 * UInt64(k)) }
+        return v
     }
 
     mutating func literal(_ word: StaticString) throws {
@@ -224,6 +299,7 @@ struct JSONParser {
             while k < i { v = v * 10 + Int64(b[k] - 0x30); k += 1 }
             return .int(negative ? -v : v)
         }
+        if !integral, let d = fastDouble(start..<i) { return .double(d) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         if integral, let v = Int64(text) { return .int(v) }
         guard let d = Double(text), d.isFinite else { throw fail("number \(text) is out of range", at: start) }
@@ -305,6 +381,61 @@ struct JSONParser {
             i += 1
         }
         return v
+    }
+}
+
+/// A stack whose top `n` elements leave it as one array, moved out rather than copied.
+struct Pending<Element> {
+    private var base: UnsafeMutablePointer<Element>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    subscript(k: Int) -> Element { base![k] }
+
+    mutating func push(_ e: consuming Element) {
+        if count == capacity {
+            let grown = Swift.max(64, capacity * 2)
+            let new = UnsafeMutablePointer<Element>.allocate(capacity: grown)
+            if let base { new.moveInitialize(from: base, count: count); base.deallocate() }
+            base = new; capacity = grown
+        }
+        (base! + count).initialize(to: e)
+        count += 1
+    }
+
+    /// The top `n` elements, bottom first, taken off the stack.
+    mutating func pop(_ n: Int) -> [Element] {
+        count -= n
+        let from = base! + count
+        var out: [Element] = []
+        out.reserveCapacity(n)
+        for k in 0..<n { out.append((from + k).move()) }
+        return out
+    }
+
+    /// The top `n` elements, bottom first, taken off the stack as they are read: the sequence
+    /// must be read to its end.
+    mutating func drain(_ n: Int) -> Drain {
+        count -= n
+        return Drain(from: base! + count, count: n)
+    }
+
+    struct Drain: Sequence, IteratorProtocol {
+        let from: UnsafeMutablePointer<Element>, count: Int
+        var k = 0
+        var underestimatedCount: Int { count }
+        mutating func next() -> Element? {
+            guard k < count else { return nil }
+            defer { k += 1 }
+            return (from + k).move()
+        }
+    }
+
+    mutating func release() {
+        guard let base else { return }
+        base.deinitialize(count: count)
+        base.deallocate()
+        self.base = nil; count = 0; capacity = 0
     }
 }
 

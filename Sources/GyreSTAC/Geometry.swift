@@ -274,16 +274,16 @@ public struct BBox: Sendable, Hashable {
 
     /// Parses 4 numbers (west, south, east, north) or 6 (with the lowest and highest heights,
     /// which searches ignore); `what` names it in errors.
-    public init(_ numbers: [Double], what: String = "bbox") throws {
+    public init(_ numbers: [Double], what: @autoclosure () -> String = "bbox") throws {
         guard numbers.count == 4 || numbers.count == 6 else {
-            throw GyreSTACError(.invalidGeometry, "\(what) needs 4 or 6 numbers, not \(numbers.count)")
+            throw GyreSTACError(.invalidGeometry, "\(what()) needs 4 or 6 numbers, not \(numbers.count)")
         }
         let h = numbers.count / 2
         let (w, s, e, n) = (numbers[0], numbers[1], numbers[h], numbers[h + 1])
-        guard numbers.allSatisfy(\.isFinite) else { throw GyreSTACError(.invalidGeometry, "\(what) must be finite numbers") }
-        guard s <= n else { throw GyreSTACError(.invalidGeometry, "\(what): south (\(s)) is north of north (\(n))") }
+        guard numbers.allSatisfy(\.isFinite) else { throw GyreSTACError(.invalidGeometry, "\(what()) must be finite numbers") }
+        guard s <= n else { throw GyreSTACError(.invalidGeometry, "\(what()): south (\(s)) is north of north (\(n))") }
         guard w >= -180, e <= 180, e >= -180, w <= 180, s >= -90, n <= 90 else {
-            throw GyreSTACError(.invalidGeometry, "\(what): [\(w), \(s), \(e), \(n)] is outside longitude -180...180, latitude -90...90")
+            throw GyreSTACError(.invalidGeometry, "\(what()): [\(w), \(s), \(e), \(n)] is outside longitude -180...180, latitude -90...90")
         }
         self.init(west: w, south: s, east: e, north: n)
     }

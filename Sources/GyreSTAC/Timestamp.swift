@@ -11,63 +11,71 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `allowDate`, a full date alone (`2020-01-01`, the start of that day in UTC). `what`
     /// names the value in errors.
     public init(rfc3339 text: String, what: @autoclosure () -> String = "datetime", allowDate: Bool = true) throws {
-        var u = Substring(text).utf8
+        var text = text
+        // Read where the bytes lie: a native string hands them out without a copy.
+        microseconds = try text.withUTF8 { u in try Timestamp.parse(u, text: { String(decoding: u, as: UTF8.self) }, what: what, allowDate: allowDate) }
+    }
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>, text: () -> String, what: () -> String, allowDate: Bool) throws -> Int64 {
+        var i = 0
         func fail() -> GyreSTACError {
-            GyreSTACError(.invalidDatetime, "\(what()): \"\(text)\" is not an RFC 3339 date-time (like 2020-01-01T00:00:00Z)")
+            GyreSTACError(.invalidDatetime, "\(what()): \"\(text())\" is not an RFC 3339 date-time (like 2020-01-01T00:00:00Z)")
         }
         func num(_ n: Int) throws -> Int {
-            guard u.count >= n else { throw fail() }
+            guard u.count - i >= n else { throw fail() }
             var v = 0
-            for c in u.prefix(n) {
+            for k in i..<(i + n) {
+                let c = u[k]
                 guard c >= 0x30, c <= 0x39 else { throw fail() }
                 v = v * 10 + Int(c - 0x30)
             }
-            u = u.dropFirst(n)
+            i += n
             return v
         }
-        func expect(_ c: UInt8) throws { guard u.first == c else { throw fail() }; u = u.dropFirst() }
+        var first: UInt8? { i < u.count ? u[i] : nil }
+        func expect(_ c: UInt8) throws { guard first == c else { throw fail() }; i += 1 }
         let year = try num(4); try expect(UInt8(ascii: "-"))
         let month = try num(2); try expect(UInt8(ascii: "-"))
         let day = try num(2)
         guard (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month, year) else {
-            throw GyreSTACError(.invalidDatetime, "\(what()): \"\(text)\" is not a calendar date")
+            throw GyreSTACError(.invalidDatetime, "\(what()): \"\(text())\" is not a calendar date")
         }
         var micros: Int64 = 0, offset = 0
-        if u.isEmpty {
+        if i == u.count {
             guard allowDate else { throw fail() }
         } else {
-            guard let t = u.first, t == UInt8(ascii: "T") || t == UInt8(ascii: "t") || t == UInt8(ascii: " ") else { throw fail() }
-            u = u.dropFirst()
+            guard let t = first, t == UInt8(ascii: "T") || t == UInt8(ascii: "t") || t == UInt8(ascii: " ") else { throw fail() }
+            i += 1
             let h = try num(2); try expect(UInt8(ascii: ":"))
             let m = try num(2); try expect(UInt8(ascii: ":"))
             let s = try num(2)
-            guard h < 24, m < 60, s <= 60 else { throw GyreSTACError(.invalidDatetime, "\(what()): \"\(text)\" has no such time of day") }
+            guard h < 24, m < 60, s <= 60 else { throw GyreSTACError(.invalidDatetime, "\(what()): \"\(text())\" has no such time of day") }
             micros = Int64(h * 3600 + m * 60 + Swift.min(s, 59)) * 1_000_000
-            if u.first == UInt8(ascii: ".") {
-                u = u.dropFirst()
+            if first == UInt8(ascii: ".") {
+                i += 1
                 var scale: Int64 = 100_000, any = false
-                while let c = u.first, c >= 0x30, c <= 0x39 {
+                while let c = first, c >= 0x30, c <= 0x39 {
                     micros += Int64(c - 0x30) * scale
                     scale /= 10
                     any = true
-                    u = u.dropFirst()
+                    i += 1
                 }
                 guard any else { throw fail() }
             }
-            guard let z = u.first else { throw fail() }
+            guard let z = first else { throw fail() }
             if z == UInt8(ascii: "Z") || z == UInt8(ascii: "z") {
-                u = u.dropFirst()
+                i += 1
             } else if z == UInt8(ascii: "+") || z == UInt8(ascii: "-") {
-                u = u.dropFirst()
+                i += 1
                 let oh = try num(2); try expect(UInt8(ascii: ":"))
                 let om = try num(2)
                 guard oh < 24, om < 60 else { throw fail() }
                 offset = (z == UInt8(ascii: "+") ? 1 : -1) * (oh * 60 + om)
             } else { throw fail() }
-            guard u.isEmpty else { throw fail() }
+            guard i == u.count else { throw fail() }
         }
         let days = Int64(Timestamp.daysFromCivil(year, month, day))
-        microseconds = days * 86_400_000_000 + micros - Int64(offset) * 60_000_000
+        return days * 86_400_000_000 + micros - Int64(offset) * 60_000_000
     }
 
     /// RFC 3339 in UTC with `Z`, fractional seconds only when there are any.

@@ -53,6 +53,41 @@ struct JSONTests {
         }
     }
 
+    @Test("decimal numbers read to the same double as the full parser, on the short path and off it", arguments: [1, 2] as [UInt64])
+    func numbersAgainstStrtod(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        var texts = ["0.0", "-0.0", "1e22", "1e23", "9007199254740993.0", "123456789012345.6", "0.1e-22", "4.9e-324",
+                     "2.2250738585072014e-308", "1.7976931348623157e308", "-0.5e1", "1E+5", "1e-5",
+                     "100000000000000000000000.0", "0.000000000000000000000001", "0.0000000000000000000000012"]
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) }) }
+        for _ in 0..<20_000 {
+            // An integer part without a leading zero, a fraction, maybe an exponent: 1 to 20 digits.
+            let whole = Bool.random(using: &rng) ? "0" : String(Int.random(in: 1...9, using: &rng)) + digits(Int.random(in: 0...9, using: &rng))
+            var t = (Bool.random(using: &rng) ? "-" : "") + whole + "." + digits(Int.random(in: 1...10, using: &rng))
+            if Bool.random(using: &rng) { t += (Bool.random(using: &rng) ? "e" : "E") + String(Int.random(in: -30...30, using: &rng)) }
+            texts.append(t)
+        }
+        for t in texts {
+            guard let want = Double(t) else { continue }
+            let got = try JSON.parse(t)
+            #expect(got == .double(want) && got.number?.sign == want.sign, "\(t): \(got) against \(want)")
+        }
+    }
+
+    @Test("a repeated key keeps its first place and its last value, in objects of every size")
+    func repeatedKeys() throws {
+        #expect(try JSON.parse(#"{"a":1,"b":2,"a":3}"#).object == ["a": .int(3), "b": .int(2)])
+        #expect(try JSON.parse(#"{"a":1,"b":2,"a":3}"#).object?.keys.elements == ["a", "b"])
+        // Keys alike in length and first bytes, and objects past the unhashed size.
+        let keys = (0..<40).map { "key_\($0 % 20)_long" }
+        let text = "{" + keys.enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + "}"
+        let o = try #require(try JSON.parse(text).object)
+        #expect(o.keys.elements == (0..<20).map { "key_\($0)_long" })
+        #expect(o.values.elements == (20..<40).map { .int(Int64($0)) })
+        #expect(try JSON.parse(#"{"abcdefgh1":1,"abcdefgh2":2}"#).object?.count == 2)
+        #expect(try JSON.parse(#"{"x":{"a":[1,{"a":2,"a":3}],"b":[]},"x":[[],[{}]]}"#) == .object(["x": .array([.array([]), .array([.object([:])])])]))
+    }
+
     @Test("malformed JSON: an error with the line and column, never a crash", arguments: [
         ("{\"a\": 1,\n \"b\" 2}", "line 2, column 6"), ("[1, 2", "unterminated array"), ("{\"a\":}", "expected a value"),
         ("\"abc", "unterminated string"), ("[01]", "expected ',' or ']'"), ("[1.]", "digit after the decimal point"),

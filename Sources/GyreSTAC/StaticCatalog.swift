@@ -97,35 +97,56 @@ public enum StaticCatalog {
         }
         defer { try? handle.close() }
         let batch = max(1, batch)
+        // `pending` holds the bytes from the current batch's first line on; its lines are
+        // found with memchr and the batch leaves as one copy of its bytes.
         var pending: [UInt8] = [], line = 0
-        var current = NDJSONLines(path: path)
-        func add(_ chunk: ArraySlice<UInt8>) {
-            line += 1
-            guard chunk.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
-            let start = current.bytes.count
-            current.bytes.append(contentsOf: chunk)
-            current.lines.append(NDJSONLines.Line(start: start, end: current.bytes.count, number: line))
+        var scanned = 0  // bytes of `pending` already cut into lines
+        var lines: [NDJSONLines.Line] = []
+        lines.reserveCapacity(batch)
+        func emit(upTo end: Int) -> NDJSONLines {
+            var out = NDJSONLines(path: path)
+            out.bytes = Array(pending[..<end])
+            out.lines = lines
+            lines.removeAll(keepingCapacity: true)
+            pending.removeSubrange(..<end)
+            scanned -= end
+            return out
         }
-        while true {
+        /// Cuts the lines of `pending[scanned..<to]` (which ends at a newline or the file's
+        /// end) until the batch is full; true when it is.
+        func cut(to: Int) -> Bool {
+            pending.withUnsafeBufferPointer { b in
+                while scanned < to {
+                    let from = scanned
+                    let found = memchr(b.baseAddress! + from, 0x0A, to - from)
+                    let end = found.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - b.baseAddress! } ?? to
+                    line += 1
+                    scanned = Swift.min(end + 1, to)
+                    var k = from
+                    while k < end, b[k] == 0x20 || b[k] == 0x0D || b[k] == 0x09 { k += 1 }
+                    if k < end { lines.append(NDJSONLines.Line(start: from, end: end, number: line)) }
+                    if lines.count >= batch { return true }
+                }
+                return false
+            }
+        }
+        var atEnd = false
+        while !atEnd {
             let data: Data
             do { data = try handle.read(upToCount: 8 << 20) ?? Data() } catch { throw GyreSTACError(.io, "\(path): \(error.localizedDescription)") }
-            if data.isEmpty { break }
+            atEnd = data.isEmpty
             pending.append(contentsOf: data)
-            guard let lastNewline = pending.lastIndex(of: 0x0A) else { continue }
-            var from = pending.startIndex
-            while from <= lastNewline {
-                let to = pending[from...lastNewline].firstIndex(of: 0x0A)!
-                add(pending[from..<to])
-                from = to + 1
-                if current.lines.count >= batch {
-                    try await body(current)
-                    current = NDJSONLines(path: path)
+            // Whole lines only, until the file ends.
+            var limit = atEnd ? pending.count : (pending.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+            while scanned < limit {
+                if cut(to: limit) {
+                    let sent = scanned
+                    try await body(emit(upTo: sent))
+                    limit -= sent
                 }
             }
-            pending.removeSubrange(...lastNewline)
         }
-        if !pending.isEmpty { add(pending[...]) }
-        if !current.lines.isEmpty { try await body(current) }
+        if !lines.isEmpty { try await body(emit(upTo: scanned)) }
     }
     static func prefixed(_ e: Error, _ path: String) -> String {
         let m = (e as? any GyreErrorProtocol)?.message ?? "\(e)"

@@ -244,6 +244,36 @@ struct BulkIngestTests {
         }
     }
 
+    @Test("NDJSONLines: lines across the file's 8 MB reads, blank ones, carriage returns and a last line without a newline come out whole and numbered")
+    func linesAcrossReads() async throws {
+        var rng = SplitMix64(seed: 7)
+        var lines: [String] = []
+        for k in 0..<14_000 {
+            switch Int.random(in: 0..<50, using: &rng) {
+            case 0: lines.append("")
+            case 1: lines.append(" \t\r")
+            default:
+                let body = String(repeating: "x", count: Int.random(in: 0..<1500, using: &rng))
+                lines.append("{\"n\":\(k),\"pad\":\"\(body)\"}" + (k % 3 == 0 ? "\r" : ""))
+            }
+        }
+        let wanted = lines.enumerated().filter { !$0.element.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }.map { ($0.offset + 1, $0.element) }
+        try await Self.file(lines) { path in
+            #expect(((try FileManager.default.attributesOfItem(atPath: path))[.size] as? Int ?? 0) > 9 << 20)
+            var got: [(Int, String)] = [], sizes: [Int] = []
+            try await StaticCatalog.streamLines(path, batch: 999) { batch in
+                sizes.append(batch.count)
+                for l in batch.lines { got.append((l.number, String(decoding: batch.bytes[l.start..<l.end], as: UTF8.self))) }
+            }
+            #expect(sizes.dropLast().allSatisfy { $0 == 999 } && sizes.reduce(0, +) == wanted.count)
+            #expect(got.count == wanted.count)
+            for (g, w) in zip(got, wanted) where g != w {
+                Issue.record("line \(w.0): got line \(g.0) of \(g.1.count) bytes, wanted \(w.1.count) bytes")
+                break
+            }
+        }
+    }
+
     @Test("NDJSONLines: batches of non-blank lines with their numbers, parsed in parts in order; the earliest bad line is the one reported")
     func lines() async throws {
         let items = try Fixtures.items(300)

@@ -103,6 +103,7 @@ public struct ItemBatch: Sendable {
         var rows: [ItemRow] = []
         rows.reserveCapacity(latest.count)
         var seen = Set<QueryableKey>(), qs: [(collection: String, name: String, type: String)] = []
+        var previousCollection = "", previous: [(name: String, type: String)] = []
         var longest: Int64 = 0
         let copy = format == .postgresCopy
         var copyText: [UInt8] = []
@@ -115,10 +116,18 @@ public struct ItemBatch: Sendable {
                 var row = ItemRow(collection: collection, id: f.id, start: f.start.microseconds, end: f.end.microseconds,
                                   geometry: nil, bbox: f.geometry?.bbox, properties: "", content: "", line: e.line)
                 longest = max(longest, row.span)
+                // Items of a collection mostly carry the same properties in the same order: a
+                // property the item before had in the same place, of the same type, is known.
+                let sameCollection = collection == previousCollection
+                var p = 0
                 for (k, v) in f.properties {
                     let t = ItemRow.jsonType(v)
+                    defer { p += 1 }
+                    if sameCollection, p < previous.count, previous[p].type == t, previous[p].name == k { continue }
+                    if p < previous.count { previous[p] = (k, t) } else { previous.append((k, t)) }
                     if t != "null", seen.insert(QueryableKey(collection: collection, name: k, type: t)).inserted { qs.append((collection, k, t)) }
                 }
+                if !sameCollection || p < previous.count { previous.removeSubrange(p...) ; previousCollection = collection }
                 if copy {
                     // collection, id, datetime, end_datetime, geometry, properties, content
                     let rowStart = copyText.count
@@ -235,7 +244,7 @@ package struct ItemRow: Sendable {
 /// PostgreSQL's COPY text format: fields split by tabs, rows by newlines, `\N` for NULL, and a
 /// backslash before each backslash and escapes for the tab, newline and carriage return a
 /// value holds.
-enum CopyText {
+package enum CopyText {
     static let null: [UInt8] = [0x5C, 0x4E]
 
     static func field(_ s: String, into out: inout [UInt8]) {
@@ -243,26 +252,42 @@ enum CopyText {
         s.withUTF8 { field($0, into: &out) }
     }
 
-    static func field(_ bytes: [UInt8], into out: inout [UInt8]) {
+    package static func field(_ bytes: [UInt8], into out: inout [UInt8]) {
         bytes.withUnsafeBufferPointer { field($0, into: &out) }
     }
 
     static func field(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        var from = 0
-        for k in 0..<b.count {
-            let c = b[k]
-            guard c == 0x5C || c < 0x20 else { continue }
-            if from < k { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<k])) }
-            switch c {
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x09: out += [0x5C, 0x74]
-            case 0x0A: out += [0x5C, 0x6E]
-            case 0x0D: out += [0x5C, 0x72]
-            default: out.append(c)  // other control bytes stand for themselves
+        guard let base = b.baseAddress else { return }
+        let n = b.count, raw = UnsafeRawPointer(base)
+        var from = 0, k = 0
+        while k < n {
+            // Eight bytes at a time while none is a backslash or a control byte (a byte below
+            // 0x20, or one equal to 0x5C once xored with it to zero, sets its top bit here;
+            // bytes of 0x80 and up never do).
+            if k + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                let x = w ^ 0x5C5C_5C5C_5C5C_5C5C
+                let below = (w &- 0x2020_2020_2020_2020) & ~w, zero = (x &- 0x0101_0101_0101_0101) & ~x
+                if (below | zero) & 0x8080_8080_8080_8080 == 0 { k += 8; continue }
             }
-            from = k + 1
+            let end = Swift.min(k + 8, n)
+            while k < end {
+                let c = base[k]
+                if c == 0x5C || c < 0x20 {
+                    if from < k { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<k])) }
+                    switch c {
+                    case 0x5C: out += [0x5C, 0x5C]
+                    case 0x09: out += [0x5C, 0x74]
+                    case 0x0A: out += [0x5C, 0x6E]
+                    case 0x0D: out += [0x5C, 0x72]
+                    default: out.append(c)  // other control bytes stand for themselves
+                    }
+                    from = k + 1
+                }
+                k += 1
+            }
         }
-        if from < b.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<b.count])) }
+        if from < n { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<n])) }
     }
 }
 

@@ -244,6 +244,62 @@ struct BulkIngestTests {
         }
     }
 
+    @Test("a batch's queryables are every (collection, property, type) of its items, however the properties vary from item to item")
+    func batchQueryables() async throws {
+        let items = try Fixtures.items(300)
+        var wanted = Set<String>()
+        for item in items {
+            for (name, value) in item.properties where !value.isNull {
+                let type: String
+                switch value {
+                case .string: type = "string"
+                case .int: type = "integer"
+                case .double: type = "number"
+                case .bool: type = "boolean"
+                case .array: type = "array"
+                default: type = "object"
+                }
+                wanted.insert("\(item.collection!) \(name) \(type)")
+            }
+        }
+        try await Self.file(Self.lines(items)) { path in
+            var batches: [NDJSONLines] = []
+            try await StaticCatalog.streamLines(path, batch: 1000) { batches.append($0) }
+            let lines = try #require(batches.first)
+            for format in [ItemBatch.Format.sqlite, .postgresCopy] {
+                let batch = try ItemBatch(lines: lines, range: 0..<lines.count, format: format)
+                let got = batch.queryables.map { "\($0.collection) \($0.name) \($0.type)" }
+                #expect(batch.count == items.count && got.count == Set(got).count && Set(got) == wanted)
+            }
+        }
+    }
+
+    @Test("COPY text escapes every backslash, tab, newline and carriage return at every offset, and nothing else")
+    func copyTextEscapes() {
+        func reference(_ b: [UInt8]) -> [UInt8] {
+            b.flatMap { c -> [UInt8] in
+                switch c {
+                case 0x5C: return [0x5C, 0x5C]
+                case 0x09: return [0x5C, 0x74]
+                case 0x0A: return [0x5C, 0x6E]
+                case 0x0D: return [0x5C, 0x72]
+                default: return [c]
+                }
+            }
+        }
+        var rng = SplitMix64(seed: 11)
+        let alphabet: [UInt8] = [0x5C, 0x09, 0x0A, 0x0D, 0x00, 0x1F, 0x20, 0x21, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xA9, 0xFF, 0x41, 0x3C, 0xDC]
+        for n in 0..<2_000 {
+            let count = n < 64 ? n : Int.random(in: 0..<300, using: &rng)
+            // Mostly plain text with a few special bytes, or special bytes throughout.
+            let dense = Bool.random(using: &rng)
+            let bytes = (0..<count).map { _ in dense || Int.random(in: 0..<40, using: &rng) == 0 ? alphabet.randomElement(using: &rng)! : UInt8(ascii: "a") }
+            var out: [UInt8] = [1, 2]
+            CopyText.field(bytes, into: &out)
+            #expect(out == [1, 2] + reference(bytes), "\(bytes)")
+        }
+    }
+
     @Test("NDJSONLines: lines across the file's 8 MB reads, blank ones, carriage returns and a last line without a newline come out whole and numbered")
     func linesAcrossReads() async throws {
         var rng = SplitMix64(seed: 7)

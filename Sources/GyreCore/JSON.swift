@@ -153,15 +153,20 @@ struct JSONParser {
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject()) }
             let first = keys.count
-            var repeated = false
+            // Whether the object is built by inserting each member, which keeps a repeated
+            // key's first place and last value: when a key repeats, or once the object is too
+            // large to compare each key with those before it (hostile input with a million
+            // keys would take quadratic time).
+            var insert = false
             while true {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describeHere())") }
                 let keyStart = i + 1
                 let k = try string()
                 let print = Self.fingerprint(b, keyStart, i - 1 - keyStart)
-                if !repeated {
-                    for p in first..<keys.count where prints[p] == print && keys[p] == k { repeated = true; break }
+                if !insert {
+                    if keys.count - first >= Self.comparedMembers { insert = true }
+                    for p in first..<keys.count where !insert && prints[p] == print && keys[p] == k { insert = true }
                 }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(k)\", found \(describeHere())") }
@@ -179,11 +184,9 @@ struct JSONParser {
             }
             let n = keys.count - first
             prints.removeLast(n)
-            if repeated {
-                // The first position and the last value of a repeated key.
+            if insert {
                 var o = JSONObject(minimumCapacity: n)
-                let ks = keys.pop(n), vs = values.pop(n)
-                for (k, v) in zip(ks, vs) { o[k] = v }
+                for (k, v) in zip(keys.drain(n), values.drain(n)) { o[k] = v }
                 return .object(o)
             }
             return .object(JSONObject(uncheckedUniqueKeysWithValues: zip(keys.drain(n), values.drain(n))))
@@ -253,6 +256,9 @@ struct JSONParser {
     }
 
     static let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { p, _ in p * 10 } }
+
+    /// The most members an object may have for each key to be compared with those before it.
+    static let comparedMembers = 32
 
     /// A key's length and up to its first 7 bytes as written (escapes and all), as one number.
     static func fingerprint(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> UInt64 {

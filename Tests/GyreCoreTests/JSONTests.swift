@@ -85,6 +85,10 @@ struct JSONTests {
         #expect(o.keys.elements == (0..<20).map { "key_\($0)_long" })
         #expect(o.values.elements == (20..<40).map { .int(Int64($0)) })
         #expect(try JSON.parse(#"{"abcdefgh1":1,"abcdefgh2":2}"#).object?.count == 2)
+        // A large object (hashed, not compared key by key) keeps every key, and its repeats.
+        let many = "{" + (0..<50_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k7\":-1}"
+        let big = try #require(try JSON.parse(many).object)
+        #expect(big.count == 50_000 && big["k49999"] == .int(49_999) && big["k7"] == .int(-1) && big.keys[7] == "k7")
         #expect(try JSON.parse(#"{"x":{"a":[1,{"a":2,"a":3}],"b":[]},"x":[[],[{}]]}"#) == .object(["x": .array([.array([]), .array([.object([:])])])]))
     }
 

@@ -97,6 +97,33 @@ struct SQLiteRTreeTests {
         }
     }
 
+    @Test("leaves come out about as long on each axis in the stored units, whatever the time span; all but a few are full",
+          arguments: [3000.0, 30.0, 0.0])
+    func leafShapes(days: Double) throws {
+        var rng = SplitMix64(seed: UInt64(days) + 11)
+        func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(rng.next() % 1_000_000) / 1_000_000 }
+        let n = 20_000
+        let cells = (0..<n).map { k in
+            let x = uniform(-180, 179), y = uniform(-56, 73), t = 18_000 + uniform(0, days)
+            return SQLiteRTree.Cell(id: Int64(k + 1), west: x, east: x + 1, south: y, north: y + 0.9, start: t, end: t)
+        }
+        let q = try Self.database()
+        try q.write { db in
+            try SQLiteRTree.rebuild(db, table: "r", cells: cells)
+            #expect(try Self.check(db) == "ok")
+            let leaves = try GRDB.Row.fetchAll(db, sql: """
+                SELECT count(*), max(maxx) - min(minx), max(maxy) - min(miny), max(maxt) - min(mint)
+                FROM r_rowid JOIN r ON r.id = r_rowid.rowid GROUP BY r_rowid.nodeno
+                """)
+            let full = leaves.filter { ($0[0] as Int) >= 50 }.count
+            #expect(leaves.count <= n / 50 && full * 10 >= leaves.count * 9, "\(leaves.count) leaves, \(full) full")
+            // The mean leaf extent of each axis that varies, against the others.
+            let means = (1...3).map { k in leaves.map { $0[k] as Double }.reduce(0, +) / Double(leaves.count) }
+            let varying = days > 0 ? means : Array(means.prefix(2))
+            #expect(varying.max()! < 3 * varying.min()!, "mean leaf extents \(means) for \(days) days")
+        }
+    }
+
     @Test("a node blob that is cut short is an error naming the table and node")
     func corruptNode() throws {
         let q = try Self.database()

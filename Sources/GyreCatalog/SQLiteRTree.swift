@@ -21,15 +21,15 @@ import GRDB
 /// runs, each run sorted by time and cut into nodes; each level above is packed the same way
 /// from the nodes' boxes. The nodes are filled as evenly as the counts allow.
 ///
-/// The slab and run counts make nodes about as long on each axis in the units the tree
-/// stores (degrees, degrees, days), the shape SQLite's own R* splits aim for, rather than
-/// cutting each axis into as many parts: a search reads the windows of time that hold a few
-/// times the items it wants (`SQLiteSearch.windows`), boxes of many degrees by a day or
-/// less, and nodes that cut the years as finely as the degrees (27 ways each) made such a
-/// search read nearly five times the nodes (1,000,000 items over 9 years, 240 searches of
-/// each shape at random places and times: 224 nodes on average for a 90x110-degree box,
-/// 45 now, 58 in a tree grown by SQLite's inserts; a 10-degree box reads 13 to 15 in all
-/// three; only boxes of a few degrees read more, 48 against 20, where a window is years long).
+/// The slab and run counts make nodes about as long on each axis in the units the tree stores
+/// (degrees, degrees, days), the shape SQLite's own R* splits aim for, rather than cutting each
+/// axis into as many parts: a search reads the windows of time that hold a few times the items
+/// it wants (`SQLiteSearch.windows`), boxes of many degrees by a day or less, and nodes that
+/// cut the years as finely as the degrees (27 ways each) made such a search read nearly five
+/// times the nodes (1,000,000 items over 9 years, 40 searches of each shape at random places
+/// and times, Benchmarks/rtree_nodes.py: 224 nodes on average for a 90x110-degree box, 45 now,
+/// 58 in a tree grown by SQLite's inserts; a 10-degree box reads 13 to 15 in all three; only
+/// boxes of a few degrees read more, 48 against 20, where a window is years long).
 package enum SQLiteRTree {
     /// One cell: a rowid (or child node number) and its box as the tree stores it.
     package struct Cell: Equatable {

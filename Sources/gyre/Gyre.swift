@@ -1,12 +1,11 @@
 import ArgumentParser
 import Gyre
 
-/// The program: tunes the allocator before anything allocates, then runs the command line. (A
-/// root command's `init()` is not run when a subcommand is chosen, so it cannot do this.)
+/// The program. Its allocator is jemalloc, set up by linking CGyreAllocator (`malloc_conf`);
+/// `GyreRuntime.tuneAllocatorForLargeBuffers()` tunes glibc's, which this binary does not use.
 @main
 enum Entry {
     static func main() async {
-        GyreRuntime.tuneAllocatorForLargeBuffers()
         await GyreCommand.main()
     }
 }

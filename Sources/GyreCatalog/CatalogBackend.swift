@@ -240,6 +240,11 @@ extension SearchRequest {
     /// such a search in time order as they do one without an area. Through the PostgreSQL
     /// GiST index, a page of the whole globe read all of the latest 30-day period's items in
     /// time order (1,031 req/s, p99 25 ms at 16 clients and 1,000,000 items).
+    /// The box a spatial index bounds the search by when it has no `bbox` or `intersects`: the
+    /// one its filter implies (`CQL2.spatialBound`), so `s_intersects(geometry, POLYGON(...))`
+    /// in a filter is searched as `intersects` is, the filter still deciding each match.
+    package var filterBound: BBox? { bbox == nil && intersects == nil ? filter?.spatialBound : nil }
+
     package var areaIsWholeGlobe: Bool {
         guard intersects == nil, let b = bbox else { return false }
         return b.west == -180 && b.east == 180 && b.south == -90 && b.north == 90

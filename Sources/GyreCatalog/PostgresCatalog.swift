@@ -565,7 +565,8 @@ enum PostgresSearch {
         // and end-time indexes, which costs more than the whole search. `|| ''` and `+ 0` keep
         // those columns out of index paths; `datetime` stays plain, as the GiST index answers
         // its bounds. A bbox of the whole globe is no spatial condition (`areaIsWholeGlobe`).
-        let spatial = (r.bbox != nil || r.intersects != nil) && !r.areaIsWholeGlobe
+        let bound = r.filterBound
+        let spatial = (r.bbox != nil || r.intersects != nil || bound != nil) && !r.areaIsWholeGlobe
         let (collection, start, end) = spatial ? ("(collection || '')", "(end_datetime + 0)", "datetime") : ("collection", "end_datetime", "datetime")
         if let c = r.collections { conds.append(SQLFragment("\(collection) = ANY(?::text[])", [.text(pgArray(c))])) }
         if let i = r.ids { conds.append(SQLFragment("id = ANY(?::text[])", [.text(pgArray(i))])) }
@@ -580,6 +581,10 @@ enum PostgresSearch {
             conds.append(r.areaIsWholeGlobe ? SQLFragment("ST_IsEmpty(geometry) = false") : dialect.spatial("s_intersects", "geometry", b.geometry))
         }
         if let g = r.intersects { conds.append(dialect.spatial("s_intersects", "geometry", g)) }
+        // A box the filter implies (`SearchRequest.filterBound`), for the GiST index.
+        if let b = bound {
+            conds.append(SQLFragment("geometry && ST_MakeEnvelope(?, ?, ?, ?, 4326)", [.double(b.west), .double(b.south), .double(b.east), .double(b.north)]))
+        }
         if let f = r.filter { conds.append(try compiler.compile(f)) }
 
         var keys: [(SQLFragment, Bool, Kind)] = []

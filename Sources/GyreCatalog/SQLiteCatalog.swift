@@ -450,7 +450,7 @@ enum PageToken {
 
 /// The SQL of one search over the items table, with its sort keys selected as k0, k1, ...
 package enum SQLiteSearch {
-    static func bind(_ p: SQLParameter) -> (any DatabaseValueConvertible)? {
+    package static func bind(_ p: SQLParameter) -> (any DatabaseValueConvertible)? {
         switch p {
         case .text(let s): return s
         case .int(let i): return i
@@ -463,15 +463,15 @@ package enum SQLiteSearch {
 
     /// A window of start times: `lower < datetime <= upper` for a descending search, `lower <=
     /// datetime < upper` for an ascending one.
-    struct Window {
-        var lower: Int64, upper: Int64, ascending: Bool
+    package struct Window {
+        package var lower: Int64, upper: Int64, ascending: Bool
     }
 
     /// Where a spatial search in time order starts and stops (nil for other searches or an
     /// empty catalog): the first window, its length, and the start time past which there is
     /// nothing more to read.
-    static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
-        guard r.bbox != nil || r.intersects != nil, !r.areaIsWholeGlobe else { return nil }
+    package static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
+        guard r.bbox != nil || r.intersects != nil || r.filterBound != nil, !r.areaIsWholeGlobe else { return nil }
         let key = r.primarySortKey
         guard key.isStartTime else { return nil }
         // Subqueries that each read one end of an index, where MIN and MAX together scan it
@@ -485,7 +485,7 @@ package enum SQLiteSearch {
         var from: Int64? = nil
         if let token = r.token, let first = try PageToken.decode(token, count: r.sortKeys.count + 2).first,
            case .int(let t) = first { from = t }
-        let areas = [r.bbox, r.intersects?.bbox].compactMap { $0 }.map(globeFraction)
+        let areas = [r.bbox, r.intersects?.bbox, r.filterBound].compactMap { $0 }.map(globeFraction)
         let length = firstLength(span: high - low, count: count, area: areas.min() ?? 1, wanted: r.limit + 1)
         if key.ascending {
             let lower = max(oldest, from ?? oldest)
@@ -525,8 +525,11 @@ package enum SQLiteSearch {
         return want >= 0x1p62 ? 1 << 62 : Int64(want)
     }
 
-    static func build(_ r: SearchRequest, queryables: Set<String>, window: Window? = nil, fetch: Int? = nil) throws -> (sql: SQLFragment, keyCount: Int) {
-        let dialect = SQLiteDialect()
+    package static func build(_ r: SearchRequest, queryables: Set<String>, window: Window? = nil, fetch: Int? = nil) throws -> (sql: SQLFragment, keyCount: Int) {
+        // A box the filter implies drives the search through the R*Tree, as a bbox does; the
+        // filter's own spatial terms are then exact tests only.
+        let bound = r.filterBound
+        let dialect = SQLiteDialect(spatialIndex: bound == nil)
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []
         // In a time window the R*Tree must drive the query: SQLite would rather range-scan the
@@ -553,6 +556,7 @@ package enum SQLiteSearch {
             if !r.areaIsWholeGlobe { conds.insert(index, at: 0) }
             exact.append(test)
         }
+        if let b = bound { conds.insert(dialect.boxed(b, window: window), at: 0) }
         if let w = window {
             conds.append(SQLFragment(w.ascending ? "+datetime >= ? AND +datetime < ?" : "+datetime > ? AND +datetime <= ?", [.int(w.lower), .int(w.upper)]))
         }
@@ -594,6 +598,10 @@ package enum SQLiteSearch {
 /// SQLite's side of the filter compiler: JSON through json_type/json_extract with the path as
 /// a parameter, and Gyre's registered functions for what SQLite lacks.
 struct SQLiteDialect: SQLDialect {
+    /// Whether a filter's spatial terms also look their literal's box up in the R*Tree (false
+    /// when the search is already bounded by it: `SearchRequest.filterBound`).
+    var spatialIndex = true
+
     static func path(_ p: String) -> String { "$.\"\(p)\"" }
 
     func typed(_ p: String, _ types: String) -> SQLFragment {
@@ -618,7 +626,7 @@ struct SQLiteDialect: SQLDialect {
     /// literal's (s_disjoint has no such shortcut). Items without a geometry give NULL.
     func spatial(_ op: String, _ column: String, _ literal: Geometry) -> SQLFragment {
         let exact = call("gyre_spatial", [SQLFragment("?", [.text(op)]), SQLFragment(column), SQLFragment("?", [.text(literal.json.text)])])
-        guard op != "s_disjoint", let b = literal.bbox else { return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN ") + exact + SQLFragment(" END)") }
+        guard spatialIndex, op != "s_disjoint", let b = literal.bbox else { return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN ") + exact + SQLFragment(" END)") }
         let rtree = boxed(b, window: nil)
         return SQLFragment("(CASE WHEN \(column) IS NOT NULL THEN (") + rtree + SQLFragment(" AND ") + exact + SQLFragment(") END)")
     }
@@ -653,7 +661,7 @@ extension SQLiteDialect {
 }
 
 /// The Swift functions every catalog connection registers.
-enum SQLiteFunctions {
+package enum SQLiteFunctions {
     /// Parsed literal geometries by their JSON text: one search parses its literal once.
     static let literals = Mutex<[String: Geometry]>([:])
 
@@ -664,7 +672,7 @@ enum SQLiteFunctions {
         return g
     }
 
-    static let all: [DatabaseFunction] = [
+    package static let all: [DatabaseFunction] = [
         DatabaseFunction("gyre_casei", argumentCount: 1, pure: true) { v in String.fromDatabaseValue(v[0]).map(CQL2.casei) },
         DatabaseFunction("gyre_accenti", argumentCount: 1, pure: true) { v in String.fromDatabaseValue(v[0]).map(CQL2.accenti) },
         DatabaseFunction("gyre_like", argumentCount: 2, pure: true) { v in

@@ -212,3 +212,46 @@ extension CQL2 {
         }
     }
 }
+
+extension CQL2 {
+    /// A box that the geometry of every item this filter matches must meet, when the filter's
+    /// shape gives one: a spatial predicate other than `s_disjoint` between the item's
+    /// `geometry` and a literal (each implies that the two meet, so their boxes do), the
+    /// smallest such box of an `and`'s terms, and the box around those of an `or` whose every
+    /// term has one. Nil when a match may lie anywhere (`not`, `s_disjoint`, an `or` with a
+    /// term that has no box, any other predicate alone). A backend's spatial index bounds a
+    /// search by it, as it does a `bbox`, while the filter itself still decides every match.
+    package var spatialBound: BBox? {
+        guard case .op(let name, let a) = self else { return nil }
+        switch name {
+        case "and":
+            var best: BBox?
+            for b in a.compactMap(\.spatialBound) {
+                guard let c = best else { best = b; continue }
+                // Where two terms' boxes meet, matches lie in both; where they do not, nothing
+                // matches, and either box bounds that.
+                let meet = BBox(west: Swift.max(c.west, b.west), south: Swift.max(c.south, b.south),
+                                east: Swift.min(c.east, b.east), north: Swift.min(c.north, b.north))
+                best = meet.west <= meet.east && meet.south <= meet.north ? meet : c
+            }
+            return best
+        case "or":
+            var around: BBox?
+            for t in a {
+                guard let b = t.spatialBound else { return nil }
+                around = around.map { c in
+                    BBox(west: Swift.min(c.west, b.west), south: Swift.min(c.south, b.south),
+                         east: Swift.max(c.east, b.east), north: Swift.max(c.north, b.north))
+                } ?? b
+            }
+            return around
+        case _ where CQL2.spatialOps.contains(name) && name != "s_disjoint" && a.count == 2:
+            switch (a[0], a[1]) {
+            case (.property("geometry"), .geometry(let g)), (.geometry(let g), .property("geometry")): return g.bbox
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+}

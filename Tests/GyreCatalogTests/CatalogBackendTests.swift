@@ -186,6 +186,13 @@ struct CatalogBackendTests {
         "datetime >= TIMESTAMP('2020-06-01T00:00:00Z')", "end_datetime < '2020-02-15T00:00:00Z'",
         "A_CONTAINS(instruments, ('oli'))", "A_EQUALS(instruments, ('msi'))", "A_OVERLAPS(instruments, ('oli', 'tirs'))",
         "id = 'item-0007' OR collection = 'landsat' AND eo:cloud_cover < 5", "TRUE", "NOT (platform = 'x' OR eo:cloud_cover >= 0)",
+        // Spatial terms that bound the search's spatial index (`SearchRequest.filterBound`).
+        "eo:cloud_cover < 60 AND platform LIKE 'sentinel%' AND S_INTERSECTS(geometry, POLYGON((-60 -40, 30 -40, 30 50, -60 50, -60 -40)))",
+        "S_INTERSECTS(geometry, BBOX(-120, -60, -40, 10)) OR S_WITHIN(geometry, BBOX(20, 0, 100, 60))",
+        "S_INTERSECTS(geometry, BBOX(-50, -50, 50, 50)) AND S_INTERSECTS(geometry, BBOX(0, 0, 90, 60))",
+        "S_INTERSECTS(geometry, BBOX(-90, -45, 90, 45)) AND NOT S_INTERSECTS(geometry, BBOX(0, 0, 40, 40))",
+        "S_CONTAINS(POLYGON((-100 -60, 100 -60, 100 60, -100 60, -100 -60)), geometry) AND eo:cloud_cover >= 20",
+        "S_INTERSECTS(geometry, BBOX(-20, -20, 40, 30)) OR eo:cloud_cover < 5",
     ]
 
     /// Every filter above, and bbox, intersects, datetime, ids and collections searches.
@@ -221,6 +228,33 @@ struct CatalogBackendTests {
         }
     }
 
+    @Test("SQLite: a filter's spatial term drives the search through the R*Tree in time windows, as a bbox does; other filters do not")
+    func filterBoundPlan() async throws {
+        try await Self.sqliteFile(try Fixtures.items(60)) { path in
+            var config = Configuration()
+            config.prepareDatabase { db in SQLiteFunctions.all.forEach { db.add(function: $0) } }
+            let q = try DatabaseQueue(path: path, configuration: config)
+            try await q.read { db in
+                let names: Set<String> = ["eo:cloud_cover", "platform"]
+                func plan(_ filter: String) throws -> (windowed: Bool, details: String) {
+                    let r = SearchRequest(limit: 10, filter: try CQL2.parse(text: filter))
+                    let first = try SQLiteSearch.windows(r, db)?.first
+                    let sql = try SQLiteSearch.build(r, queryables: names, window: first).sql
+                    let rows = try GRDB.Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql.text, arguments: StatementArguments(sql.parameters.map(SQLiteSearch.bind)))
+                    return (first != nil, rows.map { $0["detail"] as String }.joined(separator: " | "))
+                }
+                let bounded = try plan("eo:cloud_cover < 10 AND platform = 'sentinel-2b' AND S_INTERSECTS(geometry, POLYGON((0 0, 5 0, 5 5, 0 5, 0 0)))")
+                #expect(bounded.windowed, "\(bounded.details)")
+                #expect(bounded.details.contains("items_space_time VIRTUAL TABLE INDEX"), "\(bounded.details)")
+                // Rows are fetched by the rowids the R*Tree gives, never scanned.
+                #expect(bounded.details.hasPrefix("SEARCH items USING INTEGER PRIMARY KEY"), "\(bounded.details)")
+                #expect(!bounded.details.components(separatedBy: " | ").contains { $0 == "SCAN items" || $0.hasPrefix("SCAN items USING") }, "\(bounded.details)")
+                let unbounded = try plan("eo:cloud_cover < 10 OR S_INTERSECTS(geometry, POLYGON((0 0, 5 0, 5 5, 0 5, 0 0)))")
+                #expect(!unbounded.windowed, "\(unbounded.details)")
+            }
+        }
+    }
+
     @Test("spatial searches in time order, both directions, page through ties in datetime", arguments: Backend.allCases)
     func spatialTimeOrder(_ kind: Backend) async throws {
         // Few distinct start times, so most pages end inside a run of equal datetimes and the
@@ -245,6 +279,11 @@ struct CatalogBackendTests {
                 SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Polygon","coordinates":[[[0,-70],[170,-70],[170,70],[0,70],[0,-70]]]}"#)),
                               collections: ["s2"], limit: 2, sortby: [SortKey("datetime", ascending: true), SortKey("id", ascending: false)]),
                 SearchRequest(bbox: try BBox([150, 70, 160, 75]), limit: 10),   // probably empty: no limit + 1 matches at all
+                // A filter's spatial terms bound the search as a bbox does.
+                SearchRequest(limit: 3, filter: try CQL2.parse(text: "S_INTERSECTS(geometry, POLYGON((-120 -60, 120 -60, 120 60, -120 60, -120 -60))) AND eo:cloud_cover < 70")),
+                SearchRequest(limit: 4, filter: try CQL2.parse(text: "S_INTERSECTS(geometry, BBOX(-170, -80, -10, 80)) OR S_INTERSECTS(geometry, BBOX(10, -80, 170, 80))"),
+                              sortby: [SortKey("datetime", ascending: true)]),
+                SearchRequest(limit: 45, filter: try CQL2.parse(text: "S_WITHIN(geometry, BBOX(-170, -80, 170, 80))")),
                 // Pages long enough to span several time windows.
                 SearchRequest(bbox: try BBox([-170, -80, 170, 80]), limit: 45),
                 SearchRequest(bbox: try BBox([-170, -80, 170, 80]), limit: 45, sortby: [SortKey("datetime", ascending: true)]),

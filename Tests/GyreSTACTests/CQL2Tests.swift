@@ -159,4 +159,27 @@ struct CQL2Tests {
         #expect(try ids("id = 'a' OR collection <> 's2'") == ["a"])
         #expect(CQL2.like("50%_off", "50\\%\\_off") && !CQL2.like("50x_off", "50\\%\\_off") && CQL2.like("abc", "a%c") && !CQL2.like("abd", "a_c"))
     }
+    @Test("the box a filter's spatial terms imply: the smallest of an and, the one around an or, none where a match may lie anywhere")
+    func spatialBound() throws {
+        let cases: [(String, [Double]?)] = [
+            ("S_INTERSECTS(geometry, POLYGON((0 0, 10 0, 10 5, 0 0)))", [0, 0, 10, 5]),
+            ("S_WITHIN(geometry, BBOX(-10, -5, 20, 15))", [-10, -5, 20, 15]),
+            ("S_CONTAINS(POLYGON((1 1, 3 1, 3 2, 1 1)), geometry)", [1, 1, 3, 2]),
+            ("S_EQUALS(geometry, POINT(4 5))", [4, 5, 4, 5]),
+            ("eo:cloud_cover < 10 AND platform = 'x' AND S_INTERSECTS(geometry, BBOX(0, 0, 10, 10))", [0, 0, 10, 10]),
+            ("S_INTERSECTS(geometry, BBOX(0, 0, 10, 10)) AND S_INTERSECTS(geometry, BBOX(5, -5, 20, 8))", [5, 0, 10, 8]),
+            ("S_INTERSECTS(geometry, BBOX(0, 0, 1, 1)) AND S_INTERSECTS(geometry, BBOX(5, 5, 6, 6))", [0, 0, 1, 1]),
+            ("S_INTERSECTS(geometry, BBOX(0, 0, 1, 1)) OR S_INTERSECTS(geometry, BBOX(5, -3, 6, 6))", [0, -3, 6, 6]),
+            ("(S_INTERSECTS(geometry, BBOX(0, 0, 1, 1)) OR S_INTERSECTS(geometry, BBOX(5, 5, 6, 6))) AND gsd > 3", [0, 0, 6, 6]),
+            ("S_INTERSECTS(geometry, BBOX(0, 0, 1, 1)) OR gsd > 3", nil),
+            ("NOT S_INTERSECTS(geometry, BBOX(0, 0, 1, 1))", nil),
+            ("S_DISJOINT(geometry, BBOX(0, 0, 1, 1))", nil),
+            ("eo:cloud_cover < 10", nil),
+        ]
+        for (text, want) in cases {
+            let b = try CQL2.parse(text: text).spatialBound
+            #expect(b.map { [$0.west, $0.south, $0.east, $0.north] } == want, "\(text)")
+        }
+    }
 }
+

@@ -565,8 +565,12 @@ enum PostgresSearch {
         // and end-time indexes, which costs more than the whole search. `|| ''` and `+ 0` keep
         // those columns out of index paths; `datetime` stays plain, as the GiST index answers
         // its bounds. A bbox of the whole globe is no spatial condition (`areaIsWholeGlobe`).
-        let bound = r.filterBound
-        let spatial = (r.bbox != nil || r.intersects != nil || bound != nil) && !r.areaIsWholeGlobe
+        // The path the request's shape gives (`SearchRequest.path`): only a spatial one keeps
+        // the other columns out of index paths, so the GiST index drives it.
+        let path = r.path
+        let bound = path == .ids ? nil : r.filterBound
+        let spatial: Bool
+        if case .spatial = path { spatial = true } else { spatial = false }
         let (collection, start, end) = spatial ? ("(collection || '')", "(end_datetime + 0)", "datetime") : ("collection", "end_datetime", "datetime")
         if let c = r.collections { conds.append(SQLFragment("\(collection) = ANY(?::text[])", [.text(pgArray(c))])) }
         if let i = r.ids { conds.append(SQLFragment("id = ANY(?::text[])", [.text(pgArray(i))])) }

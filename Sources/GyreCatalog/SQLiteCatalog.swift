@@ -471,7 +471,7 @@ package enum SQLiteSearch {
     /// empty catalog): the first window, its length, and the start time past which there is
     /// nothing more to read.
     package static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
-        guard r.bbox != nil || r.intersects != nil || r.filterBound != nil, !r.areaIsWholeGlobe else { return nil }
+        guard case .spatial = r.path else { return nil }
         let key = r.primarySortKey
         guard key.isStartTime else { return nil }
         // Subqueries that each read one end of an index, where MIN and MAX together scan it
@@ -526,15 +526,18 @@ package enum SQLiteSearch {
     }
 
     package static func build(_ r: SearchRequest, queryables: Set<String>, window: Window? = nil, fetch: Int? = nil) throws -> (sql: SQLFragment, keyCount: Int) {
-        // A box the filter implies drives the search through the R*Tree, as a bbox does; the
-        // filter's own spatial terms are then exact tests only.
-        let bound = r.filterBound
-        let dialect = SQLiteDialect(spatialIndex: bound == nil)
+        // The path the request's shape gives (`SearchRequest.path`). On the ids path the id
+        // index drives the query and every other condition is a test of the rows it finds.
+        // Otherwise a box the filter implies drives the search through the R*Tree, as a bbox
+        // does, and the filter's own spatial terms are exact tests only.
+        let byIDs = r.path == .ids
+        let bound = byIDs ? nil : r.filterBound
+        let dialect = SQLiteDialect(spatialIndex: bound == nil && !byIDs)
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []
         // In a time window the R*Tree must drive the query: SQLite would rather range-scan the
         // time index over the whole window. A unary `+` keeps a column out of index paths.
-        let plus = window == nil ? "" : "+"
+        let plus = window == nil && !byIDs ? "" : "+"
         if let c = r.collections {
             conds.append(SQLFragment("\(plus)collection IN (\(c.map { _ in "?" }.joined(separator: ",")))", c.map { .text($0) }))
         }
@@ -553,7 +556,7 @@ package enum SQLiteSearch {
         var exact: [SQLFragment] = []
         for g in [r.bbox?.geometry, r.intersects].compactMap({ $0 }) {
             let (index, test) = dialect.indexedIntersects(g, window: window)
-            if !r.areaIsWholeGlobe { conds.insert(index, at: 0) }
+            if !r.areaIsWholeGlobe, !byIDs { conds.insert(index, at: 0) }
             exact.append(test)
         }
         if let b = bound { conds.insert(dialect.boxed(b, window: window), at: 0) }

@@ -255,3 +255,48 @@ extension CQL2 {
         }
     }
 }
+
+extension CQL2 {
+    /// Whether every item this filter matches passes a predicate that `leaf` accepts: a
+    /// term of an `and`, or one in each term of an `or`, at any depth (never under `not`).
+    func implies(_ leaf: (String, [CQL2]) -> Bool) -> Bool {
+        guard case .op(let name, let a) = self else { return false }
+        switch name {
+        case "and": return a.contains { $0.implies(leaf) }
+        case "or": return !a.isEmpty && a.allSatisfy { $0.implies(leaf) }
+        default: return leaf(name, a)
+        }
+    }
+
+    /// Whether the filter pins its matches to a few ids (`id = 'x'`, `id IN ('x', 'y')`), so
+    /// the id index finds them.
+    package var pinsIDs: Bool {
+        implies { name, a in
+            guard a.count == 2, case .property("id") = a[0] else { return false }
+            switch (name, a[1]) {
+            case ("=", .string): return true
+            case ("in", .array(let list)): return list.allSatisfy { if case .string = $0 { return true }; return false }
+            default: return false
+            }
+        }
+    }
+
+    /// Whether the filter bounds its matches' times: a comparison (not `<>`), `between` or
+    /// temporal predicate other than `t_disjoint` between `datetime`, `start_datetime` or
+    /// `end_datetime` and a literal instant or interval, so a time index narrows the search.
+    package var boundsTime: Bool {
+        implies { name, a in
+            guard name != "<>", name != "t_disjoint", Self.comparisons.contains(name) || Self.temporalOps.contains(name) || name == "between",
+                  a.count >= 2 else { return false }
+            let times: Set<String> = ["datetime", "start_datetime", "end_datetime"]
+            func isTime(_ c: CQL2) -> Bool { if case .property(let p) = c { return times.contains(p) }; return false }
+            func isLiteral(_ c: CQL2) -> Bool {
+                switch c {
+                case .timestamp, .interval, .string: return true
+                default: return false
+                }
+            }
+            return a.contains(where: isTime) && a.contains(where: isLiteral)
+        }
+    }
+}

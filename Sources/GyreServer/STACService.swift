@@ -3,6 +3,7 @@ import Foundation
 import GyreCatalog
 import GyreSTAC
 import Hummingbird
+import Logging
 
 /// What a STAC API server says about itself and how it guards writes.
 public struct STACServerConfiguration: Sendable {
@@ -35,11 +36,15 @@ public final class STACService: Sendable {
     public let configuration: STACServerConfiguration
     let base: BaseURL
     let feed: ItemFeed
+    /// Where searches that only a scan answers are noted, each with its time (`SearchPath.scan`).
+    let logger: Logger
 
     /// - Parameter baseURL: where clients reach the server; nil until `setBaseURL` (the CLI
     ///   sets it once the port is bound, so port 0 works).
-    public init(backend: any CatalogBackend, configuration: STACServerConfiguration = .init(), baseURL: String? = nil) {
+    public init(backend: any CatalogBackend, configuration: STACServerConfiguration = .init(), baseURL: String? = nil,
+                logger: Logger = Logger(label: "gyre.search")) {
         self.backend = backend
+        self.logger = logger
         self.configuration = configuration
         self.base = BaseURL(baseURL ?? "http://127.0.0.1:8080")
         self.feed = ItemFeed(backend: backend, interval: configuration.streamPoll)
@@ -175,7 +180,13 @@ public final class STACService: Sendable {
     /// Runs a search and writes the FeatureCollection with its `next` link. Items go out as
     /// stored, with the API's links spliced in; only a `fields` selection parses them.
     func searchPage(_ s: ParsedSearch, path: String) async throws -> [UInt8] {
+        let started = ContinuousClock.now
         let page = try await backend.search(s.request)
+        if case .scan(let why) = s.request.path {
+            let ms = (ContinuousClock.now - started) / .milliseconds(1)
+            logger.notice("search answered by a scan (\(why)): \(String(format: "%.1f", ms)) ms, \(page.records.count) items",
+                          metadata: ["path": "\(path)", "filter": "\(s.request.filter.map { String($0.text.prefix(300)) } ?? "none")"])
+        }
         var out: [UInt8] = []
         out.reserveCapacity(page.records.reduce(1024) { $0 + $1.text.utf8.count + 640 })
         out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)

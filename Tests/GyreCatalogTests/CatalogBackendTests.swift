@@ -207,6 +207,11 @@ struct CatalogBackendTests {
         requests.append(SearchRequest(intersects: try Geometry(json: JSON.parse(#"{"type":"Point","coordinates":[179,0]}"#)), limit: 10))
         requests.append(SearchRequest(bbox: try BBox([-180, -45, 0, 45]), collections: ["s2"], limit: 11,
                                       filter: try CQL2.parse(text: "eo:cloud_cover < 50 OR eo:cloud_cover IS NULL")))
+        // The ids path: the id index drives, an area and a filter's spatial terms only test.
+        requests.append(SearchRequest(bbox: try BBox([-90, -60, 90, 60]), ids: ["item-0001", "item-0002", "item-0003", "item-0150", "item-0151"], limit: 2))
+        requests.append(SearchRequest(limit: 3, filter: try CQL2.parse(text:
+            "id IN ('item-0004', 'item-0005', 'item-0006', 'item-0100', 'item-0200') AND S_INTERSECTS(geometry, BBOX(-120, -60, 120, 60))")))
+        requests.append(SearchRequest(collections: ["s2"], limit: 4, filter: try CQL2.parse(text: "id = 'item-0010' OR id = 'item-0011' OR id = 'item-0012'")))
         return requests
     }
 
@@ -226,6 +231,31 @@ struct CatalogBackendTests {
             let selective = try Self.filters.filter { f in let e = try CQL2.parse(text: f); let n = items.filter { e.matches($0) }.count; return n > 0 && n < items.count }
             #expect(selective.count >= Self.filters.count - 3)
         }
+    }
+
+    @Test("the planner's path follows the request's shape: ids, then an area, a time interval, collections, else the sort order or a scan")
+    func searchPaths() throws {
+        func path(bbox: [Double]? = nil, datetime: String? = nil, collections: [String]? = nil, ids: [String]? = nil,
+                  filter: String? = nil, sortby: [SortKey] = []) throws -> SearchPath {
+            try SearchRequest(bbox: bbox.map { try BBox($0) }, datetime: datetime.map { try TemporalInterval(parameter: $0) }, collections: collections,
+                              ids: ids, filter: filter.map { try CQL2.parse(text: $0) }, sortby: sortby).path
+        }
+        let box = try BBox([0, 0, 5, 5])
+        #expect(try path(bbox: [0, 0, 5, 5], ids: ["a"]) == .ids)
+        #expect(try path(bbox: [0, 0, 5, 5], filter: "id IN ('a', 'b') AND eo:cloud_cover < 5") == .ids)
+        #expect(try path(bbox: [0, 0, 5, 5], datetime: "2020-01-01T00:00:00Z/..", collections: ["s2"]) == .spatial(box))
+        #expect(try path(filter: "eo:cloud_cover < 10 AND S_INTERSECTS(geometry, POLYGON((0 0, 5 0, 5 5, 0 5, 0 0)))") == .spatial(box))
+        #expect(try path(bbox: [0, 0, 5, 5], sortby: [SortKey("eo:cloud_cover", ascending: true)]) == .spatial(box))
+        #expect(try path(datetime: "2020-01-01T00:00:00Z/2020-02-01T00:00:00Z", filter: "eo:cloud_cover < 10") == .temporal)
+        #expect(try path(filter: "datetime > TIMESTAMP('2024-01-01T00:00:00Z') AND platform = 'x'") == .temporal)
+        #expect(try path(bbox: [-180, -90, 180, 90], collections: ["s2"]) == .collections)
+        #expect(try path() == .sortOrder)
+        #expect(try path(bbox: [-180, -90, 180, 90]) == .sortOrder)
+        #expect(try path(filter: "eo:cloud_cover < 10 AND platform = 'x'").isScan)
+        #expect(try path(filter: "eo:cloud_cover < 10 OR S_INTERSECTS(geometry, BBOX(0, 0, 5, 5))").isScan)
+        #expect(try path(sortby: [SortKey("eo:cloud_cover", ascending: true)]).isScan)
+        #expect(try path(collections: ["s2"], sortby: [SortKey("eo:cloud_cover", ascending: true)]).isScan)
+        #expect(try !path(collections: ["s2"], filter: "eo:cloud_cover < 10").isScan)
     }
 
     @Test("SQLite: a filter's spatial term drives the search through the R*Tree in time windows, as a bbox does; other filters do not")
@@ -251,6 +281,10 @@ struct CatalogBackendTests {
                 #expect(!bounded.details.components(separatedBy: " | ").contains { $0 == "SCAN items" || $0.hasPrefix("SCAN items USING") }, "\(bounded.details)")
                 let unbounded = try plan("eo:cloud_cover < 10 OR S_INTERSECTS(geometry, POLYGON((0 0, 5 0, 5 5, 0 5, 0 0)))")
                 #expect(!unbounded.windowed, "\(unbounded.details)")
+                // On the ids path the id index finds the rows; the area only tests them.
+                let byIDs = try plan("id IN ('item-0001', 'item-0002') AND S_INTERSECTS(geometry, POLYGON((0 0, 5 0, 5 5, 0 5, 0 0)))")
+                #expect(!byIDs.windowed && byIDs.details.contains("USING INDEX items_id"), "\(byIDs.details)")
+                #expect(!byIDs.details.contains("items_space_time"), "\(byIDs.details)")
             }
         }
     }

@@ -181,5 +181,26 @@ struct CQL2Tests {
             #expect(b.map { [$0.west, $0.south, $0.east, $0.north] } == want, "\(text)")
         }
     }
-}
 
+    @Test("what a filter's shape pins: ids (=, in, under and, in every term of or) and times (comparisons, between, temporal predicates with a literal)")
+    func pinsAndBounds() throws {
+        let ids: [(String, Bool)] = [
+            ("id = 'a'", true), ("id IN ('a', 'b')", true), ("eo:cloud_cover < 5 AND id = 'a'", true),
+            ("id = 'a' OR id IN ('b', 'c')", true), ("id = 'a' OR gsd > 3", false), ("NOT id = 'a'", false),
+            ("id <> 'a'", false), ("id LIKE 'a%'", false), ("collection = 'a'", false),
+        ]
+        for (text, want) in ids { #expect(try CQL2.parse(text: text).pinsIDs == want, "\(text)") }
+        let times: [(String, Bool)] = [
+            ("datetime >= TIMESTAMP('2020-01-01T00:00:00Z')", true),
+            ("T_INTERSECTS(datetime, INTERVAL('2020-01-01T00:00:00Z', '2020-02-01T00:00:00Z'))", true),
+            ("end_datetime < '2020-02-15T00:00:00Z' AND gsd > 3", true),
+            ("datetime BETWEEN TIMESTAMP('2020-01-01T00:00:00Z') AND TIMESTAMP('2021-01-01T00:00:00Z')", true),
+            ("datetime <> TIMESTAMP('2020-01-01T00:00:00Z')", false),
+            ("T_DISJOINT(datetime, INTERVAL('2020-01-01T00:00:00Z', '2020-02-01T00:00:00Z'))", false),
+            ("datetime > TIMESTAMP('2020-01-01T00:00:00Z') OR gsd > 3", false),
+            ("NOT datetime > TIMESTAMP('2020-01-01T00:00:00Z')", false),
+            ("eo:cloud_cover < 10", false),
+        ]
+        for (text, want) in times { #expect(try CQL2.parse(text: text).boundsTime == want, "\(text)") }
+    }
+}

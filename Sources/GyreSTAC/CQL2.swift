@@ -281,12 +281,12 @@ extension CQL2 {
         }
     }
 
-    /// Whether the filter bounds its matches' times: a comparison (not `<>`), `between` or
-    /// temporal predicate other than `t_disjoint` between `datetime`, `start_datetime` or
+    /// Whether the filter bounds its matches' times: a comparison (not `<>`) or temporal
+    /// predicate other than `t_disjoint` between `datetime`, `start_datetime` or
     /// `end_datetime` and a literal instant or interval, so a time index narrows the search.
     package var boundsTime: Bool {
         implies { name, a in
-            guard name != "<>", name != "t_disjoint", Self.comparisons.contains(name) || Self.temporalOps.contains(name) || name == "between",
+            guard name != "<>", name != "t_disjoint", Self.comparisons.contains(name) || Self.temporalOps.contains(name),
                   a.count >= 2 else { return false }
             let times: Set<String> = ["datetime", "start_datetime", "end_datetime"]
             func isTime(_ c: CQL2) -> Bool { if case .property(let p) = c { return times.contains(p) }; return false }

@@ -157,9 +157,15 @@ public indirect enum Geometry: Sendable, Hashable {
         return false
     }
 
-    /// Whether every point of this geometry lies in `other` (boundary included), as
-    /// `s_within`: no vertex or segment midpoint of this one outside `other`, no segment
-    /// crossing `other`'s boundary, and no point of `other`'s boundary inside this one's interior.
+    /// Whether this geometry is within `other` as Simple Features (DE-9IM `T*F**F***`) and so
+    /// CQL2's `s_within` define it: every point of it lies in `other` (boundary included) and
+    /// some point of its interior lies in `other`'s interior. So a point on a polygon's edge,
+    /// or a line along it, is not within the polygon, as PostGIS's ST_Within says too. Tested
+    /// as: no vertex or segment midpoint of this one outside `other`, no segment crossing
+    /// `other`'s boundary, no point of `other`'s boundary inside this one's interior, and, for
+    /// points and lines, one of the points or a point of a segment (a quarter, half or three
+    /// quarters along) in `other`'s interior (a polygon within the closure of another meets
+    /// its interior).
     public func within(_ other: Geometry) -> Bool {
         guard let a = bbox, let b = other.bbox, b.containsPlanar(a) else { return false }
         let pa = Parts(self), pb = Parts(other)
@@ -172,6 +178,11 @@ public indirect enum Geometry: Sendable, Hashable {
             for t in pb.boundary {
                 for q in [t.0, Position((t.0.x + t.1.x) / 2, (t.0.y + t.1.y) / 2)] where pa.interiorContains(q) { return false }
             }
+        } else {
+            func along(_ s: (Position, Position), _ f: Double) -> Position { Position(s.0.x + (s.1.x - s.0.x) * f, s.0.y + (s.1.y - s.0.y) * f) }
+            let inner = pa.isolated.contains(where: pb.interiorHas)
+                || pa.lines.contains { s in [0.5, 0.25, 0.75].contains { pb.interiorHas(along(s, $0)) } }
+            if !inner { return false }
         }
         return true
     }
@@ -187,13 +198,17 @@ struct Parts {
     var segments: [(Position, Position)] = []
     var boundary: [(Position, Position)] = []
     var polygons: [[[Position]]] = []
+    /// The points given as points, the segments of lines, and the lines' end points.
+    var isolated: [Position] = []
+    var lines: [(Position, Position)] = []
+    var lineEnds: [Position] = []
 
     init(_ g: Geometry) { add(g) }
 
     mutating func add(_ g: Geometry) {
         switch g {
-        case .point(let p): points.append(p)
-        case .multiPoint(let ps): points += ps
+        case .point(let p): points.append(p); isolated.append(p)
+        case .multiPoint(let ps): points += ps; isolated += ps
         case .lineString(let l): addLine(l)
         case .multiLineString(let ls): ls.forEach { addLine($0) }
         case .polygon(let r): addPolygon(r)
@@ -204,7 +219,9 @@ struct Parts {
 
     mutating func addLine(_ l: [Position]) {
         points += l
-        for k in 1..<l.count { segments.append((l[k - 1], l[k])) }
+        for k in 1..<l.count { segments.append((l[k - 1], l[k])); lines.append((l[k - 1], l[k])) }
+        // A closed line has no boundary.
+        if let a = l.first, let b = l.last, a.x != b.x || a.y != b.y { lineEnds += [a, b] }
     }
 
     mutating func addPolygon(_ rings: [[Position]]) {
@@ -220,6 +237,14 @@ struct Parts {
         for s in segments where onSegment(p, s.0, s.1) { return true }
         for q in points where q.x == p.x && q.y == p.y { return true }
         return polygons.contains { polygonInterior($0, p) }
+    }
+
+    /// Whether `p` lies in the interior of the geometry: one of its points, a point of a line
+    /// other than a line's end, or strictly inside a polygon.
+    func interiorHas(_ p: Position) -> Bool {
+        if isolated.contains(where: { $0.x == p.x && $0.y == p.y }) { return true }
+        if lines.contains(where: { onSegment(p, $0.0, $0.1) }), !lineEnds.contains(where: { $0.x == p.x && $0.y == p.y }) { return true }
+        return interiorContains(p)
     }
 
     /// Whether `p` is strictly inside a polygon (not on any boundary).

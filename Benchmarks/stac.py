@@ -100,7 +100,10 @@ commands = {
     "pgstac": ([args.uvicorn, "--factory", "stac_fastapi.pgstac.app:create_app", "--host", "127.0.0.1", "--port", "18091", "--workers", "2",
                 "--log-level", "warning"], peer_env),
 }
-servers = [subprocess.Popen(commands[label][0], env=commands[label][1], stdout=subprocess.DEVNULL) for label, _ in bases]
+# Each server's log (Gyre notes every search that only a scan answers) goes to a file.
+logs = {label: os.path.join(d, f"{label}.log") for label, _ in bases}
+servers = [subprocess.Popen(commands[label][0], env=commands[label][1], stdout=subprocess.DEVNULL, stderr=open(logs[label], "w"))
+           for label, _ in bases]
 try:
     for _, url in bases:
         for _ in range(120):
@@ -258,6 +261,10 @@ try:
                     missed.append(f"{name.strip()} on {label}: {ratio:.1f}x, p99 {g[2]:.1f} ms")
         if same is not None:
             print(f"  {'':46} first pages {'identical on all ' + str(len(bases)) if same else 'DIFFER'}")
+    for label in ("gyre-sq", "gyre-pg"):
+        if label in logs:
+            scans = sum(1 for line in open(logs[label]) if "answered by a scan" in line)
+            print(f"  {label}: {scans} searches answered by a scan, as its log ({logs[label]}) says")
     if "pgstac" in only:
         print("goal (at least 5x the peer, p99 under 20 ms): " + ("met by every search" if not missed else "missed by " + "; ".join(missed)))
 finally:

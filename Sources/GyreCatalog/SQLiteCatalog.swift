@@ -138,6 +138,17 @@ public final class SQLiteCatalog: CatalogBackend {
                 END;
                 """)
         }
+        m.registerMigration("v7: properties in the start-time index") { db in
+            // A search that only its filter's property terms select (`SearchPath.scan`) reads
+            // the items newest first until its page is full; with the properties in the index
+            // SQLite tests each item there and reads the table for the matches only. The worst
+            // of the benchmark's random 3-property filters (5,850 items read for a page of 10,
+            // 1,000,000 items) took 36 ms through the index on start time and 11 ms through this one.
+            try db.execute(sql: """
+                DROP INDEX IF EXISTS items_datetime;
+                CREATE INDEX items_datetime_properties ON items (datetime, end_datetime, properties);
+                """)
+        }
         return m
     }
 
@@ -267,7 +278,7 @@ public final class SQLiteCatalog: CatalogBackend {
     /// each batch starts numbering after `MAX(seq)`, which without it reads the whole table
     /// (and it grows at its right edge only, so keeping it costs little).
     static let deferrableIndexes: [(name: String, definition: String)] = [
-        ("items_datetime", "ON items (datetime, end_datetime)"),
+        ("items_datetime_properties", "ON items (datetime, end_datetime, properties)"),
         ("items_collection_datetime", "ON items (collection, datetime)"),
         ("items_id", "ON items (id)"),
     ]

@@ -272,6 +272,7 @@ package enum SearchPath: Sendable, Equatable {
     case sortOrder
 
     package var isScan: Bool { if case .scan = self { return true }; return false }
+    package var isSpatial: Bool { if case .spatial = self { return true }; return false }
 }
 
 extension SearchRequest {
@@ -287,5 +288,13 @@ extension SearchRequest {
         }
         if filter != nil { return .scan("filtered by properties alone, which no index finds: the time index is read in order until the page is full") }
         return .sortOrder
+    }
+
+    /// On `path`, the box a filter's spatial terms bound the spatial index by, where no `bbox`
+    /// or `intersects` does (`filterBound`, without walking the filter again; nil on any other
+    /// path, the ids path included).
+    package func filterBound(on path: SearchPath) -> BBox? {
+        guard case .spatial(let b) = path, bbox == nil, intersects == nil else { return nil }
+        return b
     }
 }

@@ -568,9 +568,8 @@ enum PostgresSearch {
         // The path the request's shape gives (`SearchRequest.path`): only a spatial one keeps
         // the other columns out of index paths, so the GiST index drives it.
         let path = r.path
-        let bound = path == .ids ? nil : r.filterBound
-        let spatial: Bool
-        if case .spatial = path { spatial = true } else { spatial = false }
+        let bound = r.filterBound(on: path)
+        let spatial = path.isSpatial
         let (collection, start, end) = spatial ? ("(collection || '')", "(end_datetime + 0)", "datetime") : ("collection", "end_datetime", "datetime")
         if let c = r.collections { conds.append(SQLFragment("\(collection) = ANY(?::text[])", [.text(pgArray(c))])) }
         if let i = r.ids { conds.append(SQLFragment("id = ANY(?::text[])", [.text(pgArray(i))])) }

@@ -482,7 +482,8 @@ package enum SQLiteSearch {
     /// empty catalog): the first window, its length, and the start time past which there is
     /// nothing more to read.
     package static func windows(_ r: SearchRequest, _ db: Database) throws -> (first: Window, length: Int64, end: Int64, ascending: Bool)? {
-        guard case .spatial = r.path else { return nil }
+        let path = r.path
+        guard path.isSpatial else { return nil }
         let key = r.primarySortKey
         guard key.isStartTime else { return nil }
         // Subqueries that each read one end of an index, where MIN and MAX together scan it
@@ -496,7 +497,7 @@ package enum SQLiteSearch {
         var from: Int64? = nil
         if let token = r.token, let first = try PageToken.decode(token, count: r.sortKeys.count + 2).first,
            case .int(let t) = first { from = t }
-        let areas = [r.bbox, r.intersects?.bbox, r.filterBound].compactMap { $0 }.map(globeFraction)
+        let areas = [r.bbox, r.intersects?.bbox, r.filterBound(on: path)].compactMap { $0 }.map(globeFraction)
         let length = firstLength(span: high - low, count: count, area: areas.min() ?? 1, wanted: r.limit + 1)
         if key.ascending {
             let lower = max(oldest, from ?? oldest)
@@ -541,8 +542,9 @@ package enum SQLiteSearch {
         // index drives the query and every other condition is a test of the rows it finds.
         // Otherwise a box the filter implies drives the search through the R*Tree, as a bbox
         // does, and the filter's own spatial terms are exact tests only.
-        let byIDs = r.path == .ids
-        let bound = byIDs ? nil : r.filterBound
+        let path = r.path
+        let byIDs = path == .ids
+        let bound = r.filterBound(on: path)
         let dialect = SQLiteDialect(spatialIndex: bound == nil && !byIDs)
         let compiler = SQLFilterCompiler(dialect: dialect, queryables: queryables)
         var conds: [SQLFragment] = []

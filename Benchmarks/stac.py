@@ -33,6 +33,7 @@ ap.add_argument("--connections", type=int, default=16)
 ap.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load before each measurement, for every server alike")
 ap.add_argument("--skip-ingest", action="store_true", help="reuse the catalogs the last run loaded")
 ap.add_argument("--ingest-only", action="store_true", help="measure the ingests and stop")
+ap.add_argument("--match", default="", help="only the search shapes whose names hold this text (a random variant goes with its shape)")
 ap.add_argument("--only", default="gyre-sq,gyre-pg,pgstac", help="which servers to measure (comma-separated labels)")
 args = ap.parse_args()
 
@@ -162,6 +163,15 @@ try:
         ("  random boxes of 2 to 5 degrees", many(lambda: polygon_search(rng.randint(-180, 175), rng.randint(-56, 69), rng.randint(2, 5)))),
     ]
 
+    def matching(shapes):
+        kept, keep = [], False
+        for name, reqs in shapes:
+            if not name.startswith("  "):
+                keep = args.match.lower() in name.lower()
+            if keep:
+                kept.append((name, reqs))
+        return kept
+
     def page(base, path, pages):
         url = base + path
         for n in range(pages - 1):
@@ -240,7 +250,7 @@ try:
     print(f"== searches: {args.connections} concurrent clients, {args.duration} s each after {args.warmup} s unmeasured (wrk) ==")
     print(f"  {'case':46} {'server':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     missed = []
-    for name, reqs in cases + paged:
+    for name, reqs in matching(cases) + matching(paged):
         same = None
         results = {}
         for label, base in bases:

@@ -21,7 +21,7 @@ public final class SQLiteCatalog: CatalogBackend {
         self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
-            for f in SQLiteFunctions.all { db.add(function: f) }
+            try SQLiteFunctions.register(db)
             // Up to 128 MiB of page cache per connection (grown as needed): index inserts of a
             // bulk ingest land all over the B-trees, and SQLite's default 2 MiB thrashes.
             try db.execute(sql: "PRAGMA cache_size = -131072")
@@ -611,8 +611,8 @@ package enum SQLiteSearch {
     }
 }
 
-/// SQLite's side of the filter compiler: JSON through json_type/json_extract with the path as
-/// a parameter, and Gyre's registered functions for what SQLite lacks.
+/// SQLite's side of the filter compiler: properties read in place by `SQLiteProperties`' functions
+/// with the name as a parameter, and Gyre's registered functions for what SQLite lacks.
 struct SQLiteDialect: SQLDialect {
     /// Whether a filter's spatial terms also look their literal's box up in the R*Tree (false
     /// when the search is already bounded by it: `SearchRequest.filterBound`).
@@ -620,14 +620,14 @@ struct SQLiteDialect: SQLDialect {
 
     static func path(_ p: String) -> String { "$.\"\(p)\"" }
 
-    func typed(_ p: String, _ types: String) -> SQLFragment {
-        SQLFragment("(CASE WHEN json_type(properties, ?) IN (\(types)) THEN json_extract(properties, ?) END)", [.text(Self.path(p)), .text(Self.path(p))])
-    }
-    func number(_ p: String) -> SQLFragment { typed(p, "'integer','real'") }
-    func string(_ p: String) -> SQLFragment { typed(p, "'text'") }
-    func boolean(_ p: String) -> SQLFragment { typed(p, "'true','false'") }
-    func json(_ p: String) -> SQLFragment { typed(p, "'integer','real','text','true','false','array','object'") }
-    func array(_ p: String) -> SQLFragment { typed(p, "'array'") }
+    /// The property read by one of `SQLiteProperties`' functions (NULL when absent or of
+    /// another JSON type), with the name as a parameter.
+    func typed(_ p: String, _ function: String) -> SQLFragment { SQLFragment("\(function)(properties, ?)", [.text(p)]) }
+    func number(_ p: String) -> SQLFragment { typed(p, "gyre_number") }
+    func string(_ p: String) -> SQLFragment { typed(p, "gyre_string") }
+    func boolean(_ p: String) -> SQLFragment { typed(p, "gyre_boolean") }
+    func json(_ p: String) -> SQLFragment { typed(p, "gyre_json") }
+    func array(_ p: String) -> SQLFragment { typed(p, "gyre_array_value") }
     func call(_ function: String, _ args: [SQLFragment]) -> SQLFragment {
         SQLFragment("\(function)(") + SQLFragment.joined(args, ", ") + SQLFragment(")")
     }
@@ -688,7 +688,13 @@ package enum SQLiteFunctions {
         return g
     }
 
-    package static let all: [DatabaseFunction] = [
+    /// Registers them all on a connection: these, and `SQLiteProperties`' through the C interface.
+    package static func register(_ db: Database) throws {
+        for f in all { db.add(function: f) }
+        try SQLiteProperties.register(db)
+    }
+
+    static let all: [DatabaseFunction] = [
         DatabaseFunction("gyre_casei", argumentCount: 1, pure: true) { v in String.fromDatabaseValue(v[0]).map(CQL2.casei) },
         DatabaseFunction("gyre_accenti", argumentCount: 1, pure: true) { v in String.fromDatabaseValue(v[0]).map(CQL2.accenti) },
         DatabaseFunction("gyre_like", argumentCount: 2, pure: true) { v in

@@ -262,7 +262,7 @@ struct CatalogBackendTests {
     func filterBoundPlan() async throws {
         try await Self.sqliteFile(try Fixtures.items(60)) { path in
             var config = Configuration()
-            config.prepareDatabase { db in SQLiteFunctions.all.forEach { db.add(function: $0) } }
+            config.prepareDatabase { db in try SQLiteFunctions.register(db) }
             let q = try DatabaseQueue(path: path, configuration: config)
             try await q.read { db in
                 let names: Set<String> = ["eo:cloud_cover", "platform"]

@@ -389,11 +389,34 @@ public final class PostgresCatalog: CatalogBackend {
     public func finishBulkLoad(written: Int) async throws {
         let dropped = bulkLoad.withLock { state -> Bool in defer { state = nil }; return state ?? false }
         if dropped {
+            try await cluster()
             try await ensureIndexes()
             _ = try await run("analyzing", SQLFragment(Self.analyzeItems))
         } else {
             try await analyze(afterIngesting: written)
         }
+    }
+
+    /// Rewrites the items in start-time order (newest first), after a bulk load that dropped
+    /// the indexes. A search answered by walking the items in time order and testing each
+    /// one's properties (a filter on properties alone) then reads the rows it tests from pages
+    /// in a row, several to a page, instead of one page from anywhere for each: in the order
+    /// a load wrote them, a filter on three properties that tested about 10,000 items read
+    /// 10,700 pages (52 ms); clustered, 3,456 pages (23 ms), and 16 clients' random such
+    /// searches at 1,000,000 items went from 933 to 1,809 per second. The rewrite takes about
+    /// 35 s for 1,000,000 items and blocks readers meanwhile (`CLUSTER` holds the table
+    /// exclusively); later writes land where there is room, and `CLUSTER gyre_items` run
+    /// by hand restores the order.
+    func cluster() async throws {
+        do {
+            try await client.withConnection { conn in
+                try await conn.query("SET maintenance_work_mem = '512MB'", logger: Self.quiet)
+                let order = Self.deferrableIndexes.first { $0.name == "gyre_items_order" }!
+                try await conn.query(PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(order.name) \(order.definition)"), logger: Self.quiet)
+                try await conn.query(PostgresQuery(unsafeSQL: "CLUSTER gyre_items USING \(order.name)"), logger: Self.quiet)
+                try await conn.query("RESET maintenance_work_mem", logger: Self.quiet)
+            }
+        } catch { throw fail("ordering the items by time", error) }
     }
 
     /// Creates every deferrable index that is missing, each sorted in one go with a large

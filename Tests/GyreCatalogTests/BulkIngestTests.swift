@@ -75,6 +75,14 @@ struct BulkIngestTests {
                     #expect(t.check == "ok" && t.boxes == items.count && t.pending == 0, "the R*Tree built in one go: \(t)")
                 }
                 #expect(try await Self.stored(c, items) == items.map { Optional($0) })
+                if let pg = c as? PostgresCatalog {
+                    // Rewritten newest first (`PostgresCatalog.cluster`), from an order that was not.
+                    #expect(Fixtures.sorted(items).map(\.id) != items.map(\.id))
+                    let order = "SELECT count(*) FROM (SELECT datetime, lag(datetime) OVER (ORDER BY ctid) AS before FROM gyre_items) t WHERE datetime > before"
+                    #expect(try await pg.run("checking the order", SQLFragment(order)).first?.decode(Int64.self) == 0)
+                    let marked = "SELECT count(*) FROM pg_index WHERE indisclustered AND indexrelid = 'gyre_items_order'::regclass"
+                    #expect(try await pg.run("checking the order", SQLFragment(marked)).first?.decode(Int64.self) == 1)
+                }
                 for r in try CatalogBackendTests.evaluatorRequests() {
                     #expect(try await CatalogBackendTests.all(c, r) == Fixtures.sorted(items).filter { r.asFilter.matches($0) }.map(\.id), "\(r.asFilter)")
                 }

@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
@@ -39,8 +41,13 @@ let package = Package(
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        // Floor 1: storage (stores with byte ranges) and codecs.
-        .target(name: "GyreStorage", dependencies: ["GyreCore", "CGyreSupport"]),
+        // Floor 1: storage (stores with byte ranges: files, memory, HTTP and S3 over
+        // async-http-client, Signature V4 with swift-crypto) and codecs.
+        .target(name: "GyreStorage", dependencies: [
+            "GyreCore", "CGyreSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "GyreCodecs", dependencies: ["GyreCore", "GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib", "CDeflate"]),
         // Floor 2: formats (Zarr v2 and v3).
         .target(name: "GyreZarr", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs"]),

@@ -1,0 +1,85 @@
+import Foundation
+import GyreCore
+import NIOHTTP1
+
+/// A read-only store over HTTP(S): a key is a path under the base URL, and the base URL's query
+/// string (an Azure SAS token, say) goes with every request, as do `options.headers` (a bearer
+/// token). Reads are GETs, with Range for byte ranges (offset and length, from an offset, or a
+/// suffix) and no HEAD before them; a server that ignores Range and sends the whole value has it
+/// cut to the range asked. HTTP has no listing, so `list` is an error that says so.
+public final class HTTPStore: ListableStore {
+    public let base: String
+    let query: String
+    public let name: String
+    public let options: NetworkOptions
+
+    public init(url: String, options: NetworkOptions = NetworkOptions()) throws {
+        guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = u.host, !host.isEmpty else {
+            throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(url)): not an http:// or https:// URL")
+        }
+        var b = url
+        var q = ""
+        if let i = b.firstIndex(of: "?") {
+            q = String(b[b.index(after: i)...])
+            b = String(b[..<i])
+        }
+        if let i = b.firstIndex(of: "#") { b = String(b[..<i]) }
+        while b.hasSuffix("/") { b.removeLast() }
+        base = b
+        query = q
+        name = b
+        self.options = options
+    }
+
+    /// The URL of a key: each part percent-encoded, the base's query string after it.
+    func url(_ key: String) -> String {
+        base + "/" + SigV4.encode(key, encodeSlash: false) + (query.isEmpty ? "" : "?" + query)
+    }
+
+    public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
+        try validateKey(key, store: name)
+        var headers: [(String, String)] = []
+        switch range {
+        case .full: break
+        case .range(let o, let n):
+            guard o >= 0, n >= 0 else { throw GyreStorageError(.invalidRange, "\(name): bytes \(o)..<\(o + n) of '\(key)' are not a range") }
+            // HTTP has no empty range: ask for one byte less than nothing by reading the value's
+            // first byte, which tells whether it exists and how long it is.
+            headers.append(("Range", n == 0 ? "bytes=0-0" : "bytes=\(o)-\(o + n - 1)"))
+        case .from(let o):
+            guard o >= 0 else { throw GyreStorageError(.invalidRange, "\(name): offset \(o) of '\(key)' is negative") }
+            headers.append(("Range", "bytes=\(o)-"))
+        case .suffix(let n):
+            guard n >= 0 else { throw GyreStorageError(.invalidRange, "\(name): negative suffix length \(n) for '\(key)'") }
+            headers.append(("Range", n == 0 ? "bytes=0-0" : "bytes=-\(n)"))
+        }
+        let u = url(key)
+        let sent = headers
+        let r = try await HTTPTransport.send(.GET, u, options: options) { sent }
+        switch r.status {
+        case 200, 206:
+            if case .range(let o, 0) = range {
+                let size = r.header("Content-Range").flatMap(S3Store.totalSize) ?? r.body.count
+                _ = try ByteRange.range(offset: o, length: 0).resolve(size: size, key: key, store: name)
+                return []
+            }
+            if case .suffix(0) = range { return [] }
+            return try S3Store.checked(r, range: range, key: key, store: name)
+        case 404, 410:
+            return nil
+        case 416:
+            let size = r.header("Content-Range").flatMap(S3Store.totalSize)
+            if case .from(let o) = range, o == size { return [] }
+            if case .range(_, 0) = range, let size { _ = try range.resolve(size: size, key: key, store: name); return [] }
+            throw GyreStorageError(.invalidRange, "\(name): \(range) of '\(key)' is outside its \(size.map { "\($0) bytes" } ?? "size")")
+        default:
+            throw GyreStorageError(.io, "GET \(HTTPTransport.shown(u)): HTTP \(r.status)\(r.status == 401 || r.status == 403 ? " (access refused: a token or a signed URL may be needed)" : "")")
+        }
+    }
+
+    public func list(prefix: String) async throws -> [String] {
+        throw GyreStorageError(.io, "\(name): an HTTP server offers no listing of its keys; open a store with consolidated metadata "
+                                   + "(.zmetadata or zarr.json), or name the files")
+    }
+}

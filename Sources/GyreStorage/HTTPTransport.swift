@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import Foundation
+import GyreCore
+import NIOCore
+import NIOHTTP1
+
+/// How a network store retries, waits and bounds its requests.
+public struct NetworkOptions: Sendable {
+    /// Tries per request, the first included.
+    public var attempts = 6
+    /// The wait before the first retry, doubled for each one after (up to `maxBackoff`), each
+    /// wait drawn at random between none and that ("full jitter").
+    public var initialBackoff = 0.1
+    public var maxBackoff = 5.0
+    /// Seconds one attempt may take, and all the attempts of one request together.
+    public var requestTimeout = 60.0
+    public var deadline = 300.0
+    /// Headers every request sends (a bearer token, say).
+    public var headers: [(String, String)] = []
+
+    public init() {}
+}
+
+/// A response: its status, headers and whole body.
+package struct HTTPReply: Sendable {
+    package var status: Int
+    package var headers: HTTPHeaders
+    package var body: [UInt8]
+
+    package func header(_ name: String) -> String? { headers.first(name: name) }
+}
+
+/// The HTTP client under every network store: one pooled, keep-alive client for the process
+/// (async-http-client), at most `connectionsPerHost` connections to a host (the bound on
+/// requests in flight; more wait for a free connection), and each request retried with
+/// jittered exponential backoff on 429, 500, 502, 503 and 504, on connection failures and
+/// timeouts, and on bodies shorter than their Content-Length, within a total deadline. Errors
+/// name the method, the URL without its query (which may hold a token or a signature), the
+/// status and the attempts; no header is ever printed.
+package enum HTTPTransport {
+    package static let connectionsPerHost = 64
+
+    package static let client: HTTPClient = {
+        var c = HTTPClient.Configuration()
+        c.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        // A refused connection fails the attempt at once, and `send` retries it as it retries
+        // the rest (the pool's own retries went on until the connect timeout).
+        c.connectionPool.retryConnectionEstablishment = false
+        c.decompression = .disabled
+        c.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        c.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
+    }()
+
+    package static let retriedStatuses: Set<Int> = [429, 500, 502, 503, 504]
+
+    /// The URL to show in messages: without its query string.
+    package static func shown(_ url: String) -> String {
+        guard let q = url.firstIndex(of: "?") else { return url }
+        return String(url[..<q]) + "?…"
+    }
+
+    /// Sends a request until it gets an answer that is not worth retrying, and gives that
+    /// answer whatever its status. `headers` is called for each attempt (a signature holds the
+    /// time). Bodies are read up to `maxBody` bytes.
+    package static func send(_ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, options: NetworkOptions,
+                             maxBody: Int = 1 << 34, headers: @Sendable () -> [(String, String)]) async throws -> HTTPReply {
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int64(options.deadline * 1000))
+        var attempt = 0
+        var lastProblem = ""
+        var rng = SystemRandomNumberGenerator()
+        while true {
+            attempt += 1
+            try Task.checkCancellation()
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            for (n, v) in options.headers { request.headers.add(name: n, value: v) }
+            for (n, v) in headers() { request.headers.replaceOrAdd(name: n, value: v) }
+            if let body {
+                request.body = .bytes(ByteBuffer(bytes: body))
+                request.headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+            }
+            let left = deadline - ContinuousClock.now
+            let perAttempt = min(Duration.milliseconds(Int64(options.requestTimeout * 1000)), left)
+            var retry = false
+            do {
+                let ms = max(1, Int64(perAttempt.components.seconds * 1000 + perAttempt.components.attoseconds / 1_000_000_000_000_000))
+                let response = try await client.execute(request, timeout: .milliseconds(ms))
+                let status = Int(response.status.code)
+                var buffer = try await response.body.collect(upTo: maxBody)
+                let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                if let expected = response.headers.first(name: "Content-Length").flatMap(Int.init), method != .HEAD, expected != bytes.count {
+                    lastProblem = "a body of \(bytes.count) bytes where Content-Length said \(expected)"
+                    retry = true
+                } else if retriedStatuses.contains(status) {
+                    lastProblem = "HTTP \(status)"
+                    retry = true
+                } else {
+                    return HTTPReply(status: status, headers: response.headers, body: bytes)
+                }
+            } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+                lastProblem = "no answer within the timeout"
+                retry = true
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch let e as HTTPClientError where e == .invalidURL || e == .emptyHost || e == .emptyScheme {
+                throw GyreStorageError(.io, "\(method) \(shown(url)): not a URL Gyre can request (\(e))")
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                lastProblem = "\(error)"
+                retry = true
+            }
+            precondition(retry)
+            let now = ContinuousClock.now
+            if attempt >= options.attempts || now >= deadline {
+                let took = now - start
+                let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+                throw GyreStorageError(.io, "\(method) \(shown(url)): \(lastProblem), after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s")
+            }
+            let cap = min(options.maxBackoff, options.initialBackoff * pow(2, Double(attempt - 1)))
+            let wait = Double.random(in: 0...max(cap, 0.001), using: &rng)
+            let until = min(now + .milliseconds(Int64(wait * 1000)), deadline)
+            try await Task.sleep(until: until, clock: .continuous)
+        }
+    }
+}

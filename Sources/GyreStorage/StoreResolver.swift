@@ -1,0 +1,96 @@
+import Foundation
+import GyreCore
+
+/// Turns a location into a store: a plain path or a `file://` URL is a `FileStore`, `s3://` an
+/// `S3Store`, `http://` and `https://` an `HTTPStore`. Options are fsspec's storage options by
+/// their names (`--storage-option KEY=VALUE` on the command line):
+///
+/// - `endpoint_url`: an S3-compatible server's URL (else `AWS_ENDPOINT_URL` or AWS's);
+/// - `anon`: `true` for unsigned requests (public buckets);
+/// - `region` (or `region_name`), `profile`, `key` and `secret` (and `token`): as fsspec's s3fs;
+/// - `addressing`: `path` or `virtual`;
+/// - `header.NAME`: a header every HTTP request sends (`header.Authorization=Bearer ...`);
+/// - `attempts`, `timeout` (seconds per request), `deadline` (seconds for all attempts).
+public enum StoreResolver {
+    public static let optionNames: Set<String> = ["endpoint_url", "anon", "region", "region_name", "profile", "key", "secret", "token",
+                                                  "addressing", "attempts", "timeout", "deadline"]
+
+    /// The scheme of a location ("s3", "https", ...), nil for a plain path.
+    public static func scheme(_ location: String) -> String? {
+        guard let colon = location.range(of: "://") else { return nil }
+        let s = location[..<colon.lowerBound]
+        guard let first = s.first, first.isLetter, s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
+        return s.lowercased()
+    }
+
+    /// Whether a location names a remote store rather than a local path.
+    public static func isRemote(_ location: String) -> Bool {
+        guard let s = scheme(location) else { return false }
+        return s != "file"
+    }
+
+    public static func store(for location: String, options: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ReadableStore {
+        for k in options.keys where !optionNames.contains(k) && !k.hasPrefix("header.") {
+            throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(location)): unknown storage option '\(k)' (known: \(optionNames.sorted().joined(separator: ", ")), header.NAME)")
+        }
+        switch scheme(location) {
+        case nil:
+            return FileStore(path: location)
+        case "file":
+            guard let u = URL(string: location), u.isFileURL, !u.path.isEmpty else {
+                throw GyreStorageError(.invalidKey, "\(location): not a file:// URL of a local path")
+            }
+            return FileStore(path: u.path)
+        case "s3":
+            return try S3Store(url: location, options: try s3Options(options, environment: environment))
+        case "http", "https":
+            return try HTTPStore(url: location, options: try network(options))
+        case let other?:
+            throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(location)): Gyre reads no '\(other)://' URLs (it reads paths, file://, s3://, http:// and https://)")
+        }
+    }
+
+    static func flag(_ options: [String: String], _ name: String) throws -> Bool {
+        guard let v = options[name] else { return false }
+        switch v.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw GyreStorageError(.invalidKey, "storage option \(name)=\(v): expected true or false")
+        }
+    }
+
+    static func network(_ options: [String: String]) throws -> NetworkOptions {
+        var n = NetworkOptions()
+        func number(_ name: String) throws -> Double? {
+            guard let v = options[name] else { return nil }
+            guard let d = Double(v), d > 0, d.isFinite else { throw GyreStorageError(.invalidKey, "storage option \(name)=\(v): expected a positive number") }
+            return d
+        }
+        if let a = try number("attempts") { n.attempts = max(1, Int(a)) }
+        if let t = try number("timeout") { n.requestTimeout = t }
+        if let d = try number("deadline") { n.deadline = d }
+        n.headers = options.filter { $0.key.hasPrefix("header.") }.sorted { $0.key < $1.key }.map { (String($0.key.dropFirst("header.".count)), $0.value) }
+        return n
+    }
+
+    static func s3Options(_ options: [String: String], environment: [String: String]) throws -> S3Options {
+        var o: S3Options
+        let anonymous = try flag(options, "anon")
+        if let key = options["key"], let secret = options["secret"] {
+            o = try S3Options.standard(environment: environment, profile: options["profile"], anonymous: true)
+            o.credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: options["token"])
+        } else {
+            o = try S3Options.standard(environment: environment, profile: options["profile"], anonymous: anonymous)
+        }
+        if let e = options["endpoint_url"] { o.endpoint = e }
+        if let r = options["region"] ?? options["region_name"] { o.region = r }
+        switch options["addressing"] {
+        case nil: break
+        case "path": o.addressing = .path
+        case "virtual", "virtual-hosted": o.addressing = .virtualHosted
+        case let v?: throw GyreStorageError(.invalidKey, "storage option addressing=\(v): expected path or virtual")
+        }
+        o.network = try network(options)
+        return o
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+/// The real servers the network stores are tested against, each started on a free loopback
+/// port by the test that needs it and stopped when that test ends: moto's S3 server (from the
+/// test venv) and nginx (from Debian) serving a directory. scripts/setup installs both.
+enum LocalServers {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// A port no one listens on now (the kernel's choice for a socket bound to port 0).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw Failure(description: "bind() to a free port failed") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Whether something accepts connections on the port.
+    static func listening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// A server process, stopped (SIGTERM, then SIGKILL) by `stop` or when released.
+    final class Server: @unchecked Sendable {
+        let process: Process
+        let port: Int
+        let log: URL
+        var url: String { "http://127.0.0.1:\(port)" }
+
+        init(_ executable: String, _ arguments: [String], port: Int, environment: [String: String] = [:], log: URL) throws {
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            self.port = port
+            self.log = log
+            try process.run()
+            let start = Date()
+            while !LocalServers.listening(port) {
+                guard process.isRunning, Date().timeIntervalSince(start) < 60 else {
+                    stop()
+                    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                    throw Failure(description: "\(executable) did not listen on \(port) within 60 s: \(text.suffix(2000))")
+                }
+                usleep(50_000)
+            }
+        }
+
+        func stop() {
+            guard process.isRunning else { return }
+            process.terminate()
+            for _ in 0..<100 where process.isRunning { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+
+        deinit { stop() }
+    }
+
+    static func scratch(_ what: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-\(what)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// moto's S3 server (`moto_server` in the test venv).
+    static func moto() throws -> Server {
+        let exe = root.appendingPathComponent(".venv/bin/moto_server").path
+        guard FileManager.default.isExecutableFile(atPath: exe) else {
+            throw Failure(description: "moto's server is missing at \(exe): run scripts/setup first")
+        }
+        let port = try freePort()
+        let dir = try scratch("moto")
+        return try Server(exe, ["-H", "127.0.0.1", "-p", String(port)], port: port, log: dir.appendingPathComponent("moto.log"))
+    }
+
+    /// nginx serving `directory` as it serves static files (Range honored), in the foreground
+    /// with one process and every path of its own in a scratch directory. `locations` is
+    /// inserted in the server block as it is.
+    static func nginx(serving directory: URL, locations: String = "") throws -> Server {
+        let exe = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let exe else { throw Failure(description: "nginx is missing: run scripts/setup first") }
+        let port = try freePort()
+        let dir = try scratch("nginx")
+        let p = dir.path
+        let conf = """
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid \(p)/nginx.pid;
+            error_log \(p)/error.log;
+            events { worker_connections 1024; }
+            http {
+                access_log off;
+                client_body_temp_path \(p)/body;
+                proxy_temp_path \(p)/proxy;
+                fastcgi_temp_path \(p)/fastcgi;
+                uwsgi_temp_path \(p)/uwsgi;
+                scgi_temp_path \(p)/scgi;
+                default_type application/octet-stream;
+                keepalive_requests 100000;
+                server {
+                    listen 127.0.0.1:\(port);
+                    root \(directory.path);
+                    \(locations)
+                }
+            }
+            """
+        try conf.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        return try Server(exe, ["-c", dir.appendingPathComponent("nginx.conf").path, "-p", p, "-e", "\(p)/error.log"], port: port,
+                          log: dir.appendingPathComponent("out.log"))
+    }
+
+    /// Runs Python code with the test venv's interpreter and gives its stdout.
+    static func python(_ code: String, _ args: [String] = [], stdin: String = "") throws -> String {
+        let p = Process()
+        p.executableURL = root.appendingPathComponent(".venv/bin/python")
+        p.arguments = ["-c", code] + args
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw Failure(description: "python failed: \(String(decoding: errors, as: UTF8.self))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import GyreCore
+import Testing
+@testable import GyreStorage
+
+@Suite("Signature V4 against botocore's")
+struct SigV4Tests {
+    @Test("the same Authorization for GETs, ranged GETs, PUTs with bodies, odd keys, query strings and session tokens")
+    func againstBotocore() throws {
+        let date = Date(timeIntervalSince1970: 1_700_000_000.0)
+        let credentials = [AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                           AWSCredentials(accessKeyID: "ASIATEMP", secretAccessKey: "s3cr3t/+=", sessionToken: "FQoGZXIvYXdzE//token+/=")]
+        let keys = ["a/b/c.zarr/.zarray", "with space/and+plus/100%/x", "ünïcødé/日本/ключ", "~tilde_-.dot/(paren)!*'"]
+        var cases: [[String: Any]] = [], ours: [String] = []
+        for (n, key) in keys.enumerated() {
+            for c in credentials {
+                let path = "/bucket/" + SigV4.encode(key, encodeSlash: false)
+                let queries: [[(String, String)]] = [[], [("list-type", "2"), ("prefix", key), ("continuation-token", "a+b/c=")], [("uploads", "")],
+                                                     [("partNumber", "3"), ("uploadId", "x~y z")]]
+                for query in queries {
+                    let body: [UInt8] = n % 2 == 0 ? [] : Array("body \(key)".utf8)
+                    let method = body.isEmpty ? "GET" : "PUT"
+                    var headers = [("host", "127.0.0.1:9000")]
+                    if n == 2 { headers.append(("Range", "bytes=10-  20")) }
+                    let hash = body.isEmpty ? SigV4.emptyHash : SigV4.sha256Hex(body)
+                    let signed = SigV4.sign(method: method, path: path, query: query, headers: headers, payloadHash: hash, region: "eu-west-3",
+                                            service: "s3", credentials: c, date: date)
+                    ours.append(signed.first { $0.0 == "Authorization" }!.1)
+                    let q = query.map { "\(SigV4.encode($0.0))=\(SigV4.encode($0.1))" }.joined(separator: "&")
+                    cases.append(["method": method, "url": "http://127.0.0.1:9000" + path + (q.isEmpty ? "" : "?" + q),
+                                  "body": body.map { String(format: "%02x", $0) }.joined(), "headers": Dictionary(uniqueKeysWithValues: headers.dropFirst().map { ($0.0, $0.1) }),
+                                  "key": c.accessKeyID, "secret": c.secretAccessKey, "token": c.sessionToken as Any])
+                }
+            }
+        }
+        let code = """
+            import sys, json, datetime
+            import botocore.auth
+            from botocore.auth import S3SigV4Auth
+            from botocore.awsrequest import AWSRequest
+            from botocore.credentials import Credentials
+            botocore.auth.get_current_datetime = lambda: datetime.datetime(2023, 11, 14, 22, 13, 20)
+            out = []
+            for c in json.loads(sys.stdin.read()):
+                r = AWSRequest(method=c["method"], url=c["url"], data=bytes.fromhex(c["body"]), headers=c["headers"])
+                S3SigV4Auth(Credentials(c["key"], c["secret"], c["token"]), "s3", "eu-west-3").add_auth(r)
+                out.append(r.headers["Authorization"])
+            print(json.dumps(out))
+            """
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: cases), as: UTF8.self)
+        let theirs = try JSONSerialization.jsonObject(with: Data(try LocalServers.python(code, stdin: input).utf8)) as! [String]
+        #expect(theirs.count == ours.count)
+        let urls = cases.map { $0["url"] as? String ?? "" }
+        for (i, (a, b)) in zip(ours, theirs).enumerated() {
+            let url = urls[i]
+            #expect(a == b, "case \(i): \(url)")
+        }
+    }
+
+    @Test("credentials never show their secret or token")
+    func redacted() {
+        let c = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "SECRETSECRET", sessionToken: "TOKENTOKEN")
+        #expect(!"\(c)".contains("SECRET") && !"\(c)".contains("TOKEN") && !"\(c)".contains("EXAMPLE"))
+    }
+}
+
+@Suite("S3Store on moto's S3 server", .serialized)
+struct S3StoreTests {
+    static func options(_ server: LocalServers.Server) -> S3Options {
+        var o = S3Options(endpoint: server.url, region: "us-east-1", credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"))
+        o.network.attempts = 2
+        return o
+    }
+
+    @Test("values whole and by range, missing keys, odd key names listed back exactly, paging, batched deletes, multipart uploads")
+    func roundTrip() async throws {
+        let server = try LocalServers.moto()
+        defer { server.stop() }
+        var o = Self.options(server)
+        o.multipartThreshold = 6 << 20
+        o.partSize = 5 << 20
+        let bucket = try S3Store(bucket: "gyre-test", options: o)
+        try await bucket.createBucket()
+        let store = try S3Store(url: "s3://gyre-test/data/cube.zarr", options: o)
+        #expect(store.name == "s3://gyre-test/data/cube.zarr")
+
+        var rng = SplitMix64(seed: 7)
+        let value = (0..<1000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try await store.set("a/0.0", value)
+        #expect(try await store.get("a/0.0") == value)
+        #expect(try await store.get("a/0.0", range: .range(offset: 10, length: 90)) == Array(value[10..<100]))
+        #expect(try await store.get("a/0.0", range: .from(offset: 990)) == Array(value[990...]))
+        #expect(try await store.get("a/0.0", range: .from(offset: 1000)) == [])
+        #expect(try await store.get("a/0.0", range: .suffix(length: 7)) == Array(value[993...]))
+        #expect(try await store.get("a/0.0", range: .suffix(length: 5000)) == value)
+        #expect(try await store.get("a/0.0", range: .range(offset: 5, length: 0)) == [])
+        #expect(try await store.get("missing") == nil)
+        #expect(try await store.get("missing", range: .range(offset: 0, length: 10)) == nil)
+        await #expect(throws: GyreStorageError.self) { try await store.get("a/0.0", range: .range(offset: 995, length: 10)) }
+        await #expect(throws: GyreStorageError.self) { try await store.get("a/0.0", range: .range(offset: 2000, length: 10)) }
+        await #expect(throws: GyreStorageError.self) { try await store.get("../escape") }
+
+        // Names S3 encodes: spaces, '%', '+', non-ASCII, and characters XML escapes.
+        let odd = ["with space/x", "100%/y", "a+b/c", "ünï/日本", "amp&lt<gt>/'q\"", "plus + space/z"]
+        for (i, k) in odd.enumerated() { try await store.set(k, [UInt8(i)]) }
+        for (i, k) in odd.enumerated() { #expect(try await store.get(k) == [UInt8(i)], "\(k)") }
+        #expect(try await store.list(prefix: "") == (odd + ["a/0.0"]).sorted())
+        #expect(try await store.list(prefix: "a") == ["a+b/c", "a/0.0", "amp&lt<gt>/'q\""].sorted())
+        // The other store at the bucket's root sees the prefix.
+        #expect(try await bucket.list(prefix: "data/cube.zarr/a/").map { $0 } == ["data/cube.zarr/a/0.0"])
+
+        // More keys than a page of the listing holds.
+        let many = (0..<1205).map { String(format: "many/%05d", $0) }
+        try await Bounded.forEach(count: many.count, limit: 32, { i in try await store.set(many[i], [1]) }, consume: { _, _ in })
+        #expect(try await store.list(prefix: "many/") == many)
+        try await store.delete(keys: many + ["never/was"])
+        #expect(try await store.list(prefix: "many/") == [])
+        try await store.delete("a/0.0")
+        try await store.delete("a/0.0")
+        #expect(try await store.get("a/0.0") == nil)
+
+        // Above the threshold, in parts (5 MiB, the smallest S3 takes, and a short last one).
+        let big = (0..<(13 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        try await store.set("big", big)
+        #expect(try await store.get("big") == big)
+        #expect(try await store.get("big", range: .range(offset: (5 << 20) - 3, length: 6)) == Array(big[((5 << 20) - 3)..<((5 << 20) + 3)]))
+    }
+
+    @Test("missing buckets, bad endpoints and unreachable servers are errors naming the URL; nothing prints a secret")
+    func errors() async throws {
+        let server = try LocalServers.moto()
+        defer { server.stop() }
+        var o = Self.options(server)
+        o.credentials = AWSCredentials(accessKeyID: "testing", secretAccessKey: "VERYSECRETVALUE", sessionToken: "SESSIONTOKENVALUE")
+        let store = try S3Store(url: "s3://no-such-bucket/x", options: o)
+        do {
+            _ = try await store.list(prefix: "")
+            Issue.record("listing a missing bucket succeeded")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("s3://no-such-bucket") && text.contains("404") && text.contains("NoSuchBucket"), "\(text)")
+            #expect(!text.contains("VERYSECRET") && !text.contains("SESSIONTOKEN") && !text.contains("Signature="), "\(text)")
+        }
+        await #expect(throws: GyreStorageError.self) { try await store.set("k", [1]) }
+        #expect(throws: GyreStorageError.self) { try S3Store(url: "s3://", options: o) }
+        var bad = o
+        bad.endpoint = "ftp://127.0.0.1:1"
+        #expect(throws: GyreStorageError.self) { try S3Store(url: "s3://b/k", options: bad) }
+        // Nothing listens: the attempts, then an error within the deadline.
+        var gone = o
+        gone.endpoint = "http://127.0.0.1:\(try LocalServers.freePort())"
+        gone.network.attempts = 3
+        gone.network.initialBackoff = 0.01
+        let start = Date()
+        do {
+            _ = try await S3Store(url: "s3://b/k", options: gone).get("x")
+            Issue.record("a read from a closed port succeeded")
+        } catch {
+            #expect("\(error)".contains("after 3 attempts") && "\(error)".contains("127.0.0.1"), "\(error)")
+        }
+        #expect(Date().timeIntervalSince(start) < 20)
+    }
+
+    @Test("credentials from the environment and from a profile in the shared credentials file, as the AWS CLI reads them")
+    func standardCredentials() throws {
+        let dir = try LocalServers.scratch("aws")
+        try "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = defaultsecret\n\n[work]\naws_access_key_id=WORKKEY\naws_secret_access_key=worksecret\naws_session_token = worktoken\n"
+            .write(to: dir.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
+        try "[profile work]\nregion = eu-central-1\n".write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        let files = ["AWS_SHARED_CREDENTIALS_FILE": dir.appendingPathComponent("credentials").path, "AWS_CONFIG_FILE": dir.appendingPathComponent("config").path]
+        let env = try S3Options.standard(environment: files.merging(["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "envsecret",
+                                                                     "AWS_REGION": "ap-south-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:1"]) { $1 })
+        #expect(env.credentials?.accessKeyID == "ENVKEY" && env.region == "ap-south-1" && env.endpoint == "http://127.0.0.1:1")
+        let plain = try S3Options.standard(environment: files)
+        #expect(plain.credentials?.accessKeyID == "DEFAULTKEY" && plain.credentials?.sessionToken == nil && plain.region == "us-east-1")
+        let work = try S3Options.standard(environment: files.merging(["AWS_PROFILE": "work"]) { $1 })
+        #expect(work.credentials?.accessKeyID == "WORKKEY" && work.credentials?.sessionToken == "worktoken" && work.region == "eu-central-1")
+        #expect(try S3Options.standard(environment: files, anonymous: true).credentials == nil)
+        #expect(throws: GyreStorageError.self) { try S3Options.standard(environment: files, profile: "nope") }
+        #expect(throws: GyreStorageError.self) { try S3Options.standard(environment: ["HOME": dir.path]) }
+    }
+}
+
+@Suite("HTTPStore on nginx", .serialized)
+struct HTTPStoreTests {
+    @Test("whole values, ranges, suffixes, missing keys, query tokens kept on every request and never shown, no listing")
+    func reads() async throws {
+        let dir = try LocalServers.scratch("www")
+        var rng = SplitMix64(seed: 3)
+        let value = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("cube.zarr/a b"), withIntermediateDirectories: true)
+        try Data(value).write(to: dir.appendingPathComponent("cube.zarr/a b/0.0"))
+        try Data().write(to: dir.appendingPathComponent("cube.zarr/empty"))
+        // Like a SAS token: without the right `sig`, 403.
+        let server = try LocalServers.nginx(serving: dir, locations: #"location /private/ { if ($arg_sig != "s3cr3t") { return 403; } alias "# + dir.path + "/cube.zarr/; }")
+        defer { server.stop() }
+
+        let store = try HTTPStore(url: server.url + "/cube.zarr/")
+        #expect(try await store.get("a b/0.0") == value)
+        #expect(try await store.get("a b/0.0", range: .range(offset: 100, length: 900)) == Array(value[100..<1000]))
+        #expect(try await store.get("a b/0.0", range: .from(offset: 4990)) == Array(value[4990...]))
+        #expect(try await store.get("a b/0.0", range: .suffix(length: 10)) == Array(value[4990...]))
+        #expect(try await store.get("a b/0.0", range: .range(offset: 10, length: 0)) == [])
+        #expect(try await store.get("empty") == [])
+        #expect(try await store.get("missing") == nil)
+        await #expect(throws: GyreStorageError.self) { try await store.get("a b/0.0", range: .range(offset: 4990, length: 20)) }
+        await #expect(throws: GyreStorageError.self) { try await store.get("a b/0.0", range: .range(offset: 6000, length: 20)) }
+        do {
+            _ = try await store.list(prefix: "")
+            Issue.record("HTTP listing succeeded")
+        } catch { #expect("\(error)".contains("no listing"), "\(error)") }
+
+        let signed = try HTTPStore(url: server.url + "/private?sv=2020-08-04&sig=s3cr3t")
+        #expect(try await signed.get("a b/0.0", range: .range(offset: 0, length: 4)) == Array(value[0..<4]))
+        let unsigned = try HTTPStore(url: server.url + "/private?sv=2020-08-04&sig=wrong")
+        do {
+            _ = try await unsigned.get("a b/0.0")
+            Issue.record("a read without the token succeeded")
+        } catch {
+            #expect("\(error)".contains("403") && "\(error)".contains("/private/a%20b/0.0") && !"\(error)".contains("wrong"), "\(error)")
+        }
+        #expect(throws: GyreStorageError.self) { try HTTPStore(url: "ftp://127.0.0.1/x") }
+        #expect(throws: GyreStorageError.self) { try HTTPStore(url: "http:///nohost") }
+    }
+}
+
+@Suite("StoreResolver: locations and fsspec's storage options to stores")
+struct StoreResolverTests {
+    @Test("paths and file:// are files, s3:// and http(s):// network stores with their options; unknown schemes and options are errors")
+    func resolve() throws {
+        let env = ["HOME": "/nonexistent"]
+        #expect(try StoreResolver.store(for: "/tmp/x.zarr", environment: env) is FileStore)
+        #expect(try StoreResolver.store(for: "relative/x.zarr", environment: env) is FileStore)
+        let file = try #require(try StoreResolver.store(for: "file:///tmp/a%20b.zarr", environment: env) as? FileStore)
+        #expect(file.root.path == "/tmp/a b.zarr")
+        let s3 = try #require(try StoreResolver.store(for: "s3://bucket/sst/cube.zarr", options: ["endpoint_url": "http://127.0.0.1:9", "anon": "true"],
+                                                      environment: env) as? S3Store)
+        #expect(s3.bucket == "bucket" && s3.prefix == "sst/cube.zarr" && s3.options.credentials == nil && s3.options.endpoint == "http://127.0.0.1:9")
+        #expect(s3.path("0.0") == "/bucket/sst/cube.zarr/0.0")
+        let keyed = try #require(try StoreResolver.store(for: "s3://b", options: ["key": "K", "secret": "S", "region": "eu-west-1", "addressing": "virtual"],
+                                                         environment: env) as? S3Store)
+        #expect(keyed.options.credentials?.accessKeyID == "K" && keyed.options.region == "eu-west-1" && keyed.host == "b.s3.eu-west-1.amazonaws.com")
+        let http = try #require(try StoreResolver.store(for: "https://example.com/data/x.zarr?sig=abc", options: ["header.Authorization": "Bearer t", "attempts": "2"],
+                                                        environment: env) as? HTTPStore)
+        #expect(http.url("a/0") == "https://example.com/data/x.zarr/a/0?sig=abc" && http.options.attempts == 2)
+        #expect(http.options.headers.map { "\($0.0)=\($0.1)" } == ["Authorization=Bearer t"])
+        for (location, options) in [("gs://bucket/x", [String: String]()), ("s3://b/x", ["anon": "maybe"]), ("s3://b/x", ["endpoint": "http://x"]),
+                                    ("https://h/x", ["timeout": "-1"]), ("s3://b/x", [:])] {
+            #expect(throws: GyreStorageError.self, "\(location) \(options)") { try StoreResolver.store(for: location, options: options, environment: env) }
+        }
+        #expect(StoreResolver.isRemote("s3://b/x") && StoreResolver.isRemote("https://h/x") && !StoreResolver.isRemote("/a/b") && !StoreResolver.isRemote("file:///a"))
+    }
+}

@@ -15,6 +15,7 @@ struct Convert: AsyncParsableCommand {
     @Option(help: "Shard lengths, DIM=N,... (Zarr v3).") var shards: String?
     @Option(help: "zstd:LEVEL | blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle] | zlib:LEVEL | gzip:LEVEL | lz4 | none (netCDF output: zlib:LEVEL or none)") var codec: String?
     @Flag(help: "Replace DST if it exists.") var overwrite = false
+    @OptionGroup var storage: StorageFlags
 
     func run() async throws {
         var options = ConvertOptions(overwrite: overwrite)
@@ -25,6 +26,7 @@ struct Convert: AsyncParsableCommand {
             if let codec, !dst.hasSuffix(".nc") { options.compressors = try Specs.compressors(codec) }
         } catch { throw ValidationError("\(error)") }
         if options.format == .v2 && !options.shards.isEmpty { throw ValidationError("--shards needs --format zarr3") }
+        let storageOptions = try storage.options()
         if FileManager.default.fileExists(atPath: dst) && !overwrite {
             throw CLIError("\(dst) already exists; pass --overwrite to replace it")
         }
@@ -35,22 +37,40 @@ struct Convert: AsyncParsableCommand {
                 let nc = NetCDFWriteOptions(chunks: options.chunks.isEmpty ? nil : options.chunks,
                                             zlibLevel: try OutputFlags.netCDFZlibLevel(codec), overwrite: overwrite)
                 if format != nil || !options.shards.isEmpty { throw ValidationError("--format and --shards apply to Zarr output, not .nc") }
-                let ds = try await Dataset.open(src, concatDim: concatDim)
+                let ds = try await Dataset.open(src, concatDim: concatDim, storageOptions: storageOptions)
                 try await ds.writeNetCDF(to: dst, options: nc) { bar.update($0) }
-            } else if isZarrStore(src) {
+            } else if isZarrStore(src) || StoreResolver.isRemote(src) {
                 // Zarr to Zarr: stored values are copied as they are (no decoding round trip).
-                try await ZarrConverter.convert(from: FileStore(path: src), to: FileStore(path: dst), options: options) { bar.update($0) }
+                // (A URL is a Zarr store: Gyre reads no other format over the network yet.)
+                try await ZarrConverter.convert(from: StoreResolver.store(for: src, options: storageOptions),
+                                                to: Dataset.writableStore(dst, storageOptions: storageOptions), options: options) { bar.update($0) }
             } else {
-                let ds = try await Dataset.open(src, concatDim: concatDim)
+                let ds = try await Dataset.open(src, concatDim: concatDim, storageOptions: storageOptions)
                 var z = ZarrWriteOptions(format: options.format ?? .v3, chunks: options.chunks, shards: options.shards, overwrite: overwrite)
                 if let c = options.compressors { z.compressors = c }
-                try await ds.writeZarr(to: FileStore(path: dst), options: z) { bar.update($0) }
+                try await ds.writeZarr(to: Dataset.writableStore(dst, storageOptions: storageOptions), options: z) { bar.update($0) }
             }
         } catch let e as ValidationError {
             throw e
         } catch {
             throw CLIError("\(error)")
         }
+    }
+}
+
+/// `--storage-option KEY=VALUE`, repeatable: fsspec's storage options for URLs
+/// (`StoreResolver`: endpoint_url, anon, region, profile, key, secret, header.NAME, ...).
+struct StorageFlags: ParsableArguments {
+    @Option(name: .customLong("storage-option"), help: ArgumentHelp("A storage option for s3:// and http(s):// locations, KEY=VALUE (repeatable): endpoint_url, anon, region, profile, key, secret, token, addressing, header.NAME, attempts, timeout, deadline.", valueName: "key=value"))
+    var storageOption: [String] = []
+
+    func options() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for o in storageOption {
+            guard let eq = o.firstIndex(of: "="), eq != o.startIndex else { throw ValidationError("--storage-option \(o): expected KEY=VALUE") }
+            out[String(o[..<eq])] = String(o[o.index(after: eq)...])
+        }
+        return out
     }
 }
 

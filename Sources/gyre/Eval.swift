@@ -26,6 +26,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Output chunk lengths, DIM=N,... (default: the result's blocks).") var chunks: String?
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "At the end, print the process's peak resident memory to stderr.") var peakMemory = false
+    @OptionGroup var storage: StorageFlags
 
     func run() async throws {
         guard arguments.count >= 2 else { throw ValidationError("give at least one source and an expression") }
@@ -41,13 +42,15 @@ struct Eval: AsyncParsableCommand {
             GyreRuntime.limitBlockCache(bytes / 4)
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        let storageOptions = try storage.options()
         if let output, FileManager.default.fileExists(atPath: output), !overwrite {
             throw CLIError("\(output) already exists; pass --overwrite to replace it")
         }
         let writeOptions = try outputOptions()
         let ds: Dataset
         do {
-            ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim) : try await Dataset.open(files: sources, concatDim: concatDim)
+            ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim, storageOptions: storageOptions)
+                : try await Dataset.open(files: sources, concatDim: concatDim)
         } catch { throw CLIError("\(error)") }
         let value: ExprValue
         do { value = try await Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
@@ -85,7 +88,7 @@ struct Eval: AsyncParsableCommand {
                     if output.hasSuffix(".nc") {
                         try await result.writeNetCDF(to: output, options: writeOptions.netCDF)
                     } else {
-                        try await result.writeZarr(to: FileStore(path: output), options: writeOptions.zarr)
+                        try await result.writeZarr(to: Dataset.writableStore(output, storageOptions: storageOptions), options: writeOptions.zarr)
                     }
                     return
                 }

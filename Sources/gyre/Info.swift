@@ -11,12 +11,14 @@ struct Info: AsyncParsableCommand {
     @Option(help: "Dimension to combine the files of a glob along (default: inferred from the coordinates).") var concatDim: String?
     @Option(help: "A netCDF group path, such as ocean/deep.") var group: String = "/"
     @Flag(help: "Print JSON in the layout of xarray's Dataset.to_dict(data=False), plus chunks and encoding.") var json = false
+    @OptionGroup var storage: StorageFlags
 
     func run() async throws {
+        let storageOptions = try storage.options()
         // A single Zarr store: from its consolidated metadata alone (the fastest path).
-        if isZarrStore(path) && group == "/" {
+        if (isZarrStore(path) || StoreResolver.isRemote(path)) && group == "/" && !path.contains(where: { "*?[".contains($0) }) {
             do {
-                let summary = try await ZarrSummary.load(FileStore(path: path))
+                let summary = try await ZarrSummary.load(StoreResolver.store(for: path, options: storageOptions))
                 print(json ? String(decoding: summary.json.serialized(indent: 2, sortedKeys: true), as: UTF8.self) : summary.text)
             } catch {
                 throw CLIError("\(path): \(error)")
@@ -24,7 +26,7 @@ struct Info: AsyncParsableCommand {
             return
         }
         let ds: Dataset
-        do { ds = try await Dataset.open(path, group: group, concatDim: concatDim) } catch { throw CLIError("\(error)") }
+        do { ds = try await Dataset.open(path, group: group, concatDim: concatDim, storageOptions: storageOptions) } catch { throw CLIError("\(error)") }
         print(json ? String(decoding: ds.summaryJSON.serialized(indent: 2, sortedKeys: true), as: UTF8.self) : ds.description)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GyreCore
 import Testing
 @testable import GyreStorage
+import GyreTestSupport
 
 @Suite("Signature V4 against botocore's")
 struct SigV4Tests {

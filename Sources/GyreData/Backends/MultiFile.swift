@@ -36,8 +36,26 @@ extension Dataset {
     /// Opens a path: a Zarr store (a directory with zarr.json, .zgroup or .zmetadata), a netCDF
     /// file (netCDF-3 or HDF5 signature), or a glob pattern (`*`, `?`, `[...]`) matching netCDF
     /// files or Zarr stores, which are combined along `concatDim` (inferred when nil).
+    ///
+    /// `path` may also be a URL (`s3://bucket/cube.zarr`, `https://host/cube.zarr?token`,
+    /// `file:///data/sst.nc`), with fsspec's storage options (`StoreResolver`): a Zarr store
+    /// there opens lazily, each chunk read by byte range.
     public static func open(_ path: String, group: String = "/", concatDim: String? = nil, combine: CombineOptions = CombineOptions(),
-                            decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
+                            decode options: CFDecodeOptions = CFDecodeOptions(), storageOptions: [String: String] = [:]) async throws -> Dataset {
+        if let scheme = StoreResolver.scheme(path) {
+            let store = try StoreResolver.store(for: path, options: storageOptions)
+            if scheme == "file", let local = store as? FileStore {
+                return try await open(local.root.path, group: group, concatDim: concatDim, combine: combine, decode: options)
+            }
+            if path.contains(where: { "*?[".contains($0) }) {
+                throw GyreDataError(.invalidArgument, "\(path): globs over \(scheme):// URLs are not supported yet; name one store")
+            }
+            for marker in ["zarr.json", ".zmetadata", ".zgroup"] where try await store.get(marker, range: .range(offset: 0, length: 1)) != nil {
+                return try await openZarr(store, path: group == "/" ? "" : group.trimmingCharacters(in: CharacterSet(charactersIn: "/")), decode: options)
+            }
+            throw GyreDataError(.fileNotFound, "\(store.name): no Zarr store there (no zarr.json, .zmetadata or .zgroup); "
+                                             + "netCDF files over \(scheme):// are not supported yet")
+        }
         if path.contains(where: { "*?[".contains($0) }) {
             let files = try glob(path)
             return try await open(files: files, concatDim: concatDim, group: group, combine: combine, decode: options)

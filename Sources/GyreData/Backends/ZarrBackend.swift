@@ -281,7 +281,17 @@ extension Dataset {
     /// Writes the dataset as a Zarr store at `path` (xarray's `to_zarr`): per-variable chunks and
     /// codecs through `options.encoding`, consolidated metadata. Lazy variables stream block by
     /// block, so a dataset larger than memory can be written.
-    public func write(to path: String, options: ZarrWriteOptions = ZarrWriteOptions()) async throws {
-        try await writeZarr(to: FileStore(path: path), options: options)
+    public func write(to path: String, options: ZarrWriteOptions = ZarrWriteOptions(), storageOptions: [String: String] = [:]) async throws {
+        try await writeZarr(to: Dataset.writableStore(path, storageOptions: storageOptions), options: options)
+    }
+
+    /// The store a Zarr output goes to: a local directory, or `s3://` (or `file://`) with
+    /// fsspec's storage options. HTTP stores are read-only.
+    public static func writableStore(_ location: String, storageOptions: [String: String] = [:]) throws -> any WritableStore & ListableStore {
+        let store = try StoreResolver.store(for: location, options: storageOptions)
+        guard let w = store as? any WritableStore & ListableStore else {
+            throw GyreDataError(.invalidArgument, "\(store.name): Gyre cannot write there (HTTP stores are read-only); write to a path or an s3:// URL")
+        }
+        return w
     }
 }

@@ -1,16 +1,15 @@
 import Foundation
-import Testing
 
-/// The real servers the network stores are tested against, each started on a free loopback
+/// The real servers the network stores are tested against (a target the test targets share), each started on a free loopback
 /// port by the test that needs it and stopped when that test ends: moto's S3 server (from the
 /// test venv) and nginx (from Debian) serving a directory. scripts/setup installs both.
-enum LocalServers {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+package enum LocalServers {
+    package static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    package struct Failure: Error, CustomStringConvertible { package let description: String }
 
     /// A port no one listens on now (the kernel's choice for a socket bound to port 0).
-    static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         defer { close(fd) }
@@ -27,7 +26,7 @@ enum LocalServers {
     }
 
     /// Whether something accepts connections on the port.
-    static func listening(_ port: Int) -> Bool {
+    package static func listening(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -41,11 +40,11 @@ enum LocalServers {
     }
 
     /// A server process, stopped (SIGTERM, then SIGKILL) by `stop` or when released.
-    final class Server: @unchecked Sendable {
-        let process: Process
-        let port: Int
-        let log: URL
-        var url: String { "http://127.0.0.1:\(port)" }
+    package final class Server: @unchecked Sendable {
+        package let process: Process
+        package let port: Int
+        package let log: URL
+        package var url: String { "http://127.0.0.1:\(port)" }
 
         init(_ executable: String, _ arguments: [String], port: Int, environment: [String: String] = [:], log: URL) throws {
             process = Process()
@@ -70,7 +69,7 @@ enum LocalServers {
             }
         }
 
-        func stop() {
+        package func stop() {
             guard process.isRunning else { return }
             process.terminate()
             for _ in 0..<100 where process.isRunning { usleep(20_000) }
@@ -81,14 +80,14 @@ enum LocalServers {
         deinit { stop() }
     }
 
-    static func scratch(_ what: String) throws -> URL {
+    package static func scratch(_ what: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-\(what)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
 
     /// moto's S3 server (`moto_server` in the test venv).
-    static func moto() throws -> Server {
+    package static func moto() throws -> Server {
         let exe = root.appendingPathComponent(".venv/bin/moto_server").path
         guard FileManager.default.isExecutableFile(atPath: exe) else {
             throw Failure(description: "moto's server is missing at \(exe): run scripts/setup first")
@@ -101,7 +100,7 @@ enum LocalServers {
     /// nginx serving `directory` as it serves static files (Range honored), in the foreground
     /// with one process and every path of its own in a scratch directory. `locations` is
     /// inserted in the server block as it is.
-    static func nginx(serving directory: URL, locations: String = "") throws -> Server {
+    package static func nginx(serving directory: URL, locations: String = "") throws -> Server {
         let exe = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let exe else { throw Failure(description: "nginx is missing: run scripts/setup first") }
         let port = try freePort()
@@ -136,7 +135,7 @@ enum LocalServers {
     }
 
     /// Runs Python code with the test venv's interpreter and gives its stdout.
-    static func python(_ code: String, _ args: [String] = [], stdin: String = "") throws -> String {
+    package static func python(_ code: String, _ args: [String] = [], stdin: String = "") throws -> String {
         let p = Process()
         p.executableURL = root.appendingPathComponent(".venv/bin/python")
         p.arguments = ["-c", code] + args

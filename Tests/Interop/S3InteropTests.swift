@@ -1,0 +1,67 @@
+import Foundation
+import GyreTestSupport
+import Testing
+import Gyre
+
+/// Zarr on a real S3-compatible server (moto), against xarray with s3fs: xarray's v2, v3 and
+/// sharded v3 stores open in Gyre as the same store does locally; Gyre's writes to S3 (the
+/// library's and `gyre convert`'s) open in xarray identical to the original.
+@Suite("Interop: Zarr on S3 (moto) vs xarray + s3fs", .enabled(if: Interop.enabled), .serialized)
+struct S3InteropTests {
+    static func run(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = Interop.python
+        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/s3_cases.py").path] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
+    @Test("xarray's stores read in Gyre; Gyre's stores (library and gyre convert/info) read identically in xarray")
+    func roundTrip() async throws {
+        let server = try LocalServers.moto()
+        defer { server.stop() }
+        let options = ["endpoint_url": server.url, "key": "testing", "secret": "testing"]
+        let bucket = try #require(try StoreResolver.store(for: "s3://interop", options: options) as? S3Store)
+        try await bucket.createBucket()
+        let dir = try LocalServers.scratch("s3-interop")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let written = try Self.run(["write", dir.path, server.url, "interop"])
+        try #require(written.0 == 0, "xarray could not write to moto: \(written.1)")
+
+        let reference = try await Dataset.open(dir.appendingPathComponent("ref.zarr").path).load()
+        for name in ["v2", "v3", "sharded"] {
+            let ds = try await Dataset.open("s3://interop/\(name).zarr", storageOptions: options).load()
+            #expect(try ds.equals(reference), "\(name): values differ from the local store")
+            #expect(ds.attrs == reference.attrs, "\(name): attributes")
+            for (k, v) in reference.variables { #expect(ds.variables[k]?.attrs == v.attrs, "\(name) \(k): attributes") }
+        }
+
+        // Gyre writes: the library, then the CLI copying a store from S3 to S3.
+        try await reference.write(to: "s3://interop/gyre.zarr", options: ZarrWriteOptions(format: .v3, chunks: ["time": 5]), storageOptions: options)
+        var check = try Self.run(["verify", server.url, "s3://interop/gyre.zarr", dir.path])
+        #expect(check.0 == 0, "xarray on Gyre's store: \(check.1)")
+        let flags = options.sorted { $0.key < $1.key }.flatMap { ["--storage-option", "\($0.key)=\($0.value)"] }
+        let convert = try CLITests.gyre(["convert", "s3://interop/v2.zarr", "s3://interop/copy.zarr", "--format", "zarr2"] + flags)
+        try #require(convert.status == 0, "gyre convert: \(convert.err)")
+        check = try Self.run(["verify", server.url, "s3://interop/copy.zarr", dir.path])
+        #expect(check.0 == 0, "xarray on gyre convert's store: \(check.1)")
+        let again = try CLITests.gyre(["convert", "s3://interop/v2.zarr", "s3://interop/copy.zarr"] + flags)
+        #expect(again.status != 0 && again.err.contains("s3://interop/copy.zarr"), "a second convert onto the store: \(again.err)")
+
+        let info = try CLITests.gyre(["info", "s3://interop/sharded.zarr"] + flags)
+        #expect(info.status == 0 && info.out.contains("sst") && info.out.contains("(time, lat, lon)"), "gyre info: \(info.out) \(info.err)")
+        // Errors name the place: a missing store, an unknown option, an HTTP destination.
+        let missing = try CLITests.gyre(["info", "s3://interop/none.zarr"] + flags)
+        #expect(missing.status != 0 && missing.err.contains("s3://interop/none.zarr"), "\(missing.err)")
+        let unknown = try CLITests.gyre(["info", "s3://interop/v3.zarr", "--storage-option", "endpoint=x"])
+        #expect(unknown.status != 0 && unknown.err.contains("unknown storage option 'endpoint'"), "\(unknown.err)")
+        await #expect(throws: (any Error).self) {
+            try await reference.write(to: "https://127.0.0.1:1/x.zarr")
+        }
+    }
+}

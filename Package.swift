@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
-        .target(name: "GyreTestSupport", path: "Tests/Support"),
+        .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage", "GyreTestSupport"]),
         .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCore", "GyreCodecs", "GyreArrays"]),
         .testTarget(name: "GyreZarrTests", dependencies: ["GyreCore", "GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),

@@ -68,7 +68,13 @@ package enum HTTPTransport {
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int64(options.deadline * 1000))
         var attempt = 0
-        var lastProblem = ""
+        // What went wrong, in the order first seen, with how often.
+        var problems: [(String, Int)] = []
+        var lastProblem = "" {
+            didSet {
+                if let i = problems.firstIndex(where: { $0.0 == lastProblem }) { problems[i].1 += 1 } else { problems.append((lastProblem, 1)) }
+            }
+        }
         var rng = SystemRandomNumberGenerator()
         while true {
             attempt += 1
@@ -116,7 +122,9 @@ package enum HTTPTransport {
             if attempt >= options.attempts || now >= deadline {
                 let took = now - start
                 let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
-                throw GyreStorageError(.io, "\(method) \(shown(url)): \(lastProblem), after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s")
+                let what = problems.map { $0.1 > 1 && problems.count > 1 ? "\($0.0) (\($0.1) times)" : $0.0 }.joined(separator: "; ")
+                let limit = attempt >= options.attempts ? "" : ", the deadline of \(String(format: "%g", options.deadline)) s passed"
+                throw GyreStorageError(.io, "\(method) \(shown(url)): \(what), after \(attempt) attempt\(attempt == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s\(limit)")
             }
             let cap = min(options.maxBackoff, options.initialBackoff * pow(2, Double(attempt - 1)))
             let wait = Double.random(in: 0...max(cap, 0.001), using: &rng)

@@ -252,3 +252,82 @@ struct StoreResolverTests {
         #expect(StoreResolver.isRemote("s3://b/x") && StoreResolver.isRemote("https://h/x") && !StoreResolver.isRemote("/a/b") && !StoreResolver.isRemote("file:///a"))
     }
 }
+
+@Suite("Network stores under injected faults (fault_proxy.py in front of nginx and moto)", .serialized)
+struct FaultTests {
+    static func network() -> NetworkOptions {
+        var n = NetworkOptions()
+        n.attempts = 10
+        n.initialBackoff = 0.01
+        n.maxBackoff = 0.2
+        return n
+    }
+
+    @Test("with 10% of reads and 25% of writes faulty, every read equals the file's bytes and every write lands whole; an object that always fails is an error within the deadline")
+    func tenPercent() async throws {
+        let dir = try LocalServers.scratch("faults")
+        var rng = SplitMix64(seed: 29)
+        var files: [[UInt8]] = []
+        for i in 0..<30 {
+            let bytes = (0..<Int.random(in: 1...150_000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            try Data(bytes).write(to: dir.appendingPathComponent("f\(i)"))
+            files.append(bytes)
+        }
+        let nginx = try LocalServers.nginx(serving: dir)
+        defer { nginx.stop() }
+        let proxy = try LocalServers.faultProxy(upstream: nginx.url, rate: 0.1, seed: 1)
+        defer { proxy.stop() }
+        let http = try HTTPStore(url: proxy.url, options: Self.network())
+        for _ in 0..<300 {
+            let i = Int.random(in: 0..<files.count, using: &rng)
+            let f = files[i]
+            let o = Int.random(in: 0..<f.count, using: &rng), n = Int.random(in: 1...(f.count - o), using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: #expect(try await http.get("f\(i)") == f)
+            case 1: #expect(try await http.get("f\(i)", range: .range(offset: o, length: n)) == Array(f[o..<(o + n)]))
+            default: #expect(try await http.get("f\(i)", range: .suffix(length: n)) == Array(f[(f.count - n)...]))
+            }
+        }
+
+        let moto = try LocalServers.moto()
+        defer { moto.stop() }
+        // Writes at 25%, so that each kind of fault meets several of the 90 PUTs.
+        let s3Proxy = try LocalServers.faultProxy(upstream: moto.url, rate: 0.25, seed: 2)
+        defer { s3Proxy.stop() }
+        let credentials = AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")
+        let direct = try S3Store(url: "s3://faults/data", options: S3Options(endpoint: moto.url, credentials: credentials))
+        try await direct.createBucket()
+        var o = S3Options(endpoint: s3Proxy.url, credentials: credentials)
+        o.network = Self.network()
+        let faulty = try S3Store(url: "s3://faults/data", options: o)
+        for round in 0..<3 { for (i, f) in files.enumerated() { try await faulty.set("k\(i)", round == 2 ? f : Array(f.reversed())) } }
+        for (i, f) in files.enumerated() {
+            #expect(try await direct.get("k\(i)") == f, "k\(i) as stored")
+            #expect(try await faulty.get("k\(i)", range: .range(offset: 0, length: min(10, f.count))) == Array(f.prefix(10)), "k\(i) through the proxy")
+        }
+        #expect(try await faulty.list(prefix: "") == files.indices.map { "k\($0)" }.sorted())
+        try await faulty.delete(keys: files.indices.map { "k\($0)" })
+        #expect(try await direct.list(prefix: "") == [])
+
+        // Every kind of fault happened, to reads and to writes.
+        for (server, method) in [(proxy, "GET"), (s3Proxy, "PUT")] {
+            let log = try String(contentsOf: server.log, encoding: .utf8)
+            for kind in ["500", "503", "reset", "503-after", "truncate", "slow"] where !(kind == "truncate" && method == "PUT") {
+                #expect(log.contains("fault \(kind) \(method) "), "no \(kind) fault for a \(method) in \(server.log.path)")
+            }
+        }
+
+        // Always 503: the attempts go on until the deadline, then an error that says so.
+        var quick = Self.network()
+        quick.attempts = 1000
+        quick.deadline = 1.5
+        let start = Date()
+        do {
+            _ = try await HTTPStore(url: proxy.url, options: quick).get("always-fail/x")
+            Issue.record("an always-failing object read")
+        } catch {
+            #expect("\(error)".contains("HTTP 503") && "\(error)".contains("attempts") && "\(error)".contains("always-fail/x"), "\(error)")
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+}

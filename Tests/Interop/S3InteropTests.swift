@@ -53,6 +53,24 @@ struct S3InteropTests {
         let again = try CLITests.gyre(["convert", "s3://interop/v2.zarr", "s3://interop/copy.zarr"] + flags)
         #expect(again.status != 0 && again.err.contains("s3://interop/copy.zarr"), "a second convert onto the store: \(again.err)")
 
+        // Through a proxy that makes 10% of the requests fail: the write completes and reads
+        // identically in xarray, or it fails with an error and the store does not open.
+        let proxy = try LocalServers.faultProxy(upstream: server.url, rate: 0.1, seed: 5)
+        defer { proxy.stop() }
+        var faulty = options
+        faulty["endpoint_url"] = proxy.url
+        faulty["attempts"] = "10"
+        do {
+            try await reference.write(to: "s3://interop/faulty.zarr", options: ZarrWriteOptions(format: .v2, chunks: ["time": 2]), storageOptions: faulty)
+            check = try Self.run(["verify", server.url, "s3://interop/faulty.zarr", dir.path])
+            #expect(check.0 == 0, "xarray on the store written through faults: \(check.1)")
+        } catch {
+            #expect("\(error)".contains("faulty.zarr"), "\(error)")
+            await #expect(throws: (any Error).self) { try await Dataset.open("s3://interop/faulty.zarr", storageOptions: options) }
+        }
+        let injected = try String(contentsOf: proxy.log, encoding: .utf8).components(separatedBy: "\nfault ").count - 1
+        #expect(injected > 3, "faults injected: \(injected)")
+
         let info = try CLITests.gyre(["info", "s3://interop/sharded.zarr"] + flags)
         #expect(info.status == 0 && info.out.contains("sst") && info.out.contains("(time, lat, lon)"), "gyre info: \(info.out) \(info.err)")
         // Errors name the place: a missing store, an unknown option, an HTTP destination.

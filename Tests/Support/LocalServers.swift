@@ -134,6 +134,17 @@ package enum LocalServers {
                           log: dir.appendingPathComponent("out.log"))
     }
 
+    /// The fault-injecting proxy (`fault_proxy.py`) in front of `upstream`: a seeded share
+    /// `rate` of requests answered with a fault (500, 503, a reset, a 503 after the upstream did
+    /// the work, a truncated body, a slow answer); paths with "always-fail" always fail.
+    package static func faultProxy(upstream: String, rate: Double, seed: Int) throws -> Server {
+        let port = try freePort()
+        let dir = try scratch("proxy")
+        return try Server(root.appendingPathComponent(".venv/bin/python").path,
+                          [root.appendingPathComponent("Tests/Support/fault_proxy.py").path, String(port), upstream, String(rate), String(seed)],
+                          port: port, log: dir.appendingPathComponent("proxy.log"))
+    }
+
     /// Runs Python code with the test venv's interpreter and gives its stdout.
     package static func python(_ code: String, _ args: [String] = [], stdin: String = "") throws -> String {
         let p = Process()

@@ -78,6 +78,18 @@ public final class HTTPStore: ListableStore {
         }
     }
 
+    /// A whole value read straight into a `StoredBytes` buffer as it arrives.
+    public func getStored(_ key: String) async throws -> StoredBytes? {
+        try validateKey(key, store: name)
+        let u = url(key)
+        let r = try await HTTPTransport.send(.GET, u, options: options, stored: true) { [] }
+        switch r.status {
+        case 200: return r.stored ?? StoredBytes(copying: r.body)
+        case 404, 410: return nil
+        default: throw GyreStorageError(.io, "GET \(HTTPTransport.shown(u)): HTTP \(r.status)\(r.status == 401 || r.status == 403 ? " (access refused: a token or a signed URL may be needed)" : "")")
+        }
+    }
+
     public func list(prefix: String) async throws -> [String] {
         throw GyreStorageError(.io, "\(name): an HTTP server offers no listing of its keys; open a store with consolidated metadata "
                                    + "(.zmetadata or zarr.json), or name the files")

@@ -26,6 +26,9 @@ package struct HTTPReply: Sendable {
     package var status: Int
     package var headers: HTTPHeaders
     package var body: [UInt8]
+    /// The body, when it was asked for in a `StoredBytes` buffer (`send(stored: true)`) and the
+    /// answer was a 200 or 206 with a Content-Length; `body` is empty then.
+    package var stored: StoredBytes? = nil
 
     package func header(_ name: String) -> String? { headers.first(name: name) }
 }
@@ -64,7 +67,7 @@ package enum HTTPTransport {
     /// answer whatever its status. `headers` is called for each attempt (a signature holds the
     /// time). Bodies are read up to `maxBody` bytes.
     package static func send(_ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, options: NetworkOptions,
-                             maxBody: Int = 1 << 34, headers: @Sendable () -> [(String, String)]) async throws -> HTTPReply {
+                             maxBody: Int = 1 << 34, stored: Bool = false, headers: @Sendable () -> [(String, String)]) async throws -> HTTPReply {
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int64(options.deadline * 1000))
         var attempt = 0
@@ -94,16 +97,41 @@ package enum HTTPTransport {
                 let ms = max(1, Int64(perAttempt.components.seconds * 1000 + perAttempt.components.attoseconds / 1_000_000_000_000_000))
                 let response = try await client.execute(request, timeout: .milliseconds(ms))
                 let status = Int(response.status.code)
-                var buffer = try await response.body.collect(upTo: maxBody)
-                let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-                if let expected = response.headers.first(name: "Content-Length").flatMap(Int.init), method != .HEAD, expected != bytes.count {
-                    lastProblem = "a body of \(bytes.count) bytes where Content-Length said \(expected)"
+                let expected = response.headers.first(name: "Content-Length").flatMap(Int.init)
+                var bytes: [UInt8] = [], buffer: StoredBytes?, received = 0
+                if method == .HEAD {
+                    for try await _ in response.body {}
+                } else if let n = expected, n <= maxBody {
+                    // Straight into its buffer as it arrives: no growing, one copy.
+                    if stored, status == 200 || status == 206 {
+                        let b = StoredBytes(uninitialized: n)
+                        for try await piece in response.body {
+                            guard received + piece.readableBytes <= n else { received += piece.readableBytes; break }
+                            piece.withUnsafeReadableBytes { b.write($0, at: received) }
+                            received += piece.readableBytes
+                        }
+                        buffer = b
+                    } else {
+                        bytes.reserveCapacity(n)
+                        for try await piece in response.body {
+                            guard received + piece.readableBytes <= n else { received += piece.readableBytes; break }
+                            piece.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
+                            received += piece.readableBytes
+                        }
+                    }
+                } else {
+                    var all = try await response.body.collect(upTo: maxBody)
+                    bytes = all.readBytes(length: all.readableBytes) ?? []
+                    received = bytes.count
+                }
+                if let expected, method != .HEAD, expected != received {
+                    lastProblem = "a body of \(received) bytes where Content-Length said \(expected)"
                     retry = true
                 } else if retriedStatuses.contains(status) {
                     lastProblem = "HTTP \(status)"
                     retry = true
                 } else {
-                    return HTTPReply(status: status, headers: response.headers, body: bytes)
+                    return HTTPReply(status: status, headers: response.headers, body: bytes, stored: buffer)
                 }
             } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
                 lastProblem = "no answer within the timeout"

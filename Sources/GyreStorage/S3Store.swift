@@ -149,12 +149,12 @@ public final class S3Store: WritableStore, ListableStore {
 
     /// One request, signed (or not, for an anonymous store), retried as `HTTPTransport` does.
     func request(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [],
-                 body: [UInt8]? = nil) async throws -> HTTPReply {
+                 body: [UInt8]? = nil, stored: Bool = false) async throws -> HTTPReply {
         let p = path(key)
         let u = url(p, query)
         let payload = body.map { SigV4.sha256Hex($0) } ?? SigV4.emptyHash
         let host = self.host, region = options.region, credentials = options.credentials
-        return try await HTTPTransport.send(method, u, body: body, options: options.network) {
+        return try await HTTPTransport.send(method, u, body: body, options: options.network, stored: stored) {
             var h = extra
             h.append(("host", host))
             guard let credentials else { return h }
@@ -222,6 +222,17 @@ public final class S3Store: WritableStore, ListableStore {
             throw GyreStorageError(.invalidRange, "\(name): \(range) of '\(key)' is outside its \(size) bytes")
         default:
             throw failure(.GET, "\(name)/\(key)", r)
+        }
+    }
+
+    /// A whole value read straight into a `StoredBytes` buffer as it arrives.
+    public func getStored(_ key: String) async throws -> StoredBytes? {
+        try validateKey(key, store: name)
+        let r = try await request(.GET, key: key, stored: true)
+        switch r.status {
+        case 200: return r.stored ?? StoredBytes(copying: r.body)
+        case 404: return nil
+        default: throw failure(.GET, "\(name)/\(key)", r)
         }
     }
 

@@ -80,6 +80,21 @@ public final class StoredBytes: @unchecked Sendable {
         }
     }
 
+    /// A buffer of `capacity` bytes whose contents arrive later, in pieces (`write(_:at:)`), as a
+    /// network body does; nobody may read it before they have all been written.
+    package init(uninitialized capacity: Int) {
+        guard let p = gyre_large_alloc(Swift.max(capacity, 1)) else { fatalError("out of memory allocating a \(capacity)-byte buffer") }
+        base = p
+        count = capacity
+        allocated = Swift.max(capacity, 1)
+    }
+
+    /// Copies `bytes` in at `offset` (which with the bytes must lie within the buffer).
+    package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        precondition(offset >= 0 && offset + bytes.count <= count, "StoredBytes: \(bytes.count) bytes at \(offset) of \(count)")
+        if let b = bytes.baseAddress { (base + offset).copyMemory(from: b, byteCount: bytes.count) }
+    }
+
     public convenience init(copying bytes: [UInt8]) {
         self.init(capacity: bytes.count) { dst in
             bytes.withUnsafeBytes { if let b = $0.baseAddress { dst.baseAddress!.copyMemory(from: b, byteCount: bytes.count) } }

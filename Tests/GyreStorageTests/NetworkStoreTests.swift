@@ -97,6 +97,8 @@ struct S3StoreTests {
         #expect(try await store.get("a/0.0", range: .range(offset: 5, length: 0)) == [])
         #expect(try await store.get("missing") == nil)
         #expect(try await store.get("missing", range: .range(offset: 0, length: 10)) == nil)
+        #expect(try await store.getStored("a/0.0")?.array == value)
+        #expect(try await store.getStored("missing") == nil)
         await #expect(throws: GyreStorageError.self) { try await store.get("a/0.0", range: .range(offset: 995, length: 10)) }
         await #expect(throws: GyreStorageError.self) { try await store.get("a/0.0", range: .range(offset: 2000, length: 10)) }
         await #expect(throws: GyreStorageError.self) { try await store.get("../escape") }
@@ -204,6 +206,9 @@ struct HTTPStoreTests {
         #expect(try await store.get("a b/0.0", range: .range(offset: 10, length: 0)) == [])
         #expect(try await store.get("empty") == [])
         #expect(try await store.get("missing") == nil)
+        #expect(try await store.getStored("a b/0.0")?.array == value)
+        #expect(try await store.getStored("empty")?.count == 0)
+        #expect(try await store.getStored("missing") == nil)
         await #expect(throws: GyreStorageError.self) { try await store.get("a b/0.0", range: .range(offset: 4990, length: 20)) }
         await #expect(throws: GyreStorageError.self) { try await store.get("a b/0.0", range: .range(offset: 6000, length: 20)) }
         do {
@@ -282,8 +287,9 @@ struct FaultTests {
             let i = Int.random(in: 0..<files.count, using: &rng)
             let f = files[i]
             let o = Int.random(in: 0..<f.count, using: &rng), n = Int.random(in: 1...(f.count - o), using: &rng)
-            switch Int.random(in: 0..<3, using: &rng) {
+            switch Int.random(in: 0..<4, using: &rng) {
             case 0: #expect(try await http.get("f\(i)") == f)
+            case 3: #expect(try await http.getStored("f\(i)")?.array == f)
             case 1: #expect(try await http.get("f\(i)", range: .range(offset: o, length: n)) == Array(f[o..<(o + n)]))
             default: #expect(try await http.get("f\(i)", range: .suffix(length: n)) == Array(f[(f.count - n)...]))
             }

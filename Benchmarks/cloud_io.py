@@ -1,0 +1,194 @@
+"""Issue 23's benchmark: the time mean of a float32 cube (T, 360, 720) stored as Zarr v2
+(blosc-lz4, chunks of 10 days) and as Zarr v3 (zstd, chunks (10, 180, 360) in shards
+(20, 360, 720)), served by nginx (HTTP with Range) and by moto's S3 server, read by Gyre
+(`gyre eval URL "ds.sst.mean('time')"`), by xarray with fsspec (s3fs for S3, its HTTP
+filesystem for nginx) and dask threads, and by zarr-python 3 with obstore. Prints the time,
+peak memory and requests each took, and Gyre's ratio to each peer. Release build:
+
+    .venv/bin/python Benchmarks/cloud_io.py --gyre .build/release/gyre [--time 1460]
+
+The peers' times are measured inside their process (imports not counted); Gyre's is the whole
+`gyre eval` process.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--gyre", required=True)
+ap.add_argument("--time", type=int, default=1460, help="days in the cube (1460: 1.5 GB of float32)")
+ap.add_argument("--dir", default="bench-data/cloud")
+ap.add_argument("--only", default="gyre,xarray,zarr")
+ap.add_argument("--servers", default="nginx,moto")
+ap.add_argument("--formats", default="v2,v3")
+args = ap.parse_args()
+py = sys.executable
+root = os.path.abspath(args.dir)
+data = os.path.join(root, "www")
+marker = os.path.join(root, "made")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait(port, proc, what):
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit(f"{what} exited")
+            time.sleep(0.1)
+    sys.exit(f"{what} did not listen")
+
+
+# The data, once per size.
+if not (os.path.exists(marker) and open(marker).read() == str(args.time)):
+    import numcodecs
+    import xarray as xr
+    import zarr
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(data)
+    t0 = time.time()
+    lat = np.linspace(-89.75, 89.75, 360)
+    lon = np.linspace(0.25, 359.75, 720)
+    rng = np.random.default_rng(23)
+    base = (15 + 12 * np.cos(np.deg2rad(lat))[:, None] + 2 * np.sin(np.deg2rad(lon))[None, :]).astype("float32")
+    sst = np.empty((args.time, 360, 720), dtype="float32")
+    for i in range(args.time):
+        sst[i] = base + 3 * np.sin(2 * np.pi * i / 365) + rng.standard_normal((360, 720), dtype="float32") * 0.5
+    import pandas as pd
+    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst, {"units": "degC"})},
+                    coords={"time": pd.date_range("2000-01-01", periods=args.time, freq="D"), "lat": lat, "lon": lon})
+    ds.to_zarr(os.path.join(data, "v2.zarr"), zarr_format=2, consolidated=True,
+               encoding={"sst": {"chunks": (10, 360, 720), "compressors": (numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1),)}})
+    ds.to_zarr(os.path.join(data, "v3.zarr"), zarr_format=3, consolidated=True,
+               encoding={"sst": {"chunks": (10, 180, 360), "shards": (20, 360, 720), "compressors": zarr.codecs.ZstdCodec(level=3)}})
+    del sst, ds
+    open(marker, "w").write(str(args.time))
+    print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s")
+
+logs = os.path.join(root, "logs")
+os.makedirs(logs, exist_ok=True)
+servers = {}
+procs = []
+try:
+    if "nginx" in args.servers:
+        port = free_port()
+        conf = os.path.join(logs, "nginx.conf")
+        open(conf, "w").write(f"""daemon off; master_process off; worker_processes 1; pid {logs}/nginx.pid; error_log {logs}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log ranges; client_body_temp_path {logs}/body; proxy_temp_path {logs}/proxy; fastcgi_temp_path {logs}/fcgi;
+  uwsgi_temp_path {logs}/uwsgi; scgi_temp_path {logs}/scgi; default_type application/octet-stream; keepalive_requests 100000; sendfile on;
+  server {{ listen 127.0.0.1:{port}; root {data}; }} }}""")
+        p = subprocess.Popen(["nginx", "-c", conf, "-p", logs, "-e", f"{logs}/nginx-error.log"])
+        procs.append(p)
+        wait(port, p, "nginx")
+        servers["nginx"] = f"http://127.0.0.1:{port}"
+    if "moto" in args.servers:
+        port = free_port()
+        mlog = open(os.path.join(logs, "moto.log"), "w")
+        p = subprocess.Popen([os.path.join(os.path.dirname(py), "moto_server"), "-H", "127.0.0.1", "-p", str(port)], stdout=mlog, stderr=mlog)
+        procs.append(p)
+        wait(port, p, "moto")
+        servers["moto"] = f"http://127.0.0.1:{port}"
+        import boto3
+        s3 = boto3.client("s3", endpoint_url=servers["moto"], aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+        s3.create_bucket(Bucket="bench")
+        t0 = time.time()
+        for d, _, files in os.walk(data):
+            for f in files:
+                path = os.path.join(d, f)
+                s3.upload_file(path, "bench", os.path.relpath(path, data))
+        print(f"uploaded the stores to moto in {time.time() - t0:.0f} s")
+
+    def repeated(server, before):
+        # Requests asked again (the same method, URL and range) within one run; nginx only.
+        if server != "nginx":
+            return None
+        lines = open(os.path.join(logs, "access.log")).read().splitlines()[before:]
+        return len(lines) - len(set(lines))
+
+    def requests_so_far(server):
+        if server == "nginx":
+            return sum(1 for _ in open(os.path.join(logs, "access.log")))
+        return sum(1 for line in open(os.path.join(logs, "moto.log")) if re.search(r'"(GET|HEAD|PUT|POST) ', line))
+
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
+    peer_code = r"""
+import json, resource, sys, time
+kind, server, url, endpoint = sys.argv[1:5]
+t0 = time.time()
+if kind == "xarray":
+    import xarray as xr, dask
+    so = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": endpoint}} if server == "moto" else {}
+    t0 = time.time()
+    m = xr.open_zarr(url, storage_options=so, chunks={}).sst.mean("time").compute()
+    value = float(m.mean())
+else:
+    import zarr, obstore.store as os_, numpy as np
+    from zarr.storage import ObjectStore
+    t0 = time.time()
+    if server == "moto":
+        bucket, _, prefix = url[len("s3://"):].partition("/")
+        store = os_.S3Store(bucket, prefix=prefix, endpoint=endpoint, access_key_id="testing", secret_access_key="testing", region="us-east-1",
+                            client_options={"allow_http": True})
+    else:
+        store = os_.HTTPStore.from_url(url, client_options={"allow_http": True})
+    a = zarr.open_array(ObjectStore(store, read_only=True), path="sst", mode="r")
+    m = a[:].mean(axis=0)
+    value = float(m.mean())
+print(json.dumps({"seconds": time.time() - t0, "value": value}))
+"""
+    results = {}
+    for server, base in servers.items():
+        for fmt in args.formats.split(","):
+            url = f"{base}/{fmt}.zarr" if server == "nginx" else f"s3://bench/{fmt}.zarr"
+            for tool in args.only.split(","):
+                before = requests_so_far(server)
+                if tool == "gyre":
+                    cmd = ["/usr/bin/time", "-f", "%e %M", args.gyre, "eval", url, "ds.sst.mean('time').mean()"]
+                    if server == "moto":
+                        cmd += ["--storage-option", f"endpoint_url={base}"]
+                    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                    if r.returncode != 0:
+                        sys.exit(f"gyre on {url}: {r.stderr[-2000:]}")
+                    secs, kb = r.stderr.strip().splitlines()[-1].split()
+                    value = float(re.search(r"array\(([-0-9.e+]+)", r.stdout).group(1))
+                    out = {"seconds": float(secs), "rss": int(kb) * 1024, "value": value}
+                else:
+                    # Peak memory from /usr/bin/time, as for Gyre (ru_maxrss inside the process
+                    # would carry this script's own peak across the exec).
+                    r = subprocess.run(["/usr/bin/time", "-f", "%e %M", py, "-c", peer_code, tool, server, url, base], env=env, capture_output=True, text=True)
+                    if r.returncode != 0:
+                        sys.exit(f"{tool} on {url}: {r.stderr[-2000:]}")
+                    out = json.loads(r.stdout.strip().splitlines()[-1])
+                    out["rss"] = int(r.stderr.strip().splitlines()[-1].split()[1]) * 1024
+                out["requests"] = requests_so_far(server) - before
+                again = repeated(server, before)
+                results[(server, fmt, tool)] = out
+                print(f"  {server:6} {fmt:3} {tool:7} {out['seconds']:7.2f} s  peak {out['rss'] / 2**20:6.0f} MiB  {out['requests']:5} requests"
+                      + (f" ({again} repeated)" if again is not None else "") + f"  mean {out['value']:.5f}", flush=True)
+            g = results.get((server, fmt, "gyre"))
+            for tool in ("xarray", "zarr"):
+                p = results.get((server, fmt, tool))
+                if g and p:
+                    print(f"  {server:6} {fmt:3} {'':7} gyre is {p['seconds'] / g['seconds']:.2f}x {tool}")
+finally:
+    for p in procs:
+        p.terminate()
+        p.wait()

@@ -202,6 +202,23 @@ try:
                 time.sleep(0.5)
         if time.time() - start > 1:
             print(f"  (waited {time.time() - start:.0f} s for PostgreSQL to finish the queries the last server left running)")
+        # Then for the machine to go quiet: a server may still be answering requests wrk has
+        # given up on (the peer's workers, after its slow searches) and would take the cores
+        # from the next measurement. Quiet: under 15% of the CPU busy over half a second.
+        def busy():
+            def ticks():
+                v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+                return sum(v), v[3] + v[4]
+            t0, i0 = ticks()
+            time.sleep(0.5)
+            t1, i1 = ticks()
+            return 1 - (i1 - i0) / max(1, t1 - t0)
+        start = time.time()
+        while busy() > 0.15:
+            if time.time() - start > 300:
+                sys.exit("the machine stayed busy for 5 minutes")
+        if time.time() - start > 2:
+            print(f"  (waited {time.time() - start:.0f} s for the machine to go quiet)")
 
     def lua(reqs):
         # wrk replays the requests in turn on each connection's thread.

@@ -118,6 +118,14 @@ public protocol WritableStore: ReadableStore {
     func set(_ key: String, _ value: [UInt8]) async throws
     /// Deletes a value; deleting a missing key is not an error.
     func delete(_ key: String) async throws
+    /// Deletes many values (by default one by one; `S3Store` sends up to 1,000 to a request).
+    func delete(keys: [String]) async throws
+}
+
+extension WritableStore {
+    public func delete(keys: [String]) async throws {
+        for k in keys { try await delete(k) }
+    }
 }
 
 /// A store whose keys can be listed.

@@ -57,7 +57,7 @@ public enum ZarrConverter {
             guard options.overwrite else {
                 throw GyreZarrError(.exists, "\(dst.name) already exists (\(existing.count) keys); set overwrite to replace it")
             }
-            for k in existing { try await dst.delete(k) }
+            try await dst.delete(keys: existing)
         }
         let format = options.format ?? group.format
         let names = group.arrays.keys.filter { !$0.contains("/") }.sorted()

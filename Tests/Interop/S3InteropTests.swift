@@ -52,6 +52,13 @@ struct S3InteropTests {
         #expect(check.0 == 0, "xarray on gyre convert's store: \(check.1)")
         let again = try CLITests.gyre(["convert", "s3://interop/v2.zarr", "s3://interop/copy.zarr"] + flags)
         #expect(again.status != 0 && again.err.contains("s3://interop/copy.zarr"), "a second convert onto the store: \(again.err)")
+        // With --overwrite the old keys go (in batched deletes) and the new store reads as the source.
+        let replaced = try CLITests.gyre(["convert", "s3://interop/sharded.zarr", "s3://interop/copy.zarr", "--overwrite"] + flags)
+        try #require(replaced.status == 0, "gyre convert --overwrite: \(replaced.err)")
+        check = try Self.run(["verify", server.url, "s3://interop/copy.zarr", dir.path])
+        #expect(check.0 == 0, "xarray on the overwritten store: \(check.1)")
+        let left = try await bucket.list(prefix: "copy.zarr/")
+        #expect(!left.contains { $0.hasSuffix(".zarray") || $0.hasSuffix(".zmetadata") }, "v2 keys left after the overwrite: \(left.filter { $0.hasPrefix("copy.zarr/.") })")
 
         // Through a proxy that makes 10% of the requests fail: the write completes and reads
         // identically in xarray, or it fails with an error and the store does not open.

@@ -176,7 +176,7 @@ extension Dataset {
             guard options.overwrite else {
                 throw GyreDataError(.conflict, "\(store.name)/\(path) already holds \(existing.count) keys; pass overwrite to replace it")
             }
-            for k in existing { try await store.delete(k) }
+            try await store.delete(keys: existing)
         }
         for name in options.encoding.keys where variables[name] == nil {
             throw GyreDataError(.missingVariable, "encoding given for '\(name)', which is not a variable; variables are \(Array(variables.keys))")

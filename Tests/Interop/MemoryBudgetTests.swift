@@ -16,7 +16,7 @@ struct MemoryBudgetTests {
         return (r.status, r.err, peak)
     }
 
-    @Test("a 120 MB cube reduced under a 64 MiB budget; a plan over budget is refused")
+    @Test("a 120 MB cube reduced under an 80 MiB budget; a plan over budget is refused")
     func budget() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-mem-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -27,9 +27,13 @@ struct MemoryBudgetTests {
         let ds = try Dataset(dataVars: ["x": try Variable(["time", "y", "x"], .float32(values))])
         let store = dir.appendingPathComponent("cube.zarr").path
         try await ds.writeZarr(to: FileStore(path: store), options: ZarrWriteOptions(format: .v2, chunks: ["time": 10], compressors: []))
-        let budget = 64 << 20
+        // The debug binary holds about 46 MiB before it computes (the runtime, the linked
+        // libraries' pages, the opened metadata), all counted against the budget; with a 64 MiB
+        // budget the 48 MiB outside the block cache left 1.5-3 MiB for the plan, too close to
+        // the 2.1 MiB one task needs once async-http-client and swift-crypto were linked in.
+        let budget = 80 << 20
         let out = dir.appendingPathComponent("mean.zarr").path
-        let ok = try Self.run(["eval", store, "x.mean(\"time\")", "--memory", "64MiB", "-o", out, "--peak-memory"])
+        let ok = try Self.run(["eval", store, "x.mean(\"time\")", "--memory", "80MiB", "-o", out, "--peak-memory"])
         #expect(ok.status == 0, "\(ok.err)")
         let peak = try #require(ok.peakRSS, "no peak reported: \(ok.err)")
         #expect(peak < budget, "peak RSS \(peak) bytes, budget \(budget)")

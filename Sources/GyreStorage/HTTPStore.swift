@@ -7,11 +7,12 @@ import NIOHTTP1
 /// token). Reads are GETs, with Range for byte ranges (offset and length, from an offset, or a
 /// suffix) and no HEAD before them; a server that ignores Range and sends the whole value has it
 /// cut to the range asked. HTTP has no listing, so `list` is an error that says so.
-public final class HTTPStore: ListableStore {
+public final class HTTPStore: ListableStore, MergingRangeReads {
     public let base: String
     let query: String
     public let name: String
     public let options: NetworkOptions
+    package var rangeGap: Int { options.rangeGap }
 
     public init(url: String, options: NetworkOptions = NetworkOptions()) throws {
         guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme),

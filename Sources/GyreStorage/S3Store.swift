@@ -88,13 +88,14 @@ enum AWSConfigFile {
 /// page. Object names are percent-encoded as S3 expects (spaces, `%`, `+` and non-ASCII
 /// characters included), and every request is signed with Signature Version 4 unless the store
 /// is anonymous.
-public final class S3Store: WritableStore, ListableStore {
+public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
     public let bucket: String
     /// The prefix, without a trailing '/' ("" for the bucket's root).
     public let prefix: String
     public let options: S3Options
     public let name: String
     let base: String, host: String, basePath: String
+    package var rangeGap: Int { options.network.rangeGap }
 
     public init(bucket: String, prefix: String = "", options: S3Options) throws {
         guard !bucket.isEmpty, bucket.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "/") }) else {

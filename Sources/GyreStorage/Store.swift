@@ -49,6 +49,19 @@ public protocol ReadableStore: Sendable {
 extension ReadableStore {
     public func get(_ key: String) async throws -> [UInt8]? { try await get(key, range: .full) }
 
+    /// Several byte ranges of one value, in the order asked; nil when the value is missing.
+    /// Network stores merge ranges that lie close together into one request
+    /// (`ByteRanges.merged`); others read them one by one.
+    public func get(_ key: String, ranges: [Range<Int>]) async throws -> [[UInt8]]? {
+        if let network = self as? any MergingRangeReads { return try await network.mergedGet(key, ranges: ranges) }
+        var out: [[UInt8]] = []
+        for r in ranges {
+            guard let b = try await get(key, range: .range(offset: r.lowerBound, length: r.count)) else { return nil }
+            out.append(b)
+        }
+        return out
+    }
+
     public func getStored(_ key: String) async throws -> StoredBytes? {
         try await get(key, range: .full).map { StoredBytes(copying: $0) }
     }
@@ -141,5 +154,57 @@ public func validateKey(_ key: String, store: String) throws {
     }
     for part in key.split(separator: "/", omittingEmptySubsequences: false) where part.isEmpty || part == "." || part == ".." {
         throw GyreStorageError(.invalidKey, "\(store): key '\(key)' has an empty, '.' or '..' component")
+    }
+}
+
+/// A store whose requests cost a round trip each, which `get(_:ranges:)` therefore merges.
+package protocol MergingRangeReads: ReadableStore {
+    /// Ranges closer than this many bytes are read in one request (the bytes between included).
+    var rangeGap: Int { get }
+}
+
+extension MergingRangeReads {
+    package func mergedGet(_ key: String, ranges: [Range<Int>]) async throws -> [[UInt8]]? {
+        for r in ranges where r.lowerBound < 0 {
+            throw GyreStorageError(.invalidRange, "\(name): bytes \(r.lowerBound)..<\(r.upperBound) of '\(key)' are not a range")
+        }
+        let spans = ByteRanges.merged(ranges, gap: rangeGap)
+        let fetched = try await Bounded.map(count: spans.count, limit: 16) { i -> [UInt8]? in
+            let s = spans[i].span
+            return try await self.get(key, range: .range(offset: s.lowerBound, length: s.count))
+        }
+        var out = [[UInt8]](repeating: [], count: ranges.count)
+        for (span, bytes) in zip(spans, fetched) {
+            guard let bytes else { return nil }
+            for m in span.members {
+                let r = ranges[m]
+                out[m] = Array(bytes[(r.lowerBound - span.span.lowerBound)..<(r.upperBound - span.span.lowerBound)])
+            }
+        }
+        return out
+    }
+}
+
+/// Byte ranges planned into requests.
+package enum ByteRanges {
+    /// The spans to request for `ranges`: sorted by start, a range joining the span before it
+    /// when it starts at most `gap` bytes after that span's end (overlaps included), spans at
+    /// most `maxSpan` bytes long; each span with the indices of the ranges it holds. Empty
+    /// ranges are served from a span of their own only when no other holds them.
+    package static func merged(_ ranges: [Range<Int>], gap: Int, maxSpan: Int = 64 << 20) -> [(span: Range<Int>, members: [Int])] {
+        let order = ranges.indices.sorted { ranges[$0].lowerBound != ranges[$1].lowerBound ? ranges[$0].lowerBound < ranges[$1].lowerBound : ranges[$0].upperBound < ranges[$1].upperBound }
+        var out: [(span: Range<Int>, members: [Int])] = []
+        for i in order {
+            let r = ranges[i]
+            if var last = out.last, r.lowerBound <= last.span.upperBound + gap,
+               Swift.max(last.span.upperBound, r.upperBound) - last.span.lowerBound <= maxSpan {
+                last.span = last.span.lowerBound..<Swift.max(last.span.upperBound, r.upperBound)
+                last.members.append(i)
+                out[out.count - 1] = last
+            } else {
+                out.append((r, [i]))
+            }
+        }
+        return out
     }
 }

@@ -137,11 +137,14 @@ public struct ZarrArray: Sendable {
                     for c in ranges[d] { walk(d + 1, idx + [c]) }
                 }
                 walk(0, [])
-                for (idx, off, nb) in jobs {
-                    guard off < UInt64(Int.max), nb < UInt64(Int.max),
-                          let bytes = try await store.get(key, range: .range(offset: Int(off), length: Int(nb))) else {
-                        throw GyreZarrError(.chunk, "\(label): inner chunk \(idx) of shard '\(key)' is missing or out of range")
-                    }
+                for (idx, off, nb) in jobs where off >= UInt64(Int.max) || nb >= UInt64(Int.max) || off + nb >= UInt64(Int.max) {
+                    throw GyreZarrError(.chunk, "\(label): inner chunk \(idx) of shard '\(key)' is out of range")
+                }
+                // One request for inner chunks that lie close together (network stores merge them).
+                guard let parts = try await store.get(key, ranges: jobs.map { Int($0.1)..<Int($0.1 + $0.2) }) else {
+                    throw GyreZarrError(.chunk, "\(label): shard '\(key)' went missing after its index was read")
+                }
+                for ((idx, _, _), bytes) in zip(jobs, parts) {
                     let chunk = try shard.codecs.decode(bytes, shape: shard.chunkShape, dtype: metadata.dtype)
                     try out.assign(zip(idx, shard.chunkShape).map { .slice(Slice($0 * $1, ($0 + 1) * $1)) }, from: chunk)
                 }

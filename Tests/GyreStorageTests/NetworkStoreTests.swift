@@ -225,6 +225,17 @@ struct HTTPStoreTests {
         } catch {
             #expect("\(error)".contains("403") && "\(error)".contains("/private/a%20b/0.0") && !"\(error)".contains("wrong"), "\(error)")
         }
+        // Ranges close together go as one request; far ones as their own; the answers come in
+        // the order asked.
+        let before = server.accessLog.count
+        let asked = [4000..<4100, 10..<20, 30..<50, 15..<40, 4990..<5000, 0..<0]
+        let gapped = try HTTPStore(url: server.url + "/cube.zarr/", options: { var n = NetworkOptions(); n.rangeGap = 1000; return n }())
+        let parts = try #require(try await gapped.get("a b/0.0", ranges: asked))
+        #expect(parts == asked.map { Array(value[$0]) })
+        let sent = server.accessLog.dropFirst(before)
+        #expect(sent.count == 2 && sent.contains { $0.hasSuffix("bytes=0-49") } && sent.contains { $0.hasSuffix("bytes=4000-4999") }, "\(Array(sent))")
+        #expect(try await gapped.get("missing", ranges: [0..<10]) == nil)
+
         #expect(throws: GyreStorageError.self) { try HTTPStore(url: "ftp://127.0.0.1/x") }
         #expect(throws: GyreStorageError.self) { try HTTPStore(url: "http:///nohost") }
     }
@@ -335,5 +346,20 @@ struct FaultTests {
             #expect("\(error)".contains("HTTP 503") && "\(error)".contains("attempts") && "\(error)".contains("always-fail/x"), "\(error)")
         }
         #expect(Date().timeIntervalSince(start) < 5)
+    }
+}
+
+@Suite("Byte ranges merged into requests")
+struct ByteRangesTests {
+    @Test("close and overlapping ranges join, far ones and spans past the cap do not, every range is in one span")
+    func merged() {
+        let ranges = [100..<200, 0..<10, 250..<300, 5..<50, 10_000..<10_010, 190..<260, 400..<400]
+        let spans = ByteRanges.merged(ranges, gap: 60)
+        #expect(spans.map(\.span) == [0..<300, 400..<400, 10_000..<10_010])
+        #expect(spans.flatMap(\.members).sorted() == Array(ranges.indices))
+        for s in spans { for m in s.members { #expect(s.span.lowerBound <= ranges[m].lowerBound && ranges[m].upperBound <= s.span.upperBound) } }
+        #expect(ByteRanges.merged(ranges, gap: 0).map(\.span) == [0..<50, 100..<300, 400..<400, 10_000..<10_010])
+        #expect(ByteRanges.merged([0..<100, 100..<200, 200..<300], gap: 1000, maxSpan: 200).map(\.span) == [0..<200, 200..<300])
+        #expect(ByteRanges.merged([], gap: 10).isEmpty)
     }
 }

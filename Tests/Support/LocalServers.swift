@@ -45,6 +45,11 @@ package enum LocalServers {
         package let port: Int
         package let log: URL
         package var url: String { "http://127.0.0.1:\(port)" }
+        /// nginx's access log (the request line and Range of each request), beside `log`.
+        package var accessLog: [String] {
+            let text = (try? String(contentsOf: log.deletingLastPathComponent().appendingPathComponent("access.log"), encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").map(String.init)
+        }
 
         init(_ executable: String, _ arguments: [String], port: Int, environment: [String: String] = [:], log: URL) throws {
             process = Process()
@@ -114,7 +119,8 @@ package enum LocalServers {
             error_log \(p)/error.log;
             events { worker_connections 1024; }
             http {
-                access_log off;
+                log_format ranges '$request $http_range';
+                access_log \(p)/access.log ranges;
                 client_body_temp_path \(p)/body;
                 proxy_temp_path \(p)/proxy;
                 fastcgi_temp_path \(p)/fastcgi;

@@ -56,8 +56,7 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
             headers.append(("Range", n == 0 ? "bytes=0-0" : "bytes=-\(n)"))
         }
         let u = url(key)
-        let sent = headers
-        let r = try await HTTPTransport.send(.GET, u, options: options) { sent }
+        let r = try await fetch(u, headers, stored: false)
         switch r.status {
         case 200, 206:
             if case .range(let o, 0) = range {
@@ -83,11 +82,20 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
     public func getStored(_ key: String) async throws -> StoredBytes? {
         try validateKey(key, store: name)
         let u = url(key)
-        let r = try await HTTPTransport.send(.GET, u, options: options, stored: true) { [] }
+        let r = try await fetch(u, [], stored: true)
         switch r.status {
         case 200: return r.stored ?? StoredBytes(copying: r.body)
         case 404, 410: return nil
         default: throw GyreStorageError(.io, "GET \(HTTPTransport.shown(u)): HTTP \(r.status)\(r.status == 401 || r.status == 403 ? " (access refused: a token or a signed URL may be needed)" : "")")
+        }
+    }
+
+    /// A GET, through the disk cache when there is one.
+    func fetch(_ u: String, _ headers: [(String, String)], stored: Bool) async throws -> HTTPReply {
+        let options = self.options
+        guard let dir = options.cacheDirectory else { return try await HTTPTransport.send(.GET, u, options: options, stored: stored) { headers } }
+        return try await DiskCache(dir).get(u, range: headers.first { $0.0 == "Range" }?.1, stored: stored) { validator in
+            try await HTTPTransport.send(.GET, u, options: options, stored: stored) { headers + validator }
         }
     }
 

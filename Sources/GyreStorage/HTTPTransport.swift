@@ -21,6 +21,8 @@ public struct NetworkOptions: Sendable {
     /// (`ReadableStore.get(_:ranges:)`): 512 KiB, a few milliseconds of transfer, against a
     /// round trip per request saved.
     public var rangeGap = 512 << 10
+    /// A directory for `DiskCache` (nil: no cache on disk).
+    public var cacheDirectory: String?
 
     public init() {}
 }

@@ -208,7 +208,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
             if n == 0 { return try await size(of: key) == nil ? nil : [] }
             headers.append(("Range", "bytes=-\(n)"))
         }
-        let r = try await request(.GET, key: key, headers: headers)
+        let r = try await cachedGet(key, headers, stored: false)
         switch r.status {
         case 200, 206:
             return try Self.checked(r, range: range, key: key, store: name)
@@ -229,11 +229,19 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
     /// A whole value read straight into a `StoredBytes` buffer as it arrives.
     public func getStored(_ key: String) async throws -> StoredBytes? {
         try validateKey(key, store: name)
-        let r = try await request(.GET, key: key, stored: true)
+        let r = try await cachedGet(key, [], stored: true)
         switch r.status {
         case 200: return r.stored ?? StoredBytes(copying: r.body)
         case 404: return nil
         default: throw failure(.GET, "\(name)/\(key)", r)
+        }
+    }
+
+    /// A GET of an object, through the disk cache when there is one.
+    func cachedGet(_ key: String, _ headers: [(String, String)], stored: Bool) async throws -> HTTPReply {
+        guard let dir = options.network.cacheDirectory else { return try await request(.GET, key: key, headers: headers, stored: stored) }
+        return try await DiskCache(dir).get(url(path(key), []), range: headers.first { $0.0 == "Range" }?.1, stored: stored) { validator in
+            try await self.request(.GET, key: key, headers: headers + validator, stored: stored)
         }
     }
 

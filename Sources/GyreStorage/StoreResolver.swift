@@ -10,10 +10,11 @@ import GyreCore
 /// - `region` (or `region_name`), `profile`, `key` and `secret` (and `token`): as fsspec's s3fs;
 /// - `addressing`: `path` or `virtual`;
 /// - `header.NAME`: a header every HTTP request sends (`header.Authorization=Bearer ...`);
-/// - `attempts`, `timeout` (seconds per request), `deadline` (seconds for all attempts).
+/// - `attempts`, `timeout` (seconds per request), `deadline` (seconds for all attempts);
+/// - `cache`: a directory for the cache of reads on disk (`DiskCache`; `--cache DIR`).
 public enum StoreResolver {
     public static let optionNames: Set<String> = ["endpoint_url", "anon", "region", "region_name", "profile", "key", "secret", "token",
-                                                  "addressing", "attempts", "timeout", "deadline"]
+                                                  "addressing", "attempts", "timeout", "deadline", "cache"]
 
     /// The scheme of a location ("s3", "https", ...), nil for a plain path.
     public static func scheme(_ location: String) -> String? {
@@ -69,6 +70,7 @@ public enum StoreResolver {
         if let a = try number("attempts") { n.attempts = max(1, Int(a)) }
         if let t = try number("timeout") { n.requestTimeout = t }
         if let d = try number("deadline") { n.deadline = d }
+        n.cacheDirectory = options["cache"]
         n.headers = options.filter { $0.key.hasPrefix("header.") }.sorted { $0.key < $1.key }.map { (String($0.key.dropFirst("header.".count)), $0.value) }
         return n
     }

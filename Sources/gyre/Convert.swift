@@ -63,9 +63,12 @@ struct Convert: AsyncParsableCommand {
 struct StorageFlags: ParsableArguments {
     @Option(name: .customLong("storage-option"), help: ArgumentHelp("A storage option for s3:// and http(s):// locations, KEY=VALUE (repeatable): endpoint_url, anon, region, profile, key, secret, token, addressing, header.NAME, attempts, timeout, deadline.", valueName: "key=value"))
     var storageOption: [String] = []
+    @Option(help: ArgumentHelp("Keep what is read over the network in this directory, checked with the server by ETag on the next read.", valueName: "dir"))
+    var cache: String?
 
     func options() throws -> [String: String] {
         var out: [String: String] = [:]
+        if let cache { out["cache"] = cache }
         for o in storageOption {
             guard let eq = o.firstIndex(of: "="), eq != o.startIndex else { throw ValidationError("--storage-option \(o): expected KEY=VALUE") }
             out[String(o[..<eq])] = String(o[o.index(after: eq)...])

@@ -363,3 +363,45 @@ struct ByteRangesTests {
         #expect(ByteRanges.merged([], gap: 10).isEmpty)
     }
 }
+
+@Suite("The disk cache of network reads (ETag, If-None-Match)", .serialized)
+struct DiskCacheTests {
+    @Test("a second read is a 304 answered from the disk; a changed value is read anew; S3 too")
+    func revalidated() async throws {
+        let dir = try LocalServers.scratch("cached-www")
+        let cacheDir = try LocalServers.scratch("cache").path
+        try Data((0..<3000).map { UInt8($0 % 251) }).write(to: dir.appendingPathComponent("v"))
+        let server = try LocalServers.nginx(serving: dir)
+        defer { server.stop() }
+        var n = NetworkOptions()
+        n.cacheDirectory = cacheDir
+        let store = try HTTPStore(url: server.url + "?token=a", options: n)
+        let first = try await store.get("v", range: .range(offset: 100, length: 50))
+        // Another token: the same entry (the query string is not part of its name).
+        let again = try await HTTPStore(url: server.url + "?token=b", options: n).get("v", range: .range(offset: 100, length: 50))
+        #expect(first == again && first == (100..<150).map { UInt8($0 % 251) })
+        #expect(try await store.getStored("v")?.array == (0..<3000).map { UInt8($0 % 251) })
+        #expect(try await store.getStored("v")?.array == (0..<3000).map { UInt8($0 % 251) })
+        let statuses = server.accessLog.map { $0.prefix(3) }
+        #expect(statuses == ["206", "304", "200", "304"], "\(server.accessLog)")
+        // The file changes (another size, so another ETag): read anew.
+        try Data((0..<4000).map { UInt8($0 % 7) }).write(to: dir.appendingPathComponent("v"))
+        #expect(try await store.get("v", range: .range(offset: 100, length: 50)) == (100..<150).map { UInt8($0 % 7) })
+        #expect(server.accessLog.last?.hasPrefix("206") == true)
+
+        let moto = try LocalServers.moto()
+        defer { moto.stop() }
+        var o = S3Options(endpoint: moto.url, credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"))
+        o.network.cacheDirectory = cacheDir
+        let s3 = try S3Store(url: "s3://cached/x", options: o)
+        try await s3.createBucket()
+        try await s3.set("k", [1, 2, 3, 4])
+        #expect(try await s3.get("k") == [1, 2, 3, 4])
+        #expect(try await s3.get("k") == [1, 2, 3, 4])
+        #expect(try await s3.get("k", range: .range(offset: 1, length: 2)) == [2, 3])
+        try await s3.set("k", [9, 8, 7])
+        #expect(try await s3.get("k") == [9, 8, 7])
+        #expect(try await s3.get("k", range: .range(offset: 1, length: 2)) == [8, 7])
+        #expect(try await s3.getStored("k")?.array == [9, 8, 7])
+    }
+}

@@ -45,7 +45,7 @@ package enum LocalServers {
         package let port: Int
         package let log: URL
         package var url: String { "http://127.0.0.1:\(port)" }
-        /// nginx's access log (the request line and Range of each request), beside `log`.
+        /// nginx's access log (the status, request line and Range of each request), beside `log`.
         package var accessLog: [String] {
             let text = (try? String(contentsOf: log.deletingLastPathComponent().appendingPathComponent("access.log"), encoding: .utf8)) ?? ""
             return text.split(separator: "\n").map(String.init)
@@ -119,7 +119,7 @@ package enum LocalServers {
             error_log \(p)/error.log;
             events { worker_connections 1024; }
             http {
-                log_format ranges '$request $http_range';
+                log_format ranges '$status $request $http_range';
                 access_log \(p)/access.log ranges;
                 client_body_temp_path \(p)/body;
                 proxy_temp_path \(p)/proxy;

@@ -13,6 +13,7 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
     public let name: String
     public let options: NetworkOptions
     package var rangeGap: Int { options.rangeGap }
+    let cache: MemoryCache?
 
     public init(url: String, options: NetworkOptions = NetworkOptions()) throws {
         guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -31,6 +32,7 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
         query = q
         name = b
         self.options = options
+        cache = options.memoryCacheBytes > 0 ? MemoryCache(capacity: options.memoryCacheBytes) : nil
     }
 
     /// The URL of a key: each part percent-encoded, the base's query string after it.
@@ -40,6 +42,15 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
 
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         try validateKey(key, store: name)
+        guard let cache else { return try await read(key, range: range) }
+        let entry = MemoryCache.name(key, range)
+        if let hit = cache.get(entry) { return hit }
+        let bytes = try await read(key, range: range)
+        if let bytes { cache.put(entry, bytes) }
+        return bytes
+    }
+
+    func read(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         var headers: [(String, String)] = []
         switch range {
         case .full: break
@@ -81,6 +92,7 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
     /// A whole value read straight into a `StoredBytes` buffer as it arrives.
     public func getStored(_ key: String) async throws -> StoredBytes? {
         try validateKey(key, store: name)
+        if cache != nil { return try await get(key, range: .full).map { StoredBytes(copying: $0) } }
         let u = url(key)
         let r = try await fetch(u, [], stored: true)
         switch r.status {

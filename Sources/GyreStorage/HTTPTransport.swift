@@ -23,6 +23,8 @@ public struct NetworkOptions: Sendable {
     public var rangeGap = 512 << 10
     /// A directory for `DiskCache` (nil: no cache on disk).
     public var cacheDirectory: String?
+    /// Bytes of reads kept in memory by each store (`MemoryCache`; 0: none).
+    public var memoryCacheBytes = 0
 
     public init() {}
 }

@@ -96,6 +96,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
     public let name: String
     let base: String, host: String, basePath: String
     package var rangeGap: Int { options.network.rangeGap }
+    let cache: MemoryCache?
 
     public init(bucket: String, prefix: String = "", options: S3Options) throws {
         guard !bucket.isEmpty, bucket.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "/") }) else {
@@ -125,6 +126,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
             basePath = path
         }
         base = "\(scheme)://\(host)"
+        cache = options.network.memoryCacheBytes > 0 ? MemoryCache(capacity: options.network.memoryCacheBytes) : nil
     }
 
     /// A store for `s3://bucket/prefix`.
@@ -188,6 +190,15 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
 
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         try validateKey(key, store: name)
+        guard let cache else { return try await read(key, range: range) }
+        let entry = MemoryCache.name(key, range)
+        if let hit = cache.get(entry) { return hit }
+        let bytes = try await read(key, range: range)
+        if let bytes { cache.put(entry, bytes) }
+        return bytes
+    }
+
+    func read(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         var headers: [(String, String)] = []
         switch range {
         case .full: break
@@ -229,6 +240,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
     /// A whole value read straight into a `StoredBytes` buffer as it arrives.
     public func getStored(_ key: String) async throws -> StoredBytes? {
         try validateKey(key, store: name)
+        if cache != nil { return try await get(key, range: .full).map { StoredBytes(copying: $0) } }
         let r = try await cachedGet(key, [], stored: true)
         switch r.status {
         case 200: return r.stored ?? StoredBytes(copying: r.body)
@@ -290,6 +302,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
 
     public func set(_ key: String, _ value: [UInt8]) async throws {
         try validateKey(key, store: name)
+        defer { cache?.forget([key]) }
         if value.count >= options.multipartThreshold, value.count > options.partSize {
             try await multipart(key, value)
             return
@@ -327,6 +340,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
 
     public func delete(_ key: String) async throws {
         try validateKey(key, store: name)
+        defer { cache?.forget([key]) }
         let r = try await request(.DELETE, key: key)
         guard r.status == 204 || r.status == 200 || r.status == 404 else { throw failure(.DELETE, "\(name)/\(key)", r) }
     }
@@ -334,6 +348,7 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
     /// Deletes many values, up to 1,000 to a request (DeleteObjects); missing keys are no error.
     public func delete(keys: [String]) async throws {
         for k in keys { try validateKey(k, store: name) }
+        defer { cache?.forget(keys) }
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(keys.count, start + 1000)]

@@ -11,10 +11,11 @@ import GyreCore
 /// - `addressing`: `path` or `virtual`;
 /// - `header.NAME`: a header every HTTP request sends (`header.Authorization=Bearer ...`);
 /// - `attempts`, `timeout` (seconds per request), `deadline` (seconds for all attempts);
-/// - `cache`: a directory for the cache of reads on disk (`DiskCache`; `--cache DIR`).
+/// - `cache`: a directory for the cache of reads on disk (`DiskCache`; `--cache DIR`);
+/// - `memory_cache`: bytes of reads each store keeps in memory (`MemoryCache`; none by default).
 public enum StoreResolver {
     public static let optionNames: Set<String> = ["endpoint_url", "anon", "region", "region_name", "profile", "key", "secret", "token",
-                                                  "addressing", "attempts", "timeout", "deadline", "cache"]
+                                                  "addressing", "attempts", "timeout", "deadline", "cache", "memory_cache"]
 
     /// The scheme of a location ("s3", "https", ...), nil for a plain path.
     public static func scheme(_ location: String) -> String? {
@@ -71,6 +72,7 @@ public enum StoreResolver {
         if let t = try number("timeout") { n.requestTimeout = t }
         if let d = try number("deadline") { n.deadline = d }
         n.cacheDirectory = options["cache"]
+        if let m = try number("memory_cache") { n.memoryCacheBytes = Int(m) }
         n.headers = options.filter { $0.key.hasPrefix("header.") }.sorted { $0.key < $1.key }.map { (String($0.key.dropFirst("header.".count)), $0.value) }
         return n
     }

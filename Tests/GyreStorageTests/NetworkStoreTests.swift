@@ -405,3 +405,54 @@ struct DiskCacheTests {
         #expect(try await s3.getStored("k")?.array == [9, 8, 7])
     }
 }
+
+@Suite("The in-memory cache of network reads", .serialized)
+struct MemoryCacheTests {
+    @Test("repeated reads are served from memory up to the capacity, least recently used out first; writes forget what they replace")
+    func bounded() async throws {
+        let dir = try LocalServers.scratch("mem-www")
+        for i in 0..<4 { try Data([UInt8](repeating: UInt8(i), count: 1000)).write(to: dir.appendingPathComponent("v\(i)")) }
+        let server = try LocalServers.nginx(serving: dir)
+        defer { server.stop() }
+        var n = NetworkOptions()
+        n.memoryCacheBytes = 24_000   // values up to 3,000 bytes are kept
+        let store = try HTTPStore(url: server.url, options: n)
+        for _ in 0..<3 { #expect(try await store.get("v0") == [UInt8](repeating: 0, count: 1000)) }
+        #expect(try await store.get("v0", range: .range(offset: 10, length: 5)) == [0, 0, 0, 0, 0])
+        #expect(server.accessLog.count == 2, "one GET for the value, one for the range: \(server.accessLog)")
+        #expect(try await store.getStored("v0")?.array == [UInt8](repeating: 0, count: 1000))
+        #expect(server.accessLog.count == 2)
+        let cache = try #require(store.cache)
+        #expect(cache.bytes == 1005)
+        // Over the capacity: the least recently used go first.
+        let small = MemoryCache(capacity: 16_000)
+        for i in 0..<4 { small.put("k\(i)", [UInt8](repeating: 1, count: 1500)) }
+        _ = small.get("k0")
+        small.put("k4", [UInt8](repeating: 1, count: 1500))
+        small.put("k5", [UInt8](repeating: 1, count: 1500))
+        small.put("k6", [UInt8](repeating: 1, count: 1500))
+        small.put("k7", [UInt8](repeating: 1, count: 1500))
+        small.put("k8", [UInt8](repeating: 1, count: 1500))
+        small.put("k9", [UInt8](repeating: 1, count: 1500))
+        small.put("k10", [UInt8](repeating: 1, count: 1500))
+        #expect(small.bytes <= 16_000)
+        #expect(small.get("k0") != nil && small.get("k1") == nil, "k0 was used after k1")
+        small.put("huge", [UInt8](repeating: 1, count: 2001))
+        #expect(small.get("huge") == nil, "over an eighth of the capacity")
+
+        let moto = try LocalServers.moto()
+        defer { moto.stop() }
+        var o = S3Options(endpoint: moto.url, credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"))
+        o.network.memoryCacheBytes = 1 << 20
+        let s3 = try S3Store(url: "s3://mem/x", options: o)
+        try await s3.createBucket()
+        try await s3.set("k", [1, 2, 3])
+        #expect(try await s3.get("k") == [1, 2, 3])
+        #expect(try await s3.get("k", range: .suffix(length: 2)) == [2, 3])
+        try await s3.set("k", [7, 8, 9, 10])
+        #expect(try await s3.get("k") == [7, 8, 9, 10])
+        #expect(try await s3.get("k", range: .suffix(length: 2)) == [9, 10])
+        try await s3.delete("k")
+        #expect(try await s3.get("k") == nil)
+    }
+}

@@ -330,7 +330,10 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
             for (i, tag) in tags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(S3XML.escape(tag))</ETag></Part>" }
             xml += "</CompleteMultipartUpload>"
             let done = try await request(.POST, key: key, query: [("uploadId", upload)], headers: [("Content-Type", "application/xml")], body: Array(xml.utf8))
-            // S3 may answer 200 with an error in the body.
+            // S3 may answer 200 with an error in the body. A NoSuchUpload after retries is the
+            // answer to a completion that already succeeded (its first answer lost on the way):
+            // the object is there, of the size written.
+            if done.status == 404, S3XML.first("Code", in: done.body) == "NoSuchUpload", try await self.size(of: key) == value.count { return }
             guard done.status == 200, S3XML.first("Code", in: done.body) == nil else { throw failure(.POST, what + " (completing a multipart upload)", done) }
         } catch {
             _ = try? await request(.DELETE, key: key, query: [("uploadId", upload)])

@@ -52,6 +52,35 @@ public enum StoreResolver {
         }
     }
 
+    /// The locations a glob over an `s3://` URL matches (`s3://bucket/sst/*.nc`,
+    /// `s3://bucket/runs/*.zarr`), sorted: the bucket is listed from the pattern's literal
+    /// prefix (ListObjectsV2), and each key's first components, as many as the pattern has,
+    /// are matched as `fnmatch` matches paths ('*' and '?' stop at '/'). HTTP has no listing;
+    /// a pattern that matches nothing is an error naming it.
+    public static func glob(_ pattern: String, options: [String: String] = [:],
+                            environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> [String] {
+        guard scheme(pattern) == "s3" else {
+            throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(pattern)): a glob needs a listing, which only s3:// (and local paths) have; name the files")
+        }
+        let rest = pattern.dropFirst("s3://".count)
+        guard let slash = rest.firstIndex(of: "/") else { throw GyreStorageError(.invalidKey, "\(pattern): no key pattern after the bucket") }
+        let bucket = String(rest[..<slash])
+        let keyPattern = String(rest[rest.index(after: slash)...])
+        let parts = keyPattern.split(separator: "/", omittingEmptySubsequences: false)
+        let literal = parts.prefix { !$0.contains(where: { "*?[".contains($0) }) }
+        let prefix = literal.isEmpty ? "" : literal.joined(separator: "/") + "/"
+        let store = try S3Store(bucket: bucket, options: try s3Options(options, environment: environment))
+        var found = Set<String>()
+        for key in try await store.list(prefix: prefix) {
+            let components = key.split(separator: "/", omittingEmptySubsequences: false)
+            guard components.count >= parts.count else { continue }
+            let candidate = components.prefix(parts.count).joined(separator: "/")
+            if fnmatch(keyPattern, candidate, FNM_PATHNAME) == 0 { found.insert(candidate) }
+        }
+        guard !found.isEmpty else { throw GyreStorageError(.notFound, "'\(pattern)' matches nothing in s3://\(bucket)") }
+        return found.sorted().map { "s3://\(bucket)/\($0)" }
+    }
+
     static func flag(_ options: [String: String], _ name: String) throws -> Bool {
         guard let v = options[name] else { return false }
         switch v.lowercased() {

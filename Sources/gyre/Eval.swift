@@ -50,7 +50,7 @@ struct Eval: AsyncParsableCommand {
         let ds: Dataset
         do {
             ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim, storageOptions: storageOptions)
-                : try await Dataset.open(files: sources, concatDim: concatDim)
+                : try await Dataset.open(files: sources, concatDim: concatDim, storageOptions: storageOptions)
         } catch { throw CLIError("\(error)") }
         let value: ExprValue
         do { value = try await Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {

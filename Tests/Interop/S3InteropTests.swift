@@ -78,6 +78,18 @@ struct S3InteropTests {
         let injected = try String(contentsOf: proxy.log, encoding: .utf8).components(separatedBy: "\nfault ").count - 1
         #expect(injected > 3, "faults injected: \(injected)")
 
+        // A glob over the bucket: two halves written apart open as the whole, through the
+        // library and gyre info.
+        try await reference.isel(["time": .slice(Slice(0, 6))]).write(to: "s3://interop/parts/p0.zarr", storageOptions: options)
+        try await reference.isel(["time": .slice(Slice(6, 12))]).write(to: "s3://interop/parts/p1.zarr", storageOptions: options)
+        #expect(try await StoreResolver.glob("s3://interop/parts/p*.zarr", options: options) == ["s3://interop/parts/p0.zarr", "s3://interop/parts/p1.zarr"])
+        let joined = try await Dataset.open("s3://interop/parts/p*.zarr", storageOptions: options).load()
+        #expect(try joined.equals(reference), "the glob's two stores joined along time")
+        let globbed = try CLITests.gyre(["info", "s3://interop/parts/*.zarr"] + flags)
+        #expect(globbed.status == 0 && globbed.out.contains("time: 12"), "gyre info of a glob: \(globbed.out) \(globbed.err)")
+        let none = try CLITests.gyre(["info", "s3://interop/parts/*.nc"] + flags)
+        #expect(none.status != 0 && none.err.contains("matches nothing"), "\(none.err)")
+
         let info = try CLITests.gyre(["info", "s3://interop/sharded.zarr"] + flags)
         #expect(info.status == 0 && info.out.contains("sst") && info.out.contains("(time, lat, lon)"), "gyre info: \(info.out) \(info.err)")
         // Errors name the place: a missing store, an unknown option, an HTTP destination.

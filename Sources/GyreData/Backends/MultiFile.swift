@@ -48,7 +48,8 @@ extension Dataset {
                 return try await open(local.root.path, group: group, concatDim: concatDim, combine: combine, decode: options)
             }
             if path.contains(where: { "*?[".contains($0) }) {
-                throw GyreDataError(.invalidArgument, "\(path): globs over \(scheme):// URLs are not supported yet; name one store")
+                let matched = try await StoreResolver.glob(path, options: storageOptions)
+                return try await open(files: matched, concatDim: concatDim, group: group, combine: combine, decode: options, storageOptions: storageOptions)
             }
             for marker in ["zarr.json", ".zmetadata", ".zgroup"] where try await store.get(marker, range: .range(offset: 0, length: 1)) != nil {
                 return try await openZarr(store, path: group == "/" ? "" : group.trimmingCharacters(in: CharacterSet(charactersIn: "/")), decode: options)
@@ -99,11 +100,11 @@ extension Dataset {
     /// reads of the result touch only the files they need. Mismatches are errors naming the two
     /// files and the difference, unless `combine` says to skip, fill or override.
     public static func open(files: [String], concatDim: String? = nil, group: String = "/", combine: CombineOptions = CombineOptions(),
-                            decode options: CFDecodeOptions = CFDecodeOptions()) async throws -> Dataset {
+                            decode options: CFDecodeOptions = CFDecodeOptions(), storageOptions: [String: String] = [:]) async throws -> Dataset {
         guard !files.isEmpty else { throw GyreDataError(.invalidArgument, "no files to open") }
         // Open every file, a bounded number at a time.
         let opened = try await Bounded.map(count: files.count, limit: Swift.max(1, combine.maxConcurrency)) { i in
-            try await open(files[i], group: group, decode: options)
+            try await open(files[i], group: group, decode: options, storageOptions: storageOptions)
         }
         let parts = zip(files, opened).map { (file: $0, ds: $1) }
         if parts.count == 1 { return parts[0].ds }

@@ -106,6 +106,9 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
         var p = prefix
         while p.hasSuffix("/") { p.removeLast() }
         while p.hasPrefix("/") { p.removeFirst() }
+        // A prefix is a key's start: no empty, "." or ".." parts (a URL normalized on the way
+        // could otherwise name another bucket).
+        if !p.isEmpty { try validateKey(p, store: "s3://\(bucket)") }
         self.prefix = p
         self.options = options
         name = "s3://\(bucket)" + (p.isEmpty ? "" : "/\(p)")

@@ -146,6 +146,9 @@ struct S3StoreTests {
         }
         await #expect(throws: GyreStorageError.self) { try await store.set("k", [1]) }
         #expect(throws: GyreStorageError.self) { try S3Store(url: "s3://", options: o) }
+        for hostile in ["s3://b/../other/x", "s3://b/a/./x", "s3://b/a//x", "s3://b c/x", "s3://b/a/.."] {
+            #expect(throws: GyreStorageError.self, "\(hostile)") { try S3Store(url: hostile, options: o) }
+        }
         var bad = o
         bad.endpoint = "ftp://127.0.0.1:1"
         #expect(throws: GyreStorageError.self) { try S3Store(url: "s3://b/k", options: bad) }

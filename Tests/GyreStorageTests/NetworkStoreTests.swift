@@ -145,6 +145,28 @@ struct S3StoreTests {
             #expect(!text.contains("VERYSECRET") && !text.contains("SESSIONTOKEN") && !text.contains("Signature="), "\(text)")
         }
         await #expect(throws: GyreStorageError.self) { try await store.set("k", [1]) }
+
+        // Anonymous reads: a bucket whose policy lets anyone read answers them, a private one
+        // refuses them with a 403 that says so.
+        for b in ["open", "closed"] { try await S3Store(bucket: b, options: Self.options(server)).createBucket() }
+        try await S3Store(url: "s3://open/x", options: Self.options(server)).set("k", [5, 6])
+        try await S3Store(url: "s3://closed/x", options: Self.options(server)).set("k", [5, 6])
+        _ = try LocalServers.python("""
+            import boto3, json, sys
+            s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+            s3.put_bucket_policy(Bucket="open", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::open", "arn:aws:s3:::open/*"]}]}))
+            """, [server.url])
+        var anonymous = Self.options(server)
+        anonymous.credentials = nil
+        #expect(try await S3Store(url: "s3://open/x", options: anonymous).get("k") == [5, 6])
+        #expect(try await S3Store(url: "s3://open/x", options: anonymous).list(prefix: "") == ["k"])
+        do {
+            _ = try await S3Store(url: "s3://closed/x", options: anonymous).get("k")
+            Issue.record("an anonymous read of a private bucket succeeded")
+        } catch {
+            #expect("\(error)".contains("403") && "\(error)".contains("anonymous access was refused") && "\(error)".contains("s3://closed/x/k"), "\(error)")
+        }
         #expect(throws: GyreStorageError.self) { try S3Store(url: "s3://", options: o) }
         for hostile in ["s3://b/../other/x", "s3://b/a/./x", "s3://b/a//x", "s3://b c/x", "s3://b/a/.."] {
             #expect(throws: GyreStorageError.self, "\(hostile)") { try S3Store(url: hostile, options: o) }

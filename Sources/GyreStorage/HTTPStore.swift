@@ -43,29 +43,14 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         try validateKey(key, store: name)
         guard let cache else { return try await read(key, range: range) }
-        let entry = MemoryCache.name(key, range)
-        if let hit = cache.get(entry) { return hit }
-        let bytes = try await read(key, range: range)
-        if let bytes { cache.put(entry, bytes) }
-        return bytes
+        return try await cache.through(key, range) { try await read(key, range: range) }
     }
 
     func read(_ key: String, range: ByteRange) async throws -> [UInt8]? {
-        var headers: [(String, String)] = []
-        switch range {
-        case .full: break
-        case .range(let o, let n):
-            guard o >= 0, n >= 0 else { throw GyreStorageError(.invalidRange, "\(name): bytes \(o)..<\(o + n) of '\(key)' are not a range") }
-            // HTTP has no empty range: ask for one byte less than nothing by reading the value's
-            // first byte, which tells whether it exists and how long it is.
-            headers.append(("Range", n == 0 ? "bytes=0-0" : "bytes=\(o)-\(o + n - 1)"))
-        case .from(let o):
-            guard o >= 0 else { throw GyreStorageError(.invalidRange, "\(name): offset \(o) of '\(key)' is negative") }
-            headers.append(("Range", "bytes=\(o)-"))
-        case .suffix(let n):
-            guard n >= 0 else { throw GyreStorageError(.invalidRange, "\(name): negative suffix length \(n) for '\(key)'") }
-            headers.append(("Range", n == 0 ? "bytes=0-0" : "bytes=-\(n)"))
-        }
+        // HTTP has no empty range: an empty one reads the value's first byte, which tells
+        // whether it exists and how long it is.
+        let header = try range.httpHeader(key: key, store: name) ?? (range.isEmpty ? "bytes=0-0" : nil)
+        let headers = header.map { [("Range", $0)] } ?? []
         let u = url(key)
         let r = try await fetch(u, headers, stored: false)
         switch r.status {

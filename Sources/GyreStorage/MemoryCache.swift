@@ -40,6 +40,15 @@ package final class MemoryCache: Sendable {
         }
     }
 
+    /// A read through the cache: `read` runs only when the cache has not got it.
+    package func through(_ key: String, _ range: ByteRange, _ read: () async throws -> [UInt8]?) async throws -> [UInt8]? {
+        let entry = Self.name(key, range)
+        if let hit = get(entry) { return hit }
+        let bytes = try await read()
+        if let bytes { put(entry, bytes) }
+        return bytes
+    }
+
     /// Forgets every read of these keys (after they were written or deleted).
     package func forget(_ keys: [String]) {
         let gone = Set(keys)

@@ -194,34 +194,18 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         try validateKey(key, store: name)
         guard let cache else { return try await read(key, range: range) }
-        let entry = MemoryCache.name(key, range)
-        if let hit = cache.get(entry) { return hit }
-        let bytes = try await read(key, range: range)
-        if let bytes { cache.put(entry, bytes) }
-        return bytes
+        return try await cache.through(key, range) { try await read(key, range: range) }
     }
 
     func read(_ key: String, range: ByteRange) async throws -> [UInt8]? {
-        var headers: [(String, String)] = []
-        switch range {
-        case .full: break
-        case .range(let o, let n):
-            guard o >= 0, n >= 0 else { throw GyreStorageError(.invalidRange, "\(name): bytes \(o)..<\(o + n) of '\(key)' are not a range") }
-            if n == 0 {
-                // HTTP has no empty range: the value must exist and be long enough.
-                guard let size = try await size(of: key) else { return nil }
-                _ = try range.resolve(size: size, key: key, store: name)
-                return []
-            }
-            headers.append(("Range", "bytes=\(o)-\(o + n - 1)"))
-        case .from(let o):
-            guard o >= 0 else { throw GyreStorageError(.invalidRange, "\(name): offset \(o) of '\(key)' is negative") }
-            headers.append(("Range", "bytes=\(o)-"))
-        case .suffix(let n):
-            guard n >= 0 else { throw GyreStorageError(.invalidRange, "\(name): negative suffix length \(n) for '\(key)'") }
-            if n == 0 { return try await size(of: key) == nil ? nil : [] }
-            headers.append(("Range", "bytes=-\(n)"))
+        let header = try range.httpHeader(key: key, store: name)
+        if range.isEmpty {
+            // HTTP has no empty range: the value must exist (and, for an offset, be long enough).
+            guard let size = try await size(of: key) else { return nil }
+            _ = try range.resolve(size: size, key: key, store: name)
+            return []
         }
+        let headers = header.map { [("Range", $0)] } ?? []
         let r = try await cachedGet(key, headers, stored: false)
         switch r.status {
         case 200, 206:

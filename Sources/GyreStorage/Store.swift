@@ -34,6 +34,33 @@ public enum ByteRange: Sendable, Hashable {
     }
 }
 
+extension ByteRange {
+    /// Whether the range holds no bytes by construction (a zero length or suffix).
+    package var isEmpty: Bool {
+        switch self {
+        case .range(_, let n), .suffix(let n): return n == 0
+        default: return false
+        }
+    }
+
+    /// The HTTP Range header value for the range (nil for the whole value and for empty
+    /// ranges, which HTTP cannot ask for); negative offsets and lengths are errors naming the key.
+    package func httpHeader(key: String, store: String) throws -> String? {
+        switch self {
+        case .full: return nil
+        case .range(let o, let n):
+            guard o >= 0, n >= 0 else { throw GyreStorageError(.invalidRange, "\(store): bytes \(o)..<\(o + n) of '\(key)' are not a range") }
+            return n == 0 ? nil : "bytes=\(o)-\(o + n - 1)"
+        case .from(let o):
+            guard o >= 0 else { throw GyreStorageError(.invalidRange, "\(store): offset \(o) of '\(key)' is negative") }
+            return "bytes=\(o)-"
+        case .suffix(let n):
+            guard n >= 0 else { throw GyreStorageError(.invalidRange, "\(store): negative suffix length \(n) for '\(key)'") }
+            return n == 0 ? nil : "bytes=-\(n)"
+        }
+    }
+}
+
 /// A store values can be read from, whole or by byte range. Stores are async (they may be
 /// remote); a missing key reads as `nil`, not as an error.
 public protocol ReadableStore: Sendable {

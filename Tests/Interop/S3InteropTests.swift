@@ -8,18 +8,7 @@ import Gyre
 /// library's and `gyre convert`'s) open in xarray identical to the original.
 @Suite("Interop: Zarr on S3 (moto) vs xarray + s3fs", .enabled(if: Interop.enabled), .serialized)
 struct S3InteropTests {
-    static func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = Interop.python
-        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/s3_cases.py").path] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
+    static func run(_ args: [String]) throws -> (Int32, String) { try Interop.script("s3_cases.py", args) }
 
     @Test("xarray's stores read in Gyre; Gyre's stores (library and gyre convert/info) read identically in xarray")
     func roundTrip() async throws {

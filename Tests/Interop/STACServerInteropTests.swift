@@ -77,19 +77,6 @@ struct STACServerInteropTests {
         deinit { if process.isRunning { process.terminate() } }
     }
 
-    static func python(_ script: String, _ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = Interop.python
-        p.arguments = [Interop.root.appendingPathComponent("Tests/Interop/\(script)").path] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// `psql` against the test cluster's admin database (scripts/setup starts it).
     static func psql(_ sql: String) throws {
         let admin = ProcessInfo.processInfo.environment["GYRE_TEST_POSTGRES"] ?? "postgresql://gyre:gyre@127.0.0.1:5432/postgres"
@@ -132,7 +119,7 @@ struct STACServerInteropTests {
 
         let server = try Server(catalog: catalog, apiKey: "interop-key")
         defer { server.stop() }
-        let client = try Self.python("stac_client_check.py", [server.url, "\(sample)/items.ndjson"])
+        let client = try Interop.script("stac_client_check.py", [server.url, "\(sample)/items.ndjson"])
         #expect(client.0 == 0, "\(client.1)")
         #expect(client.1.contains("5 searches, 0 failures"), "\(client.1)")
 
@@ -152,7 +139,7 @@ struct STACServerInteropTests {
         let bad = try CLITests.gyre(["stac", "search", server.url, "--filter", "nosuch = 1"])
         #expect(bad.status != 0 && bad.err.contains("400") && bad.err.contains("nosuch"), "\(bad.err)")
 
-        let validator = try Self.python("stac_api_check.py", [server.url, "sentinel-2-l2a", "interop-key"])
+        let validator = try Interop.script("stac_api_check.py", [server.url, "sentinel-2-l2a", "interop-key"])
         #expect(validator.0 == 0, "\(validator.1)")
         #expect(validator.1.contains("stac-api-validator: 0 errors"), "\(validator.1.suffix(3000))")
         let status = server.stop()

@@ -48,6 +48,23 @@ extension Interop {
     }
 }
 
+extension Interop {
+    /// Runs a script of Tests/Interop with the venv's Python and gives its exit status and its
+    /// stdout and stderr together.
+    static func script(_ script: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = python
+        p.arguments = [root.appendingPathComponent("Tests/Interop/\(script)").path] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
 struct InteropError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }

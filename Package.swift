@@ -52,7 +52,7 @@ let package = Package(
         // Floor 2: formats (Zarr v2 and v3).
         .target(name: "GyreZarr", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs"]),
         // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
-        .target(name: "GyreNetCDF", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "CNetCDF", "CHDF5"]),
+        .target(name: "GyreNetCDF", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "CNetCDF", "CHDF5"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: ["GyreCore", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB,

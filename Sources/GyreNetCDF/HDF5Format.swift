@@ -13,21 +13,47 @@ struct HDF5Unsupported: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Bytes of one file, read with `pread` in pages of 64 KiB and kept.
+/// A page of a remote file the reader needs and does not have yet: the caller fetches the
+/// pages (in parallel) and parses again. Never shown to users.
+struct HDF5NeedPages: Error {
+    let pages: Set<UInt64>
+}
+
+/// Bytes of one file, in pages kept once read: a local file's read with `pread` as needed
+/// (64 KiB), a remote file's fetched beforehand by the caller (`RemotePages`); a page the remote
+/// reader lacks throws `HDF5NeedPages`.
 final class HDF5Bytes {
-    let reader: FileReader
+    /// The path or URL, for messages.
+    let name: String
+    private let reader: FileReader?
+    /// The file's size; for a remote file, `UInt64.max` until a page shorter than the page size
+    /// shows where it ends.
     let size: UInt64
-    private var pages: [UInt64: [UInt8]] = [:]
+    private var pages: [UInt64: [UInt8]]
+    let pageSize: UInt64
     static let pageSize: UInt64 = 1 << 16
 
     init(_ path: String) throws {
-        reader = try FileReader(path)
+        let reader = try FileReader(path)
         var st = stat()
         guard fstat(reader.fd, &st) == 0 else { reader.close(); throw HDF5Unsupported("fstat failed") }
+        self.reader = reader
+        name = path
         size = UInt64(st.st_size)
+        pages = [:]
+        pageSize = Self.pageSize
     }
 
-    deinit { reader.close() }
+    /// A remote file's pages fetched so far.
+    init(remote name: String, pages: [UInt64: [UInt8]], pageSize: UInt64, size: UInt64?) {
+        reader = nil
+        self.name = name
+        self.pages = pages
+        self.pageSize = pageSize
+        self.size = size ?? UInt64.max
+    }
+
+    deinit { reader?.close() }
 
     func bytes(_ address: UInt64, _ count: Int) throws -> [UInt8] {
         guard count >= 0, address <= size, UInt64(count) <= size - address else {
@@ -38,10 +64,11 @@ final class HDF5Bytes {
         var at = address
         let end = address + UInt64(count)
         while at < end {
-            let pageStart = at / Self.pageSize * Self.pageSize
+            let pageStart = at / pageSize * pageSize
             let page = try self.page(pageStart)
             let from = Int(at - pageStart)
             let to = Int(Swift.min(end - pageStart, UInt64(page.count)))
+            guard to > from else { throw HDF5Unsupported("\(count) bytes at \(address) lie past the end of the file") }
             out.append(contentsOf: page[from..<to])
             at = pageStart + UInt64(to)
         }
@@ -50,7 +77,8 @@ final class HDF5Bytes {
 
     private func page(_ start: UInt64) throws -> [UInt8] {
         if let p = pages[start] { return p }
-        let n = Int(Swift.min(Self.pageSize, size - start))
+        guard let reader else { throw HDF5NeedPages(pages: [start]) }
+        let n = Int(Swift.min(pageSize, size - start))
         var p = [UInt8](repeating: 0, count: n)
         try p.withUnsafeMutableBytes { try reader.read(offset: start, count: n, into: $0) }
         pages[start] = p
@@ -241,8 +269,10 @@ final class HDF5Format {
     let root: UInt64
     private var heaps: [UInt64: [Int: [UInt8]]] = [:]
 
-    init(_ path: String) throws {
-        bytes = try HDF5Bytes(path)
+    convenience init(_ path: String) throws { try self.init(bytes: HDF5Bytes(path)) }
+
+    init(bytes: HDF5Bytes) throws {
+        self.bytes = bytes
         let head = try bytes.bytes(0, Int(Swift.min(bytes.size, 96)))
         var c = HDF5Cursor(head, offsetSize: 8, lengthSize: 8)
         guard try c.take(8) == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] else { throw HDF5Unsupported("no HDF5 signature at 0") }
@@ -642,16 +672,22 @@ final class HDF5Format {
         let entries = try c.u16()
         let keySize = 8 + 8 * (rank + 1)
         var b = cursor(try read(node + UInt64(head.count), entries * (keySize + offsetSize) + keySize))
+        var missing = Set<UInt64>()
         for _ in 0..<entries {
             let size = try b.u32()
             let mask = UInt32(try b.u32())
             let offset = try (0...rank).map { _ in Int(truncatingIfNeeded: try b.u64()) }
             guard let child = try b.address() else { throw HDF5Unsupported("undefined B-tree child") }
             if level > 0 {
-                try chunkNode(child, rank: rank, into: &out, depth: depth + 1)
+                // A remote file's missing nodes are gathered, so that a level of the tree is
+                // fetched at once rather than one node per round trip.
+                do { try chunkNode(child, rank: rank, into: &out, depth: depth + 1) } catch let need as HDF5NeedPages {
+                    missing.formUnion(need.pages)
+                }
             } else {
                 out.append((Array(offset.prefix(rank)), size, mask, child))
             }
         }
+        if !missing.isEmpty { throw HDF5NeedPages(pages: missing) }
     }
 }

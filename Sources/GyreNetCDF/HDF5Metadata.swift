@@ -58,8 +58,9 @@ enum HDF5Metadata {
 
     /// Reads `path`'s metadata and dimension coordinates. Throws `HDF5Unsupported` when the
     /// file needs netcdf-c.
-    static func read(_ path: String) throws -> NetCDFFile {
-        let f = try HDF5Format(path)
+    static func read(_ path: String) throws -> NetCDFFile { try read(HDF5Format(path), path: path) }
+
+    static func read(_ f: HDF5Format, path: String) throws -> NetCDFFile {
         var groups: [Group] = []
         try walk(f, f.root, "/", into: &groups, depth: 0)
         let format = groups[0].attributes.contains { $0.name == "_nc3_strict" } ? "NETCDF4_CLASSIC" : "NETCDF4"
@@ -123,6 +124,7 @@ enum HDF5Metadata {
 
         var out: [String: NetCDFGroup] = [:]
         var coords: [String: AnyNDArray] = [:]
+        var storage: [String: NetCDFStorage] = [:]
         for g in groups {
             // Dimensions visible here: this group's and its ancestors'.
             let visible = dims.sorted { $0.key < $1.key }.filter { isAncestor($0.value.group, of: g.path) }
@@ -148,6 +150,7 @@ enum HDF5Metadata {
                     ncType: ncType, attributes: try decodeAttributes(d.attributes, f, owner: d.name),
                     chunkShape: chunkShape, deflateLevel: deflate, shuffle: shuffle)
                 variables.append(variable)
+                storage[(g.path == "/" ? "" : g.path) + "/" + d.name] = self.storage(d, variable)
                 if variable.dims == [variable.name], let dt = variable.dtype, variable.shape[0] <= NetCDFFile.preloadLimit,
                    let values = try coordinateValues(d, count: variable.shape[0], dtype: dt, f) {
                     coords[(g.path == "/" ? "" : g.path) + "/" + d.name] = values
@@ -158,7 +161,36 @@ enum HDF5Metadata {
                 dimensions: visible.map { NetCDFDimension(name: $0.value.name, length: $0.value.length, isUnlimited: $0.value.unlimited) },
                 variables: variables, attributes: try decodeAttributes(g.attributes, f, owner: g.path), groups: g.children)
         }
-        return NetCDFFile(path: path, format: format, groups: out, dimensionCoordinates: coords)
+        var file = NetCDFFile(path: path, format: format, groups: out, dimensionCoordinates: coords)
+        file.storage = storage
+        return file
+    }
+
+    /// Where a dataset's values lie, for reading them by byte range.
+    static func storage(_ d: Dataset, _ v: NetCDFVariable) -> NetCDFStorage {
+        var bigEndian = false
+        var layout: NetCDFStorage.Layout
+        switch d.type {
+        case .integer(_, _, let be), .float(_, let be): bigEndian = be
+        case .string, .vlenString: break
+        default: return NetCDFStorage(layout: .unsupported("datatype \(d.type)"), bigEndian: false, extent: v.shape)
+        }
+        switch d.layout {
+        case .compact(let b): layout = .compact(b)
+        case .contiguous(let a): layout = .contiguous(address: a)
+        case .chunked(let shape, let tree):
+            var filters: [HDF5ChunkIndex.Filter] = []
+            var unsupported: String? = nil
+            for filter in d.filters {
+                switch filter.id {
+                case 1: filters.append(.deflate)
+                case 2: filters.append(.shuffle(elementSize: filter.values.first.map { Int($0) } ?? d.type.size(offsetSize: 8)))
+                default: unsupported = "HDF5 filter \(filter.id)\(filter.id == 3 ? " (fletcher32)" : filter.id == 4 ? " (szip)" : "")"
+                }
+            }
+            layout = unsupported.map { .unsupported($0) } ?? .chunked(chunkShape: shape, tree: tree, filters: filters)
+        }
+        return NetCDFStorage(layout: layout, bigEndian: bigEndian, extent: d.space.dims.map { Int($0) })
     }
 
     static func isAncestor(_ a: String, of b: String) -> Bool {
@@ -442,7 +474,7 @@ enum HDF5Metadata {
                 let stored = try f.read(c.address, c.size)
                 try stored.withUnsafeBytes { src in
                     try chunk.withUnsafeMutableBytes { dst in
-                        try HDF5ChunkIndex.decode(src, filters: filters, mask: c.mask, into: dst, what: "\(f.bytes.reader.path): '\(d.name)'")
+                        try HDF5ChunkIndex.decode(src, filters: filters, mask: c.mask, into: dst, what: "\(f.bytes.name): '\(d.name)'")
                     }
                 }
                 let n = Swift.min(shape[0], count - start)

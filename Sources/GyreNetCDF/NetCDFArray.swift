@@ -11,6 +11,8 @@ public struct NetCDFArray: ChunkedArraySource {
     public let path: String
     public let variable: NetCDFVariable
     package let direct: HDF5ChunkIndex?
+    /// For a file opened through a store (a URL): reads by byte range instead of netcdf-c.
+    let stored: StoredVariableReader?
     /// How many chunks are read and decoded at once (default: the number of cores).
     public var maxConcurrency = NetCDFArray.cores
     static let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -32,9 +34,33 @@ public struct NetCDFArray: ChunkedArraySource {
         guard variable.dtype != nil else {
             throw GyreNetCDFError(.unsupported, "\(path): variable '\(variable.name)' is text (char or string); read it with readText()")
         }
+        self.init(path: path, variable: variable, direct: variable.chunkShape == nil ? nil : HDF5ChunkIndex(path: path, variable: variable), stored: nil)
+    }
+
+    init(path: String, variable: NetCDFVariable, direct: HDF5ChunkIndex?, stored: StoredVariableReader?) {
         self.path = path
         self.variable = variable
-        direct = variable.chunkShape == nil ? nil : HDF5ChunkIndex(path: path, variable: variable)
+        self.direct = direct
+        self.stored = stored
+    }
+
+    /// A variable of `file`: read by byte range through its store when the file was opened
+    /// through one, else as `init(path:variable:)`.
+    public init(file: NetCDFFile, variable: NetCDFVariable) throws {
+        guard let remote = file.stored else { try self.init(path: file.path, variable: variable); return }
+        guard let dtype = variable.dtype else {
+            throw GyreNetCDFError(.unsupported, "\(file.path): variable '\(variable.name)' is text (char or string); read it with readText()")
+        }
+        self.init(path: file.path, variable: variable, direct: nil, stored: try Self.reader(file, remote, variable, itemSize: dtype.itemSize))
+    }
+
+    static func reader(_ file: NetCDFFile, _ remote: StoredNetCDF, _ v: NetCDFVariable, itemSize: Int) throws -> StoredVariableReader {
+        let key = (v.group == "/" ? "" : v.group) + "/" + v.name
+        guard let storage = file.storage[key] else {
+            throw GyreNetCDFError(.unsupported, "\(file.path): variable '\(v.name)' has no storage description")
+        }
+        return StoredVariableReader(file: remote, variable: v, storage: storage, itemSize: itemSize,
+                                    fill: StoredVariableReader.fillBytes(v, itemSize: itemSize), maxConcurrency: cores)
     }
 
     public var sourceName: String { "\(path):\(variable.group == "/" ? "" : variable.group + "/")\(variable.name)" }
@@ -127,6 +153,12 @@ public struct NetCDFArray: ChunkedArraySource {
 
     /// Reads a resolved region with positive steps into a destination of its shape.
     func read(resolved r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
+        if let stored {
+            var reader = stored
+            reader.maxConcurrency = maxConcurrency
+            try await reader.read(r, into: destination)
+            return
+        }
         if let direct, Self.directReads, r.allSatisfy({ $0.step == 1 }), let c = direct.variable.chunkShape,
            r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes {
             // The chunk grid positions the region touches.
@@ -214,6 +246,44 @@ public struct NetCDFArray: ChunkedArraySource {
 
     /// Reads a text variable whole: NC_STRING values as strings; NC_CHAR arrays as fixed-width
     /// byte strings joined along their last dimension (xarray's `|S n`), one dimension fewer.
+    /// Reads a text variable of `file` whole (by byte range when the file was opened through
+    /// a store; fixed-width characters only there).
+    public static func readText(file: NetCDFFile, variable v: NetCDFVariable) async throws -> AnyNDArray {
+        guard let remote = file.stored else { return try await readText(path: file.path, variable: v) }
+        // Variable-length strings are HDF5 references into global heaps: (length, collection
+        // address, index) per element, 4 + offset size + 4 bytes.
+        let offsetSize = v.isString ? try await remote.parse { try HDF5Format(bytes: $0).offsetSize } : 0
+        let width = v.isString ? 8 + offsetSize : 1
+        let reader = try Self.reader(file, remote, v, itemSize: width)
+        let total = v.shape.reduce(1, *)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(total * width, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        if total > 0 {
+            // Elements of `width` bytes, placed as byte strings of that width.
+            let dst = ReadDestination(base: buffer.baseAddress!, shape: v.shape, strides: NDArray<UInt8>.contiguousStrides(v.shape),
+                                      dtype: width == 1 ? .uint8 : .string(.bytes(width)))
+            try await reader.read(v.shape.map { (0, $0, 1) }, into: dst)
+        }
+        let raw = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<(total * width)]))
+        guard v.isString else { return try text(raw, v) }
+        let strings = try await remote.parse { bytes -> [String] in
+            let f = try HDF5Format(bytes: bytes)
+            var c = f.cursor(raw)
+            var out: [String] = []
+            for _ in 0..<total {
+                let length = try c.u32()
+                let collection = try c.address()
+                let index = try c.u32()
+                guard let collection, length > 0 else { out.append(""); continue }
+                let object = try f.globalHeapObject(collection, index)
+                guard object.count >= length else { throw HDF5Unsupported("'\(v.name)': a string shorter than its length") }
+                out.append(String(decoding: object.prefix(length), as: UTF8.self))
+            }
+            return out
+        }
+        return .string(try NDArray(shape: v.shape, strings), .variable)
+    }
+
     public static func readText(path: String, variable v: NetCDFVariable) async throws -> AnyNDArray {
         let name = "\(path):\(v.name)"
         let total = v.shape.reduce(1, *)
@@ -240,6 +310,11 @@ public struct NetCDFArray: ChunkedArraySource {
             if total > 0 { try NetCDFLibrary.check(nc_get_var_text(gid, varid, &buf), .read, name) }
             return buf.map { UInt8(bitPattern: $0) }
         }
+        return try text(bytes, v)
+    }
+
+    /// Fixed-width byte strings from a char array's bytes, joined along its last dimension.
+    static func text(_ bytes: [UInt8], _ v: NetCDFVariable) throws -> AnyNDArray {
         let width = v.shape.last ?? 1
         let outer = Array(v.shape.dropLast())
         let n = outer.reduce(1, *)

@@ -78,6 +78,13 @@ public struct NetCDFFile: Sendable {
     /// costs one trip to the library's queue each.
     public let dimensionCoordinates: [String: AnyNDArray]
     static let preloadLimit = 1 << 20
+    /// Where each variable's values lie, by full path ("/sst"), when Gyre's own readers read
+    /// the metadata (netCDF-3 headers read by range, netCDF-4 files the native HDF5 reader
+    /// covers); empty when netcdf-c did.
+    package var storage: [String: NetCDFStorage] = [:]
+    /// The file in its store, when it was opened through one (a URL): values are then read by
+    /// byte range.
+    package var stored: StoredNetCDF? = nil
 
     /// The preloaded values of a variable, when it is a dimension coordinate.
     public func preloadedValues(of v: NetCDFVariable) -> AnyNDArray? {

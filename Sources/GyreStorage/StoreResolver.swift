@@ -52,6 +52,31 @@ public enum StoreResolver {
         }
     }
 
+    /// A file's URL as the store of its directory and the file's key there
+    /// (`https://host/data/sst.nc?sig=...` is the store `https://host/data?sig=...` and the key
+    /// `sst.nc`): what single-file formats such as netCDF read by byte range.
+    public static func file(_ location: String, options: [String: String] = [:],
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (store: any ReadableStore, key: String) {
+        guard let s = scheme(location), let sep = location.range(of: "://") else {
+            return (FileStore(path: (location as NSString).deletingLastPathComponent), (location as NSString).lastPathComponent)
+        }
+        var path = location, query = ""
+        if let q = path.firstIndex(of: "?") { query = String(path[q...]); path = String(path[..<q]) }
+        if let h = path.firstIndex(of: "#") { path = String(path[..<h]) }
+        let rest = path[sep.upperBound...]
+        guard let slash = rest.lastIndex(of: "/"), rest.index(after: slash) < rest.endIndex,
+              rest[..<slash].contains(where: { $0 != "/" }) || s == "file" else {
+            throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(location)): names no file (a URL of the form \(s)://host/path/file)")
+        }
+        var key = String(rest[rest.index(after: slash)...])
+        if s == "http" || s == "https" || s == "file" {
+            guard let decoded = key.removingPercentEncoding else { throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(location)): bad percent-encoding") }
+            key = decoded
+        }
+        let parent = String(path[..<slash]) + query
+        return (try store(for: parent, options: options, environment: environment), key)
+    }
+
     /// The locations a glob over an `s3://` URL matches (`s3://bucket/sst/*.nc`,
     /// `s3://bucket/runs/*.zarr`), sorted: the bucket is listed from the pattern's literal
     /// prefix (ListObjectsV2), and each key's first components, as many as the pattern has,

@@ -51,11 +51,22 @@ extension Dataset {
                 let matched = try await StoreResolver.glob(path, options: storageOptions)
                 return try await open(files: matched, concatDim: concatDim, group: group, combine: combine, decode: options, storageOptions: storageOptions)
             }
-            for marker in ["zarr.json", ".zmetadata", ".zgroup"] where try await store.get(marker, range: .range(offset: 0, length: 1)) != nil {
-                return try await openZarr(store, path: group == "/" ? "" : group.trimmingCharacters(in: CharacterSet(charactersIn: "/")), decode: options)
+            let bare = String(path.prefix { $0 != "?" && $0 != "#" }).lowercased()
+            let netCDFSuffixes = [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"]
+            if !netCDFSuffixes.contains(where: { bare.hasSuffix($0) }) {
+                for marker in ["zarr.json", ".zmetadata", ".zgroup"] where try await store.get(marker, range: .range(offset: 0, length: 1)) != nil {
+                    return try await openZarr(store, path: group == "/" ? "" : group.trimmingCharacters(in: CharacterSet(charactersIn: "/")), decode: options)
+                }
             }
-            throw GyreDataError(.fileNotFound, "\(store.name): no Zarr store there (no zarr.json, .zmetadata or .zgroup); "
-                                             + "netCDF files over \(scheme):// are not supported yet")
+            let (parent, key) = try StoreResolver.file(path, options: storageOptions)
+            let file: NetCDFFile
+            do { file = try await NetCDFFile.open(store: parent, key: key, name: HTTPTransport.shown(path)) } catch let e as GyreNetCDFError {
+                if e.code == .open, !netCDFSuffixes.contains(where: { bare.hasSuffix($0) }) {
+                    throw GyreDataError(.fileNotFound, "\(store.name): neither a Zarr store (no zarr.json, .zmetadata or .zgroup) nor a netCDF file (\(e.message))", cause: e)
+                }
+                throw GyreDataError(.read, e.message, cause: e)
+            }
+            return try await openNetCDF(file, group: group, decode: options)
         }
         if path.contains(where: { "*?[".contains($0) }) {
             let files = try glob(path)

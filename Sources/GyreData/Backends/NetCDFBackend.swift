@@ -58,6 +58,12 @@ extension Dataset {
         do { file = try await NetCDFFile.open(path) } catch let e as GyreNetCDFError {
             throw GyreDataError(.read, e.message, cause: e)
         }
+        return try await openNetCDF(file, group: group, decode: options)
+    }
+
+    /// Decodes an opened netCDF file (local, or in a store and read by byte range).
+    static func openNetCDF(_ file: NetCDFFile, group: String, decode options: CFDecodeOptions) async throws -> Dataset {
+        let path = file.path
         let g: NetCDFGroup
         do { g = try file.group(group) } catch let e as GyreNetCDFError { throw GyreDataError(.missingVariable, e.message, cause: e) }
         var raw: OrderedDictionary<String, Variable> = [:]
@@ -76,13 +82,13 @@ extension Dataset {
             var variable: Variable
             do {
                 if v.isChar || v.isString {
-                    let text = try await NetCDFArray.readText(path: path, variable: v)
+                    let text = try await NetCDFArray.readText(file: file, variable: v)
                     variable = try Variable(v.isChar ? Array(v.dims.dropLast()) : v.dims, text, attrs: attrs, encoding: encoding)
                 } else {
                     if let values = file.preloadedValues(of: v) {
                         variable = try Variable(v.dims, values, attrs: attrs, encoding: encoding)
                     } else {
-                        let source = try NetCDFArray(path: path, variable: v)
+                        let source = try NetCDFArray(file: file, variable: v)
                         variable = try Variable(v.dims, lazy: LazyArray(source), attrs: attrs, encoding: encoding)
                         if v.dims == [v.name] || CF.decodingNeedsValues(variable, options: options) { variable = try await variable.load() }
                     }

@@ -16,14 +16,19 @@ struct Info: AsyncParsableCommand {
     func run() async throws {
         let storageOptions = try storage.options()
         // A single Zarr store: from its consolidated metadata alone (the fastest path).
-        if (isZarrStore(path) || StoreResolver.isRemote(path)) && group == "/" && !path.contains(where: { "*?[".contains($0) }) {
+        // A URL is tried as a Zarr store first, then as a netCDF file (unless its name says
+        // netCDF).
+        let bare = String(path.prefix { $0 != "?" && $0 != "#" }).lowercased()
+        let netCDFName = [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"].contains { bare.hasSuffix($0) }
+        let remote = StoreResolver.isRemote(path)
+        if (isZarrStore(path) || (remote && !netCDFName)) && group == "/" && !path.contains(where: { "*?[".contains($0) }) {
             do {
                 let summary = try await ZarrSummary.load(StoreResolver.store(for: path, options: storageOptions))
                 print(json ? String(decoding: summary.json.serialized(indent: 2, sortedKeys: true), as: UTF8.self) : summary.text)
+                return
             } catch {
-                throw CLIError("\(path): \(error)")
+                if !remote { throw CLIError("\(path): \(error)") }
             }
-            return
         }
         let ds: Dataset
         do { ds = try await Dataset.open(path, group: group, concatDim: concatDim, storageOptions: storageOptions) } catch { throw CLIError("\(error)") }

@@ -90,4 +90,57 @@ struct S3InteropTests {
             try await reference.write(to: "https://127.0.0.1:1/x.zarr")
         }
     }
+
+    @Test("netCDF-4 and netCDF-3 on S3 and over HTTP, and a glob of netCDF files on S3, read as xarray reads them through fsspec")
+    func netCDF() async throws {
+        let server = try LocalServers.moto()
+        defer { server.stop() }
+        let options = ["endpoint_url": server.url, "key": "testing", "secret": "testing"]
+        let bucket = try #require(try StoreResolver.store(for: "s3://ncdata", options: options) as? S3Store)
+        try await bucket.createBucket()
+        let dir = try LocalServers.scratch("s3-netcdf")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let written = try Self.run(["netcdf", dir.path, server.url, "ncdata"])
+        try #require(written.0 == 0, "xarray could not write or read the netCDF files: \(written.1)")
+        let http = try LocalServers.nginx(serving: dir.appendingPathComponent("nc"))
+        defer { http.stop() }
+
+        for name in ["cube4.nc", "cube3.nc"] {
+            let want = try await Dataset.open(dir.appendingPathComponent("\(name).xarray.zarr").path).load()
+            let local = try await Dataset.open(dir.appendingPathComponent("nc/\(name)").path).load()
+            for url in ["s3://ncdata/nc/\(name)", "\(http.url)/\(name)"] {
+                let got = try await Dataset.open(url, storageOptions: url.hasPrefix("s3") ? options : [:]).load()
+                #expect(try got.equals(want), "\(url): values differ from xarray's through fsspec")
+                #expect(try got.equals(local) && got.attrs == local.attrs, "\(url): differs from the same file read locally")
+                for (k, v) in local.variables { #expect(got.variables[k]?.attrs == v.attrs, "\(url) \(k): attributes") }
+            }
+        }
+        // A lazy selection of the chunked file over HTTP reads only the chunks it needs.
+        let before = http.accessLog.count
+        let lazy = try await Dataset.open("\(http.url)/cube4.nc")
+        let opened = http.accessLog.count
+        _ = try await lazy.isel(["time": .slice(Slice(0, 4)), "lon": .slice(Slice(0, 6))]).load()
+        let requests = http.accessLog.dropFirst(opened)
+        #expect(opened - before <= 4, "requests to open: \(http.accessLog.dropFirst(before))")
+        #expect(requests.count <= 2, "requests for one chunk of sst: \(requests)")
+
+        // A glob of netCDF files on S3 opens as one dataset along time.
+        let parts = try await Dataset.open("s3://ncdata/nc/part-*.nc", storageOptions: options).load()
+        let wantParts = try await Dataset.open(dir.appendingPathComponent("parts.xarray.zarr").path).load()
+        #expect(try parts.equals(wantParts), "the glob of parts")
+        #expect(parts.sizes["time"] == 12)
+        let flags = options.sorted { $0.key < $1.key }.flatMap { ["--storage-option", "\($0.key)=\($0.value)"] }
+        let info = try CLITests.gyre(["info", "s3://ncdata/nc/part-*.nc"] + flags)
+        #expect(info.status == 0 && info.out.contains("time: 12"), "gyre info of a netCDF glob: \(info.out) \(info.err)")
+        let mean = try CLITests.gyre(["eval", "\(http.url)/cube3.nc", "sst.mean()"])
+        #expect(mean.status == 0, "gyre eval over HTTP: \(mean.err)")
+
+        // Errors name the URL: a missing file, a file that is not netCDF.
+        await #expect(throws: (any Error).self) { try await Dataset.open("s3://ncdata/nc/none.nc", storageOptions: options) }
+        let missing = try CLITests.gyre(["info", "\(http.url)/none.nc"])
+        #expect(missing.status != 0 && missing.err.contains("none.nc"), "\(missing.err)")
+        try "not netCDF".write(to: dir.appendingPathComponent("nc/text.nc"), atomically: true, encoding: .utf8)
+        let text = try CLITests.gyre(["info", "\(http.url)/text.nc"])
+        #expect(text.status != 0 && text.err.contains("text.nc") && text.err.contains("not a netCDF file"), "\(text.err)")
+    }
 }

@@ -135,6 +135,22 @@ struct S3InteropTests {
         let mean = try CLITests.gyre(["eval", "\(http.url)/cube3.nc", "sst.mean()"])
         #expect(mean.status == 0, "gyre eval over HTTP: \(mean.err)")
 
+        // Through a proxy failing 10% of the requests, the same values.
+        let proxy = try LocalServers.faultProxy(upstream: server.url, rate: 0.1, seed: 11)
+        defer { proxy.stop() }
+        var faulty = options
+        faulty["endpoint_url"] = proxy.url
+        faulty["attempts"] = "10"
+        for name in ["cube4.nc", "cube3.nc"] {
+            let want = try await Dataset.open(dir.appendingPathComponent("nc/\(name)").path).load()
+            let got = try await Dataset.open("s3://ncdata/nc/\(name)", storageOptions: faulty).load()
+            #expect(try got.equals(want), "\(name) through faults")
+        }
+        let throughFaults = try await Dataset.open("s3://ncdata/nc/part-*.nc", storageOptions: faulty).load()
+        #expect(try throughFaults.equals(wantParts), "the glob through faults")
+        let injected = try String(contentsOf: proxy.log, encoding: .utf8).components(separatedBy: "\nfault ").count - 1
+        #expect(injected >= 1, "faults injected: \(injected)")
+
         // Errors name the URL: a missing file, a file that is not netCDF.
         await #expect(throws: (any Error).self) { try await Dataset.open("s3://ncdata/nc/none.nc", storageOptions: options) }
         let missing = try CLITests.gyre(["info", "\(http.url)/none.nc"])

@@ -7,6 +7,11 @@ peak memory and requests each took, and Gyre's ratio to each peer. Release build
 
     .venv/bin/python Benchmarks/cloud_io.py --gyre .build/release/gyre [--time 1460]
 
+With `--netcdf`, also the same cube as 20 netCDF-4 files (73 days each, chunks of one day,
+zlib level 1 with shuffle, written by netcdf-c) on moto: Gyre (`gyre eval "s3://bench/nc/*.nc"`)
+against xarray's open_mfdataset with h5netcdf through s3fs and dask threads (`--only-netcdf`
+skips the Zarr runs).
+
 The peers' times are measured inside their process (imports not counted); Gyre's is the whole
 `gyre eval` process.
 """
@@ -29,6 +34,8 @@ ap.add_argument("--dir", default="bench-data/cloud")
 ap.add_argument("--only", default="gyre,xarray,zarr")
 ap.add_argument("--servers", default="nginx,moto")
 ap.add_argument("--formats", default="v2,v3")
+ap.add_argument("--netcdf", action="store_true", help="also the 20 netCDF-4 files on moto")
+ap.add_argument("--only-netcdf", action="store_true", help="only the 20 netCDF-4 files on moto")
 args = ap.parse_args()
 py = sys.executable
 root = os.path.abspath(args.dir)
@@ -82,6 +89,36 @@ if not (os.path.exists(marker) and open(marker).read() == str(args.time)):
     open(marker, "w").write(str(args.time))
     print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s")
 
+nc_dir = os.path.join(data, "nc")
+nc_marker = os.path.join(root, "made-nc")
+if (args.netcdf or args.only_netcdf) and not (os.path.exists(nc_marker) and open(nc_marker).read() == str(args.time)):
+    import netCDF4
+    import xarray as xr
+    t0 = time.time()
+    shutil.rmtree(nc_dir, ignore_errors=True)
+    os.makedirs(nc_dir)
+    src = xr.open_zarr(os.path.join(data, "v2.zarr"))
+    per = args.time // 20
+    for i in range(20):
+        part = src.isel(time=slice(i * per, (i + 1) * per)).load()
+        with netCDF4.Dataset(os.path.join(nc_dir, f"sst-{i:02d}.nc"), "w", format="NETCDF4") as nc:
+            nc.createDimension("time", None)
+            nc.createDimension("lat", 360)
+            nc.createDimension("lon", 720)
+            t = nc.createVariable("time", "f8", ("time",))
+            t.units = "days since 2000-01-01"
+            t[:] = np.arange(i * per, (i + 1) * per, dtype="f8")
+            nc.createVariable("lat", "f8", ("lat",))[:] = part.lat.values
+            nc.createVariable("lon", "f8", ("lon",))[:] = part.lon.values
+            v = nc.createVariable("sst", "f4", ("time", "lat", "lon"), zlib=True, complevel=1, shuffle=True, chunksizes=(1, 360, 720))
+            v.units = "degC"
+            v[:] = part.sst.values
+    open(nc_marker, "w").write(str(args.time))
+    print(f"wrote 20 netCDF-4 files ({per} days each) in {time.time() - t0:.0f} s")
+if args.only_netcdf:
+    args.formats = ""
+    args.servers = "moto"
+
 logs = os.path.join(root, "logs")
 os.makedirs(logs, exist_ok=True)
 servers = {}
@@ -113,6 +150,11 @@ http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log r
         for d, _, files in os.walk(data):
             for f in files:
                 path = os.path.join(d, f)
+                rel = os.path.relpath(path, data)
+                if rel.startswith("nc/") and not (args.netcdf or args.only_netcdf):
+                    continue
+                if not rel.startswith("nc/") and args.only_netcdf:
+                    continue
                 s3.upload_file(path, "bench", os.path.relpath(path, data))
         print(f"uploaded the stores to moto in {time.time() - t0:.0f} s")
 
@@ -133,7 +175,15 @@ http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log r
 import json, resource, sys, time
 kind, server, url, endpoint = sys.argv[1:5]
 t0 = time.time()
-if kind == "xarray":
+if kind == "xarray-nc":
+    import xarray as xr, dask, s3fs
+    t0 = time.time()
+    fs = s3fs.S3FileSystem(key="testing", secret="testing", client_kwargs={"endpoint_url": endpoint})
+    files = [fs.open(p, "rb") for p in sorted(fs.glob(url[len("s3://"):]))]
+    ds = xr.open_mfdataset(files, engine="h5netcdf", combine="by_coords", data_vars="minimal", coords="minimal", compat="override", chunks={})
+    m = ds.sst.mean("time").compute()
+    value = float(m.mean())
+elif kind == "xarray":
     import xarray as xr, dask
     so = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": endpoint}} if server == "moto" else {}
     t0 = time.time()
@@ -155,29 +205,46 @@ else:
 print(json.dumps({"seconds": time.time() - t0, "value": value}))
 """
     results = {}
+    def run_gyre(url, base):
+        cmd = ["/usr/bin/time", "-f", "%e %M", args.gyre, "eval", url, "ds.sst.mean('time').mean()"]
+        if url.startswith("s3://"):
+            cmd += ["--storage-option", f"endpoint_url={base}"]
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"gyre on {url}: {r.stderr[-2000:]}")
+        secs, kb = r.stderr.strip().splitlines()[-1].split()
+        value = float(re.search(r"array\(([-0-9.e+]+)", r.stdout).group(1))
+        return {"seconds": float(secs), "rss": int(kb) * 1024, "value": value}
+
+    def run_peer(tool, server, url, base):
+        # Peak memory from /usr/bin/time, as for Gyre (ru_maxrss inside the process
+        # would carry this script's own peak across the exec).
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", py, "-c", peer_code, tool, server, url, base], env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"{tool} on {url}: {r.stderr[-2000:]}")
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+        out["rss"] = int(r.stderr.strip().splitlines()[-1].split()[1]) * 1024
+        return out
+
+    if (args.netcdf or args.only_netcdf) and "moto" in servers:
+        url = "s3://bench/nc/*.nc"
+        for tool in ("gyre", "xarray-nc"):
+            if tool != "gyre" and "xarray" not in args.only.split(","):
+                continue
+            before = requests_so_far("moto")
+            out = run_gyre(url, servers["moto"]) if tool == "gyre" else run_peer(tool, "moto", url, servers["moto"])
+            out["requests"] = requests_so_far("moto") - before
+            results[("moto", "nc", tool)] = out
+            print(f"  moto   nc4 {tool:9} {out['seconds']:7.2f} s  peak {out['rss'] / 2**20:6.0f} MiB  {out['requests']:5} requests  mean {out['value']:.5f}", flush=True)
+        g, p = results.get(("moto", "nc", "gyre")), results.get(("moto", "nc", "xarray-nc"))
+        if g and p:
+            print(f"  moto   nc4 {'':9} gyre is {p['seconds'] / g['seconds']:.2f}x xarray + h5netcdf + s3fs (goal 5x)")
     for server, base in servers.items():
-        for fmt in args.formats.split(","):
+        for fmt in [f for f in args.formats.split(",") if f]:
             url = f"{base}/{fmt}.zarr" if server == "nginx" else f"s3://bench/{fmt}.zarr"
             for tool in args.only.split(","):
                 before = requests_so_far(server)
-                if tool == "gyre":
-                    cmd = ["/usr/bin/time", "-f", "%e %M", args.gyre, "eval", url, "ds.sst.mean('time').mean()"]
-                    if server == "moto":
-                        cmd += ["--storage-option", f"endpoint_url={base}"]
-                    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                    if r.returncode != 0:
-                        sys.exit(f"gyre on {url}: {r.stderr[-2000:]}")
-                    secs, kb = r.stderr.strip().splitlines()[-1].split()
-                    value = float(re.search(r"array\(([-0-9.e+]+)", r.stdout).group(1))
-                    out = {"seconds": float(secs), "rss": int(kb) * 1024, "value": value}
-                else:
-                    # Peak memory from /usr/bin/time, as for Gyre (ru_maxrss inside the process
-                    # would carry this script's own peak across the exec).
-                    r = subprocess.run(["/usr/bin/time", "-f", "%e %M", py, "-c", peer_code, tool, server, url, base], env=env, capture_output=True, text=True)
-                    if r.returncode != 0:
-                        sys.exit(f"{tool} on {url}: {r.stderr[-2000:]}")
-                    out = json.loads(r.stdout.strip().splitlines()[-1])
-                    out["rss"] = int(r.stderr.strip().splitlines()[-1].split()[1]) * 1024
+                out = run_gyre(url, base) if tool == "gyre" else run_peer(tool, server, url, base)
                 out["requests"] = requests_so_far(server) - before
                 again = repeated(server, before)
                 results[(server, fmt, tool)] = out

@@ -66,12 +66,12 @@ package final class StoredNetCDF: @unchecked Sendable {
     }
 
     /// Fetches pages (runs of adjacent pages in one request each), noting where the file ends.
-    func fetch(_ starts: [UInt64]) async throws {
+    func fetch(_ starts: [UInt64], pagesPerRequest: Int = 1) async throws {
         var runs: [(start: UInt64, count: Int)] = []
         for s in starts {
             if let last = runs.last, last.start + UInt64(last.count) * pageSize == s, last.count < 16 {
                 runs[runs.count - 1].count += 1
-            } else { runs.append((s, 1)) }
+            } else { runs.append((s, pagesPerRequest)) }
         }
         let got = try await Bounded.map(count: runs.count, limit: 16) { [runs] i -> [UInt8] in
             try await self.read(at: runs[i].start, upTo: runs[i].count * Int(self.pageSize))
@@ -135,7 +135,10 @@ extension NetCDFFile {
     /// Values are then read by `NetCDFArray` by byte range too.
     public static func open(store: any ReadableStore, key: String, name: String) async throws -> NetCDFFile {
         let file = StoredNetCDF(store: store, key: key, name: name)
-        let head = try await file.read(at: 0, upTo: 8)
+        // The first request reads the signature and, in the same round trip, the first pages,
+        // where the superblock, the headers and usually the small coordinates lie.
+        try await file.fetch([0], pagesPerRequest: 4)
+        let head = (try? await file.parse { try $0.bytes(0, 8) }) ?? []
         if head.count >= 4, head[0] == 0x43, head[1] == 0x44, head[2] == 0x46, [1, 2, 5].contains(head[3]) {
             do {
                 var f = try await file.parse { try NetCDF3Header.read($0, name: name) }

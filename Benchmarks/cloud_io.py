@@ -168,7 +168,7 @@ http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log r
     def requests_so_far(server):
         if server == "nginx":
             return sum(1 for _ in open(os.path.join(logs, "access.log")))
-        return sum(1 for line in open(os.path.join(logs, "moto.log")) if re.search(r'"(GET|HEAD|PUT|POST) ', line))
+        return sum(1 for line in open(os.path.join(logs, "moto.log")) if re.search(r'(GET|HEAD|PUT|POST) /', line))
 
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
     peer_code = r"""

@@ -437,26 +437,24 @@ struct StoredVariableReader: Sendable {
     func readChunks(_ r: [(start: Int, count: Int, step: Int)], chunkShape c: [Int], tree: UInt64?, filters: [HDF5ChunkIndex.Filter],
                     into destination: ReadDestination) async throws {
         let map = try await file.chunkMap(path, tree: tree, chunkShape: c)
-        var grid: [[Int]] = [[]]
+        var positions: [[Int]] = [[]]
         for (d, x) in r.enumerated() {
             let lo = x.start / c[d], hi = (x.start + x.count - 1) / c[d]
-            grid = grid.flatMap { g in (lo...hi).map { g + [$0] } }
+            positions = positions.flatMap { g in (lo...hi).map { g + [$0] } }
         }
+        let grid = positions
         let chunkBytes = c.reduce(itemSize, *)
         let present = grid.indices.filter { map[grid[$0]] != nil }
         for i in present where map[grid[i]]!.size > Swift.max(chunkBytes * 2 + 4096, 1 << 20) {
             throw GyreNetCDFError(.read, "\(what): chunk \(grid[i]): \(map[grid[i]]!.size) stored bytes for a chunk of \(chunkBytes) (corrupt file?)")
         }
+        // Chunks that lie close together are fetched in one request (the bytes between
+        // included), and each is decoded straight from the request's bytes.
         let ranges = present.map { i -> Range<Int> in let l = map[grid[i]]!; return Int(l.address)..<(Int(l.address) + l.size) }
-        let fetched: [[UInt8]]
-        if ranges.isEmpty { fetched = [] } else {
-            guard let got = try await file.store.get(file.key, ranges: ranges) else { throw file.missing() }
-            fetched = got
-        }
-        var storedFor: [Int: Int] = [:]
-        for (j, i) in present.enumerated() { storedFor[i] = j }
-        let size = itemSize, bigEndian = storage.bigEndian, fill = self.fill, name = what
-        try await Bounded.forEach(count: grid.count, limit: Swift.max(1, maxConcurrency)) { [grid, storedFor] k in
+        let gap = (file.store as? any MergingRangeReads)?.rangeGap ?? (64 << 10)
+        let spans = ByteRanges.merged(ranges, gap: gap, maxSpan: 32 << 20)
+        let size = itemSize, bigEndian = storage.bigEndian, fill = self.fill, name = what, limit = Swift.max(1, maxConcurrency)
+        @Sendable func place(_ k: Int, _ stored: UnsafeRawBufferPointer?) throws {
             let g = grid[k]
             var lo: [Int] = [], count: [Int] = []
             for d in g.indices {
@@ -465,16 +463,37 @@ struct StoredVariableReader: Sendable {
                 count.append(b - a)
             }
             let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
-            guard let j = storedFor[k] else { target.fill(with: fill); return }
+            guard let stored else { target.fill(with: fill); return }
+            if count == c, let span = target.contiguousBytes {
+                // A whole chunk that is one span of the destination: decoded in place.
+                try HDF5ChunkIndex.decode(stored, filters: filters, mask: map[g]!.mask, into: span, what: "\(name): chunk \(g)")
+                if bigEndian { Self.swap(span, size) }
+                return
+            }
             let chunk = allocateScratch(chunkBytes)
             defer { freeScratch(chunk) }
-            try fetched[j].withUnsafeBytes { raw in
-                try HDF5ChunkIndex.decode(raw, filters: filters, mask: map[g]!.mask, into: chunk, what: "\(name): chunk \(g)")
-            }
+            try HDF5ChunkIndex.decode(stored, filters: filters, mask: map[g]!.mask, into: chunk, what: "\(name): chunk \(g)")
             if bigEndian { Self.swap(chunk, size) }
             let strides = NDArray<UInt8>.contiguousStrides(c)
             let offset = g.indices.reduce(0) { $0 + (lo[$1] - g[$1] * c[$1]) * strides[$1] }
             target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset * size), strides: strides)
+        }
+        let missing = Set(grid.indices).subtracting(present)
+        for k in missing.sorted() { try place(k, nil) }
+        try await Bounded.forEach(count: spans.count, limit: Swift.max(2, Swift.min(16, limit * 2))) { [present] i in
+            let span = spans[i].span
+            let bytes = try await file.read(at: UInt64(span.lowerBound), upTo: span.count)
+            guard bytes.count == span.count else {
+                throw GyreNetCDFError(.read, "\(name): the file ends before byte \(span.upperBound) (truncated?)")
+            }
+            let members = spans[i].members
+            // The array is a `let` that outlives the decoding below, so its storage stays put.
+            let base = bytes.withUnsafeBytes { UnsafeAddress(UnsafeMutableRawPointer(mutating: $0.baseAddress!)) }
+            try await Bounded.forEach(count: members.count, limit: limit) { j in
+                let m = members[j], r = ranges[m]
+                try place(present[m], UnsafeRawBufferPointer(start: base.pointer + (r.lowerBound - span.lowerBound), count: r.count))
+            }
+            withExtendedLifetime(bytes) {}
         }
     }
 

@@ -39,9 +39,9 @@ struct Convert: AsyncParsableCommand {
                 if format != nil || !options.shards.isEmpty { throw ValidationError("--format and --shards apply to Zarr output, not .nc") }
                 let ds = try await Dataset.open(src, concatDim: concatDim, storageOptions: storageOptions)
                 try await ds.writeNetCDF(to: dst, options: nc) { bar.update($0) }
-            } else if isZarrStore(src) || StoreResolver.isRemote(src) {
+            } else if isZarrStore(src) || (StoreResolver.isRemote(src) && !Dataset.hasNetCDFName(src) && !src.contains(where: { "*?[".contains($0) })) {
                 // Zarr to Zarr: stored values are copied as they are (no decoding round trip).
-                // (A URL is a Zarr store: Gyre reads no other format over the network yet.)
+                // (A URL not named as netCDF and not a glob is taken for a Zarr store.)
                 try await ZarrConverter.convert(from: StoreResolver.store(for: src, options: storageOptions),
                                                 to: Dataset.writableStore(dst, storageOptions: storageOptions), options: options) { bar.update($0) }
             } else {

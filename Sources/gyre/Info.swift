@@ -18,8 +18,7 @@ struct Info: AsyncParsableCommand {
         // A single Zarr store: from its consolidated metadata alone (the fastest path).
         // A URL is tried as a Zarr store first, then as a netCDF file (unless its name says
         // netCDF).
-        let bare = String(path.prefix { $0 != "?" && $0 != "#" }).lowercased()
-        let netCDFName = [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"].contains { bare.hasSuffix($0) }
+        let netCDFName = Dataset.hasNetCDFName(path)
         let remote = StoreResolver.isRemote(path)
         if (isZarrStore(path) || (remote && !netCDFName)) && group == "/" && !path.contains(where: { "*?[".contains($0) }) {
             do {

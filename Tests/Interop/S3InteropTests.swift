@@ -132,6 +132,14 @@ struct S3InteropTests {
         let flags = options.sorted { $0.key < $1.key }.flatMap { ["--storage-option", "\($0.key)=\($0.value)"] }
         let info = try CLITests.gyre(["info", "s3://ncdata/nc/part-*.nc"] + flags)
         #expect(info.status == 0 && info.out.contains("time: 12"), "gyre info of a netCDF glob: \(info.out) \(info.err)")
+        // gyre convert from netCDF on S3 (a glob, and one file over HTTP) to Zarr on S3.
+        let converted = try CLITests.gyre(["convert", "s3://ncdata/nc/part-*.nc", "s3://ncdata/parts.zarr"] + flags)
+        try #require(converted.status == 0, "gyre convert of a netCDF glob to S3: \(converted.err)")
+        #expect(try await Dataset.open("s3://ncdata/parts.zarr", storageOptions: options).load().equals(wantParts), "the converted glob")
+        let fromHTTP = try CLITests.gyre(["convert", "\(http.url)/cube4.nc", dir.appendingPathComponent("cube4.zarr").path])
+        try #require(fromHTTP.status == 0, "gyre convert from HTTP: \(fromHTTP.err)")
+        #expect(try await Dataset.open(dir.appendingPathComponent("cube4.zarr").path).load().equals(
+            Dataset.open(dir.appendingPathComponent("nc/cube4.nc").path).load()), "cube4.nc over HTTP converted to Zarr")
         let mean = try CLITests.gyre(["eval", "\(http.url)/cube3.nc", "sst.mean()"])
         #expect(mean.status == 0, "gyre eval over HTTP: \(mean.err)")
 

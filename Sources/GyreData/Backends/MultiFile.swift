@@ -51,9 +51,8 @@ extension Dataset {
                 let matched = try await StoreResolver.glob(path, options: storageOptions)
                 return try await open(files: matched, concatDim: concatDim, group: group, combine: combine, decode: options, storageOptions: storageOptions)
             }
-            let bare = String(path.prefix { $0 != "?" && $0 != "#" }).lowercased()
-            let netCDFSuffixes = [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"]
-            if !netCDFSuffixes.contains(where: { bare.hasSuffix($0) }) {
+            let named = hasNetCDFName(path)
+            if !named {
                 for marker in ["zarr.json", ".zmetadata", ".zgroup"] where try await store.get(marker, range: .range(offset: 0, length: 1)) != nil {
                     return try await openZarr(store, path: group == "/" ? "" : group.trimmingCharacters(in: CharacterSet(charactersIn: "/")), decode: options)
                 }
@@ -61,7 +60,7 @@ extension Dataset {
             let (parent, key) = try StoreResolver.file(path, options: storageOptions)
             let file: NetCDFFile
             do { file = try await NetCDFFile.open(store: parent, key: key, name: HTTPTransport.shown(path)) } catch let e as GyreNetCDFError {
-                if e.code == .open, !netCDFSuffixes.contains(where: { bare.hasSuffix($0) }) {
+                if e.code == .open, !named {
                     throw GyreDataError(.fileNotFound, "\(store.name): neither a Zarr store (no zarr.json, .zmetadata or .zgroup) nor a netCDF file (\(e.message))", cause: e)
                 }
                 throw GyreDataError(.read, e.message, cause: e)
@@ -87,6 +86,14 @@ extension Dataset {
             throw GyreDataError(.invalidArgument, "\(path): not a netCDF file or Zarr store (no netCDF-3 or HDF5 signature)")
         }
         return try await openNetCDF(path, group: group, decode: options)
+    }
+
+    /// Whether a path or URL's name (before any query) ends as netCDF and HDF5 files do (`.nc`,
+    /// `.nc4`, `.nc3`, `.cdf`, `.netcdf`, `.h5`, `.hdf5`, `.he5`): such a URL is opened as a
+    /// netCDF file without first looking for Zarr metadata under it.
+    public static func hasNetCDFName(_ location: String) -> Bool {
+        let bare = String(location.prefix { $0 != "?" && $0 != "#" }).lowercased()
+        return [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"].contains { bare.hasSuffix($0) }
     }
 
     /// The files a glob pattern matches, sorted by name. A pattern that matches nothing is an

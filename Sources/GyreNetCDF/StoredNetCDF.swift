@@ -156,8 +156,9 @@ extension NetCDFFile {
             f.stored = file
             return f
         } catch let e as HDF5Unsupported {
-            throw GyreNetCDFError(.unsupported, "\(name): this netCDF-4/HDF5 file uses what Gyre's own HDF5 reader does not cover "
-                                  + "(\(e.description)), and netcdf-c reads local files only; download it and open the copy")
+            throw GyreNetCDFError(.unsupported, "\(name): its netCDF-4/HDF5 metadata cannot be read by range (\(e.description)): the file is "
+                                  + "truncated or corrupt, or uses a structure Gyre's own HDF5 reader does not cover, and netcdf-c reads "
+                                  + "local files only; download it and open the copy")
         }
     }
 }

@@ -166,5 +166,15 @@ struct S3InteropTests {
         try "not netCDF".write(to: dir.appendingPathComponent("nc/text.nc"), atomically: true, encoding: .utf8)
         let text = try CLITests.gyre(["info", "\(http.url)/text.nc"])
         #expect(text.status != 0 && text.err.contains("text.nc") && text.err.contains("not a netCDF file"), "\(text.err)")
+        // Truncated files: the header cut short, or the data.
+        for name in ["cube3.nc", "cube4.nc"] {
+            let whole = try Data(contentsOf: dir.appendingPathComponent("nc/\(name)"))
+            try whole.prefix(40).write(to: dir.appendingPathComponent("nc/head-\(name)"))
+            try whole.prefix(whole.count * 3 / 4).write(to: dir.appendingPathComponent("nc/cut-\(name)"))
+            let head = try CLITests.gyre(["info", "\(http.url)/head-\(name)"])
+            #expect(head.status != 0 && head.err.contains("head-\(name)") && (head.err.contains("past the end") || head.err.contains("truncated")), "\(head.err)")
+            let cut = try CLITests.gyre(["eval", "\(http.url)/cut-\(name)", "sst.sum()"])
+            #expect(cut.status != 0 && cut.err.contains("cut-\(name)") && (cut.err.contains("truncated") || cut.err.contains("past the end")), "\(cut.err)")
+        }
     }
 }

@@ -37,9 +37,15 @@ package final class StoredNetCDF: @unchecked Sendable {
     package let key: String
     /// The URL, for messages.
     package let name: String
-    let pageSize: UInt64 = 256 << 10
+    /// Pages for the metadata: the headers lie together, and large pages take fewer requests.
+    static let pageSize: UInt64 = 256 << 10
+    /// Pages for walking chunk indexes, whose nodes (a few KiB) lie scattered through the file.
+    static let nodePageSize: UInt64 = 16 << 10
+    /// Pages kept between reads: past this, they are dropped once a read is done.
+    static let keptPageBytes = 32 << 20
     private let lock = NSLock()
-    private var pages: [UInt64: [UInt8]] = [:]
+    /// Fetched pages by page size, then by start.
+    private var pages: [UInt64: [UInt64: [UInt8]]] = [:]
     private var size: UInt64?
     /// Chunk maps of chunked variables, by variable path, read at their first use.
     private var chunkMaps: [String: [[Int]: HDF5ChunkIndex.Location]] = [:]
@@ -52,21 +58,39 @@ package final class StoredNetCDF: @unchecked Sendable {
 
     /// Runs a synchronous reader over the file's pages, fetching the pages it asks for until
     /// it has all it needs.
-    func parse<T>(_ body: (HDF5Bytes) throws -> T) async throws -> T {
+    func parse<T>(pageSize: UInt64 = StoredNetCDF.pageSize, _ body: (HDF5Bytes) throws -> T) async throws -> T {
         for _ in 0..<4096 {
-            let (have, size) = lock.withLock { (pages, self.size) }
+            let (have, size) = lock.withLock { (pages[pageSize] ?? [:], self.size) }
             let bytes = HDF5Bytes(remote: name, pages: have, pageSize: pageSize, size: size)
-            do { return try body(bytes) } catch let need as HDF5NeedPages {
+            do {
+                let result = try body(bytes)
+                lock.withLock {
+                    let kept = pages.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+                    if kept > Self.keptPageBytes { pages = [:] }
+                }
+                return result
+            } catch let need as HDF5NeedPages {
                 let wanted = need.pages.filter { have[$0] == nil }.sorted()
                 guard !wanted.isEmpty else { throw GyreNetCDFError(.read, "\(name): the reader asked again for pages it has") }
-                try await fetch(wanted)
+                // Small pages inside a large page already fetched are cut from it.
+                let rest = lock.withLock { () -> [UInt64] in
+                    guard pageSize < Self.pageSize else { return wanted }
+                    return wanted.filter { w in
+                        let big = w / Self.pageSize * Self.pageSize
+                        guard let b = pages[Self.pageSize]?[big] else { return true }
+                        let from = Int(w - big)
+                        pages[pageSize, default: [:]][w] = from < b.count ? Array(b[from..<Swift.min(b.count, from + Int(pageSize))]) : []
+                        return false
+                    }
+                }
+                if !rest.isEmpty { try await fetch(rest, pageSize: pageSize) }
             }
         }
         throw GyreNetCDFError(.read, "\(name): the file's metadata is spread over too many pages to read by range")
     }
 
     /// Fetches pages (runs of adjacent pages in one request each), noting where the file ends.
-    func fetch(_ starts: [UInt64], pagesPerRequest: Int = 1) async throws {
+    func fetch(_ starts: [UInt64], pageSize: UInt64 = StoredNetCDF.pageSize, pagesPerRequest: Int = 1) async throws {
         var runs: [(start: UInt64, count: Int)] = []
         for s in starts {
             if let last = runs.last, last.start + UInt64(last.count) * pageSize == s, last.count < 16 {
@@ -74,7 +98,7 @@ package final class StoredNetCDF: @unchecked Sendable {
             } else { runs.append((s, pagesPerRequest)) }
         }
         let got = try await Bounded.map(count: runs.count, limit: 16) { [runs] i -> [UInt8] in
-            try await self.read(at: runs[i].start, upTo: runs[i].count * Int(self.pageSize))
+            try await self.read(at: runs[i].start, upTo: runs[i].count * Int(pageSize))
         }
         lock.withLock {
             for (run, bytes) in zip(runs, got) {
@@ -82,7 +106,7 @@ package final class StoredNetCDF: @unchecked Sendable {
                     let from = p * Int(pageSize)
                     let start = run.start + UInt64(from)
                     let page = from < bytes.count ? Array(bytes[from..<Swift.min(bytes.count, from + Int(pageSize))]) : []
-                    pages[start] = page
+                    pages[pageSize, default: [:]][start] = page
                     if page.count < Int(pageSize) { size = Swift.min(size ?? UInt64.max, start + UInt64(page.count)) }
                 }
             }
@@ -112,7 +136,7 @@ package final class StoredNetCDF: @unchecked Sendable {
         if let tree {
             let found: [(offset: [Int], size: Int, mask: UInt32, address: UInt64)]
             do {
-                found = try await parse { bytes in try HDF5Format(bytes: bytes).chunks(tree: tree, rank: chunkShape.count) }
+                found = try await parse(pageSize: Self.nodePageSize) { bytes in try HDF5Format(bytes: bytes).chunks(tree: tree, rank: chunkShape.count) }
             } catch let e as HDF5Unsupported {
                 throw GyreNetCDFError(.read, "\(name): variable '\(variable)': its chunk index does not parse (\(e.description))")
             }

@@ -142,6 +142,18 @@ package final class HDF5ChunkIndex: @unchecked Sendable {
         return Layout(filters: filters, chunkShape: chunkShape)
     }
 
+    /// The part of chunk `g` (a grid position; chunks of `shape`) inside a region, in array
+    /// coordinates: its first index and its count per dimension.
+    static func overlap(chunk g: [Int], shape c: [Int], region r: [(start: Int, count: Int, step: Int)]) -> (lo: [Int], count: [Int]) {
+        var lo: [Int] = [], count: [Int] = []
+        for d in g.indices {
+            let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
+            lo.append(a)
+            count.append(b - a)
+        }
+        return (lo, count)
+    }
+
     /// Decodes one stored chunk's bytes into `destination` (exactly one whole chunk of bytes).
     static func decode(_ bytes: UnsafeRawBufferPointer, filters: [Filter], mask: UInt32,
                        into destination: UnsafeMutableRawBufferPointer, what: @autoclosure () -> String) throws {

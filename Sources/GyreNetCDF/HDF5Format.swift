@@ -652,6 +652,24 @@ final class HDF5Format {
         return o
     }
 
+    /// Variable-length strings from their stored references (length, global heap collection,
+    /// index per element: 4 + offset size + 4 bytes each), cut at the first NUL as netcdf-c's
+    /// C strings are.
+    func vlenStrings(_ data: [UInt8], count: Int, what: @autoclosure () -> String) throws -> [String] {
+        var c = cursor(data)
+        var strings: [String] = []
+        for _ in 0..<count {
+            let length = try c.u32()
+            let collection = try c.address()
+            let index = try c.u32()
+            guard let collection, length > 0 else { strings.append(""); continue }
+            let object = try globalHeapObject(collection, index)
+            guard object.count >= length else { throw HDF5Unsupported("\(what()): short string") }
+            strings.append(String(decoding: object.prefix(length).prefix { $0 != 0 }, as: UTF8.self))
+        }
+        return strings
+    }
+
     // MARK: Chunked data (version-1 B-tree)
 
     /// Every stored chunk of a dataset indexed by a version-1 B-tree: its offset (in elements,

@@ -358,18 +358,7 @@ enum HDF5Metadata {
             let bytes = a.data.prefix(n * size)
             return .text(String(decoding: bytes.reversed().drop { $0 == 0 }.reversed(), as: UTF8.self))
         case .vlenString:
-            var c = f.cursor(a.data)
-            var strings: [String] = []
-            for _ in 0..<n {
-                let length = try c.u32()
-                let collection = try c.address()
-                let index = try c.u32()
-                guard let collection, length > 0 else { strings.append(""); continue }
-                let object = try f.globalHeapObject(collection, index)
-                guard object.count >= length else { throw HDF5Unsupported("attribute \(owner):\(a.name): short string") }
-                strings.append(String(decoding: object.prefix(length).prefix { $0 != 0 }, as: UTF8.self))
-            }
-            return .strings(strings)
+            return .strings(try f.vlenStrings(a.data, count: n, what: "attribute \(owner):\(a.name)"))
         case .integer, .float:
             let dtype = try numericDType(a.type, what: "attribute \(owner):\(a.name)")
             return .values(try values(Array(a.data.prefix(n * width)), count: n, dtype: dtype, type: a.type))

@@ -187,13 +187,7 @@ public struct NetCDFArray: ChunkedArraySource {
         let limit = Swift.max(1, maxConcurrency)
         try await Bounded.forEach(count: grid.count, limit: limit) { k in
             let g = grid[k], location = locations[k]
-            // The part of the chunk inside the region, in array coordinates.
-            var lo: [Int] = [], count: [Int] = []
-            for d in g.indices {
-                let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
-                lo.append(a)
-                count.append(b - a)
-            }
+            let (lo, count) = HDF5ChunkIndex.overlap(chunk: g, shape: c, region: r)
             let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
             guard let location else {
                 // Never written: netcdf-c supplies the fill value.
@@ -266,21 +260,7 @@ public struct NetCDFArray: ChunkedArraySource {
         }
         let raw = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<(total * width)]))
         guard v.isString else { return try text(raw, v) }
-        let strings = try await remote.parse { bytes -> [String] in
-            let f = try HDF5Format(bytes: bytes)
-            var c = f.cursor(raw)
-            var out: [String] = []
-            for _ in 0..<total {
-                let length = try c.u32()
-                let collection = try c.address()
-                let index = try c.u32()
-                guard let collection, length > 0 else { out.append(""); continue }
-                let object = try f.globalHeapObject(collection, index)
-                guard object.count >= length else { throw HDF5Unsupported("'\(v.name)': a string shorter than its length") }
-                out.append(String(decoding: object.prefix(length), as: UTF8.self))
-            }
-            return out
-        }
+        let strings = try await remote.parse { try HDF5Format(bytes: $0).vlenStrings(raw, count: total, what: "'\(v.name)'") }
         return .string(try NDArray(shape: v.shape, strings), .variable)
     }
 

@@ -370,12 +370,12 @@ struct StoredVariableReader: Sendable {
         case .contiguous(nil):
             destination.fill(with: fill)
         case .contiguous(let address?):
-            try await readRuns(r, into: destination) { index in address + UInt64(index * itemSize) }
+            let strides = NDArray<UInt8>.contiguousStrides(variable.shape)
+            try await readRuns(r, into: destination) { index in address + UInt64(zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 } * itemSize) }
         case .records(let address, let recordSize):
-            let slab = Array(variable.shape.dropFirst())
-            let strides = NDArray<UInt8>.contiguousStrides(slab)
-            try await readRuns(r, into: destination, records: true) { _ in 0 } recordOffset: { rec, inner in
-                address + UInt64(rec) * UInt64(recordSize) + UInt64(zip(inner, strides).reduce(0) { $0 + $1.0 * $1.1 } * itemSize)
+            let strides = NDArray<UInt8>.contiguousStrides(Array(variable.shape.dropFirst()))
+            try await readRuns(r, into: destination, records: true) { index in
+                address + UInt64(index[0]) * UInt64(recordSize) + UInt64(zip(index.dropFirst(), strides).reduce(0) { $0 + $1.0 * $1.1 } * itemSize)
             }
         case .chunked(let chunkShape, let tree, let filters):
             guard storage.extent.count == variable.shape.count else {
@@ -396,9 +396,11 @@ struct StoredVariableReader: Sendable {
     }
 
     /// Contiguous storage: the region is split into runs of adjacent elements, the runs are
-    /// merged into requests, and each request's bytes are placed where its runs go.
+    /// merged into requests, and each request's bytes are placed where its runs go. `offset`
+    /// is the file offset of an element by its index; with `records`, runs never cross the
+    /// first dimension.
     func readRuns(_ r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination, records: Bool = false,
-                  offset: (Int) -> UInt64, recordOffset: ((Int, [Int]) -> UInt64)? = nil) async throws {
+                  offset: ([Int]) -> UInt64) async throws {
         let shape = variable.shape, n = shape.count
         let first = records ? 1 : 0
         // Dimensions k+1..<n are read whole, so a run spans dims k..<n.
@@ -408,7 +410,6 @@ struct StoredVariableReader: Sendable {
             while k > first && r[k].start == 0 && r[k].count == shape[k] { k -= 1 }
         }
         let runLength = (k < n ? r[k].count : 1) * (k + 1 < n ? shape[(k + 1)...].reduce(1, *) : 1)
-        let strides = NDArray<UInt8>.contiguousStrides(shape)
         let outer = Array(r.prefix(k))
         var runs: [Range<Int>] = []
         var index = outer.map(\.start)
@@ -418,10 +419,7 @@ struct StoredVariableReader: Sendable {
             var full = index
             if k < n { full.append(r[k].start) }
             while full.count < n { full.append(0) }
-            let at: UInt64
-            if records, let recordOffset { at = recordOffset(full[0], Array(full.dropFirst())) } else {
-                at = offset(zip(full, strides).reduce(0) { $0 + $1.0 * $1.1 })
-            }
+            let at = offset(full)
             runs.append(Int(at)..<(Int(at) + runLength * itemSize))
             // The next outer index, last dimension fastest.
             var d = k - 1
@@ -481,12 +479,7 @@ struct StoredVariableReader: Sendable {
         let size = itemSize, bigEndian = storage.bigEndian, fill = self.fill, name = what, limit = Swift.max(1, maxConcurrency)
         @Sendable func place(_ k: Int, _ stored: UnsafeRawBufferPointer?) throws {
             let g = grid[k]
-            var lo: [Int] = [], count: [Int] = []
-            for d in g.indices {
-                let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
-                lo.append(a)
-                count.append(b - a)
-            }
+            let (lo, count) = HDF5ChunkIndex.overlap(chunk: g, shape: c, region: r)
             let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
             guard let stored else { target.fill(with: fill); return }
             if count == c, let span = target.contiguousBytes {

@@ -49,10 +49,13 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "GyreCodecs", dependencies: ["GyreCore", "GyreArrays", "CZstd", "CLZ4", "CBlosc", "CZlib", "CDeflate"]),
-        // Floor 2: formats (Zarr v2 and v3).
-        .target(name: "GyreZarr", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs"]),
+        // Floor 2: the one chunk engine (a region of any chunked array: split into chunks,
+        // located by the format, fetched with merged ranges and bounded concurrency, decoded in place).
+        .target(name: "GyreChunks", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs"]),
+        // Floor 3: formats (Zarr v2 and v3), each a locator for the chunk engine.
+        .target(name: "GyreZarr", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreChunks"]),
         // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
-        .target(name: "GyreNetCDF", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "CNetCDF", "CHDF5"]),
+        .target(name: "GyreNetCDF", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreChunks", "CNetCDF", "CHDF5"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: ["GyreCore", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB,
@@ -84,7 +87,7 @@ let package = Package(
             ]),
         // The umbrella: re-exports the public modules, nothing else.
         .target(name: "GyreExpr", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",

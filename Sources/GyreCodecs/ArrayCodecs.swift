@@ -146,11 +146,11 @@ public struct ShuffleCodec: BytesToBytesCodec {
         return out
     }
 
-    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard bytes.count == destination.count else {
             throw GyreCodecsError(.corrupt, "shuffle: \(bytes.count) bytes, the chunk needs \(destination.count)")
         }
-        bytes.withUnsafeBytes { ShuffleCodec.unshuffle($0, into: destination, elementSize: elementSize) }
+        ShuffleCodec.unshuffle(bytes, into: destination, elementSize: elementSize)
         return true
     }
 

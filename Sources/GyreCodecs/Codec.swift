@@ -29,9 +29,9 @@ public protocol ArrayToBytesCodec: Codec {
 public protocol BytesToBytesCodec: Codec {
     func encode(_ bytes: [UInt8]) throws -> [UInt8]
     func decode(_ bytes: [UInt8]) throws -> [UInt8]
-    /// Decodes straight into `destination`, which must be exactly the decoded size. Returns false
-    /// when this codec cannot (the caller then decodes the ordinary way).
-    func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+    /// Decodes bytes in memory straight into `destination`, which must be exactly the decoded
+    /// size. Returns false when this codec cannot (the caller then decodes the ordinary way).
+    func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
     /// Encodes bytes read straight from memory (no copy into an array first).
     func encode(raw source: UnsafeRawBufferPointer) throws -> [UInt8]
     /// Decodes only the decoded bytes `range` of `bytes` (a chunk of `decodedCount` bytes in
@@ -44,7 +44,11 @@ public protocol BytesToBytesCodec: Codec {
 }
 
 extension BytesToBytesCodec {
-    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    /// `decode(stored:into:)` on an array's bytes.
+    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        try bytes.withUnsafeBytes { try decode(stored: $0, into: destination) }
+    }
     public func decode(raw bytes: UnsafeRawBufferPointer, range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
     public var decodesRanges: Bool { false }
     /// `decode(raw:range:decodedCount:into:)` on an array's bytes.

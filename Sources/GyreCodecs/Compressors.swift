@@ -31,13 +31,13 @@ public struct ZstdCodec: BytesToBytesCodec {
         return out
     }
 
-    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
-        let size = bytes.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, bytes.count) }
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        let size = ZSTD_getFrameContentSize(bytes.baseAddress, bytes.count)
         guard size < UInt64.max - 1 else { return false }
         guard size == UInt64(destination.count) else {
             throw GyreCodecsError(.corrupt, "zstd: frame holds \(size) bytes, the chunk needs \(destination.count)")
         }
-        let r = bytes.withUnsafeBytes { ZSTD_decompress(destination.baseAddress, destination.count, $0.baseAddress, bytes.count) }
+        let r = ZSTD_decompress(destination.baseAddress, destination.count, bytes.baseAddress, bytes.count)
         if ZSTD_isError(r) != 0 { throw GyreCodecsError(.corrupt, "zstd: \(String(cString: ZSTD_getErrorName(r)))") }
         guard r == destination.count else { throw GyreCodecsError(.corrupt, "zstd: frame decoded to \(r) of \(destination.count) bytes") }
         return true
@@ -115,8 +115,8 @@ public struct ZlibCodec: BytesToBytesCodec {
     }
 
     /// Decodes with libdeflate when the decoded size is known (about twice zlib's speed).
-    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
-        try bytes.withUnsafeBytes { try decode(raw: $0, into: destination) }
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        try decode(raw: bytes, into: destination)
         return true
     }
 
@@ -198,15 +198,13 @@ public struct LZ4Codec: BytesToBytesCodec {
         return out
     }
 
-    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard bytes.count >= 4 else { throw GyreCodecsError(.corrupt, "lz4: \(bytes.count) bytes is too short for the size header") }
         let size = Int(UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
         guard size == destination.count else { throw GyreCodecsError(.corrupt, "lz4: block holds \(size) bytes, the chunk needs \(destination.count)") }
         if size == 0 { return true }
-        let got = bytes.withUnsafeBytes { src in
-            LZ4_decompress_safe(src.baseAddress!.advanced(by: 4).assumingMemoryBound(to: CChar.self),
-                                destination.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count - 4), Int32(size))
-        }
+        let got = LZ4_decompress_safe(bytes.baseAddress!.advanced(by: 4).assumingMemoryBound(to: CChar.self),
+                                      destination.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count - 4), Int32(size))
         guard got == Int32(size) else { throw GyreCodecsError(.corrupt, "lz4: block decoded to \(got) of \(size) bytes") }
         return true
     }
@@ -310,16 +308,16 @@ public struct BloscCodec: BytesToBytesCodec {
         return true
     }
 
-    public func decode(_ bytes: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard bytes.count >= Int(BLOSC_MIN_HEADER_LENGTH) else {
             throw GyreCodecsError(.corrupt, "blosc: \(bytes.count) bytes is too short for a blosc header")
         }
         var nbytes = 0, cbytes = 0, bsize = 0
-        bytes.withUnsafeBytes { blosc_cbuffer_sizes($0.baseAddress, &nbytes, &cbytes, &bsize) }
+        blosc_cbuffer_sizes(bytes.baseAddress, &nbytes, &cbytes, &bsize)
         guard cbytes == bytes.count else { throw GyreCodecsError(.corrupt, "blosc: header says \(cbytes) compressed bytes, have \(bytes.count)") }
         guard nbytes == destination.count else { throw GyreCodecsError(.corrupt, "blosc: buffer holds \(nbytes) bytes, the chunk needs \(destination.count)") }
         if nbytes == 0 { return true }
-        let r = bytes.withUnsafeBytes { blosc_decompress_ctx($0.baseAddress, destination.baseAddress, nbytes, 1) }
+        let r = blosc_decompress_ctx(bytes.baseAddress, destination.baseAddress, nbytes, 1)
         guard Int(r) == nbytes else { throw GyreCodecsError(.corrupt, "blosc: decompression failed (\(r))") }
         return true
     }

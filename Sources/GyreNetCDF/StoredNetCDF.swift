@@ -1,6 +1,7 @@
 import CNetCDF
 import Foundation
 import GyreArrays
+import GyreChunks
 import GyreCore
 import GyreStorage
 
@@ -548,19 +549,5 @@ struct StoredVariableReader: Sendable {
         case NC_UINT64: return bytes(UInt64(18446744073709551614))
         default: return [UInt8](repeating: 0, count: itemSize)
         }
-    }
-}
-
-extension ReadDestination {
-    /// Sets every element to `element` (one element's bytes).
-    func fill(with element: [UInt8]) {
-        let n = shape.reduce(1, *)
-        guard n > 0 else { return }
-        let temp = UnsafeMutableRawBufferPointer.allocate(byteCount: n * element.count, alignment: 64)
-        defer { temp.deallocate() }
-        element.withUnsafeBytes { e in
-            for i in 0..<n { (temp.baseAddress! + i * element.count).copyMemory(from: e.baseAddress!, byteCount: element.count) }
-        }
-        copy(from: UnsafeRawPointer(temp.baseAddress!), strides: NDArray<UInt8>.contiguousStrides(shape))
     }
 }

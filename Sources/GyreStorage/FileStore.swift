@@ -70,17 +70,19 @@ public final class FileStore: WritableStore, ListableStore {
         }
     }
 
-    /// The whole file read straight into a reusable large block.
-    public func getStored(_ key: String) async throws -> StoredBytes? {
+    /// The file, or a range of it, read straight into a reusable large block.
+    public func getStored(_ key: String, range: ByteRange) async throws -> StoredBytes? {
         let p = try path(for: key)
         let storeName = name
         return try await BlockingIO.run {
-            guard let (fd, count) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
+            guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
+            let r = try range.resolve(size: size, key: key, store: storeName)
+            let count = r.count
             return try StoredBytes(capacity: count) { buf in
                 var done = 0
                 while done < count {
-                    let n = pread(fd, buf.baseAddress! + done, count - done, off_t(done))
+                    let n = pread(fd, buf.baseAddress! + done, count - done, off_t(r.lowerBound + done))
                     if n < 0 {
                         if errno == EINTR { continue }
                         throw GyreStorageError(.io, "\(storeName): cannot read '\(key)': \(String(cString: strerror(errno)))")

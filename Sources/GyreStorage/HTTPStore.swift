@@ -74,16 +74,27 @@ public final class HTTPStore: ListableStore, MergingRangeReads {
         }
     }
 
-    /// A whole value read straight into a `StoredBytes` buffer as it arrives.
-    public func getStored(_ key: String) async throws -> StoredBytes? {
+    /// A value, or a range of it, read straight into a `StoredBytes` buffer as it arrives.
+    /// Answers other than the plain ones (a whole value for a range, 416) go the way of `get`.
+    public func getStored(_ key: String, range: ByteRange) async throws -> StoredBytes? {
         try validateKey(key, store: name)
-        if cache != nil { return try await get(key, range: .full).map { StoredBytes(copying: $0) } }
+        guard cache == nil else { return try await get(key, range: range).map { StoredBytes(copying: $0) } }
         let u = url(key)
-        let r = try await fetch(u, [], stored: true)
-        switch r.status {
-        case 200: return r.stored ?? StoredBytes(copying: r.body)
-        case 404, 410: return nil
-        default: throw GyreStorageError(.io, "GET \(HTTPTransport.shown(u)): HTTP \(r.status)\(r.status == 401 || r.status == 403 ? " (access refused: a token or a signed URL may be needed)" : "")")
+        switch range {
+        case .full:
+            let r = try await fetch(u, [], stored: true)
+            switch r.status {
+            case 200: return r.stored ?? StoredBytes(copying: r.body)
+            case 404, 410: return nil
+            default: throw GyreStorageError(.io, "GET \(HTTPTransport.shown(u)): HTTP \(r.status)\(r.status == 401 || r.status == 403 ? " (access refused: a token or a signed URL may be needed)" : "")")
+            }
+        case .range(let o, let n) where o >= 0 && n > 0:
+            let r = try await fetch(u, [("Range", "bytes=\(o)-\(o + n - 1)")], stored: true)
+            if r.status == 404 || r.status == 410 { return nil }
+            if let stored = S3Store.storedRange(r, offset: o, length: n) { return stored }
+            return try await read(key, range: range).map { StoredBytes(copying: $0) }
+        default:
+            return try await get(key, range: range).map { StoredBytes(copying: $0) }
         }
     }
 

@@ -224,16 +224,37 @@ public final class S3Store: WritableStore, ListableStore, MergingRangeReads {
         }
     }
 
-    /// A whole value read straight into a `StoredBytes` buffer as it arrives.
-    public func getStored(_ key: String) async throws -> StoredBytes? {
+    /// A value, or a range of it, read straight into a `StoredBytes` buffer as it arrives.
+    /// Answers other than the plain ones (a whole value for a range, 416) go the way of `get`.
+    public func getStored(_ key: String, range: ByteRange) async throws -> StoredBytes? {
         try validateKey(key, store: name)
-        if cache != nil { return try await get(key, range: .full).map { StoredBytes(copying: $0) } }
-        let r = try await cachedGet(key, [], stored: true)
-        switch r.status {
-        case 200: return r.stored ?? StoredBytes(copying: r.body)
-        case 404: return nil
-        default: throw failure(.GET, "\(name)/\(key)", r)
+        guard cache == nil else { return try await get(key, range: range).map { StoredBytes(copying: $0) } }
+        switch range {
+        case .full:
+            let r = try await cachedGet(key, [], stored: true)
+            switch r.status {
+            case 200: return r.stored ?? StoredBytes(copying: r.body)
+            case 404: return nil
+            default: throw failure(.GET, "\(name)/\(key)", r)
+            }
+        case .range(let o, let n) where o >= 0 && n > 0:
+            let r = try await cachedGet(key, [("Range", "bytes=\(o)-\(o + n - 1)")], stored: true)
+            if r.status == 404 { return nil }
+            if let stored = Self.storedRange(r, offset: o, length: n) { return stored }
+            return try await read(key, range: range).map { StoredBytes(copying: $0) }
+        default:
+            return try await get(key, range: range).map { StoredBytes(copying: $0) }
         }
+    }
+
+    /// The body of a 206 answer that holds exactly bytes `offset..<offset+length`, as asked;
+    /// nil for any other answer.
+    static func storedRange(_ r: HTTPReply, offset: Int, length: Int) -> StoredBytes? {
+        guard r.status == 206, let cr = r.header("Content-Range"), cr.hasPrefix("bytes "), let dash = cr.firstIndex(of: "-"),
+              let slash = cr.lastIndex(of: "/"), Int(cr[cr.index(cr.startIndex, offsetBy: 6)..<dash]) == offset,
+              Int(cr[cr.index(after: dash)..<slash]) == offset + length - 1 else { return nil }
+        if let stored = r.stored { return stored.count == length ? stored : nil }
+        return r.body.count == length ? StoredBytes(copying: r.body) : nil
     }
 
     /// A GET of an object, through the disk cache when there is one.

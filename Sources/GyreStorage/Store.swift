@@ -67,10 +67,10 @@ public protocol ReadableStore: Sendable {
     /// A short name for messages ("file:///data/sst.zarr", "memory").
     var name: String { get }
     func get(_ key: String, range: ByteRange) async throws -> [UInt8]?
-    /// A whole value in a `StoredBytes` buffer (by default, `get` copied into one). Stores that
-    /// can read straight into one do, so that chunk-sized values read one after another reuse
-    /// the same memory instead of growing the heap.
-    func getStored(_ key: String) async throws -> StoredBytes?
+    /// A value, or a byte range of it, in a `StoredBytes` buffer (by default, `get` copied
+    /// into one). Stores that can read straight into one do, so that chunk-sized values read
+    /// one after another reuse the same memory instead of faulting in fresh pages.
+    func getStored(_ key: String, range: ByteRange) async throws -> StoredBytes?
 }
 
 extension ReadableStore {
@@ -89,9 +89,12 @@ extension ReadableStore {
         return out
     }
 
-    public func getStored(_ key: String) async throws -> StoredBytes? {
-        try await get(key, range: .full).map { StoredBytes(copying: $0) }
+    public func getStored(_ key: String, range: ByteRange) async throws -> StoredBytes? {
+        try await get(key, range: range).map { StoredBytes(copying: $0) }
     }
+
+    /// A whole value in a `StoredBytes` buffer.
+    public func getStored(_ key: String) async throws -> StoredBytes? { try await getStored(key, range: .full) }
 }
 
 /// A value's bytes in a buffer from Gyre's large-block allocator: a block at least 8 MiB is

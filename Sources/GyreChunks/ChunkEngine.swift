@@ -1,0 +1,311 @@
+import GyreArrays
+import GyreCodecs
+import GyreCore
+import GyreStorage
+
+/// Where one chunk's stored bytes are.
+package enum ChunkBytes: Sendable {
+    /// A whole value of a store (a Zarr chunk key). A missing value is a missing chunk, read as
+    /// the fill value.
+    case object(any ReadableStore, key: String)
+    /// Bytes of a value that must be there (an HDF5 chunk at the address its index gives, an
+    /// inner chunk of a shard). Ranges of one value that lie close together are read in one
+    /// request.
+    case range(any ReadableStore, key: String, Range<Int>)
+    /// Bytes already in memory (a shard read whole, compact data, an inline reference).
+    case held(StoredBytes, Range<Int>)
+}
+
+/// Turns one chunk's stored bytes into its values: C order, native byte order, exactly
+/// the chunk's bytes.
+package protocol ChunkDecoder: Sendable {
+    func decode(_ stored: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws
+    /// Whether `decode(_:range:chunkBytes:into:)` can decode parts of a chunk at all.
+    var decodesRanges: Bool { get }
+    /// Decodes only the bytes `range` of the decoded chunk (`chunkBytes` in all) into
+    /// `destination` (exactly `range.count` bytes); false when this stream cannot.
+    func decode(_ stored: UnsafeRawBufferPointer, range: Range<Int>, chunkBytes: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+}
+
+extension ChunkDecoder {
+    package var decodesRanges: Bool { false }
+    package func decode(_ stored: UnsafeRawBufferPointer, range: Range<Int>, chunkBytes: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+}
+
+/// A stored chunk: its bytes and how to decode them.
+package struct ChunkLocation: Sendable {
+    package var bytes: ChunkBytes
+    package var decoder: any ChunkDecoder
+    package init(_ bytes: ChunkBytes, decoder: any ChunkDecoder) {
+        self.bytes = bytes
+        self.decoder = decoder
+    }
+}
+
+/// What a format contributes to the chunk engine: the array's geometry and, for chunk grid
+/// positions, where their bytes lie and how they decode. Nothing else of a format's reading is
+/// its own.
+package protocol ChunkLocator: Sendable {
+    /// The array, for messages (a URL and a variable or array path).
+    var name: String { get }
+    var shape: [Int] { get }
+    /// The grid the locator locates: chunks, or a shard's inner chunks.
+    var chunkShape: [Int] { get }
+    var itemSize: Int { get }
+    /// One element of the fill value, in native byte order: what missing chunks read as.
+    var fillElement: [UInt8] { get }
+    /// Chunks located together, per dimension (a shard's inner chunks, located through its
+    /// index); nil: every chunk of a read is located in one call (a file's chunk index).
+    var groupShape: [Int]? { get }
+    /// Chunks (or groups) fetched and decoded at once, at most.
+    var concurrency: Int { get }
+    /// Where each chunk lies, in the order asked; nil for a chunk that is not stored.
+    func locate(_ chunks: [[Int]]) async throws -> [ChunkLocation?]
+    /// The error for a chunk that could not be read or decoded (`cause` a storage or codec error).
+    func failure(chunk: [Int], _ message: String, cause: (any Error & Sendable)?) -> any Error
+}
+
+/// One piece of a selection along one dimension: the part of chunk `chunk` it reads (from
+/// `first`, every `step`-th element, in chunk coordinates) and where that lands in the output.
+package struct DimPiece: Sendable, Equatable {
+    package let chunk: Int
+    package let first: Int
+    package let step: Int
+    package let out: Range<Int>
+}
+
+/// The one chunk engine: a region of any chunked array, read through a format's locator. The
+/// region is split into the chunks it touches; the locator says where each lies; ranges of one
+/// value that lie close together are merged into one request; requests run with bounded
+/// concurrency; each chunk is decoded straight into the destination when it fills a span of it,
+/// or only the part the region needs when the codec decodes parts, or whole into a pooled
+/// buffer and copied; missing chunks are the fill value.
+package enum ChunkEngine {
+    /// Splits a resolved selection (start, count, positive step) of one dimension into
+    /// per-chunk pieces.
+    package static func pieces(start: Int, count: Int, step: Int, chunk: Int) -> [DimPiece] {
+        var out: [DimPiece] = []
+        var k = 0
+        while k < count {
+            let p = start + k * step
+            let c = p / chunk
+            // The last index of this piece: the last k with start + k*step < (c+1)*chunk.
+            let k1 = Swift.min(count, ((c + 1) * chunk - start + step - 1) / step)
+            out.append(DimPiece(chunk: c, first: p - c * chunk, step: step, out: k..<k1))
+            k = k1
+        }
+        return out
+    }
+
+    /// Reads a resolved region (positive steps) into a destination of its shape.
+    package static func read(_ locator: some ChunkLocator, region r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
+        let c = locator.chunkShape
+        guard r.count == c.count, !r.contains(where: { $0.count == 0 }) else { return }
+        precondition(r.allSatisfy { $0.step >= 1 }, "ChunkEngine.read: steps must be positive")
+        let perDim = zip(r, c).map { pieces(start: $0.start, count: $0.count, step: $0.step, chunk: $1) }
+        // Every combination of per-dimension pieces is one chunk to read.
+        var tasks: [[DimPiece]] = [[]]
+        for dimPieces in perDim { tasks = tasks.flatMap { t in dimPieces.map { t + [$0] } } }
+        var groups: [[[DimPiece]]] = []
+        if let gs = locator.groupShape {
+            var at: [[Int]: Int] = [:]
+            for t in tasks {
+                let g = zip(t, gs).map { $0.chunk / Swift.max($1, 1) }
+                if let i = at[g] { groups[i].append(t) } else { at[g] = groups.count; groups.append([t]) }
+            }
+        } else {
+            groups = [tasks]
+        }
+        let limit = Swift.max(1, locator.concurrency)
+        try await Bounded.forEach(count: groups.count, limit: limit) { [groups] g in
+            try await readGroup(locator, groups[g], into: destination, limit: groups.count == 1 ? limit : 1)
+        }
+    }
+
+    /// One request and the chunks it carries.
+    enum Fetch {
+        case object(any ReadableStore, key: String, member: Int)
+        case span(any ReadableStore, key: String, Range<Int>, members: [Int])
+        case held(StoredBytes, Range<Int>, member: Int)
+    }
+
+    static func readGroup(_ locator: some ChunkLocator, _ tasks: [[DimPiece]], into destination: ReadDestination, limit: Int) async throws {
+        let locations = try await locator.locate(tasks.map { $0.map(\.chunk) })
+        precondition(locations.count == tasks.count, "ChunkLocator.locate: \(locations.count) locations for \(tasks.count) chunks")
+        var fetches: [Fetch] = []
+        // Ranges by value (store name and key), merged into spans.
+        var ranged: [String: (store: any ReadableStore, key: String, members: [Int])] = [:]
+        var rangedOrder: [String] = []
+        for (i, l) in locations.enumerated() {
+            guard let l else {
+                fill(locator, tasks[i], into: destination)
+                continue
+            }
+            switch l.bytes {
+            case .object(let store, let key): fetches.append(.object(store, key: key, member: i))
+            case .held(let b, let range): fetches.append(.held(b, range, member: i))
+            case .range(let store, let key, _):
+                let id = store.name + "\u{0}" + key
+                if ranged[id] == nil { ranged[id] = (store, key, []); rangedOrder.append(id) }
+                ranged[id]!.members.append(i)
+            }
+        }
+        for id in rangedOrder {
+            let (store, key, members) = ranged[id]!
+            let ranges = members.map { m -> Range<Int> in
+                if case .range(_, _, let r) = locations[m]!.bytes { return r }
+                preconditionFailure()
+            }
+            let gap = (store as? any MergingRangeReads)?.rangeGap ?? (64 << 10)
+            for s in ByteRanges.merged(ranges, gap: gap, maxSpan: 32 << 20) {
+                fetches.append(.span(store, key: key, s.span, members: s.members.map { members[$0] }))
+            }
+        }
+        try await Bounded.forEach(count: fetches.count, limit: limit) { [fetches] f in
+            switch fetches[f] {
+            case .object(let store, let key, let m):
+                let bytes: StoredBytes?
+                do { bytes = try await store.getStored(key) } catch let e as GyreStorageError {
+                    throw locator.failure(chunk: tasks[m].map(\.chunk), e.message, cause: e)
+                }
+                try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, bytes.map { 0..<$0.count }, into: destination)
+            case .held(let bytes, let range, let m):
+                try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, range, into: destination)
+            case .span(let store, let key, let span, let members):
+                let bytes: StoredBytes
+                do {
+                    guard let b = try await store.getStored(key, range: .range(offset: span.lowerBound, length: span.count)) else {
+                        throw locator.failure(chunk: tasks[members[0]].map(\.chunk), "'\(key)' is missing (it holds this chunk)", cause: nil)
+                    }
+                    bytes = b
+                } catch let e as GyreStorageError {
+                    let why = e.code == .invalidRange ? "'\(key)' ends before byte \(span.upperBound) (truncated?)" : e.message
+                    throw locator.failure(chunk: tasks[members[0]].map(\.chunk), why, cause: e)
+                }
+                guard bytes.count == span.count else {
+                    throw locator.failure(chunk: tasks[members[0]].map(\.chunk), "'\(key)' ends before byte \(span.upperBound) (truncated?)", cause: nil)
+                }
+                @Sendable func one(_ m: Int) throws {
+                    guard case .range(_, _, let r) = locations[m]!.bytes else { return }
+                    try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, (r.lowerBound - span.lowerBound)..<(r.upperBound - span.lowerBound), into: destination)
+                }
+                if members.count == 1 || limit == 1 {
+                    for m in members { try one(m) }
+                } else {
+                    try await Bounded.forEach(count: members.count, limit: limit) { j in try one(members[j]) }
+                }
+            }
+        }
+    }
+
+    static func decodeAndPlace(_ locator: some ChunkLocator, _ t: [DimPiece], _ location: ChunkLocation, _ bytes: StoredBytes?, _ range: Range<Int>?,
+                               into destination: ReadDestination) throws {
+        guard let bytes, let range else { return fill(locator, t, into: destination) }
+        do {
+            try bytes.withUnsafeBytes { raw in
+                let stored = UnsafeRawBufferPointer(rebasing: raw[range])
+                try placeDecoded(locator, t, stored, location.decoder, into: destination)
+            }
+        } catch let e as GyreCodecsError {
+            throw locator.failure(chunk: t.map(\.chunk), e.message, cause: e)
+        }
+    }
+
+    /// Fills the task's part of the destination (a missing chunk).
+    static func fill(_ locator: some ChunkLocator, _ t: [DimPiece], into destination: ReadDestination) {
+        let target = destination.block(origin: t.map(\.out.lowerBound), shape: t.map(\.out.count))
+        target.fill(with: locator.fillElement)
+    }
+
+    static func placeDecoded(_ locator: some ChunkLocator, _ t: [DimPiece], _ stored: UnsafeRawBufferPointer, _ decoder: any ChunkDecoder,
+                             into destination: ReadDestination) throws {
+        let c = locator.chunkShape, shape = locator.shape, itemSize = locator.itemSize
+        let chunkBytes = c.reduce(itemSize, *)
+        let target = destination.block(origin: t.map(\.out.lowerBound), shape: t.map(\.out.count))
+        let whole = t.indices.allSatisfy { d in
+            t[d].first == 0 && t[d].out.count == c[d] && (t[d].step == 1 || c[d] == 1) && (t[d].chunk + 1) * c[d] <= shape[d]
+        }
+        if whole, let span = target.contiguousBytes {
+            // The chunk fills one span of the destination: decoded straight into it.
+            try decoder.decode(stored, into: span)
+            return
+        }
+        let strides = NDArray<UInt8>.contiguousStrides(c)
+        let stepped = zip(strides, t).map { $0 * $1.step }
+        if decoder.decodesRanges, let spans = partSpans(t, chunk: c, itemSize: itemSize) {
+            // A small part of the chunk (a point's series, a few rows): only the byte spans
+            // that hold it are decoded.
+            let rowBytes = strides[0] * itemSize
+            let rowOffset = t.dropFirst().enumerated().reduce(0) { $0 + $1.element.first * strides[$1.offset + 1] } * itemSize
+            if spans.together {
+                let buffer = allocateScratch(spans.rows.count * rowBytes)
+                defer { freeScratch(buffer) }
+                let start = spans.rows.lowerBound * rowBytes + spans.lo, end = (spans.rows.upperBound - 1) * rowBytes + spans.hi
+                if try decoder.decode(stored, range: start..<end, chunkBytes: chunkBytes,
+                                      into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + spans.lo, count: end - start)) {
+                    target.copy(from: UnsafeRawPointer(buffer.baseAddress! + rowOffset), strides: stepped)
+                    return
+                }
+            } else {
+                let row = allocateScratch(rowBytes)
+                defer { freeScratch(row) }
+                var done = true
+                for (i, r) in spans.rows.enumerated() {
+                    guard try decoder.decode(stored, range: (r * rowBytes + spans.lo)..<(r * rowBytes + spans.hi), chunkBytes: chunkBytes,
+                                             into: UnsafeMutableRawBufferPointer(start: row.baseAddress! + spans.lo, count: spans.hi - spans.lo)) else {
+                        done = false
+                        break
+                    }
+                    target.slab(axis: 0, offset: i, count: 1).copy(from: UnsafeRawPointer(row.baseAddress! + rowOffset), strides: stepped)
+                }
+                if done { return }
+            }
+        }
+        // Decoded whole into a pooled buffer (a large chunk decoded into fresh memory costs
+        // more in page clearing than in decompression), then the part copied out.
+        let chunk = allocateScratch(chunkBytes)
+        defer { freeScratch(chunk) }
+        try decoder.decode(stored, into: UnsafeMutableRawBufferPointer(start: chunk.baseAddress!, count: chunkBytes))
+        let offset = t.indices.reduce(0) { $0 + t[$1].first * strides[$1] } * itemSize
+        target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset), strides: stepped)
+    }
+
+    /// Where a part of a chunk lies within each row (the chunk's extent along its first axis
+    /// is its rows): the first byte and one past the last byte of the part in a row, the rows,
+    /// and whether the rows' spans are decoded together (they lie close) or one by one. Nil
+    /// when decoding those spans would not be much less work than decoding the chunk whole
+    /// (a range decode decompresses whole compressed blocks, assumed up to 256 KiB), or the
+    /// part has steps.
+    package static func partSpans(_ t: [DimPiece], chunk: [Int], itemSize: Int) -> (lo: Int, hi: Int, rows: Range<Int>, together: Bool)? {
+        guard !chunk.isEmpty, t.count == chunk.count, itemSize > 0,
+              t.allSatisfy({ $0.out.count > 0 && ($0.step == 1 || $0.out.count == 1) }) else { return nil }
+        var step = itemSize, lo = 0, hi = 0
+        for d in Swift.stride(from: chunk.count - 1, through: 1, by: -1) {
+            lo += t[d].first * step
+            hi += (t[d].first + t[d].out.count - 1) * step
+            step *= chunk[d]
+        }
+        let rowBytes = step, chunkBytes = rowBytes * chunk[0]
+        hi += itemSize
+        let rows = t[0].first..<(t[0].first + t[0].out.count)
+        let block = 256 << 10
+        let together = rowBytes - (hi - lo) < block
+        let work = together ? (rows.count - 1) * rowBytes + (hi - lo) + block : rows.count * Swift.max(hi - lo, block)
+        guard work * 2 <= chunkBytes else { return nil }
+        return (lo, hi, rows, together)
+    }
+}
+
+extension ReadDestination {
+    /// Sets every element to `element` (one element's bytes).
+    package func fill(with element: [UInt8]) {
+        let n = shape.reduce(1, *)
+        guard n > 0 else { return }
+        let temp = UnsafeMutableRawBufferPointer.allocate(byteCount: n * element.count, alignment: 64)
+        defer { temp.deallocate() }
+        element.withUnsafeBytes { e in
+            for i in 0..<n { (temp.baseAddress! + i * element.count).copyMemory(from: e.baseAddress!, byteCount: element.count) }
+        }
+        copy(from: UnsafeRawPointer(temp.baseAddress!), strides: NDArray<UInt8>.contiguousStrides(shape))
+    }
+}

@@ -125,7 +125,7 @@ let package = Package(
         .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage", "GyreTestSupport"]),
         .testTarget(name: "GyreCodecsTests", dependencies: ["GyreCore", "GyreCodecs", "GyreArrays"]),
-        .testTarget(name: "GyreZarrTests", dependencies: ["GyreCore", "GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),
+        .testTarget(name: "GyreZarrTests", dependencies: ["GyreCore", "GyreChunks", "GyreZarr", "GyreStorage", "GyreCodecs", "GyreArrays"]),
         // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
         .testTarget(
             name: "GyreInteropTests",

@@ -1,33 +1,8 @@
 import GyreCore
 import GyreArrays
+import GyreChunks
 import GyreCodecs
 import GyreStorage
-
-/// One piece of a selection along one dimension: the part of chunk `chunk` it reads (in chunk
-/// coordinates, with the selection's step) and where that lands in the output.
-struct DimPiece: Sendable {
-    let chunk: Int
-    let inner: Slice
-    let out: Range<Int>
-}
-
-/// Splits a resolved selection (start, count, step) of one dimension into per-chunk pieces.
-func pieces(start: Int, count: Int, step: Int, chunk: Int) -> [DimPiece] {
-    var out: [DimPiece] = []
-    var k = 0
-    while k < count {
-        let p = start + k * step
-        let c = p / chunk
-        var k1 = k + 1
-        while k1 < count && (start + k1 * step) / chunk == c { k1 += 1 }
-        let first = p - c * chunk
-        let last = start + (k1 - 1) * step - c * chunk
-        let stop = step > 0 ? last + 1 : (last - 1 < 0 ? nil : last - 1)
-        out.append(DimPiece(chunk: c, inner: Slice(first, stop, step: step), out: k..<k1))
-        k = k1
-    }
-    return out
-}
 
 /// A Zarr array (v2 or v3) in a store: region reads and writes, chunk by chunk.
 public struct ZarrArray: Sendable {
@@ -122,7 +97,7 @@ public struct ZarrArray: Sendable {
                 var ranges: [[Int]] = []
                 for (d, s) in needed.enumerated() {
                     let r = try s.resolve(extent: chunkShape[d])
-                    let ps = r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: shard.chunkShape[d]).map(\.chunk)
+                    let ps = r.count == 0 ? [] : ChunkEngine.pieces(start: r.start, count: r.count, step: r.step, chunk: shard.chunkShape[d]).map(\.chunk)
                     ranges.append(ps)
                 }
                 var jobs: [([Int], UInt64, UInt64)] = []
@@ -163,7 +138,33 @@ public struct ZarrArray: Sendable {
     /// the region touches are fetched; missing chunks read as the fill value.
     public func read(_ selection: [Slice]? = nil) async throws -> AnyNDArray {
         let m = metadata
-        let sel = selection ?? Array(repeating: Slice.all, count: m.shape.count)
+        var r = try resolve(selection ?? Array(repeating: Slice.all, count: m.shape.count))
+        let outShape = r.map(\.count)
+        // Read forward with positive steps, then flip the reversed axes (a view).
+        var flip: [AxisIndex] = []
+        for i in r.indices {
+            if r[i].step < 0 && r[i].count > 0 {
+                r[i] = (r[i].start + (r[i].count - 1) * r[i].step, r[i].count, -r[i].step)
+                flip.append(.slice(Slice(nil, nil, step: -1)))
+            } else { flip.append(.slice(.all)) }
+        }
+        let out: AnyNDArray
+        if m.dtype.hasFixedLayout {
+            out = try AnyNDArray.uninitialized(outShape, dtype: m.dtype)
+            if !outShape.contains(0) {
+                let dst = ReadDestination(base: out.unsafeRawBase, shape: outShape, strides: NDArray<UInt8>.contiguousStrides(outShape), dtype: m.dtype)
+                try await ChunkEngine.read(try ZarrChunkLocator(self), region: r, into: dst)
+            }
+        } else {
+            out = try await readValues(r)
+        }
+        return flip.allSatisfy({ $0 == .slice(.all) }) ? out : try out.index(flip)
+    }
+
+    /// Resolves a selection and refuses one too large to read into memory (before anything
+    /// proportional to it is built).
+    func resolve(_ sel: [Slice]) throws -> [(start: Int, count: Int, step: Int)] {
+        let m = metadata
         guard sel.count == m.shape.count else {
             throw GyreZarrError(.selection, "\(label): \(sel.count) slices for an array of \(m.shape.count) dimensions")
         }
@@ -174,7 +175,6 @@ public struct ZarrArray: Sendable {
             }
         }
         let outShape = resolved.map(\.count)
-        // Size check first: nothing proportional to the selection is built before it.
         var outBytes = Swift.max(m.dtype.itemSize, 1), tooBig = false
         for n in outShape {
             let (p, o) = outBytes.multipliedReportingOverflow(by: n)
@@ -184,198 +184,29 @@ public struct ZarrArray: Sendable {
         if !outShape.contains(0) && (tooBig || outBytes > ZarrArray.maxReadBytes) {
             throw GyreZarrError(.selection, "\(label): a selection of shape \(outShape) (\(m.dtype)) is too large to read into memory at once; select a smaller region")
         }
-        let perDim: [[DimPiece]] = zip(resolved, m.chunkShape).map { r, c in
-            r.count == 0 ? [] : pieces(start: r.start, count: r.count, step: r.step, chunk: c)
-        }
-        // Decode-in-place: with native-endian bytes and at most one compressor, a chunk read whole
-        // whose region is one contiguous span of the output is decoded straight into it (no
-        // chunk-sized temporaries). The output then starts uninitialized; every region is
-        // written exactly once, missing chunks by an explicit fill.
-        let fixedSize = m.dtype.hasFixedLayout
-        let direct = fixedSize && ZarrArrayMetadata.isNativeSingleCompressor(m.pipeline)
-        // The same for shards: inner chunks of native bytes with at most one compressor.
-        let shardDirect: ShardingCodec? = {
-            guard let sh = m.sharding, m.pipeline.arrayToArray.isEmpty, m.pipeline.bytesToBytes.isEmpty, fixedSize,
-                  ZarrArrayMetadata.isNativeSingleCompressor(sh.codecs) else { return nil }
-            return sh
-        }()
-        let inPlace = direct || shardDirect != nil
-        var out = inPlace ? try AnyNDArray.uninitialized(outShape, dtype: m.dtype) : try fillArray(outShape)
-        if outShape.contains(0) { return out }
-        let base = UnsafeAddress(out.unsafeRawBase)
-        let itemSize = m.dtype.itemSize
-        var outStrides = [Int](repeating: 1, count: outShape.count)
-        for d in stride(from: outShape.count - 2, through: 0, by: -1) { outStrides[d] = outStrides[d + 1] * outShape[d + 1] }
-        // Every combination of per-dimension pieces is one chunk to read.
+        return resolved
+    }
+
+    /// Reads a resolved region (positive steps) of an array whose elements have no fixed byte
+    /// layout (strings, objects): chunk by chunk through the codec pipeline.
+    func readValues(_ r: [(start: Int, count: Int, step: Int)]) async throws -> AnyNDArray {
+        let m = metadata
+        var out = try fillArray(r.map(\.count))
+        if r.contains(where: { $0.count == 0 }) { return out }
+        let perDim = zip(r, m.chunkShape).map { ChunkEngine.pieces(start: $0.start, count: $0.count, step: $0.step, chunk: $1) }
         var tasks: [[DimPiece]] = [[]]
         for dimPieces in perDim { tasks = tasks.flatMap { t in dimPieces.map { t + [$0] } } }
-        enum Outcome: Sendable {
-            case part(AnyNDArray), missing, done
-            /// A shard decoded in place, but for missing inner chunks and inner chunks that had to
-            /// be decoded the ordinary way (output regions given as ranges).
-            case shard(missing: [[Range<Int>]], parts: [([Range<Int>], AnyNDArray)])
-        }
-        let shapeOut = outShape, stridesOut = outStrides
-        let limit = ReadLimits.concurrency(chunkBytes: m.chunkShape.reduce(m.dtype.itemSize, *), cap: maxConcurrency)
-        try await Bounded.forEach(count: tasks.count, limit: limit, { [tasks] k -> ([DimPiece], Outcome) in
+        let limit = ReadLimits.concurrency(chunkBytes: m.chunkShape.reduce(Swift.max(m.dtype.itemSize, 1), *), cap: maxConcurrency)
+        try await Bounded.forEach(count: tasks.count, limit: limit, { [tasks] k -> AnyNDArray? in
             let t = tasks[k]
-            let inner = t.map(\.inner)
-            let idx = t.map(\.chunk)
-            if let sh = shardDirect, self.isWholeChunk(t) {
-                let key = self.prefix + m.chunkKey(idx)
-                do {
-                    guard let bytes = try await self.store.get(key) else { return (t, .missing) }
-                    let grid = try sh.innerGrid(m.chunkShape)
-                    let n = grid.reduce(1, *)
-                    let isz = sh.indexByteCount(n)
-                    guard bytes.count >= isz else {
-                        throw GyreCodecsError(.corrupt, "shard of \(bytes.count) bytes is shorter than its \(isz)-byte index")
-                    }
-                    let entries = try sh.decodeIndex(sh.indexAtEnd ? Array(bytes.suffix(isz)) : Array(bytes.prefix(isz)), count: n)
-                    var missing: [[Range<Int>]] = [], parts: [([Range<Int>], AnyNDArray)] = []
-                    let innerBytes = sh.chunkShape.reduce(1, *) * itemSize
-                    var ii = [Int](repeating: 0, count: grid.count)
-                    for k in 0..<n {
-                        let ranges = (0..<grid.count).map { d in
-                            (t[d].out.lowerBound + ii[d] * sh.chunkShape[d])..<(t[d].out.lowerBound + (ii[d] + 1) * sh.chunkShape[d])
-                        }
-                        let (off, nb) = entries[k]
-                        if off == ShardingCodec.missing && nb == ShardingCodec.missing {
-                            missing.append(ranges)
-                        } else {
-                            guard off <= UInt64(bytes.count), nb <= UInt64(bytes.count) - off else {
-                                throw GyreCodecsError(.corrupt, "inner chunk \(ii) at bytes \(off)+\(nb) lies outside the \(bytes.count)-byte shard")
-                            }
-                            let inner = Array(bytes[Int(off)..<Int(off + nb)])
-                            var placed = false
-                            if ZarrArray.isContiguous(ranges, in: shapeOut) {
-                                let offset = zip(ranges, stridesOut).reduce(0) { $0 + $1.0.lowerBound * $1.1 } * itemSize
-                                let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: innerBytes)
-                                if let c = sh.codecs.bytesToBytes.first {
-                                    placed = try c.decode(inner, into: dst)
-                                } else {
-                                    guard inner.count == innerBytes else {
-                                        throw GyreCodecsError(.corrupt, "inner chunk \(ii) has \(inner.count) bytes, expected \(innerBytes)")
-                                    }
-                                    inner.withUnsafeBytes { dst.copyMemory(from: $0) }
-                                    placed = true
-                                }
-                            }
-                            if !placed { parts.append((ranges, try sh.codecs.decode(inner, shape: sh.chunkShape, dtype: m.dtype))) }
-                        }
-                        var d = grid.count - 1
-                        while d >= 0 { ii[d] += 1; if ii[d] < grid[d] { break }; ii[d] = 0; d -= 1 }
-                    }
-                    return (t, .shard(missing: missing, parts: parts))
-                } catch let e as GyreCodecsError {
-                    throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
-                } catch let e as GyreStorageError {
-                    throw GyreZarrError(.chunk, "\(self.label): shard '\(key)': \(e.message)", cause: e)
-                }
-            }
-            if direct && self.isWholeChunk(t) && ZarrArray.isContiguous(t.map(\.out), in: shapeOut) {
-                let key = self.prefix + m.chunkKey(idx)
-                let bytes: [UInt8]?
-                do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
-                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                }
-                guard let bytes else { return (t, .missing) }
-                let offset = zip(t, stridesOut).reduce(0) { $0 + $1.0.out.lowerBound * $1.1 } * itemSize
-                let count = m.chunkShape.reduce(1, *) * itemSize
-                let dst = UnsafeMutableRawBufferPointer(start: base.pointer + offset, count: count)
-                do {
-                    if let codec = m.pipeline.bytesToBytes.first {
-                        if try codec.decode(bytes, into: dst) { return (t, .done) }
-                    } else {
-                        guard bytes.count == count else {
-                            throw GyreCodecsError(.corrupt, "chunk has \(bytes.count) bytes, expected \(count)")
-                        }
-                        bytes.withUnsafeBytes { dst.copyMemory(from: $0) }
-                        return (t, .done)
-                    }
-                    let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
-                    return (t, .part(chunk))
-                } catch let e as GyreCodecsError {
-                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                }
-            }
-            if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first, codec.decodesRanges,
-               ZarrArray.partSpans(inner, chunk: m.chunkShape, itemSize: itemSize) != nil {
-                // A small part of a chunk whose codec decodes byte ranges (a point's
-                // series, a few rows): decode only the spans that hold it.
-                let key = self.prefix + m.chunkKey(idx)
-                let stored: StoredBytes?
-                do { stored = try await self.store.getStored(key) } catch let e as GyreStorageError {
-                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                }
-                guard let stored else { return (t, .missing) }
-                do {
-                    if let part = try ZarrArray.decodePart(stored, codec: codec, inner: inner, chunk: m.chunkShape, dtype: m.dtype) {
-                        return (t, .part(part))
-                    }
-                    let chunk = try m.pipeline.decode(stored.array, shape: m.chunkShape, dtype: m.dtype)
-                    return (t, .part(try chunk.index(inner.map { .slice($0) })))
-                } catch let e as GyreCodecsError {
-                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                }
-            }
-            if direct && m.sharding == nil, let codec = m.pipeline.bytesToBytes.first {
-                // Part of a chunk: decode it whole into a pooled buffer (a large chunk
-                // decoded into fresh memory costs more in page clearing than in
-                // decompression), then take the part.
-                let key = self.prefix + m.chunkKey(idx)
-                let bytes: [UInt8]?
-                do { bytes = try await self.store.get(key) } catch let e as GyreStorageError {
-                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                }
-                guard let bytes else { return (t, .missing) }
-                let whole = try AnyNDArray.uninitialized(m.chunkShape, dtype: m.dtype)
-                let count = m.chunkShape.reduce(1, *) * itemSize
-                do {
-                    if try codec.decode(bytes, into: UnsafeMutableRawBufferPointer(start: whole.unsafeRawBase, count: count)) {
-                        return (t, .part(try whole.index(inner.map { .slice($0) })))
-                    }
-                    // The codec cannot decode in place: the pipeline, on the bytes already fetched.
-                    let chunk = try m.pipeline.decode(bytes, shape: m.chunkShape, dtype: m.dtype)
-                    return (t, .part(try chunk.index(inner.map { .slice($0) })))
-                } catch let e as GyreCodecsError {
-                    throw GyreZarrError(.chunk, "\(self.label): chunk '\(key)': \(e.message)", cause: e)
-                }
-            }
-            guard let chunk = try await self.readChunk(idx, needed: inner) else { return (t, .missing) }
-            return (t, .part(try chunk.index(inner.map { .slice($0) })))
-        }, consume: { _, result in
-            let (t, outcome) = result
-            let region = t.map { AxisIndex.slice(Slice($0.out.lowerBound, $0.out.upperBound)) }
-            switch outcome {
-            case .part(let p): try out.assign(region, from: p)
-            case .missing: if inPlace { try out.assign(region, from: try fillArray(t.map { $0.out.count })) }
-            case .done: break
-            case .shard(let missing, let parts):
-                for r in missing { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: try fillArray(r.map(\.count))) }
-                for (r, p) in parts { try out.assign(r.map { .slice(Slice($0.lowerBound, $0.upperBound)) }, from: p) }
-            }
+            let inner = t.map { Slice($0.first, $0.first + ($0.out.count - 1) * $0.step + 1, step: $0.step) }
+            guard let chunk = try await self.readChunk(t.map(\.chunk), needed: inner) else { return nil }
+            return try chunk.index(inner.map { .slice($0) })
+        }, consume: { k, part in
+            guard let part else { return }
+            try out.assign(tasks[k].map { .slice(Slice($0.out.lowerBound, $0.out.upperBound)) }, from: part)
         })
         return out
-    }
-
-    /// Whether a task reads its chunk whole (every dimension from 0 to the chunk length, step 1,
-    /// and the chunk lies fully inside the array).
-    func isWholeChunk(_ t: [DimPiece]) -> Bool {
-        for (d, p) in t.enumerated() {
-            let c = metadata.chunkShape[d]
-            guard (p.chunk + 1) * c <= metadata.shape[d], p.inner.step == 1, (p.inner.start ?? 0) == 0, p.inner.stop == c, p.out.count == c else { return false }
-        }
-        return true
-    }
-
-    /// Whether output ranges form one contiguous span of a C-order array of `shape`.
-    static func isContiguous(_ ranges: [Range<Int>], in shape: [Int]) -> Bool {
-        var d = 0
-        while d < ranges.count && ranges[d].count == 1 { d += 1 }
-        guard d < ranges.count else { return true }
-        for e in (d + 1)..<ranges.count where ranges[e].count != shape[e] { return false }
-        return true
     }
 
     // MARK: Writing
@@ -457,6 +288,19 @@ extension ZarrArray: ChunkedArraySource {
         zip(metadata.shape, metadata.chunkShape).map { ZarrArray.regularChunks(extent: $0, chunk: $1) }
     }
     public func read(region: [Slice]) async throws -> AnyNDArray { try await read(region) }
+
+    /// Fixed-size dtypes read with positive steps decode straight into the destination.
+    public func read(region: [Slice], into destination: ReadDestination) async throws {
+        let r = try resolve(region)
+        guard destination.shape == r.map(\.count), destination.dtype == dtype else {
+            throw GyreZarrError(.selection, "\(label): a destination of shape \(destination.shape) (\(destination.dtype)) does not fit the region")
+        }
+        if destination.shape.contains(0) { return }
+        guard dtype.hasFixedLayout, r.allSatisfy({ $0.step > 0 }) else {
+            return try destination.copy(from: try await read(region))
+        }
+        try await ChunkEngine.read(try ZarrChunkLocator(self), region: r, into: destination)
+    }
 
     /// Slabs along the first dimension, decoding only each slab's part of a chunk where the
     /// codec can (blosc, or no compressor): one chunk's stored bytes and one slab are held at a
@@ -552,66 +396,3 @@ private enum HeldChunk {
     /// Decoded whole (its codec cannot decode parts).
     case decoded(AnyNDArray)
 }
-
-extension ZarrArray {
-    /// Where a part of a chunk lies within each row (the chunk's extent along its first axis
-    /// is its rows): the first byte and one past the last byte of the part in a row, the rows,
-    /// and whether the rows' spans are decoded together (they lie close) or one by one. Nil
-    /// when decoding those spans would not be much less work than decoding the chunk whole
-    /// (a range decode decompresses whole compressed blocks, assumed up to 256 KiB), or the
-    /// part has steps.
-    static func partSpans(_ inner: [Slice], chunk: [Int], itemSize: Int) -> (lo: Int, hi: Int, rows: Range<Int>, together: Bool)? {
-        guard !chunk.isEmpty, inner.count == chunk.count, itemSize > 0,
-              let rs = try? zip(inner, chunk).map({ try $0.resolve(extent: $1) }),
-              rs.allSatisfy({ $0.count > 0 && ($0.step == 1 || $0.count == 1) }) else { return nil }
-        var step = itemSize, lo = 0, hi = 0
-        for d in Swift.stride(from: chunk.count - 1, through: 1, by: -1) {
-            lo += rs[d].start * step
-            hi += (rs[d].start + rs[d].count - 1) * step
-            step *= chunk[d]
-        }
-        let rowBytes = step, chunkBytes = rowBytes * chunk[0]
-        hi += itemSize
-        let rows = rs[0].start..<(rs[0].start + rs[0].count)
-        let block = 256 << 10
-        let together = rowBytes - (hi - lo) < block
-        let work = together ? (rows.count - 1) * rowBytes + (hi - lo) + block : rows.count * Swift.max(hi - lo, block)
-        guard work * 2 <= chunkBytes else { return nil }
-        return (lo, hi, rows, together)
-    }
-
-    /// The part `inner` of a chunk, decoding only the byte spans that hold it (see `partSpans`);
-    /// nil when the codec cannot decode this stream in parts.
-    static func decodePart(_ stored: StoredBytes, codec: any BytesToBytesCodec, inner: [Slice], chunk: [Int], dtype: DType) throws -> AnyNDArray? {
-        let itemSize = dtype.itemSize
-        guard let spans = partSpans(inner, chunk: chunk, itemSize: itemSize) else { return nil }
-        let rowShape = Array(chunk.dropFirst())
-        let rowBytes = rowShape.reduce(itemSize, *), chunkBytes = rowBytes * chunk[0]
-        let within: [AxisIndex] = inner.dropFirst().map { .slice($0) }
-        /// Decodes `range` of the chunk into `buffer` at `at`; false when the codec cannot.
-        func decode(_ range: Range<Int>, into buffer: AnyNDArray, at: Int) throws -> Bool {
-            let dst = UnsafeMutableRawBufferPointer(start: buffer.unsafeRawBase + at, count: range.count)
-            return try stored.withUnsafeBytes { try codec.decode(raw: $0, range: range, decodedCount: chunkBytes, into: dst) }
-        }
-        if spans.together {
-            // One span from the first row's part to the last row's, in a buffer of those rows
-            // (bytes outside the span are never read).
-            let buffer = try AnyNDArray.uninitialized([spans.rows.count] + rowShape, dtype: dtype)
-            let start = spans.rows.lowerBound * rowBytes + spans.lo
-            let end = (spans.rows.upperBound - 1) * rowBytes + spans.hi
-            guard try decode(start..<end, into: buffer, at: spans.lo) else { return nil }
-            return try buffer.index([.slice(.all)] + within).contiguous()
-        }
-        // Row by row, each row's span decoded into one reused row buffer.
-        var out = try AnyNDArray.uninitialized([spans.rows.count] + inner.dropFirst().enumerated().map { d, s in
-            (try s.resolve(extent: chunk[d + 1])).count
-        }, dtype: dtype)
-        let row = try AnyNDArray.uninitialized(rowShape, dtype: dtype)
-        for (i, r) in spans.rows.enumerated() {
-            guard try decode((r * rowBytes + spans.lo)..<(r * rowBytes + spans.hi), into: row, at: spans.lo) else { return nil }
-            try out.assign([.at(i)], from: try row.index(within))
-        }
-        return out
-    }
-}
-

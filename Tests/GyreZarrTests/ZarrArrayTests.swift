@@ -1,6 +1,7 @@
 import GyreCore
 import Testing
 @testable import GyreArrays
+@testable import GyreChunks
 @testable import GyreCodecs
 @testable import GyreStorage
 @testable import GyreZarr
@@ -78,10 +79,16 @@ struct ZarrArrayTests {
         let count = shape.reduce(1, *)
         let data = AnyNDArray.float32(try NDArray(shape: shape, (0..<count).map { Float(($0 &* 2654435761) % 1000) * 0.25 - 100 }))
         // Which parts take which path.
-        #expect(ZarrArray.partSpans([Slice.all, Slice(7, 8), Slice(9, 10)], chunk: chunk, itemSize: 4).map { $0.together } == false)   // a point's series: row by row
-        #expect(ZarrArray.partSpans([Slice(3, 6), Slice.all, Slice.all], chunk: chunk, itemSize: 4).map { $0.together } == true)      // a few whole rows
-        #expect(ZarrArray.partSpans([Slice.all, Slice.all, Slice(0, 10)], chunk: chunk, itemSize: 4) == nil)                        // most of every row
-        #expect(ZarrArray.partSpans([Slice(0, 16, step: 2), Slice(0, 1), Slice(0, 1)], chunk: chunk, itemSize: 4) == nil)           // steps
+        func parts(_ inner: [Slice]) -> [DimPiece] {
+            zip(inner, chunk).map { s, c in
+                let r = try! s.resolve(extent: c)
+                return ChunkEngine.pieces(start: r.start, count: r.count, step: r.step, chunk: c)[0]
+            }
+        }
+        #expect(ChunkEngine.partSpans(parts([Slice.all, Slice(7, 8), Slice(9, 10)]), chunk: chunk, itemSize: 4).map { $0.together } == false)   // a point's series: row by row
+        #expect(ChunkEngine.partSpans(parts([Slice(3, 6), Slice.all, Slice.all]), chunk: chunk, itemSize: 4).map { $0.together } == true)      // a few whole rows
+        #expect(ChunkEngine.partSpans(parts([Slice.all, Slice.all, Slice(0, 10)]), chunk: chunk, itemSize: 4) == nil)                        // most of every row
+        #expect(ChunkEngine.partSpans(parts([Slice(0, 16, step: 2), Slice(0, 1), Slice(0, 1)]), chunk: chunk, itemSize: 4) == nil)           // steps
         for shuffle in [BloscCodec.Shuffle.shuffle, .noshuffle, .bitshuffle] {
             let store = MemoryStore()
             let codec = try BloscCodec(cname: "lz4", clevel: 5, shuffle: shuffle, typesize: 4)
@@ -99,8 +106,17 @@ struct ZarrArrayTests {
             let bytes = try #require(try await store.get("a/0.0.0"))
             let whole = try meta.pipeline.decode(bytes, shape: chunk, dtype: .float32)
             for inner in [[Slice(0, 16), Slice(7, 8), Slice(9, 10)], [Slice(3, 6), Slice(0, 512), Slice(0, 256)]] {
-                let part = try #require(try ZarrArray.decodePart(StoredBytes(copying: bytes), codec: codec, inner: inner, chunk: chunk, dtype: .float32))
-                #expect(part.doubles() == (try whole.index(inner.map { .slice($0) }).doubles()), "\(shuffle) \(inner)")
+                // The rows' span, decoded by range, against the same bytes of a whole decode.
+                let spans = try #require(ChunkEngine.partSpans(parts(inner), chunk: chunk, itemSize: 4))
+                let rowBytes = 512 * 256 * 4
+                let range = (spans.rows.lowerBound * rowBytes + spans.lo)..<((spans.rows.upperBound - 1) * rowBytes + spans.hi)
+                let decoder = PipelineDecoder(meta.pipeline, shape: chunk, dtype: .float32)
+                var part = [UInt8](repeating: 0, count: range.count)
+                let done = try bytes.withUnsafeBytes { raw in
+                    try part.withUnsafeMutableBytes { try decoder.decode(raw, range: range, chunkBytes: chunk.reduce(4, *), into: $0) }
+                }
+                let wholeBytes = try whole.withUnsafeRawBytes { Array($0[range]) }
+                #expect(done && part == wholeBytes, "\(shuffle) \(inner)")
             }
             var bad = bytes
             bad[16] = 0xff; bad[17] = 0xff; bad[18] = 0xff; bad[19] = 0x7f   // the first block's offset, far outside

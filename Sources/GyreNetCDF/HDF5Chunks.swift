@@ -6,12 +6,12 @@ import GyreCodecs
 
 /// Reads the chunks of a netCDF-4 variable straight from its HDF5 file, the way kerchunk does:
 /// HDF5 (on the library's serial queue) only says where each chunk lies; reading the bytes,
-/// inflating and unshuffling run on every core, straight into the caller's buffer.
+/// inflating and unshuffling run in the chunk engine (GyreChunks), straight into the caller's buffer.
 ///
 /// Used for variables whose chunks are little-endian integers or floats of the variable's
 /// dtype, filtered by nothing but shuffle and deflate. Anything else (other filters, Fletcher32,
 /// big-endian data, a dataset whose extent differs from the variable's shape) goes through
-/// netcdf-c as before; so do chunks that were never written (netcdf-c supplies the fill).
+/// netcdf-c as before. Chunks that were never written read as the variable's fill value.
 package final class HDF5ChunkIndex: @unchecked Sendable {
     package enum Filter: Sendable, Equatable { case shuffle(elementSize: Int), deflate }
 
@@ -140,18 +140,6 @@ package final class HDF5ChunkIndex: @unchecked Sendable {
             }
         }
         return Layout(filters: filters, chunkShape: chunkShape)
-    }
-
-    /// The part of chunk `g` (a grid position; chunks of `shape`) inside a region, in array
-    /// coordinates: its first index and its count per dimension.
-    static func overlap(chunk g: [Int], shape c: [Int], region r: [(start: Int, count: Int, step: Int)]) -> (lo: [Int], count: [Int]) {
-        var lo: [Int] = [], count: [Int] = []
-        for d in g.indices {
-            let a = Swift.max(g[d] * c[d], r[d].start), b = Swift.min((g[d] + 1) * c[d], r[d].start + r[d].count)
-            lo.append(a)
-            count.append(b - a)
-        }
-        return (lo, count)
     }
 
     /// Decodes one stored chunk's bytes into `destination` (exactly one whole chunk of bytes).

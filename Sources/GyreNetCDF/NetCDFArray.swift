@@ -2,6 +2,8 @@ import GyreCore
 import CNetCDF
 import Foundation
 import GyreArrays
+import GyreChunks
+import GyreStorage
 
 /// One numeric variable of a netCDF file as a chunked source: reading a region reads only that
 /// hyperslab. Chunks of netCDF-4 variables filtered by shuffle and deflate (or nothing) are read
@@ -159,63 +161,24 @@ public struct NetCDFArray: ChunkedArraySource {
             try await reader.read(r, into: destination)
             return
         }
-        if let direct, Self.directReads, r.allSatisfy({ $0.step == 1 }), let c = direct.variable.chunkShape,
-           r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes {
-            // The chunk grid positions the region touches.
-            var grid: [[Int]] = [[]]
-            for (d, x) in r.enumerated() {
-                let lo = x.start / c[d], hi = (x.start + x.count - 1) / c[d]
-                grid = grid.flatMap { g in (lo...hi).map { g + [$0] } }
+        if let direct, Self.directReads, r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes,
+           let (layout, _) = try await direct.locate([]) {
+            // The chunk engine over the chunk locations HDF5 gives: pread, inflate and
+            // unshuffle on every core, straight into the destination.
+            let url = URL(fileURLWithPath: path), name = sourceName
+            let locator = NetCDFChunkLocator(name: name, shape: shape, chunkShape: layout.chunkShape, itemSize: dtype.itemSize,
+                                             fillElement: StoredVariableReader.fillBytes(variable, itemSize: dtype.itemSize),
+                                             concurrency: Swift.max(1, maxConcurrency), store: FileStore(root: url.deletingLastPathComponent()),
+                                             key: url.lastPathComponent, filters: layout.filters, bigEndian: false) { chunks in
+                guard let (_, locations) = try await direct.locate(chunks) else {
+                    throw GyreNetCDFError(.read, "\(name): the chunk index could not be read")
+                }
+                return locations
             }
-            if let (layout, locations) = try await direct.locate(grid) {
-                try await readChunks(grid, locations, layout, region: r, into: destination)
-                return
-            }
+            try await ChunkEngine.read(locator, region: r, into: destination)
+            return
         }
         try await readThroughLibrary(r, into: destination)
-    }
-
-    /// Reads chunks directly: `pread` of the stored bytes, then inflate and unshuffle, in
-    /// parallel, into the destination (straight into it when a whole chunk is one span of it).
-    func readChunks(_ grid: [[Int]], _ locations: [HDF5ChunkIndex.Location?], _ layout: HDF5ChunkIndex.Layout,
-                    region r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
-        let path = self.path
-        let file = try await BlockingIO.run { try FileReader(path) }
-        defer { file.close() }
-        let c = layout.chunkShape, itemSize = dtype.itemSize
-        let chunkBytes = c.reduce(itemSize, *)
-        let limit = Swift.max(1, maxConcurrency)
-        try await Bounded.forEach(count: grid.count, limit: limit) { k in
-            let g = grid[k], location = locations[k]
-            let (lo, count) = HDF5ChunkIndex.overlap(chunk: g, shape: c, region: r)
-            let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
-            guard let location else {
-                // Never written: netcdf-c supplies the fill value.
-                try await self.readThroughLibrary(zip(lo, count).map { ($0, $1, 1) }, into: target)
-                return
-            }
-            let what = "\(self.sourceName): chunk \(g)"
-            guard location.size <= Swift.max(chunkBytes * 2 + 4096, 1 << 20) else {
-                throw GyreNetCDFError(.read, "\(what): \(location.size) stored bytes for a chunk of \(chunkBytes) (corrupt file?)")
-            }
-            let stored = allocateScratch(location.size)
-            defer { freeScratch(stored) }
-            // pread blocks: never on the cooperative pool.
-            let into = UnsafeAddress(stored.baseAddress!)
-            try await BlockingIO.run {
-                try file.read(offset: location.address, count: location.size, into: UnsafeMutableRawBufferPointer(start: into.pointer, count: location.size))
-            }
-            if count == c, let span = target.contiguousBytes {
-                try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: span, what: what)
-                return
-            }
-            let chunk = allocateScratch(chunkBytes)
-            defer { freeScratch(chunk) }
-            try HDF5ChunkIndex.decode(UnsafeRawBufferPointer(stored), filters: layout.filters, mask: location.mask, into: chunk, what: what)
-            let strides = NDArray<UInt8>.contiguousStrides(c)
-            let offset = g.indices.reduce(0) { $0 + (lo[$1] - g[$1] * c[$1]) * strides[$1] }
-            target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset * itemSize), strides: strides)
-        }
     }
 
     /// Reads a hyperslab with `nc_get_vars` on the library's queue (straight into the

@@ -345,6 +345,10 @@ struct StoredVariableReader: Sendable {
 
     /// Reads a resolved region (positive steps) into a destination of its shape.
     func read(_ r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
+        if case .chunked(let chunkShape, let tree, let filters) = storage.layout, storage.extent == variable.shape {
+            // The chunk engine reads with steps itself.
+            return try await readChunks(r, chunkShape: chunkShape, tree: tree, filters: filters, into: destination)
+        }
         if r.contains(where: { $0.step != 1 }) {
             // Read the bounding box, then take every step-th element.
             let box = r.map { (start: $0.start, count: ($0.count - 1) * $0.step + 1, step: 1) }
@@ -456,64 +460,14 @@ struct StoredVariableReader: Sendable {
         if let temp { destination.copy(from: UnsafeRawPointer(temp.baseAddress!), strides: NDArray<UInt8>.contiguousStrides(r.map(\.count))) }
     }
 
-    /// Chunked storage: the chunks the region touches, fetched by their byte ranges (close
-    /// ones in one request), decoded in parallel and placed.
+    /// Chunked storage: the chunk engine, over the chunk index read from the B-tree.
     func readChunks(_ r: [(start: Int, count: Int, step: Int)], chunkShape c: [Int], tree: UInt64?, filters: [HDF5ChunkIndex.Filter],
                     into destination: ReadDestination) async throws {
         let map = try await file.chunkMap(path, tree: tree, chunkShape: c)
-        var positions: [[Int]] = [[]]
-        for (d, x) in r.enumerated() {
-            let lo = x.start / c[d], hi = (x.start + x.count - 1) / c[d]
-            positions = positions.flatMap { g in (lo...hi).map { g + [$0] } }
-        }
-        let grid = positions
-        let chunkBytes = c.reduce(itemSize, *)
-        let present = grid.indices.filter { map[grid[$0]] != nil }
-        for i in present where map[grid[i]]!.size > Swift.max(chunkBytes * 2 + 4096, 1 << 20) {
-            throw GyreNetCDFError(.read, "\(what): chunk \(grid[i]): \(map[grid[i]]!.size) stored bytes for a chunk of \(chunkBytes) (corrupt file?)")
-        }
-        // Chunks that lie close together are fetched in one request (the bytes between
-        // included), and each is decoded straight from the request's bytes.
-        let ranges = present.map { i -> Range<Int> in let l = map[grid[i]]!; return Int(l.address)..<(Int(l.address) + l.size) }
-        let gap = (file.store as? any MergingRangeReads)?.rangeGap ?? (64 << 10)
-        let spans = ByteRanges.merged(ranges, gap: gap, maxSpan: 32 << 20)
-        let size = itemSize, bigEndian = storage.bigEndian, fill = self.fill, name = what, limit = Swift.max(1, maxConcurrency)
-        @Sendable func place(_ k: Int, _ stored: UnsafeRawBufferPointer?) throws {
-            let g = grid[k]
-            let (lo, count) = HDF5ChunkIndex.overlap(chunk: g, shape: c, region: r)
-            let target = destination.block(origin: zip(lo, r).map { $0 - $1.start }, shape: count)
-            guard let stored else { target.fill(with: fill); return }
-            if count == c, let span = target.contiguousBytes {
-                // A whole chunk that is one span of the destination: decoded in place.
-                try HDF5ChunkIndex.decode(stored, filters: filters, mask: map[g]!.mask, into: span, what: "\(name): chunk \(g)")
-                if bigEndian { Self.swap(span, size) }
-                return
-            }
-            let chunk = allocateScratch(chunkBytes)
-            defer { freeScratch(chunk) }
-            try HDF5ChunkIndex.decode(stored, filters: filters, mask: map[g]!.mask, into: chunk, what: "\(name): chunk \(g)")
-            if bigEndian { Self.swap(chunk, size) }
-            let strides = NDArray<UInt8>.contiguousStrides(c)
-            let offset = g.indices.reduce(0) { $0 + (lo[$1] - g[$1] * c[$1]) * strides[$1] }
-            target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset * size), strides: strides)
-        }
-        let missing = Set(grid.indices).subtracting(present)
-        for k in missing.sorted() { try place(k, nil) }
-        try await Bounded.forEach(count: spans.count, limit: Swift.max(2, Swift.min(16, limit * 2))) { [present] i in
-            let span = spans[i].span
-            let bytes = try await file.read(at: UInt64(span.lowerBound), upTo: span.count)
-            guard bytes.count == span.count else {
-                throw GyreNetCDFError(.read, "\(name): the file ends before byte \(span.upperBound) (truncated?)")
-            }
-            let members = spans[i].members
-            // The array is a `let` that outlives the decoding below, so its storage stays put.
-            let base = bytes.withUnsafeBytes { UnsafeAddress(UnsafeMutableRawPointer(mutating: $0.baseAddress!)) }
-            try await Bounded.forEach(count: members.count, limit: limit) { j in
-                let m = members[j], r = ranges[m]
-                try place(present[m], UnsafeRawBufferPointer(start: base.pointer + (r.lowerBound - span.lowerBound), count: r.count))
-            }
-            withExtendedLifetime(bytes) {}
-        }
+        let locator = NetCDFChunkLocator(name: what, shape: storage.extent, chunkShape: c, itemSize: itemSize, fillElement: fill,
+                                         concurrency: Swift.max(2, Swift.min(16, maxConcurrency * 2)), store: file.store, key: file.key,
+                                         filters: filters, bigEndian: storage.bigEndian, index: { chunks in chunks.map { map[$0] } })
+        try await ChunkEngine.read(locator, region: r, into: destination)
     }
 
     static func swap(_ b: inout [UInt8], _ size: Int) { b.withUnsafeMutableBytes { swap($0, size) } }

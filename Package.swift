@@ -120,7 +120,7 @@ let package = Package(
             ]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreCore", "GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
-        .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays"]),
+        .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
         .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),
         .testTarget(name: "GyreStorageTests", dependencies: ["GyreStorage", "GyreTestSupport"]),

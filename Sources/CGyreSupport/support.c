@@ -12,6 +12,10 @@
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *pool_block[GYRE_POOL_SLOTS];
 static size_t pool_size[GYRE_POOL_SLOTS];
+// When each slot's block was freed (a counter): with every slot taken, a freed block replaces
+// the one that has waited longest, so the cache follows the sizes in use now.
+static unsigned long long pool_seq[GYRE_POOL_SLOTS];
+static unsigned long long pool_clock;
 static size_t pool_bytes;
 static size_t pool_limit = GYRE_POOL_MAX_BYTES;
 
@@ -41,8 +45,10 @@ void *gyre_large_alloc(size_t n) {
     pthread_mutex_lock(&pool_lock);
     int best = -1;
     for (int i = 0; i < GYRE_POOL_SLOTS; i++) {
-        // A cached block fits when it is at least n and wastes at most a quarter of n.
-        if (pool_block[i] && pool_size[i] >= n && pool_size[i] - n <= n / 4 &&
+        // A cached block fits when it is at least n and at most twice n (its pages are
+        // resident already, so a larger block costs no memory; beyond twice, a small value
+        // would hold a block a large one will want).
+        if (pool_block[i] && pool_size[i] >= n && pool_size[i] - n <= n &&
             (best < 0 || pool_size[i] < pool_size[best])) best = i;
     }
     if (best >= 0) {
@@ -73,6 +79,15 @@ void gyre_large_free(void *p, size_t n) {
     }
     int slot = -1;
     for (int i = 0; i < GYRE_POOL_SLOTS; i++) if (!pool_block[i]) { slot = i; break; }
+    if (slot < 0 && cap <= pool_limit) {
+        int oldest = 0;
+        for (int i = 1; i < GYRE_POOL_SLOTS; i++) if (pool_seq[i] < pool_seq[oldest]) oldest = i;
+        free(pool_block[oldest]);
+        pool_bytes -= pool_size[oldest];
+        pool_block[oldest] = NULL;
+        pool_size[oldest] = 0;
+        slot = oldest;
+    }
     if (slot < 0 || cap > pool_limit) {
         pthread_mutex_unlock(&pool_lock);
         free(b);
@@ -80,6 +95,7 @@ void gyre_large_free(void *p, size_t n) {
     }
     pool_block[slot] = b;
     pool_size[slot] = cap;
+    pool_seq[slot] = ++pool_clock;
     pool_bytes += cap;
     pthread_mutex_unlock(&pool_lock);
 }

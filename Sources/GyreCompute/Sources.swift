@@ -4,6 +4,28 @@ import GyreArrays
 extension LazyArray: ChunkedArraySource {
     /// A lazy array is itself a source, so lazy arrays compose (for example concatenated).
     public func read(region: [Slice]) async throws -> AnyNDArray { try await read(region) }
+    /// Straight into the destination when this array is a plain window of its source (no
+    /// positions taken, no reversed or transposed axes, no maps); else read and copied.
+    public func read(region: [Slice], into destination: ReadDestination) async throws {
+        let plan = try sourcePlan(region)
+        guard plan.takes.isEmpty, maps.isEmpty, order == Array(order.indices), destination.dtype == source.dtype else {
+            return try destination.copy(from: try await read(region))
+        }
+        // The source's region shape: the destination's, with the points this array drops as
+        // axes of length 1.
+        var shape: [Int] = [], strides: [Int] = [], d = 0
+        for a in plan.after {
+            switch a {
+            case .at(0): shape.append(1); strides.append(0)
+            case .slice(.all):
+                guard d < destination.shape.count else { return try destination.copy(from: try await read(region)) }
+                shape.append(destination.shape[d]); strides.append(destination.strides[d]); d += 1
+            default: return try destination.copy(from: try await read(region))
+            }
+        }
+        guard d == destination.shape.count else { return try destination.copy(from: try await read(region)) }
+        try await source.read(region: plan.slices, into: ReadDestination(base: destination.base, shape: shape, strides: strides, dtype: destination.dtype))
+    }
     public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
         try await readSlabs(region, maxBytes: maxBytes, body)
     }

@@ -48,8 +48,9 @@ package final class StoredNetCDF: @unchecked Sendable {
     /// Fetched pages by page size, then by start.
     private var pages: [UInt64: [UInt64: [UInt8]]] = [:]
     private var size: UInt64?
-    /// Chunk maps of chunked variables, by variable path, read at their first use.
-    private var chunkMaps: [String: [[Int]: HDF5ChunkIndex.Location]] = [:]
+    /// Chunk maps of chunked variables, by variable path, read at their first use (once:
+    /// reads that start together wait for the one load).
+    private var chunkMaps: [String: Task<[[Int]: HDF5ChunkIndex.Location], any Error>] = [:]
 
     package init(store: any ReadableStore, key: String, name: String) {
         self.store = store
@@ -132,7 +133,20 @@ package final class StoredNetCDF: @unchecked Sendable {
 
     /// The stored chunks of a chunked variable by grid position, read from its B-tree once.
     func chunkMap(_ variable: String, tree: UInt64?, chunkShape: [Int]) async throws -> [[Int]: HDF5ChunkIndex.Location] {
-        if let m = lock.withLock({ chunkMaps[variable] }) { return m }
+        let load = lock.withLock { () -> Task<[[Int]: HDF5ChunkIndex.Location], any Error> in
+            if let t = chunkMaps[variable] { return t }
+            let t = Task { try await self.loadChunkMap(variable, tree: tree, chunkShape: chunkShape) }
+            chunkMaps[variable] = t
+            return t
+        }
+        do { return try await load.value } catch {
+            // A failed load (a network error, say) is tried again by the next read.
+            lock.withLock { if chunkMaps[variable] == load { chunkMaps[variable] = nil } }
+            throw error
+        }
+    }
+
+    private func loadChunkMap(_ variable: String, tree: UInt64?, chunkShape: [Int]) async throws -> [[Int]: HDF5ChunkIndex.Location] {
         var map: [[Int]: HDF5ChunkIndex.Location] = [:]
         if let tree {
             let found: [(offset: [Int], size: Int, mask: UInt32, address: UInt64)]
@@ -148,7 +162,6 @@ package final class StoredNetCDF: @unchecked Sendable {
                 map[zip(c.offset, chunkShape).map { $0 / $1 }] = HDF5ChunkIndex.Location(address: c.address, size: c.size, mask: c.mask)
             }
         }
-        lock.withLock { chunkMaps[variable] = map }
         return map
     }
 }

@@ -1,4 +1,4 @@
-import GyreArrays
+@testable import GyreArrays
 import GyreCompute
 import Synchronization
 import Testing
@@ -45,6 +45,36 @@ final class RecordingSource: ChunkedArraySource {
             let got = try await lazy.read()
             #expect(got.shape == ref.shape)
             #expect(got.doubles() == ref.doubles(), "\(steps)")
+        }
+    }
+
+    @Test("read(region:into:) lands every selection in a strided destination, as read() gives it")
+    func readsIntoDestinations() async throws {
+        let eager = Self.cube()
+        let cases: [[AxisIndex]] = [
+            [.slice(Slice(1, 5)), .at(2)],                       // a window with a point dropped: straight through
+            [.at(3), .slice(Slice(1, 4)), .slice(Slice(0, 4, step: 2))],
+            [.slice(Slice(nil, nil, step: -1))],                 // reversed: read and copied
+        ]
+        for items in cases {
+            let lazy = try LazyArray(RecordingSource(eager, chunks: [2, 2, 3])).index(items)
+            let want = try eager.index(items)
+            for extra in [0, 3] {
+                // The region lands in the middle of a larger buffer along the last axis.
+                var big = want.shape
+                big[big.count - 1] += 2 * extra
+                let out = try AnyNDArray.full(big, .double(-1), dtype: .float64)
+                let strides = NDArray<UInt8>.contiguousStrides(big)
+                let dst = ReadDestination(base: out.unsafeRawBase + extra * 8, shape: want.shape, strides: strides, dtype: .float64)
+                try await lazy.read(region: want.shape.map { _ in Slice.all }, into: dst)
+                var inner: [AxisIndex] = want.shape.map { _ in .slice(.all) }
+                inner[inner.count - 1] = .slice(Slice(extra, extra + want.shape.last!))
+                #expect(try out.index(inner).doubles() == want.doubles(), "\(items) offset \(extra)")
+                if extra > 0 {
+                    inner[inner.count - 1] = .slice(Slice(0, extra))
+                    #expect(try out.index(inner).doubles()?.allSatisfy { $0 == -1 } == true, "\(items): nothing written outside")
+                }
+            }
         }
     }
 

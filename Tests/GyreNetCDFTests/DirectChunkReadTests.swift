@@ -1,6 +1,7 @@
 import Foundation
 import GyreArrays
 import GyreNetCDF
+import GyreStorage
 import Testing
 
 /// Chunks read straight from the HDF5 file (pread, inflate, unshuffle on every core) must give
@@ -155,5 +156,63 @@ struct DirectChunkReadTests {
         // Regions that do not touch the chunk still read.
         let ok = try await NetCDFArray.$directReadMinBytes.withValue(0) { try await fresh.read(region: [Slice(0, 3), Slice(0, 4), Slice(0, 5)]) }
         #expect(ok.shape == [3, 4, 5])
+    }
+}
+
+/// A store that records every request (key and range) made through it.
+final class RecordingStore: ReadableStore, @unchecked Sendable {
+    let inner: FileStore
+    private let lock = NSLock()
+    private var log: [String] = []
+    init(_ inner: FileStore) { self.inner = inner }
+    var name: String { inner.name }
+    var requests: [String] { lock.withLock { log } }
+    func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
+        lock.withLock { log.append("\(key) \(range)") }
+        return try await inner.get(key, range: range)
+    }
+    func getStored(_ key: String, range: ByteRange) async throws -> StoredBytes? {
+        lock.withLock { log.append("\(key) \(range)") }
+        return try await inner.getStored(key, range: range)
+    }
+}
+
+@Suite("netCDF-4 chunks read by range")
+struct StoredChunkReadTests {
+    @Test("reads that start together read the chunk index once and no byte range twice, with netcdf-c's values")
+    func concurrentReadsShareTheIndex() async throws {
+        let path = NetCDFRoundTripTests.tempPath("shared-index.nc")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // 160 chunks of 16 KiB: the chunk index outgrows one B-tree node, and its later
+        // nodes lie past the first MiB that opening the file reads.
+        let shape = [160, 64, 64], chunk = [1, 64, 64]
+        let w = try await NetCDFWriter.create(path)
+        for (i, n) in shape.enumerated() { try await w.defineDimension("d\(i)", length: n) }
+        try await w.defineVariable("v", dtype: .float32, dims: ["d0", "d1", "d2"], storage: .init(chunks: chunk, zlibLevel: nil, shuffle: false), fill: .int(-7))
+        try await w.endDefinitions()
+        let n = shape.reduce(1, *)
+        try await w.write("v", AnyNDArray.float32(try NDArray(shape: shape, (0..<n).map { Float(($0 &* 2654435761) % 100_003) })))
+        try await w.close()
+        let url = URL(fileURLWithPath: path)
+        let store = RecordingStore(FileStore(root: url.deletingLastPathComponent()))
+        let file = try await NetCDFFile.open(store: store, key: url.lastPathComponent, name: path)
+        let v = try #require(file.groups["/"]?.variables.first { $0.name == "v" })
+        let array = try NetCDFArray(file: file, variable: v)
+        let reference = try NetCDFArray(path: path, variable: try #require(try await NetCDFFile.open(path).groups["/"]?.variables.first { $0.name == "v" }))
+        let before = store.requests.count
+        // Eight blocks of rows, all at once.
+        let rows = stride(from: 0, to: 160, by: 20).map { Slice($0, $0 + 20) }
+        let parts = try await withThrowingTaskGroup(of: (Int, AnyNDArray).self) { group in
+            for (i, r) in rows.enumerated() { group.addTask { (i, try await array.read(region: [r, .all, .all])) } }
+            var out: [Int: AnyNDArray] = [:]
+            for try await (i, a) in group { out[i] = a }
+            return out
+        }
+        for (i, r) in rows.enumerated() {
+            #expect(parts[i]?.doubles() == (try await reference.read(region: [r, .all, .all])).doubles(), "rows \(r)")
+        }
+        let made = Array(store.requests[before...])
+        #expect(Set(made).count == made.count, "requests repeated: \(made)")
+        #expect(made.count > rows.count, "the index's pages were read by range: \(made)")
     }
 }

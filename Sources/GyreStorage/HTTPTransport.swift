@@ -60,6 +60,12 @@ package enum HTTPTransport {
         c.decompression = .disabled
         c.redirectConfiguration = .follow(max: 5, allowCycles: false)
         c.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        // Chunk bodies are megabytes: reads of up to 1 MiB from the socket (NIO's default
+        // stops at 64 KiB) hand the body over in a sixteenth of the pieces, each a wakeup of
+        // the reading task fewer.
+        c.http1_1ConnectionDebugInitializer = { channel in
+            channel.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64 << 10, initial: 256 << 10, maximum: 1 << 20))
+        }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }()
 

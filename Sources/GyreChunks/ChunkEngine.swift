@@ -2,6 +2,7 @@ import GyreArrays
 import GyreCodecs
 import GyreCore
 import GyreStorage
+import Synchronization
 
 /// Where one chunk's stored bytes are.
 package enum ChunkBytes: Sendable {
@@ -106,19 +107,107 @@ package enum ChunkEngine {
         // Every combination of per-dimension pieces is one chunk to read.
         var tasks: [[DimPiece]] = [[]]
         for dimPieces in perDim { tasks = tasks.flatMap { t in dimPieces.map { t + [$0] } } }
-        var groups: [[[DimPiece]]] = []
-        if let gs = locator.groupShape {
-            var at: [[Int]: Int] = [:]
-            for t in tasks {
-                let g = zip(t, gs).map { $0.chunk / Swift.max($1, 1) }
-                if let i = at[g] { groups[i].append(t) } else { at[g] = groups.count; groups.append([t]) }
-            }
-        } else {
-            groups = [tasks]
-        }
+        let groups = Self.groups(locator, tasks)
         let limit = Swift.max(1, locator.concurrency)
         try await Bounded.forEach(count: groups.count, limit: limit) { [groups] g in
             try await readGroup(locator, groups[g], into: destination, limit: groups.count == 1 ? limit : 1)
+        }
+    }
+
+    /// The bytes of the chunks a slab read holds: stored bytes, by task.
+    final class Held: @unchecked Sendable {
+        let items: Mutex<[(StoredBytes, Range<Int>)?]>
+        init(_ n: Int) { items = Mutex([(StoredBytes, Range<Int>)?](repeating: nil, count: n)) }
+    }
+
+    /// Reads a resolved region (positive steps) as consecutive slabs along its first
+    /// dimension, in order, handing each and its offset along that dimension to `body`. The
+    /// chunks of a batch of rows (about 32 MiB decoded, at least one chunk row) are fetched
+    /// together as `read` fetches them and held as stored bytes; each slab, about `maxBytes`
+    /// decoded, is decoded from them, only its rows of each chunk where the codec decodes parts.
+    /// Where it cannot, a slab never ends inside a chunk row (a chunk is decoded once), so a
+    /// slab is then at least one chunk row.
+    package static func readSlabs(_ locator: some ChunkLocator, region r: [(start: Int, count: Int, step: Int)], dtype: DType, maxBytes: Int,
+                                  _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        let c = locator.chunkShape
+        precondition(r.count == c.count && !r.isEmpty && r.allSatisfy { $0.step >= 1 }, "ChunkEngine.readSlabs: a region of positive steps, one or more dimensions")
+        let itemSize = locator.itemSize
+        let rest = r.dropFirst().map(\.count)
+        guard r[0].count > 0, !rest.contains(0) else {
+            return try await body(try AnyNDArray.uninitialized(r.map(\.count), dtype: dtype), 0)
+        }
+        let rowBytes = rest.reduce(itemSize, *)
+        let slabRows = Swift.max(1, maxBytes / rowBytes)
+        let batchRows = Swift.max(slabRows, (32 << 20) / rowBytes)
+        let rows0 = pieces(start: r[0].start, count: r[0].count, step: r[0].step, chunk: c[0])
+        let others = zip(r.dropFirst(), c.dropFirst()).map { pieces(start: $0.start, count: $0.count, step: $0.step, chunk: $1) }
+        var combos: [[DimPiece]] = [[]]
+        for dimPieces in others { combos = combos.flatMap { t in dimPieces.map { t + [$0] } } }
+        let limit = Swift.max(1, locator.concurrency)
+        var p = 0
+        while p < rows0.count {
+            // A batch of chunk rows, fetched together.
+            var q = p + 1
+            while q < rows0.count && rows0[q].out.upperBound - rows0[p].out.lowerBound <= batchRows { q += 1 }
+            let tasks = rows0[p..<q].flatMap { row in combos.map { [row] + $0 } }
+            let held = Held(tasks.count)
+            var locations = [ChunkLocation?](repeating: nil, count: tasks.count)
+            var index: [[Int]: Int] = [:]
+            for (i, t) in tasks.enumerated() { index[t.map(\.chunk)] = i }
+            let groups = Self.groups(locator, tasks)
+            let located = try await Bounded.map(count: groups.count, limit: limit) { [groups] g in
+                try await locator.locate(groups[g].map { $0.map(\.chunk) })
+            }
+            for (g, ls) in zip(groups, located) {
+                precondition(ls.count == g.count, "ChunkLocator.locate: \(ls.count) locations for \(g.count) chunks")
+                for (t, l) in zip(g, ls) { locations[index[t.map(\.chunk)]!] = l }
+            }
+            try await fetchEach(locator, tasks, locations, limit: limit) { [held] m, bytes, range in
+                if let bytes, let range { held.items.withLock { $0[m] = (bytes, range) } }
+            }
+            let stored = held.items.withLock { $0 }
+            // Slab boundaries (output rows): about slabRows each, never inside a chunk row that
+            // cannot be decoded in parts.
+            var bounds: [Range<Int>] = []
+            var open = rows0[p].out.lowerBound
+            for k in p..<q {
+                let row = rows0[k].out
+                let parts = (0..<combos.count).allSatisfy { j in locations[(k - p) * combos.count + j].map { $0.decoder.decodesRanges } ?? true }
+                if parts {
+                    while row.upperBound - open >= slabRows {
+                        bounds.append(open..<(open + slabRows))
+                        open += slabRows
+                    }
+                } else if row.upperBound - open > slabRows {
+                    // A chunk row decoded whole: the slab so far ends before it, and it is a
+                    // slab of its own when it is larger than one.
+                    if open < row.lowerBound { bounds.append(open..<row.lowerBound); open = row.lowerBound }
+                    if row.count > slabRows { bounds.append(row); open = row.upperBound }
+                }
+            }
+            if open < rows0[q - 1].out.upperBound { bounds.append(open..<rows0[q - 1].out.upperBound) }
+            for b in bounds {
+                let slab = try AnyNDArray.uninitialized([b.count] + rest, dtype: dtype)
+                let dst = ReadDestination(base: slab.unsafeRawBase, shape: [b.count] + rest, strides: NDArray<UInt8>.contiguousStrides([b.count] + rest), dtype: dtype)
+                // The tasks this slab touches, their first piece cut to the slab's rows.
+                var cut: [(task: [DimPiece], from: Int)] = []
+                for (i, t) in tasks.enumerated() {
+                    let lo = Swift.max(t[0].out.lowerBound, b.lowerBound), hi = Swift.min(t[0].out.upperBound, b.upperBound)
+                    guard lo < hi else { continue }
+                    var u = t
+                    u[0] = DimPiece(chunk: t[0].chunk, first: t[0].first + (lo - t[0].out.lowerBound) * t[0].step, step: t[0].step,
+                                    out: (lo - b.lowerBound)..<(hi - b.lowerBound))
+                    cut.append((u, i))
+                }
+                try await Bounded.forEach(count: cut.count, limit: limit) { [cut, locations, stored] j in
+                    let (u, i) = cut[j]
+                    guard let l = locations[i], let (bytes, range) = stored[i] else { return fill(locator, u, into: dst) }
+                    try decodeAndPlace(locator, u, l, bytes, range, into: dst)
+                }
+                withExtendedLifetime(slab) {}
+                try await body(slab, b.lowerBound)
+            }
+            p = q
         }
     }
 
@@ -129,18 +218,38 @@ package enum ChunkEngine {
         case held(StoredBytes, Range<Int>, member: Int)
     }
 
+    /// Tasks grouped as the locator locates them (a shard's inner chunks together).
+    static func groups(_ locator: some ChunkLocator, _ tasks: [[DimPiece]]) -> [[[DimPiece]]] {
+        guard let gs = locator.groupShape else { return [tasks] }
+        var groups: [[[DimPiece]]] = []
+        var at: [[Int]: Int] = [:]
+        for t in tasks {
+            let g = zip(t, gs).map { $0.chunk / Swift.max($1, 1) }
+            if let i = at[g] { groups[i].append(t) } else { at[g] = groups.count; groups.append([t]) }
+        }
+        return groups
+    }
+
     static func readGroup(_ locator: some ChunkLocator, _ tasks: [[DimPiece]], into destination: ReadDestination, limit: Int) async throws {
         let locations = try await locator.locate(tasks.map { $0.map(\.chunk) })
         precondition(locations.count == tasks.count, "ChunkLocator.locate: \(locations.count) locations for \(tasks.count) chunks")
+        for (i, l) in locations.enumerated() where l == nil { fill(locator, tasks[i], into: destination) }
+        try await fetchEach(locator, tasks, locations, limit: limit) { m, bytes, range in
+            try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, range, into: destination)
+        }
+    }
+
+    /// Fetches the stored bytes of every located chunk (ranges of one value that lie close
+    /// together in one request), `limit` requests at once, handing each chunk's bytes to `got`
+    /// as they arrive (nil: a whole value that turned out missing). `got` may run concurrently.
+    static func fetchEach(_ locator: some ChunkLocator, _ tasks: [[DimPiece]], _ locations: [ChunkLocation?], limit: Int,
+                          _ got: @escaping @Sendable (Int, StoredBytes?, Range<Int>?) throws -> Void) async throws {
         var fetches: [Fetch] = []
         // Ranges by value (store name and key), merged into spans.
         var ranged: [String: (store: any ReadableStore, key: String, members: [Int])] = [:]
         var rangedOrder: [String] = []
         for (i, l) in locations.enumerated() {
-            guard let l else {
-                fill(locator, tasks[i], into: destination)
-                continue
-            }
+            guard let l else { continue }
             switch l.bytes {
             case .object(let store, let key): fetches.append(.object(store, key: key, member: i))
             case .held(let b, let range): fetches.append(.held(b, range, member: i))
@@ -168,9 +277,9 @@ package enum ChunkEngine {
                 do { bytes = try await store.getStored(key) } catch let e as GyreStorageError {
                     throw locator.failure(chunk: tasks[m].map(\.chunk), e.message, cause: e)
                 }
-                try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, bytes.map { 0..<$0.count }, into: destination)
+                try got(m, bytes, bytes.map { 0..<$0.count })
             case .held(let bytes, let range, let m):
-                try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, range, into: destination)
+                try got(m, bytes, range)
             case .span(let store, let key, let span, let members):
                 let bytes: StoredBytes
                 do {
@@ -187,7 +296,7 @@ package enum ChunkEngine {
                 }
                 @Sendable func one(_ m: Int) throws {
                     guard case .range(_, _, let r) = locations[m]!.bytes else { return }
-                    try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, (r.lowerBound - span.lowerBound)..<(r.upperBound - span.lowerBound), into: destination)
+                    try got(m, bytes, (r.lowerBound - span.lowerBound)..<(r.upperBound - span.lowerBound))
                 }
                 if members.count == 1 || limit == 1 {
                     for m in members { try one(m) }

@@ -161,24 +161,48 @@ public struct NetCDFArray: ChunkedArraySource {
             try await reader.read(r, into: destination)
             return
         }
-        if let direct, Self.directReads, r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes,
-           let (layout, _) = try await direct.locate([]) {
+        if r.reduce(dtype.itemSize, { $0 * $1.count }) >= Self.directReadMinBytes, let locator = try await directLocator() {
             // The chunk engine over the chunk locations HDF5 gives: pread, inflate and
             // unshuffle on every core, straight into the destination.
-            let url = URL(fileURLWithPath: path), name = sourceName
-            let locator = NetCDFChunkLocator(name: name, shape: shape, chunkShape: layout.chunkShape, itemSize: dtype.itemSize,
-                                             fillElement: StoredVariableReader.fillBytes(variable, itemSize: dtype.itemSize),
-                                             concurrency: Swift.max(1, maxConcurrency), store: FileStore(root: url.deletingLastPathComponent()),
-                                             key: url.lastPathComponent, filters: layout.filters, bigEndian: false) { chunks in
-                guard let (_, locations) = try await direct.locate(chunks) else {
-                    throw GyreNetCDFError(.read, "\(name): the chunk index could not be read")
-                }
-                return locations
-            }
             try await ChunkEngine.read(locator, region: r, into: destination)
             return
         }
         try await readThroughLibrary(r, into: destination)
+    }
+
+    /// The chunk engine's view of a local chunked variable whose chunks can be read
+    /// directly (nil: it goes through netcdf-c).
+    func directLocator() async throws -> NetCDFChunkLocator? {
+        guard let direct, Self.directReads, let (layout, _) = try await direct.locate([]) else { return nil }
+        let url = URL(fileURLWithPath: path), name = sourceName
+        return NetCDFChunkLocator(name: name, shape: shape, chunkShape: layout.chunkShape, itemSize: dtype.itemSize,
+                                  fillElement: StoredVariableReader.fillBytes(variable, itemSize: dtype.itemSize),
+                                  concurrency: Swift.max(1, maxConcurrency), store: FileStore(root: url.deletingLastPathComponent()),
+                                  key: url.lastPathComponent, filters: layout.filters, bigEndian: false) { chunks in
+            guard let (_, locations) = try await direct.locate(chunks) else {
+                throw GyreNetCDFError(.read, "\(name): the chunk index could not be read")
+            }
+            return locations
+        }
+    }
+
+    /// Slabs along the first dimension through the chunk engine for chunked variables (the
+    /// chunks of a batch of rows held as stored bytes, each slab decoded from them); other
+    /// variables, and regions read with negative steps, are read whole (one slab).
+    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
+        let r = try resolve(region)
+        try checkSize(r.map(\.count))
+        if !r.isEmpty, r.allSatisfy({ $0.step > 0 }) {
+            var locator: NetCDFChunkLocator?
+            if var reader = stored {
+                reader.maxConcurrency = maxConcurrency
+                locator = try await reader.chunkLocator()
+            } else {
+                locator = try await directLocator()
+            }
+            if let locator { return try await ChunkEngine.readSlabs(locator, region: r, dtype: dtype, maxBytes: maxBytes, body) }
+        }
+        try await body(try await read(region: region), 0)
     }
 
     /// Reads a hyperslab with `nc_get_vars` on the library's queue (straight into the

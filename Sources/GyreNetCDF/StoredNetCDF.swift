@@ -476,11 +476,21 @@ struct StoredVariableReader: Sendable {
     /// Chunked storage: the chunk engine, over the chunk index read from the B-tree.
     func readChunks(_ r: [(start: Int, count: Int, step: Int)], chunkShape c: [Int], tree: UInt64?, filters: [HDF5ChunkIndex.Filter],
                     into destination: ReadDestination) async throws {
+        try await ChunkEngine.read(try await locator(chunkShape: c, tree: tree, filters: filters), region: r, into: destination)
+    }
+
+    func locator(chunkShape c: [Int], tree: UInt64?, filters: [HDF5ChunkIndex.Filter]) async throws -> NetCDFChunkLocator {
         let map = try await file.chunkMap(path, tree: tree, chunkShape: c)
-        let locator = NetCDFChunkLocator(name: what, shape: storage.extent, chunkShape: c, itemSize: itemSize, fillElement: fill,
-                                         concurrency: Swift.max(2, Swift.min(16, maxConcurrency * 2)), store: file.store, key: file.key,
-                                         filters: filters, bigEndian: storage.bigEndian, index: { chunks in chunks.map { map[$0] } })
-        try await ChunkEngine.read(locator, region: r, into: destination)
+        return NetCDFChunkLocator(name: what, shape: storage.extent, chunkShape: c, itemSize: itemSize, fillElement: fill,
+                                  concurrency: Swift.max(2, Swift.min(16, maxConcurrency * 2)), store: file.store, key: file.key,
+                                  filters: filters, bigEndian: storage.bigEndian, index: { chunks in chunks.map { map[$0] } })
+    }
+
+    /// The chunk engine's view of the variable when it is chunked and read whole from its
+    /// stored extent (nil otherwise).
+    func chunkLocator() async throws -> NetCDFChunkLocator? {
+        guard case .chunked(let chunkShape, let tree, let filters) = storage.layout, storage.extent == variable.shape else { return nil }
+        return try await locator(chunkShape: chunkShape, tree: tree, filters: filters)
     }
 
     static func swap(_ b: inout [UInt8], _ size: Int) { b.withUnsafeMutableBytes { swap($0, size) } }

@@ -302,97 +302,15 @@ extension ZarrArray: ChunkedArraySource {
         try await ChunkEngine.read(try ZarrChunkLocator(self), region: r, into: destination)
     }
 
-    /// Slabs along the first dimension, decoding only each slab's part of a chunk where the
-    /// codec can (blosc, or no compressor): one chunk's stored bytes and one slab are held at a
-    /// time. Regions that cross chunks along another dimension, read with steps, or of sharded,
-    /// filtered or byte-swapped arrays are read whole (one slab).
+    /// Slabs along the first dimension through the chunk engine (`ChunkEngine.readSlabs`):
+    /// the chunks of a batch of rows held as stored bytes, each slab decoded from them, only its
+    /// rows of a chunk where the codec decodes parts (blosc, no compressor). Regions read with
+    /// negative steps, and arrays of strings, are read whole (one slab).
     public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
-        let m = metadata
-        let n = m.shape.count
-        guard n >= 1, region.count == n, m.sharding == nil, m.dtype.hasFixedLayout, ZarrArrayMetadata.isNativeSingleCompressor(m.pipeline),
-              let resolved = try? zip(region, m.shape).map({ try $0.resolve(extent: $1) }),
-              resolved.allSatisfy({ $0.step == 1 || $0.count <= 1 }), !resolved.contains(where: { $0.count == 0 }) else {
+        let r = try resolve(region)
+        guard !r.isEmpty, dtype.hasFixedLayout, r.allSatisfy({ $0.step > 0 }) else {
             return try await body(try await read(region), 0)
         }
-        let chunk = m.chunkShape, itemSize = m.dtype.itemSize
-        // Along every other dimension the region must lie in one chunk.
-        for d in 1..<n where resolved[d].start / chunk[d] != (resolved[d].start + resolved[d].count - 1) / chunk[d] {
-            return try await body(try await read(region), 0)
-        }
-        let rowBytes = chunk.dropFirst().reduce(itemSize, *)
-        let chunkBytes = rowBytes * chunk[0]
-        guard rowBytes > 0, chunkBytes > maxBytes else { return try await body(try await read(region), 0) }
-        let slabRows = Swift.max(1, maxBytes / rowBytes)
-        let otherChunks = (1..<n).map { resolved[$0].start / chunk[$0] }
-        // The region's part of a chunk along the other dimensions; nil when it is all of it.
-        let inner: [AxisIndex] = (1..<n).map { d in
-            let lo = resolved[d].start - otherChunks[d - 1] * chunk[d]
-            return .slice(Slice(lo, lo + resolved[d].count))
-        }
-        let wholeRows = (1..<n).allSatisfy { resolved[$0].count == chunk[$0] }
-        let codec = m.pipeline.bytesToBytes.first
-        let (start0, count0) = (resolved[0].start, resolved[0].count)
-        var pos = start0
-        while pos < start0 + count0 {
-            let c0 = pos / chunk[0]
-            let chunkEnd = Swift.min((c0 + 1) * chunk[0], start0 + count0)
-            let key = prefix + m.chunkKey([c0] + otherChunks)
-            func failed(_ why: String, _ cause: any Error & Sendable) -> GyreZarrError {
-                GyreZarrError(.chunk, "\(label): chunk '\(key)': \(why)", cause: cause)
-            }
-            // Codecs that decode parts (and raw chunks) read the stored bytes into a reusable
-            // block (chunks of slightly different sizes then never fragment the heap) and
-            // decode a slab at a time; other codecs decode the chunk whole.
-            var held: HeldChunk
-            if codec == nil || codec!.decodesRanges {
-                do { held = try await store.getStored(key).map { .stored($0) } ?? .missing } catch let e as GyreStorageError { throw failed(e.message, e) }
-            } else {
-                held = try await readChunk([c0] + otherChunks, needed: nil).map { .decoded($0) } ?? .missing
-            }
-            var r = pos
-            while r < chunkEnd {
-                let rEnd = Swift.min(r + slabRows, chunkEnd)
-                let rows = (r - c0 * chunk[0])..<(rEnd - c0 * chunk[0])
-                var slab: AnyNDArray
-                switch held {
-                case .missing:
-                    slab = try fillArray([rows.count] + chunk.dropFirst())
-                case .decoded(let whole):
-                    slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
-                case .stored(let stored):
-                    slab = try AnyNDArray.uninitialized([rows.count] + chunk.dropFirst(), dtype: m.dtype)
-                    let dst = UnsafeMutableRawBufferPointer(start: slab.unsafeRawBase, count: rows.count * rowBytes)
-                    let range = (rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)
-                    do {
-                        if let codec {
-                            if try !stored.withUnsafeBytes({ try codec.decode(raw: $0, range: range, decodedCount: chunkBytes, into: dst) }) {
-                                // This stream cannot be decoded in parts: the chunk whole, once.
-                                let whole = try m.pipeline.decode(stored.array, shape: chunk, dtype: m.dtype)
-                                held = .decoded(whole)
-                                slab = try whole.index([.slice(Slice(rows.lowerBound, rows.upperBound))])
-                            }
-                        } else {
-                            guard stored.count == chunkBytes else {
-                                throw GyreCodecsError(.corrupt, "chunk has \(stored.count) bytes, expected \(chunkBytes)")
-                            }
-                            stored.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
-                        }
-                    } catch let e as GyreCodecsError { throw failed(e.message, e) }
-                }
-                if !wholeRows { slab = try slab.index([.slice(.all)] + inner) }
-                try await body(slab, r - start0)
-                r = rEnd
-            }
-            pos = chunkEnd
-        }
+        try await ChunkEngine.readSlabs(try ZarrChunkLocator(self), region: r, dtype: dtype, maxBytes: maxBytes, body)
     }
-}
-
-/// One chunk as `readSlabs` holds it while handing out its slabs.
-private enum HeldChunk {
-    case missing
-    /// Stored bytes, decoded a slab at a time.
-    case stored(StoredBytes)
-    /// Decoded whole (its codec cannot decode parts).
-    case decoded(AnyNDArray)
 }

@@ -122,11 +122,12 @@ package enum ChunkEngine {
 
     /// Reads a resolved region (positive steps) as consecutive slabs along its first
     /// dimension, in order, handing each and its offset along that dimension to `body`. The
-    /// chunks of a batch of rows (about 32 MiB decoded, at least one chunk row) are fetched
-    /// together as `read` fetches them and held as stored bytes; each slab, about `maxBytes`
-    /// decoded, is decoded from them, only its rows of each chunk where the codec decodes parts.
-    /// Where it cannot, a slab never ends inside a chunk row (a chunk is decoded once), so a
-    /// slab is then at least one chunk row.
+    /// chunks of a batch of rows (about 16 MiB decoded, at least one chunk row) are fetched
+    /// together as `read` fetches them and held as stored bytes (the next batch is fetched
+    /// while one is decoded); each slab, about `maxBytes` decoded, is decoded from them, only
+    /// its rows of each chunk where the codec decodes parts and a chunk row is over a slab and
+    /// a quarter. Elsewhere a slab never ends inside a chunk row (a chunk is decoded once), so a slab
+    /// is then at least one chunk row.
     package static func readSlabs(_ locator: some ChunkLocator, region r: [(start: Int, count: Int, step: Int)], dtype: DType, maxBytes: Int,
                                   _ body: (AnyNDArray, Int) async throws -> Void) async throws {
         let c = locator.chunkShape
@@ -138,19 +139,30 @@ package enum ChunkEngine {
         }
         let rowBytes = rest.reduce(itemSize, *)
         let slabRows = Swift.max(1, maxBytes / rowBytes)
-        let batchRows = Swift.max(slabRows, (32 << 20) / rowBytes)
+        if r[0].count <= slabRows {
+            // One slab: the region read whole.
+            let shape = r.map(\.count)
+            let out = try AnyNDArray.uninitialized(shape, dtype: dtype)
+            try await read(locator, region: r, into: ReadDestination(base: out.unsafeRawBase, shape: shape, strides: NDArray<UInt8>.contiguousStrides(shape), dtype: dtype))
+            return try await body(out, 0)
+        }
+        let batchRows = Swift.max(slabRows, (16 << 20) / rowBytes)
         let rows0 = pieces(start: r[0].start, count: r[0].count, step: r[0].step, chunk: c[0])
         let others = zip(r.dropFirst(), c.dropFirst()).map { pieces(start: $0.start, count: $0.count, step: $0.step, chunk: $1) }
-        var combos: [[DimPiece]] = [[]]
-        for dimPieces in others { combos = combos.flatMap { t in dimPieces.map { t + [$0] } } }
+        let combos = others.reduce([[DimPiece]]([[]])) { acc, dimPieces in acc.flatMap { t in dimPieces.map { t + [$0] } } }
         let limit = Swift.max(1, locator.concurrency)
-        var p = 0
-        while p < rows0.count {
-            // A batch of chunk rows, fetched together.
-            var q = p + 1
-            while q < rows0.count && rows0[q].out.upperBound - rows0[p].out.lowerBound <= batchRows { q += 1 }
-            let tasks = rows0[p..<q].flatMap { row in combos.map { [row] + $0 } }
-            let held = Held(tasks.count)
+        // Batches of chunk rows, each fetched together; the next batch is fetched while the
+        // current one is decoded.
+        var batches: [Range<Int>] = []
+        var b0 = 0
+        while b0 < rows0.count {
+            var q = b0 + 1
+            while q < rows0.count && rows0[q].out.upperBound - rows0[b0].out.lowerBound <= batchRows { q += 1 }
+            batches.append(b0..<q)
+            b0 = q
+        }
+        @Sendable func fetchBatch(_ batch: Range<Int>) async throws -> (tasks: [[DimPiece]], locations: [ChunkLocation?], stored: [(StoredBytes, Range<Int>)?]) {
+            let tasks = rows0[batch].flatMap { row in combos.map { [row] + $0 } }
             var locations = [ChunkLocation?](repeating: nil, count: tasks.count)
             var index: [[Int]: Int] = [:]
             for (i, t) in tasks.enumerated() { index[t.map(\.chunk)] = i }
@@ -162,17 +174,28 @@ package enum ChunkEngine {
                 precondition(ls.count == g.count, "ChunkLocator.locate: \(ls.count) locations for \(g.count) chunks")
                 for (t, l) in zip(g, ls) { locations[index[t.map(\.chunk)]!] = l }
             }
+            let held = Held(tasks.count)
             try await fetchEach(locator, tasks, locations, limit: limit) { [held] m, bytes, range in
                 if let bytes, let range { held.items.withLock { $0[m] = (bytes, range) } }
             }
-            let stored = held.items.withLock { $0 }
+            return (tasks, locations, held.items.withLock { $0 })
+        }
+        var next: Task<(tasks: [[DimPiece]], locations: [ChunkLocation?], stored: [(StoredBytes, Range<Int>)?]), any Error>? = Task { try await fetchBatch(batches[0]) }
+        defer { next?.cancel() }
+        for (n, batch) in batches.enumerated() {
+            let (tasks, locations, stored) = try await next!.value
+            next = n + 1 < batches.count ? Task { [batches] in try await fetchBatch(batches[n + 1]) } : nil
+            let p = batch.lowerBound, q = batch.upperBound
             // Slab boundaries (output rows): about slabRows each, never inside a chunk row that
             // cannot be decoded in parts.
             var bounds: [Range<Int>] = []
             var open = rows0[p].out.lowerBound
             for k in p..<q {
                 let row = rows0[k].out
-                let parts = (0..<combos.count).allSatisfy { j in locations[(k - p) * combos.count + j].map { $0.decoder.decodesRanges } ?? true }
+                // Decoded by parts only where the row is well over a slab (a row of up to a
+                // quarter more is one slab: decoding it once costs less than in two parts).
+                let parts = row.count - slabRows > slabRows / 4
+                    && (0..<combos.count).allSatisfy { j in locations[(k - p) * combos.count + j].map { $0.decoder.decodesRanges } ?? true }
                 if parts {
                     while row.upperBound - open >= slabRows {
                         bounds.append(open..<(open + slabRows))
@@ -207,7 +230,6 @@ package enum ChunkEngine {
                 withExtendedLifetime(slab) {}
                 try await body(slab, b.lowerBound)
             }
-            p = q
         }
     }
 

@@ -213,26 +213,6 @@ package struct ConcatenatedSource: ChunkedArraySource {
         }
     }
 
-    /// Along the concatenated axis, when it is the first: each part's slabs in turn (one
-    /// part's chunks held at a time); otherwise the region whole.
-    package func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
-        let (_, pieces) = try self.pieces(region)
-        guard axis == 0, pieces.count > 1 else {
-            if axis == 0, pieces.count == 1 {
-                var sub = region
-                sub[0] = pieces[0].slice
-                let at = pieces[0].at
-                return try await parts[pieces[0].part].readSlabs(region: sub, maxBytes: maxBytes) { slab, offset in try await body(slab, at + offset) }
-            }
-            return try await body(try await read(region: region), 0)
-        }
-        for piece in pieces {
-            var sub = region
-            sub[0] = piece.slice
-            try await parts[piece.part].readSlabs(region: sub, maxBytes: maxBytes) { slab, offset in try await body(slab, piece.at + offset) }
-        }
-    }
-
     package func read(region: [Slice], into destination: ReadDestination) async throws {
         let (count, pieces) = try self.pieces(region)
         guard destination.shape.count == shape.count, destination.shape[axis] == count, destination.dtype == dtype else {

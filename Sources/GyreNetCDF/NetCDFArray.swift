@@ -186,25 +186,6 @@ public struct NetCDFArray: ChunkedArraySource {
         }
     }
 
-    /// Slabs along the first dimension through the chunk engine for chunked variables (the
-    /// chunks of a batch of rows held as stored bytes, each slab decoded from them); other
-    /// variables, and regions read with negative steps, are read whole (one slab).
-    public func readSlabs(region: [Slice], maxBytes: Int, _ body: (AnyNDArray, Int) async throws -> Void) async throws {
-        let r = try resolve(region)
-        try checkSize(r.map(\.count))
-        if !r.isEmpty, r.allSatisfy({ $0.step > 0 }) {
-            var locator: NetCDFChunkLocator?
-            if var reader = stored {
-                reader.maxConcurrency = maxConcurrency
-                locator = try await reader.chunkLocator()
-            } else {
-                locator = try await directLocator()
-            }
-            if let locator { return try await ChunkEngine.readSlabs(locator, region: r, dtype: dtype, maxBytes: maxBytes, body) }
-        }
-        try await body(try await read(region: region), 0)
-    }
-
     /// Reads a hyperslab with `nc_get_vars` on the library's queue (straight into the
     /// destination when it is one span).
     func readThroughLibrary(_ r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {

@@ -131,17 +131,6 @@ final class RecordingSource: ChunkedArraySource {
             #expect(got.shape == (try whole.index(region.map { .slice($0) }).shape))
             #expect(got.doubles() == (try whole.index(region.map { .slice($0) }).doubles()), "\(region)")
         }
-        // Slabs: each part's in turn, at the right offsets, with the region's values.
-        let slabbed = try ConcatenatedSource([MemorySource(try whole.index([.slice(Slice(0, 2))])), MemorySource(try whole.index([.slice(Slice(2, 6))]))], axis: 0)
-        for region in [[Slice.all, .all, .all], [Slice(1, 6, step: 2), Slice(0, 2), .all], [Slice(3, 5), .all, .all]] {
-            var slabs: [AnyNDArray] = [], offsets: [Int] = []
-            try await slabbed.readSlabs(region: region, maxBytes: 5 * 4 * 8) { slab, offset in slabs.append(slab); offsets.append(offset) }
-            let want = try whole.index(region.map { .slice($0) })
-            #expect(try AnyNDArray.concatenate(slabs, axis: 0).doubles() == want.doubles(), "\(region)")
-            var next = 0
-            for (slab, offset) in zip(slabs, offsets) { #expect(offset == next, "\(region): offsets \(offsets)"); next += slab.shape[0] }
-            #expect(region != [Slice.all, .all, .all] || slabs.count == 6, "one row of 5 x 4 doubles per slab: \(slabs.map(\.shape))")
-        }
         let before = b.reads.count
         _ = try await LazyArray(cat).index([.slice(Slice(nil, 2, step: -1))]).read()
         #expect(b.reads.count == before, "the middle part is not read for rows 3...5")

@@ -215,35 +215,4 @@ struct StoredChunkReadTests {
         #expect(Set(made).count == made.count, "requests repeated: \(made)")
         #expect(made.count > rows.count, "the index's pages were read by range: \(made)")
     }
-    @Test("slab reads of chunked variables, local and by range, give read()'s values in order, in slabs of about maxBytes")
-    func slabs() async throws {
-        let path = NetCDFRoundTripTests.tempPath("slabs.nc")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await DirectChunkReadTests.write(path)
-        let url = URL(fileURLWithPath: path)
-        let stored = try await NetCDFFile.open(store: FileStore(root: url.deletingLastPathComponent()), key: url.lastPathComponent, name: path)
-        let local = try await NetCDFFile.open(path)
-        for c in DirectChunkReadTests.cases {
-            let arrays = [try NetCDFArray(file: stored, variable: try #require(stored.groups["/"]?.variables.first { $0.name == c.name })),
-                          try NetCDFArray(path: path, variable: try #require(local.groups["/"]?.variables.first { $0.name == c.name }))]
-            let rowChunk = c.storage.chunks![0]
-            for region in [c.shape.map { _ in Slice.all }, [Slice(1, c.shape[0] - 1)] + c.shape.dropFirst().map { Slice(0, Swift.max(1, $0 - 1)) },
-                           [Slice(0, c.shape[0], step: 2)] + c.shape.dropFirst().map { _ in Slice.all }] {
-                let want = try await NetCDFArray.$directReads.withValue(false) { try await arrays[1].read(region: region) }
-                let rowBytes = want.shape.dropFirst().reduce(c.dtype.itemSize, *)
-                for array in arrays {
-                    var slabs: [AnyNDArray] = [], offsets: [Int] = []
-                    try await array.readSlabs(region: region, maxBytes: 2 * rowBytes) { slab, offset in slabs.append(slab); offsets.append(offset) }
-                    let got = try AnyNDArray.concatenate(slabs, axis: 0)
-                    #expect(got.shape == want.shape && got.doubles() == want.doubles(), "\(c.name) \(region)")
-                    #expect(offsets == zip(slabs, offsets).reduce(into: [Int]()) { acc, x in acc.append(acc.last.map { $0 + slabs[acc.count - 1].shape[0] } ?? 0) },
-                            "\(c.name) \(region): slabs follow each other: \(offsets)")
-                    // Deflated chunks are decoded whole, so a slab holds whole chunk rows
-                    // (at most one more than fits); others stay within maxBytes.
-                    #expect(slabs.allSatisfy { $0.shape[0] <= Swift.max(2, rowChunk) }, "\(c.name) \(region): \(slabs.map(\.shape))")
-                    #expect(slabs.count > 1 || want.shape[0] <= 2, "\(c.name) \(region): one slab")
-                }
-            }
-        }
-    }
 }

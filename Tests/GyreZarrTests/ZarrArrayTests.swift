@@ -65,6 +65,11 @@ struct ZarrArrayTests {
                 let same = zip(whole.doubles() ?? [], expected.doubles() ?? []).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
                 #expect(whole.shape == expected.shape && same, "\(name) \(region)")
                 #expect(offsets == offsets.sorted() && offsets.first == 0, "\(name) \(region) offsets \(offsets)")
+                // No bound (what a reduction passes when it does not slab): one slab, the region.
+                var one: [AnyNDArray] = []
+                try await arr.readSlabs(region: region, maxBytes: .max) { slab, _ in one.append(slab) }
+                #expect(one.count == 1 && zip(one[0].doubles() ?? [], expected.doubles() ?? []).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) },
+                        "\(name) \(region): unbounded slabs")
                 if name == "v2 blosc" || name == "v3 bytes", region[0].step == 1, region[1] != Slice.all {
                     // Slabs of at most maxBytes decoded.
                     #expect((rows.count > 1 || expected.shape.reduce(4, *) <= 3 * 4 * 5 * 4) && rows.allSatisfy { $0.shape.reduce(4, *) <= 3 * 4 * 5 * 4 }, "\(name) \(region): slabs \(rows.map(\.shape))")

@@ -98,6 +98,19 @@ package enum ChunkEngine {
         return out
     }
 
+    /// A resolved region read forward: negative steps turned positive over the same
+    /// elements, and the index that flips those axes of what was read back (a view).
+    package static func forward(_ r: [(start: Int, count: Int, step: Int)]) -> (region: [(start: Int, count: Int, step: Int)], flip: [AxisIndex]) {
+        var out = r, flip: [AxisIndex] = []
+        for i in r.indices {
+            if r[i].step < 0 && r[i].count > 0 {
+                out[i] = (r[i].start + (r[i].count - 1) * r[i].step, r[i].count, -r[i].step)
+                flip.append(.slice(Slice(nil, nil, step: -1)))
+            } else { flip.append(.slice(.all)) }
+        }
+        return (out, flip)
+    }
+
     /// Reads a resolved region (positive steps) into a destination of its shape.
     package static func read(_ locator: some ChunkLocator, region r: [(start: Int, count: Int, step: Int)], into destination: ReadDestination) async throws {
         let c = locator.chunkShape

@@ -125,13 +125,8 @@ public struct NetCDFArray: ChunkedArraySource {
         let shape = r.map(\.count)
         try checkSize(shape)
         // Read forward with positive steps, then flip the reversed axes (a view).
-        var flip: [AxisIndex] = []
-        for i in r.indices {
-            if r[i].step < 0 && r[i].count > 0 {
-                r[i] = (r[i].start + (r[i].count - 1) * r[i].step, r[i].count, -r[i].step)
-                flip.append(.slice(Slice(nil, nil, step: -1)))
-            } else { flip.append(.slice(.all)) }
-        }
+        let (forward, flip) = ChunkEngine.forward(r)
+        r = forward
         let out = try AnyNDArray.uninitialized(shape, dtype: dtype)
         if shape.contains(0) { return out }
         let dst = ReadDestination(base: out.unsafeRawBase, shape: shape, strides: NDArray<UInt8>.contiguousStrides(shape), dtype: dtype)

@@ -141,13 +141,8 @@ public struct ZarrArray: Sendable {
         var r = try resolve(selection ?? Array(repeating: Slice.all, count: m.shape.count))
         let outShape = r.map(\.count)
         // Read forward with positive steps, then flip the reversed axes (a view).
-        var flip: [AxisIndex] = []
-        for i in r.indices {
-            if r[i].step < 0 && r[i].count > 0 {
-                r[i] = (r[i].start + (r[i].count - 1) * r[i].step, r[i].count, -r[i].step)
-                flip.append(.slice(Slice(nil, nil, step: -1)))
-            } else { flip.append(.slice(.all)) }
-        }
+        let (forward, flip) = ChunkEngine.forward(r)
+        r = forward
         let out: AnyNDArray
         if m.dtype.hasFixedLayout {
             out = try AnyNDArray.uninitialized(outShape, dtype: m.dtype)

@@ -13,7 +13,9 @@ against xarray's open_mfdataset with h5netcdf through s3fs and dask threads (`--
 skips the Zarr runs).
 
 The peers' times are measured inside their process (imports not counted); Gyre's is the whole
-`gyre eval` process.
+`gyre eval` process. Each line also gives the CPU the run cost (the tool's user and system
+time, and the server's while it ran) and so the fastest that run could be on this machine's
+cores; Gyre's runs on the local copies come first, for what the network adds.
 """
 import argparse
 import json
@@ -123,6 +125,15 @@ logs = os.path.join(root, "logs")
 os.makedirs(logs, exist_ok=True)
 servers = {}
 procs = []
+server_pids = {}
+
+
+def cpu_seconds(pid):
+    # User plus system time of a running process (a server), from /proc.
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 try:
     if "nginx" in args.servers:
         port = free_port()
@@ -134,6 +145,7 @@ http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log r
   server {{ listen 127.0.0.1:{port}; root {data}; }} }}""")
         p = subprocess.Popen(["nginx", "-c", conf, "-p", logs, "-e", f"{logs}/nginx-error.log"])
         procs.append(p)
+        server_pids["nginx"] = p.pid
         wait(port, p, "nginx")
         servers["nginx"] = f"http://127.0.0.1:{port}"
     if "moto" in args.servers:
@@ -141,6 +153,7 @@ http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log r
         mlog = open(os.path.join(logs, "moto.log"), "w")
         p = subprocess.Popen([os.path.join(os.path.dirname(py), "moto_server"), "-H", "127.0.0.1", "-p", str(port)], stdout=mlog, stderr=mlog)
         procs.append(p)
+        server_pids["moto"] = p.pid
         wait(port, p, "moto")
         servers["moto"] = f"http://127.0.0.1:{port}"
         import boto3
@@ -169,6 +182,14 @@ http {{ log_format ranges '$request $http_range'; access_log {logs}/access.log r
         if server == "nginx":
             return sum(1 for _ in open(os.path.join(logs, "access.log")))
         return sum(1 for line in open(os.path.join(logs, "moto.log")) if re.search(r'(GET|HEAD|PUT|POST) /', line))
+
+    cores = os.cpu_count()
+
+    def cpu_note(out):
+        # The CPU the run cost on this machine: the tool's own (user + system) and the server's
+        # while it ran. Their sum over the cores is the fastest the run could be here.
+        return (f"  cpu {out['cpu']:.2f} s + server {out['server_cpu']:.2f} s"
+                f" (at least {(out['cpu'] + out['server_cpu']) / cores:.2f} s on {cores} cores)")
 
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
     peer_code = r"""
@@ -206,36 +227,49 @@ print(json.dumps({"seconds": time.time() - t0, "value": value}))
 """
     results = {}
     def run_gyre(url, base):
-        cmd = ["/usr/bin/time", "-f", "%e %M", args.gyre, "eval", url, "ds.sst.mean('time').mean()"]
+        cmd = ["/usr/bin/time", "-f", "%e %M %U %S", args.gyre, "eval", url, "ds.sst.mean('time').mean()"]
         if url.startswith("s3://"):
             cmd += ["--storage-option", f"endpoint_url={base}"]
         r = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(f"gyre on {url}: {r.stderr[-2000:]}")
-        secs, kb = r.stderr.strip().splitlines()[-1].split()
+        secs, kb, user, system = r.stderr.strip().splitlines()[-1].split()
         value = float(re.search(r"array\(([-0-9.e+]+)", r.stdout).group(1))
-        return {"seconds": float(secs), "rss": int(kb) * 1024, "value": value}
+        return {"seconds": float(secs), "rss": int(kb) * 1024, "value": value, "cpu": float(user) + float(system)}
 
     def run_peer(tool, server, url, base):
         # Peak memory from /usr/bin/time, as for Gyre (ru_maxrss inside the process
         # would carry this script's own peak across the exec).
-        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", py, "-c", peer_code, tool, server, url, base], env=env, capture_output=True, text=True)
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", py, "-c", peer_code, tool, server, url, base], env=env, capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(f"{tool} on {url}: {r.stderr[-2000:]}")
         out = json.loads(r.stdout.strip().splitlines()[-1])
-        out["rss"] = int(r.stderr.strip().splitlines()[-1].split()[1]) * 1024
+        _, kb, user, system = r.stderr.strip().splitlines()[-1].split()
+        out["rss"] = int(kb) * 1024
+        out["cpu"] = float(user) + float(system)  # the whole process, imports included
         return out
 
+    # Gyre on the same files on local disk: what the network adds is the difference.
+    if "gyre" in args.only.split(","):
+        local = [(f, os.path.join(data, f"{f}.zarr")) for f in args.formats.split(",") if f]
+        if (args.netcdf or args.only_netcdf) and "moto" in servers:
+            local.append(("nc4", os.path.join(data, "nc", "*.nc")))
+        for fmt, path in local:
+            out = run_gyre(path, None)
+            out["server_cpu"] = 0.0
+            print(f"  local  {fmt:3} gyre    {out['seconds']:7.2f} s  peak {out['rss'] / 2**20:6.0f} MiB  mean {out['value']:.5f}" + cpu_note(out), flush=True)
     if (args.netcdf or args.only_netcdf) and "moto" in servers:
         url = "s3://bench/nc/*.nc"
         for tool in ("gyre", "xarray-nc"):
             if tool != "gyre" and "xarray" not in args.only.split(","):
                 continue
-            before = requests_so_far("moto")
+            before, served = requests_so_far("moto"), cpu_seconds(server_pids["moto"])
             out = run_gyre(url, servers["moto"]) if tool == "gyre" else run_peer(tool, "moto", url, servers["moto"])
             out["requests"] = requests_so_far("moto") - before
+            out["server_cpu"] = cpu_seconds(server_pids["moto"]) - served
             results[("moto", "nc", tool)] = out
-            print(f"  moto   nc4 {tool:9} {out['seconds']:7.2f} s  peak {out['rss'] / 2**20:6.0f} MiB  {out['requests']:5} requests  mean {out['value']:.5f}", flush=True)
+            print(f"  moto   nc4 {tool:9} {out['seconds']:7.2f} s  peak {out['rss'] / 2**20:6.0f} MiB  {out['requests']:5} requests  mean {out['value']:.5f}"
+                  + cpu_note(out), flush=True)
         g, p = results.get(("moto", "nc", "gyre")), results.get(("moto", "nc", "xarray-nc"))
         if g and p:
             print(f"  moto   nc4 {'':9} gyre is {p['seconds'] / g['seconds']:.2f}x xarray + h5netcdf + s3fs (goal 5x)")
@@ -243,13 +277,14 @@ print(json.dumps({"seconds": time.time() - t0, "value": value}))
         for fmt in [f for f in args.formats.split(",") if f]:
             url = f"{base}/{fmt}.zarr" if server == "nginx" else f"s3://bench/{fmt}.zarr"
             for tool in args.only.split(","):
-                before = requests_so_far(server)
+                before, served = requests_so_far(server), cpu_seconds(server_pids[server])
                 out = run_gyre(url, base) if tool == "gyre" else run_peer(tool, server, url, base)
                 out["requests"] = requests_so_far(server) - before
+                out["server_cpu"] = cpu_seconds(server_pids[server]) - served
                 again = repeated(server, before)
                 results[(server, fmt, tool)] = out
                 print(f"  {server:6} {fmt:3} {tool:7} {out['seconds']:7.2f} s  peak {out['rss'] / 2**20:6.0f} MiB  {out['requests']:5} requests"
-                      + (f" ({again} repeated)" if again is not None else "") + f"  mean {out['value']:.5f}", flush=True)
+                      + (f" ({again} repeated)" if again is not None else "") + f"  mean {out['value']:.5f}" + cpu_note(out), flush=True)
             g = results.get((server, fmt, "gyre"))
             for tool in ("xarray", "zarr"):
                 p = results.get((server, fmt, tool))

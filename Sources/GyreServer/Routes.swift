@@ -72,6 +72,7 @@ extension STACService {
         }
 
         addTransactions(to: router)
+        addDatasetRoutes(to: router)
         return router
     }
 

@@ -34,6 +34,8 @@ public struct STACServerConfiguration: Sendable {
 public final class STACService: Sendable {
     public let backend: any CatalogBackend
     public let configuration: STACServerConfiguration
+    /// The datasets served beside the catalog (`/datasets`).
+    public let datasets: ServedDatasets
     let base: BaseURL
     let feed: ItemFeed
     /// Where searches that only a scan answers are noted, each with its time (`SearchPath.scan`).
@@ -42,8 +44,9 @@ public final class STACService: Sendable {
     /// - Parameter baseURL: where clients reach the server; nil until `setBaseURL` (the CLI
     ///   sets it once the port is bound, so port 0 works).
     public init(backend: any CatalogBackend, configuration: STACServerConfiguration = .init(), baseURL: String? = nil,
-                logger: Logger = Logger(label: "gyre.search")) {
+                datasets: ServedDatasets = ServedDatasets(), logger: Logger = Logger(label: "gyre.search")) {
         self.backend = backend
+        self.datasets = datasets
         self.logger = logger
         self.configuration = configuration
         self.base = BaseURL(baseURL ?? "http://127.0.0.1:8080")

@@ -236,7 +236,7 @@ public struct ZarrArray: Sendable {
         }
     }
 
-    func writeChunk(_ idx: [Int], source: AnyNDArray, origin o: [Int], store wstore: any WritableStore) async throws {
+    package func writeChunk(_ idx: [Int], source: AnyNDArray, origin o: [Int], store wstore: any WritableStore) async throws {
         let m = metadata
         let key = prefix + m.chunkKey(idx)
         var inChunk: [AxisIndex] = [], inData: [AxisIndex] = []

@@ -13,7 +13,11 @@ struct Serve: AsyncParsableCommand {
             --postgres serves a PostgreSQL/PostGIS catalog instead (its schema is created if missing). \
             --demo loads generated Sentinel-2-like and Landsat-like collections and items first (re-loading \
             them is harmless: ingest updates). Writes (POST/PUT/PATCH/DELETE) need --api-key, sent as \
-            Authorization: Bearer KEY; without it the server is read-only. Stop it with Ctrl-C.
+            Authorization: Bearer KEY; without it the server is read-only. \
+            --dataset NAME=PATH-OR-URL (repeatable) serves a dataset beside the catalog: anything gyre eval \
+            opens (Zarr, netCDF, a glob of files, s3:// and https:// URLs with --storage-option), listed at \
+            /datasets and readable by any Zarr client at /datasets/NAME/zarr/ (xarray.open_zarr). --demo also \
+            serves a generated sample dataset as 'sst'. Stop it with Ctrl-C.
             """)
 
     @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog = "gyre-catalog.db"
@@ -25,6 +29,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The URL clients reach the server at, when it is behind a proxy (links are built from it).") var baseURL: String?
     @Flag(help: "Load generated sample collections and items before serving.") var demo = false
     @Option(help: "How many sample items --demo loads.") var demoItems = 2000
+    @Option(name: .customLong("dataset"), help: "Serve a dataset: NAME=PATH-OR-URL (repeatable).") var datasets: [String] = []
+    @Option(help: "With --dataset: the dimension that joins several files (default: inferred).") var concatDim: String?
+    @OptionGroup var storage: StorageFlags
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -53,10 +60,30 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("demo: \(SampleCatalog.collections().count) collections and \(items.count) items in \(name) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["GYRE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key), baseURL: baseURL)
+        let served = ServedDatasets()
+        let storageOptions = try storage.options()
+        for spec in datasets {
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+                throw CLIError("--dataset \(spec): expected NAME=PATH-OR-URL")
+            }
+            let name = String(spec[..<eq]), source = String(spec[spec.index(after: eq)...])
+            do {
+                let ds = try await Dataset.open(source, concatDim: concatDim, storageOptions: storageOptions)
+                try served.add(try await ServedDataset(name: name, source: source, dataset: ds))
+            } catch { throw CLIError("--dataset \(name): \(error)") }
+        }
+        if demo && served["sst"] == nil {
+            try served.add(try await ServedDataset(name: "sst", source: "generated (SampleData.sst, 365 days at 2 degrees)",
+                                                   description: "A generated sea-surface-temperature-like cube", dataset: SampleData.sst(days: 365),
+                                                   chunks: ["time": 30]))
+        }
+        let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key), baseURL: baseURL, datasets: served)
         try await service.run(host: host, port: port, fixedBaseURL: baseURL != nil) { url in
             let base = baseURL ?? url
             var text = "gyre: serving \(name) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"
+            for d in served.all {
+                text += "  dataset \(d.name): \(base)/datasets/\(d.name)/zarr/ (xarray.open_zarr(\"\(base)/datasets/\(d.name)/zarr/\"))\n"
+            }
             if demo {
                 text += "  try: curl '\(base)/search?collections=\(SampleCatalog.sentinel2)&bbox=-10,35,30,60&datetime=2019-01-01T00:00:00Z/2021-12-31T23:59:59Z&filter=eo:cloud_cover%3C25&limit=3'\n"
             }

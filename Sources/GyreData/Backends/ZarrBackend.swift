@@ -178,13 +178,51 @@ extension Dataset {
             }
             try await store.delete(keys: existing)
         }
+        let plan = try zarrPlan(options: options)
+        let total = plan.arrays.reduce(0) { $0 + $1.variable.nbytes }
+        var done = 0
+        for a in plan.arrays {
+            let (name, v, meta) = (a.name, a.variable, a.metadata)
+            do {
+                let arr = try await ZarrArray.create(store, path: prefix + name, metadata: meta, overwrite: true)
+                switch v.storage {
+                case .eager(let data):
+                    try await arr.write(data)
+                    done += data.nbytes
+                    progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
+                case .lazy(let unprepared):
+                    let lazy = try await unprepared.preparedForStreaming()
+                    // Streamed: never more than three blocks of the variable in memory (two
+                    // being compressed and written, one being read).
+                    try await BlockCopy.run(shape: lazy.shape, sourceChunks: lazy.chunks.map { $0.max() ?? 1 }, targetChunks: meta.chunkShape,
+                                            read: { try await lazy.read($0) },
+                                            write: { origin, data in try await arr.write(data, at: origin) },
+                                            written: { bytes in
+                                                done += bytes
+                                                progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
+                                            })
+                }
+            } catch let e as GyreZarrError {
+                throw GyreDataError(.conflict, "writing '\(name)': \(e.message)", cause: e)
+            } catch let e as GyreComputeError {
+                throw GyreDataError(.read, "writing '\(name)': \(e.message)", cause: e)
+            }
+        }
+        try await ZarrGroup.create(store, path: path, format: options.format, attributes: plan.attributes)
+        try await ZarrGroup.consolidate(store, path: path)
+    }
+
+    /// What writing the dataset as Zarr stores, before any chunk is written: each variable
+    /// CF-encoded, with the Zarr metadata it gets (chunks, codecs, fill value, attributes,
+    /// dimension names), and the group's attributes. `writeZarr` writes it; a served Zarr view
+    /// (``DatasetZarrStore``) answers with it.
+    package func zarrPlan(options: ZarrWriteOptions) throws -> (arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata)], attributes: JSONObject) {
         for name in options.encoding.keys where variables[name] == nil {
             throw GyreDataError(.missingVariable, "encoding given for '\(name)', which is not a variable; variables are \(Array(variables.keys))")
         }
         let encoded = try encodeCF()
         let nonDimCoords = encoded.coords.keys.filter { !(encoded.variables[$0]!.dims == [$0]) }
-        let total = encoded.variables.values.reduce(0) { $0 + $1.nbytes }
-        var done = 0
+        var arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata)] = []
         for (name, v) in encoded.variables {
             var attrs: JSONObject = [:]
             for (k, a) in v.attrs where k != "_FillValue" { attrs[k] = ZarrAttributes.encode(a) }
@@ -220,35 +258,11 @@ extension Dataset {
             if options.format == .v3 && fill == nil { fill = ZarrLayout.defaultFill(v.dtype) }
             let meta = try ZarrArrayMetadata(format: options.format, shape: v.shape, chunkShape: layout.chunkShape, dtype: v.dtype, fillValue: fill,
                                              pipeline: layout.pipeline, attributes: attrs, dimensionNames: dims)
-            do {
-                let arr = try await ZarrArray.create(store, path: prefix + name, metadata: meta, overwrite: true)
-                switch v.storage {
-                case .eager(let data):
-                    try await arr.write(data)
-                    done += data.nbytes
-                    progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                case .lazy(let unprepared):
-                    let lazy = try await unprepared.preparedForStreaming()
-                    // Streamed: never more than three blocks of the variable in memory (two
-                    // being compressed and written, one being read).
-                    try await BlockCopy.run(shape: lazy.shape, sourceChunks: lazy.chunks.map { $0.max() ?? 1 }, targetChunks: meta.chunkShape,
-                                            read: { try await lazy.read($0) },
-                                            write: { origin, data in try await arr.write(data, at: origin) },
-                                            written: { bytes in
-                                                done += bytes
-                                                progress?(ConvertProgress(bytesDone: done, bytesTotal: total, array: name))
-                                            })
-                }
-            } catch let e as GyreZarrError {
-                throw GyreDataError(.conflict, "writing '\(name)': \(e.message)", cause: e)
-            } catch let e as GyreComputeError {
-                throw GyreDataError(.read, "writing '\(name)': \(e.message)", cause: e)
-            }
+            arrays.append((name, v, meta))
         }
         var gattrs: JSONObject = [:]
         for (k, a) in attrs { gattrs[k] = ZarrAttributes.encode(a) }
-        try await ZarrGroup.create(store, path: path, format: options.format, attributes: gattrs)
-        try await ZarrGroup.consolidate(store, path: path)
+        return (arrays, gattrs)
     }
 }
 

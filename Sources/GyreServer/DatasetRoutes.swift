@@ -1,0 +1,109 @@
+import Foundation
+import GyreCore
+import GyreData
+import GyreStorage
+import Hummingbird
+
+/// The datasets the server serves: `/datasets` lists them, `/datasets/{name}` gives one's
+/// metadata (JSON in xarray's `to_dict(data=False)` form, or HTML), and
+/// `/datasets/{name}/zarr/` is a Zarr store (v2 and v3 keys) that zarr-python and xarray open
+/// as they open any other over HTTP: GET and HEAD, Range, ETag with If-None-Match, CORS.
+extension STACService {
+    func addDatasetRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/datasets") { _, _ in
+            let list = self.datasets.all.map { d -> JSON in
+                .object(["id": .string(d.name), "description": .string(d.description), "source": .string(d.source),
+                         "links": .array([self.link("self", "/datasets/\(d.name)"),
+                                          self.link("data", "/datasets/\(d.name)/zarr/", "application/vnd+zarr", title: "Zarr store (v2 and v3)")])])
+            }
+            return Self.respond(["datasets": .array(list), "links": .array([self.link("self", "/datasets"), self.link("root", "/")])])
+        }
+        router.get("/datasets/{name}") { request, context in
+            let d = try self.requireDataset(context)
+            let accept = request.headers[.accept] ?? ""
+            let wantsHTML = (try? QueryString(request.uri.query))?["f"] == "html" || (accept.contains("text/html") && !accept.contains("json"))
+            if wantsHTML {
+                return Self.html("<!doctype html><meta charset=utf-8><title>\(Self.htmlEscape(d.name))</title><pre>\(Self.htmlEscape(d.dataset.description))</pre>")
+            }
+            return Self.respond(d.json)
+        }
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("/datasets/{name}/zarr/**", method: method) { request, context in
+                let d = try self.requireDataset(context)
+                let key = context.parameters.getCatchAll().joined(separator: "/")
+                return try await Self.zarrResponse(d, key: key, request: request)
+            }
+        }
+    }
+
+    func requireDataset(_ context: BasicRequestContext) throws -> ServedDataset {
+        let name = try Self.parameter(context, "name")
+        guard let d = datasets[name] else {
+            throw GyreServerError(.notFound, "no dataset '\(name.prefix(128))'; this server serves \(datasets.all.map(\.name))")
+        }
+        return d
+    }
+
+    static func htmlEscape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// One key of a dataset's Zarr view, as a static file server would answer it.
+    static func zarrResponse(_ d: ServedDataset, key raw: String, request: Request) async throws -> Response {
+        guard let key = raw.removingPercentEncoding, !key.isEmpty,
+              !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            throw GyreServerError(.notFound, "no key '\(raw.prefix(200))' in the Zarr view of dataset '\(d.name)'")
+        }
+        guard let (bytes, etag) = try await d.zarrValue(key) else {
+            throw GyreServerError(.notFound, "no key '\(key.prefix(200))' in the Zarr view of dataset '\(d.name)'")
+        }
+        var headers: HTTPFields = [
+            .contentType: key.hasSuffix(".json") || key.hasPrefix(".z") || key.contains("/.z") ? "application/json" : "application/octet-stream",
+            .eTag: etag, .cacheControl: "public, max-age=300", .acceptRanges: "bytes", .accessControlAllowOrigin: "*",
+            .accessControlExposeHeaders: "ETag, Content-Range, Content-Length",
+        ]
+        let head = request.method == .head
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if let header = request.headers[.range] {
+            let range = try Self.byteRange(header, size: bytes.count)
+            guard let range else {
+                headers[.contentRange] = "bytes */\(bytes.count)"
+                return Response(status: .rangeNotSatisfiable, headers: headers)
+            }
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(bytes.count)"
+            headers[.contentLength] = String(range.count)
+            return Response(status: .partialContent, headers: headers,
+                            body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes[range])))
+        }
+        headers[.contentLength] = String(bytes.count)
+        return Response(status: .ok, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// An HTTP Range header for one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`) against a value
+    /// of `size` bytes: the range, nil when it is not satisfiable (416), an error when the
+    /// header does not parse (400). Several ranges at once are refused.
+    static func byteRange(_ header: String, size: Int) throws -> Range<Int>? {
+        let h = header.trimmingCharacters(in: .whitespaces)
+        guard h.hasPrefix("bytes="), h.count <= 64 else { throw GyreServerError(.badRequest, "Range '\(h.prefix(64))' is not 'bytes=START-END'") }
+        let spec = h.dropFirst("bytes=".count)
+        guard !spec.contains(",") else { throw GyreServerError(.badRequest, "Range '\(h)': one range at a time") }
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) && $0.count <= 18 }),
+              !(parts[0].isEmpty && parts[1].isEmpty) else {
+            throw GyreServerError(.badRequest, "Range '\(h)' is not 'bytes=START-END', 'bytes=START-' or 'bytes=-LENGTH'")
+        }
+        if parts[0].isEmpty {
+            let n = Int(parts[1])!
+            guard n > 0, size > 0 else { return nil }
+            return Swift.max(0, size - n)..<size
+        }
+        let a = Int(parts[0])!
+        if parts[1].isEmpty { return a < size ? a..<size : nil }
+        let b = Int(parts[1])!
+        guard b >= a else { throw GyreServerError(.badRequest, "Range '\(h)' ends before it starts") }
+        guard a < size else { return nil }
+        return a..<(Swift.min(b, size - 1) + 1)
+    }
+}

@@ -1,0 +1,111 @@
+import Crypto
+import GyreCodecs
+import GyreCore
+import GyreData
+import GyreStorage
+import GyreZarr
+import Synchronization
+
+/// A dataset the server serves: what it was opened from, and its Zarr views (v2 and v3 keys
+/// side by side, as they never clash: `.zmetadata` and `0.0` against `zarr.json` and `c/0/0`).
+public struct ServedDataset: Sendable {
+    public let name: String
+    /// What it was opened from (a path or URL), for the listing.
+    public let source: String
+    public let description: String
+    public let dataset: Dataset
+    let v2: DatasetZarrStore
+    let v3: DatasetZarrStore
+
+    /// Names are path segments of the API: letters, digits, `.`, `_` and `-`, starting with a
+    /// letter or digit, at most 128.
+    public static func checkName(_ name: String) throws {
+        let ok = !name.isEmpty && name.count <= 128 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+            && name.first!.isASCII && (name.first!.isLetter || name.first!.isNumber)
+        guard ok else {
+            throw GyreServerError(.badRequest, "dataset name '\(name.prefix(80))' must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+    }
+
+    /// Prepares a dataset for serving: its Zarr views' chunks are those the variables were read
+    /// with (lazy ones) or `chunks` (length by dimension; a dimension not named is one chunk),
+    /// compressed with `compressors`.
+    public init(name: String, source: String, description: String = "", dataset: Dataset, chunks: [String: Int] = [:],
+                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 1)]) async throws {
+        try Self.checkName(name)
+        self.name = name
+        self.source = source
+        self.description = description
+        self.dataset = dataset
+        let label = "dataset '\(name)'"
+        v2 = try await DatasetZarrStore(dataset, name: label, options: ZarrWriteOptions(format: .v2, chunks: chunks, compressors: compressors))
+        v3 = try await DatasetZarrStore(dataset, name: label, options: ZarrWriteOptions(format: .v3, chunks: chunks, compressors: compressors))
+    }
+
+    /// A key of the Zarr view: v2's keys, then v3's.
+    func zarrKey(_ key: String, range: ByteRange) async throws -> [UInt8]? {
+        if let b = try await v2.get(key, range: range) { return b }
+        return try await v3.get(key, range: range)
+    }
+
+    /// The whole value of a key and its ETag (a digest of the bytes), nil when missing.
+    func zarrValue(_ key: String) async throws -> (bytes: [UInt8], etag: String)? {
+        guard let b = try await zarrKey(key, range: .full) else { return nil }
+        let digest = SHA256.hash(data: b).prefix(12).map { String(format: "%02x", $0) }.joined()
+        return (b, "\"\(digest)\"")
+    }
+
+    /// The metadata in xarray's `to_dict(data=False)` form.
+    public var json: JSON {
+        func variables(_ vs: some Sequence<(key: String, value: Variable)>) -> JSON {
+            var o: JSONObject = [:]
+            for (k, v) in vs {
+                var a: JSONObject = [:]
+                for (n, x) in v.attrs { a[n] = ZarrAttributes.encode(x) }
+                o[k] = .object(["dims": .array(v.dims.map { .string($0) }), "attrs": .object(a), "dtype": .string(v.dtype.description),
+                                "shape": .array(v.shape.map { .int(Int64($0)) })])
+            }
+            return .object(o)
+        }
+        var attrs: JSONObject = [:]
+        for (n, x) in dataset.attrs { attrs[n] = ZarrAttributes.encode(x) }
+        var dims: JSONObject = [:]
+        for (d, n) in dataset.sizes { dims[d] = .int(Int64(n)) }
+        return .object(["coords": variables(dataset.coords.map { ($0.key, $0.value) }), "attrs": .object(attrs), "dims": .object(dims),
+                        "data_vars": variables(dataset.dataVars.map { ($0.key, $0.value) })])
+    }
+}
+
+/// The datasets a server serves, by name.
+public final class ServedDatasets: Sendable {
+    private let byName: Mutex<[String: ServedDataset]>
+    private let order: Mutex<[String]>
+
+    public init() {
+        byName = Mutex([:])
+        order = Mutex([])
+    }
+
+    public convenience init(_ datasets: [ServedDataset]) throws {
+        self.init()
+        for d in datasets { try add(d) }
+    }
+
+    /// Adds a dataset; a name already served is an error.
+    public func add(_ d: ServedDataset) throws {
+        try byName.withLock { m in
+            guard m[d.name] == nil else { throw GyreServerError(.conflict, "a dataset named '\(d.name)' is already served") }
+            m[d.name] = d
+        }
+        order.withLock { $0.append(d.name) }
+    }
+
+    public var all: [ServedDataset] {
+        let names = order.withLock { $0 }
+        return byName.withLock { m in names.compactMap { m[$0] } }
+    }
+
+    public subscript(name: String) -> ServedDataset? { byName.withLock { $0[name] } }
+
+    public var isEmpty: Bool { order.withLock { $0.isEmpty } }
+}

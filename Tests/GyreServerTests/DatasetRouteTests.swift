@@ -1,0 +1,102 @@
+import Foundation
+import GyreCatalog
+import GyreCore
+import GyreData
+import GyreStorage
+import GyreZarr
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import GyreServer
+
+@Suite("Datasets served beside the catalog: /datasets and the Zarr view")
+struct DatasetRouteTests {
+    /// A service over an empty catalog serving the sample cube as `sst`, driven in process.
+    func withDatasets<T: Sendable>(_ body: @Sendable (ServedDataset, any TestClientProtocol) async throws -> T) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-datasets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
+        let served = try await ServedDataset(name: "sst", source: "generated", description: "sample", dataset: SampleData.sst(days: 10, resolution: 30),
+                                             chunks: ["time": 4])
+        let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([served]))
+        let app = Application(router: service.router())
+        return try await app.test(.router) { client in try await body(served, client) }
+    }
+
+    @Test("/datasets lists them, /datasets/{name} gives to_dict(data=False) JSON or HTML; unknown names are 404")
+    func listing() async throws {
+        try await withDatasets { _, client in
+            let (code, list) = try await get(client, "/datasets")
+            #expect(code == 200)
+            guard case .array(let items)? = list["datasets"] else { Issue.record("no datasets array: \(list)"); return }
+            #expect(items.count == 1)
+            #expect(items.first?["id"]?.string == "sst")
+            let (c2, meta) = try await get(client, "/datasets/sst")
+            #expect(c2 == 200)
+            #expect(meta["dims"]?["time"] == .int(10))
+            #expect(meta["data_vars"]?["sst"]?["dtype"]?.string == "float32")
+            #expect(meta["coords"]?["time"]?["dtype"]?.string == "datetime64[ns]")
+            let html = try await client.execute(uri: "/datasets/sst?f=html", method: .get)
+            #expect(html.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(String(buffer: html.body).contains("&lt;xarray.Dataset&gt;") || String(buffer: html.body).contains("Dimensions"))
+            for uri in ["/datasets/nope", "/datasets/nope/zarr/.zgroup", "/datasets/..%2f..%2fetc/zarr/.zgroup"] {
+                let r = try await client.execute(uri: uri, method: .get)
+                #expect(r.status.code == 404, "\(uri)")
+            }
+        }
+    }
+
+    @Test("Zarr keys: the same bytes the view holds, HEAD, Range (206, 416, 400), ETag and If-None-Match (304), CORS; hostile and missing keys are 404 and the server keeps serving")
+    func zarrKeys() async throws {
+        try await withDatasets { served, client in
+            let key = "sst/1.0.0"
+            let expected = try #require(try await served.zarrKey(key, range: .full))
+            let r = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get)
+            #expect(r.status == .ok)
+            #expect(Array(r.body.readableBytesView) == expected)
+            #expect(r.headers[.accessControlAllowOrigin] == "*")
+            let etag = try #require(r.headers[.eTag])
+            let again = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get, headers: [.ifNoneMatch: etag])
+            #expect(again.status == .notModified)
+            #expect(again.body.readableBytes == 0)
+            let head = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .head)
+            #expect(head.status == .ok)
+            #expect(head.headers[.contentLength] == String(expected.count))
+            #expect(head.body.readableBytes == 0)
+            let part = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get, headers: [.range: "bytes=4-99"])
+            #expect(part.status == .partialContent)
+            #expect(Array(part.body.readableBytesView) == Array(expected[4...99]))
+            #expect(part.headers[.contentRange] == "bytes 4-99/\(expected.count)")
+            let suffix = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get, headers: [.range: "bytes=-7"])
+            #expect(Array(suffix.body.readableBytesView) == Array(expected.suffix(7)))
+            let beyond = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get, headers: [.range: "bytes=\(expected.count)-"])
+            #expect(beyond.status == .rangeNotSatisfiable)
+            for bad in ["bytes=9-2", "items=0-1", "bytes=0-1,4-5", "bytes=-", "bytes=99999999999999999999-"] {
+                let b = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get, headers: [.range: bad])
+                #expect(b.status == .badRequest, "\(bad)")
+            }
+            // Metadata keys of both views; v3 keys beside v2 keys.
+            for meta in [".zmetadata", ".zgroup", "sst/.zarray", "zarr.json", "sst/zarr.json", "sst/c/1/0/0"] {
+                let m = try await client.execute(uri: "/datasets/sst/zarr/\(meta)", method: .get)
+                #expect(m.status == .ok, "\(meta)")
+            }
+            for missing in ["sst/9.0.0", "sst/1.0", "nope/.zarray", "..%2f..%2fetc%2fpasswd", "%2e%2e/sst/1.0.0", "sst/%2e%2e/%2e%2e/x"] {
+                let m = try await client.execute(uri: "/datasets/sst/zarr/\(missing)", method: .get)
+                #expect(m.status == .notFound, "\(missing)")
+            }
+            let still = try await client.execute(uri: "/datasets/sst/zarr/.zgroup", method: .get)
+            #expect(still.status == .ok)
+        }
+    }
+
+    @Test("dataset names are path segments: others are refused, and so are two of one name")
+    func names() async throws {
+        let ds = try SampleData.sst(days: 2, resolution: 60)
+        for bad in ["", "../x", "a/b", ".hidden", "white space", String(repeating: "n", count: 129)] {
+            await #expect(throws: GyreServerError.self, "\(bad)") { try await ServedDataset(name: bad, source: "x", dataset: ds) }
+        }
+        let one = try await ServedDataset(name: "a.b_c-1", source: "x", dataset: ds)
+        #expect(throws: GyreServerError.self) { try ServedDatasets([one, one]) }
+    }
+}

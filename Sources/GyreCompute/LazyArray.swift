@@ -59,6 +59,13 @@ public struct LazyArray: Sendable {
         order = Array(source.shape.indices)
     }
 
+    /// Whether the array is its source exactly: nothing selected away, no axes reordered, no
+    /// maps (so the source's stored chunks hold its values as they are).
+    package var isWholeSource: Bool {
+        maps.isEmpty && order == Array(order.indices)
+            && zip(picks, source.shape).allSatisfy { p, n in if case .range(0, n, 1) = p { return true } else { return false } }
+    }
+
     /// Source axes that survive the selection, in source order.
     var kept: [Int] { picks.indices.filter { picks[$0].count != nil } }
     /// Source axis of each output axis.

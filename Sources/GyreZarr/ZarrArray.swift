@@ -22,7 +22,7 @@ public struct ZarrArray: Sendable {
         self.metadata = metadata
     }
 
-    var prefix: String { path.isEmpty ? "" : path + "/" }
+    package var prefix: String { path.isEmpty ? "" : path + "/" }
     var label: String { "\(store.name)\(path.isEmpty ? "" : "/" + path)" }
 
     /// Opens the array at `path`, v3 (`zarr.json`) or v2 (`.zarray`).

@@ -22,7 +22,8 @@ package enum ZarrLayout {
         let isString = dtype == .string(.variable)
         let pipeline = CodecPipeline(arrayToBytes: isString ? VLenUTF8Codec() : BytesCodec(),
                                      bytesToBytes: ZarrLayout.compressors(compressors, dtype: dtype))
-        guard format == .v3, !shards.isEmpty, !isString else { return (chunks, pipeline) }
+        // A 0-d array has no dimension to shard along (and sharding needs an inner chunk shape).
+        guard format == .v3, !shards.isEmpty, !isString, !shape.isEmpty else { return (chunks, pipeline) }
         let shardShape = zip(dims, zip(shape, chunks)).map { d, p -> Int in
             guard let s = shards[d] else { return p.1 }
             return Swift.max(p.1, (Swift.min(s, Swift.max(p.0, 1)) + p.1 - 1) / p.1 * p.1)

@@ -65,4 +65,38 @@ struct DatasetZarrStoreTests {
         #expect(try await v3.get("empty/c/0/0") == nil)
         await #expect(throws: GyreStorageError.self) { try await v2.get("sst/1.0.0", range: .range(offset: whole.count, length: 1)) }
     }
+
+    @Test("a whole Zarr variable of the view's format passes its stored chunks through untouched, sharded too; asked-for chunks, another format or a selection re-encode")
+    func passThrough() async throws {
+        let ds = try sample()
+        for (format, shards) in [(ZarrArrayMetadata.Format.v2, [String: Int]()), (.v3, [:]), (.v3, ["time": 4])] {
+            let stored = MemoryStore()
+            try await ds.writeZarr(to: stored, options: ZarrWriteOptions(format: format, chunks: ["time": 2], shards: shards))
+            let lazy = try await Dataset.openZarr(stored)
+            let view = try await DatasetZarrStore(lazy, name: "view", options: ZarrWriteOptions(format: format))
+            #expect(view.passesThrough("sst"), "\(format) \(shards)")
+            let meta = try #require(view.array("sst")?.metadata)
+            let key = "sst/" + meta.chunkKey([1, 0, 0])
+            let original = try #require(try await stored.get(key))
+            #expect(try await view.get(key) == original)
+            #expect(try await view.get(key, range: .suffix(length: 16)) == Array(original.suffix(16)))
+            #expect(try await Dataset.openZarr(view).load().equals(ds))
+            // The other format: a v2 array's chunks pass into a v3 view (the same bytes under the
+            // bytes codec), a v3 array's are encoded afresh for a v2 view; equal either way.
+            let other = try await DatasetZarrStore(lazy, name: "view", options: ZarrWriteOptions(format: format == .v2 ? .v3 : .v2))
+            #expect(other.passesThrough("sst") == (format == .v2))
+            #expect(try await Dataset.openZarr(other).load().equals(ds))
+            if format == .v2 {
+                let v3key = try #require(other.array("sst")?.metadata.chunkKey([1, 0, 0]))
+                #expect(v3key == "c/1/0/0")
+                #expect(try await other.get("sst/" + v3key) == original)
+            }
+            let rechunked = try await DatasetZarrStore(lazy, name: "view", options: ZarrWriteOptions(format: format, chunks: ["time": 3]))
+            #expect(!rechunked.passesThrough("sst"))
+            let part = try lazy.isel(["time": .slice(Slice(1, 7))])
+            let sliced = try await DatasetZarrStore(part, name: "view", options: ZarrWriteOptions(format: format))
+            #expect(!sliced.passesThrough("sst"))
+            #expect(try await Dataset.openZarr(sliced).load().equals(try ds.isel(["time": .slice(Slice(1, 7))])))
+        }
+    }
 }

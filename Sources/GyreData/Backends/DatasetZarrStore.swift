@@ -16,22 +16,30 @@ public final class DatasetZarrStore: ReadableStore {
     public let format: ZarrArrayMetadata.Format
     private let metadata: MemoryStore
     private let arrays: [String: (variable: Variable, array: ZarrArray)]
+    /// Variables whose chunks are a Zarr source's stored chunks, passed through untouched.
+    private let stored: [String: ZarrArray]
     /// The metadata keys, in order (for listings that want them).
     public let metadataKeys: [String]
 
     /// - Parameters:
     ///   - options: the view's layout as for `writeZarr` (format, chunks, codecs, per-variable
     ///     encoding); by default a variable keeps the chunks it was read with.
-    public init(_ dataset: Dataset, name: String, options: ZarrWriteOptions) async throws {
+    ///   - passThrough: a variable that is a whole Zarr array of the view's format, read as
+    ///     stored, keeps its stored layout, and its chunk keys answer the stored bytes untouched
+    ///     (no decoding, no encoding), as long as no encoding or chunks are asked for it.
+    public init(_ dataset: Dataset, name: String, options: ZarrWriteOptions, passThrough: Bool = true) async throws {
         self.name = name
         self.format = options.format
-        let plan = try dataset.zarrPlan(options: options)
+        let plan = try dataset.zarrPlan(options: options, keepStoredLayout: passThrough)
         let memory = MemoryStore(name: name)
         var arrays: [String: (variable: Variable, array: ZarrArray)] = [:]
+        var stored: [String: ZarrArray] = [:]
         for a in plan.arrays {
             let arr = try await ZarrArray.create(memory, path: a.name, metadata: a.metadata, overwrite: true)
             arrays[a.name] = (a.variable, arr)
+            if let s = a.stored { stored[a.name] = s }
         }
+        self.stored = stored
         try await ZarrGroup.create(memory, path: "", format: options.format, attributes: plan.attributes)
         try await ZarrGroup.consolidate(memory, path: "")
         self.metadata = memory
@@ -42,9 +50,16 @@ public final class DatasetZarrStore: ReadableStore {
     /// The array a variable is served as.
     public func array(_ variable: String) -> ZarrArray? { arrays[variable]?.array }
 
+    /// Whether a variable's chunks are passed through from its Zarr source untouched.
+    public func passesThrough(_ variable: String) -> Bool { stored[variable] != nil }
+
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         if let m = try await metadata.get(key, range: range) { return m }
         guard let (variable, index) = try chunk(key) else { return nil }
+        if let src = stored[variable] {
+            // The stored chunk (or shard) itself, by range too.
+            return try await src.store.get(src.prefix + src.metadata.chunkKey(index), range: range)
+        }
         guard let bytes = try await encodedChunk(variable, index) else { return nil }
         let r = try range.resolve(size: bytes.count, key: key, store: name)
         return r == 0..<bytes.count ? bytes : Array(bytes[r])
@@ -59,7 +74,7 @@ public final class DatasetZarrStore: ReadableStore {
         let m = arr.metadata
         let rank = m.shape.count
         var parts = rest.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "." }.map(String.init)
-        if format == .v3 {
+        if case .default = m.keyEncoding {
             guard parts.first == "c" else { return nil }
             parts.removeFirst()
         }

@@ -216,13 +216,20 @@ extension Dataset {
     /// CF-encoded, with the Zarr metadata it gets (chunks, codecs, fill value, attributes,
     /// dimension names), and the group's attributes. `writeZarr` writes it; a served Zarr view
     /// (``DatasetZarrStore``) answers with it.
-    package func zarrPlan(options: ZarrWriteOptions) throws -> (arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata)], attributes: JSONObject) {
+    ///
+    /// With `keepStoredLayout`, a variable that is a whole Zarr array read as stored (no
+    /// selection, no decoding maps, no encoding asked for it) keeps that array's layout (chunks,
+    /// codecs, fill value; key encoding too in the same format) and is returned as its `stored`
+    /// source: its chunks are the stored chunks, byte for byte. That holds for a v2 array in a
+    /// v3 view too when it has no filters (its compressor follows the bytes codec).
+    package func zarrPlan(options: ZarrWriteOptions, keepStoredLayout: Bool = false) throws
+        -> (arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata, stored: ZarrArray?)], attributes: JSONObject) {
         for name in options.encoding.keys where variables[name] == nil {
             throw GyreDataError(.missingVariable, "encoding given for '\(name)', which is not a variable; variables are \(Array(variables.keys))")
         }
         let encoded = try encodeCF()
         let nonDimCoords = encoded.coords.keys.filter { !(encoded.variables[$0]!.dims == [$0]) }
-        var arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata)] = []
+        var arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata, stored: ZarrArray?)] = []
         for (name, v) in encoded.variables {
             var attrs: JSONObject = [:]
             for (k, a) in v.attrs where k != "_FillValue" { attrs[k] = ZarrAttributes.encode(a) }
@@ -258,11 +265,42 @@ extension Dataset {
             if options.format == .v3 && fill == nil { fill = ZarrLayout.defaultFill(v.dtype) }
             let meta = try ZarrArrayMetadata(format: options.format, shape: v.shape, chunkShape: layout.chunkShape, dtype: v.dtype, fillValue: fill,
                                              pipeline: layout.pipeline, attributes: attrs, dimensionNames: dims)
-            arrays.append((name, v, meta))
+            if keepStoredLayout, enc == nil, options.chunks.isEmpty, let lazy = v.lazyData, lazy.isWholeSource, let src = lazy.source as? ZarrArray,
+               src.metadata.dtype == v.dtype, src.metadata.shape == v.shape, src.metadata.order == "C" {
+                let sm = src.metadata
+                if sm.format == options.format, options.format == .v3 || Self.sameFill(sm.fillValue, fill) {
+                    // v2's fill value is also the CF _FillValue, so it must agree with the encoding's.
+                    var kept = sm
+                    kept.attributes = attrs
+                    kept.dimensionNames = dims
+                    arrays.append((name, v, kept, src))
+                    continue
+                }
+                if sm.format == .v2, options.format == .v3, sm.pipeline.arrayToArray.isEmpty, let f = sm.fillValue, Self.sameFill(f, fill) {
+                    // A v2 chunk with no filters is a v3 chunk of the bytes codec and the same
+                    // compressor, byte for byte; missing chunks mean the same fill value.
+                    let kept = try ZarrArrayMetadata(format: .v3, shape: v.shape, chunkShape: sm.chunkShape, dtype: v.dtype, fillValue: f,
+                                                     pipeline: sm.pipeline, attributes: attrs, dimensionNames: dims)
+                    arrays.append((name, v, kept, src))
+                    continue
+                }
+            }
+            arrays.append((name, v, meta, nil))
         }
         var gattrs: JSONObject = [:]
         for (k, a) in attrs { gattrs[k] = ZarrAttributes.encode(a) }
         return (arrays, gattrs)
+    }
+
+    /// Fill values alike, NaN equal to NaN.
+    static func sameFill(_ a: Scalar?, _ b: Scalar?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (.float32(let x)?, .float32(let y)?): return x == y || (x.isNaN && y.isNaN)
+        case (.double(let x)?, .double(let y)?): return x == y || (x.isNaN && y.isNaN)
+        case (let x?, let y?): return x == y
+        default: return false
+        }
     }
 }
 

@@ -61,17 +61,57 @@ public enum CF {
     /// Runs an elementwise coding lazily: the attributes, encoding and dtype come from coding
     /// a one-element probe of the same dtype (the coding depends on attributes only), and each
     /// region read later is coded the same way.
-    static func lazily(_ variable: Variable, _ lazy: LazyArray, name: String, what: String,
+    static func lazily(_ variable: Variable, _ lazy: LazyArray, name: String, what: String, keepsValues: Bool,
                        _ code: @escaping @Sendable (Variable) throws -> Variable) throws -> Variable {
         let probeIn = try Variable(variable.dims, try AnyNDArray.zeros(Array(repeating: 1, count: variable.ndim), dtype: lazy.dtype),
                                    attrs: variable.attrs, encoding: variable.encoding)
         let probe = try code(probeIn)
+        if keepsValues && probe.dtype == lazy.dtype {
+            // Only attributes move (to encoding and back): the values are read as stored, with no
+            // pass over them, and the array stays its source (a served Zarr view passes the
+            // stored chunks through).
+            return try Variable(variable.dims, lazy: lazy, attrs: probe.attrs, encoding: probe.encoding)
+        }
         let attrs = variable.attrs, encoding = variable.encoding
         let mapped = lazy.map(LazyArray.Map(name: "\(what) '\(name)'", dtype: probe.dtype) { chunk in
             let dims = (0..<chunk.ndim).map { "dim_\($0)" }
             return try code(try Variable(dims, chunk, attrs: attrs, encoding: encoding)).data
         })
         return try Variable(variable.dims, lazy: mapped, attrs: probe.attrs, encoding: probe.encoding)
+    }
+
+    /// Whether decoding leaves the values as stored (only attributes move to the encoding): no
+    /// unsigned reinterpretation, no fill value but NaN, no valid range, no packing, no times,
+    /// no booleans. Conservative: false wherever `decode` might touch a value.
+    static func decodeKeepsValues(_ v: Variable, options: CFDecodeOptions) -> Bool {
+        let a = v.attrs
+        if options.maskAndScale {
+            if a["_Unsigned"] != nil || a["scale_factor"] != nil || a["add_offset"] != nil { return false }
+            for key in ["missing_value", "_FillValue"] {
+                if let fv = a[key] { guard let d = fv.doubles, d.allSatisfy(\.isNaN) else { return false } }
+            }
+            if options.maskDefaultFillValue, a["_FillValue"] == nil, v.encoding["_FillValue"] == nil, v.dtype.itemSize > 1,
+               defaultFillValue(v.dtype) != nil { return false }
+            if options.maskValidRange, a["valid_range"] != nil || a["valid_min"] != nil || a["valid_max"] != nil { return false }
+        }
+        if options.decodeTimes, let u = a["units"]?.stringValue, u.contains(" since ") { return false }
+        if a["dtype"]?.stringValue == "bool" { return false }
+        return true
+    }
+
+    /// Whether encoding leaves the values as they are: no times, no packing, no fill value but
+    /// NaN for floats, no change of dtype.
+    static func encodeKeepsValues(_ v: Variable) -> Bool {
+        if v.dtype.isDatetime { return false }
+        if case .cftime = v.dtype { return false }
+        let enc = v.encoding
+        if enc["scale_factor"] != nil || enc["add_offset"] != nil { return false }
+        if let fv = enc["_FillValue"], v.dtype.isFloatingPoint, !(fv.doubleValue ?? .nan).isNaN { return false }
+        if let t = enc["dtype"]?.stringValue {
+            guard let d = parseDTypeName(t) else { return false }
+            if d != v.dtype { return false }
+        }
+        return true
     }
 
     /// Decodes one variable. A lazy variable stays lazy (its regions are decoded as they are
@@ -81,7 +121,9 @@ public enum CF {
             guard !decodingNeedsValues(variable, options: options) else {
                 throw GyreDataError(.notLoaded, "variable '\(name)': decoding \(variable.dtype) values with units '\(variable.attrs["units"]?.stringValue ?? "")' needs them in memory; load() it first")
             }
-            return try lazily(variable, l, name: name, what: "CF decoding") { try decode($0, name: name, options: options) }
+            return try lazily(variable, l, name: name, what: "CF decoding", keepsValues: decodeKeepsValues(variable, options: options)) {
+                try decode($0, name: name, options: options)
+            }
         }
         var v = variable
         var attrs = v.attrs
@@ -240,7 +282,7 @@ public enum CF {
                 throw GyreDataError(.notLoaded, "variable '\(name)': encoding times needs the values in memory (to choose units); load() it first")
             default: break
             }
-            return try lazily(variable, l, name: name, what: "CF encoding") { try encode($0, name: name) }
+            return try lazily(variable, l, name: name, what: "CF encoding", keepsValues: encodeKeepsValues(variable)) { try encode($0, name: name) }
         }
         var attrs = variable.attrs
         let enc = variable.encoding

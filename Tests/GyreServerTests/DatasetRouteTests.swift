@@ -99,4 +99,22 @@ struct DatasetRouteTests {
         let one = try await ServedDataset(name: "a.b_c-1", source: "x", dataset: ds)
         #expect(throws: GyreServerError.self) { try ServedDatasets([one, one]) }
     }
+
+    @Test("ETags tell contents apart: every length up to 70, a flipped bit anywhere, equal bytes alike")
+    func etags() {
+        var seen = Set<String>()
+        var bytes: [UInt8] = []
+        for n in 0...70 {
+            #expect(seen.insert(ServedDataset.etag(bytes)).inserted, "\(n) bytes")
+            bytes.append(UInt8(truncatingIfNeeded: n &* 37))
+        }
+        let base = (0..<4099).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        let tag = ServedDataset.etag(base)
+        #expect(ServedDataset.etag(Array(base)) == tag)
+        for i in stride(from: 0, to: base.count, by: 97) {
+            var flipped = base
+            flipped[i] ^= 1 << UInt8(i % 8)
+            #expect(ServedDataset.etag(flipped) != tag, "bit flipped at byte \(i)")
+        }
+    }
 }

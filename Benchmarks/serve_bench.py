@@ -1,0 +1,178 @@
+"""Issue 24's serving benchmark: the same Zarr cube served by `gyre serve --dataset` and by
+xpublish with xpublish-zarr (uvicorn), both on loopback, in one run:
+
+  - chunk requests per second at 8 and 64 connections (wrk, cycling through every chunk of
+    the cube's `sst` in the Zarr v3 view both servers offer), with latency percentiles;
+  - xarray's time mean read through each server (`xr.open_zarr(URL).sst.mean("time")`, dask
+    threads);
+  - each server's memory before and after.
+
+Release build:
+
+    .venv/bin/python Benchmarks/serve_bench.py --gyre .build/release/gyre [--time 1460] [--seconds 10]
+
+xpublish-zarr 0.1 cannot reuse a v2 store's numcodecs compressor in its v3 view, so xpublish
+serves zarr-python's default v3 codecs (zstd) and re-encodes every chunk; Gyre passes the
+stored blosc chunks through. The cube is the one Benchmarks/cloud_io.py makes (float32 (T, 360, 720), Zarr v2, blosc-lz4,
+chunks of 10 days); it is made here when missing.
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--gyre", required=True)
+ap.add_argument("--time", type=int, default=1460, help="days in the cube (1460: 1.5 GB of float32)")
+ap.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+ap.add_argument("--dir", default="bench-data/serve")
+args = ap.parse_args()
+py = sys.executable
+root = os.path.abspath(args.dir)
+cube = os.path.join(root, f"cube-{args.time}.zarr")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait(port, proc, what):
+    for _ in range(1200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit(f"{what} exited")
+            time.sleep(0.1)
+    sys.exit(f"{what} did not listen")
+
+
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+if not os.path.exists(os.path.join(cube, ".zmetadata")):
+    import numcodecs
+    import pandas as pd
+    import xarray as xr
+    os.makedirs(root, exist_ok=True)
+    t0 = time.time()
+    lat = np.linspace(-89.75, 89.75, 360)
+    lon = np.linspace(0.25, 359.75, 720)
+    rng = np.random.default_rng(23)
+    base = (15 + 12 * np.cos(np.deg2rad(lat))[:, None] + 2 * np.sin(np.deg2rad(lon))[None, :]).astype("float32")
+    sst = np.empty((args.time, 360, 720), dtype="float32")
+    for i in range(args.time):
+        sst[i] = base + 3 * np.sin(2 * np.pi * i / 365) + rng.standard_normal((360, 720), dtype="float32") * 0.5
+    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst, {"units": "degC"})},
+                    coords={"time": pd.date_range("2000-01-01", periods=args.time, freq="D"), "lat": lat, "lon": lon})
+    ds.to_zarr(cube, zarr_format=2, consolidated=True,
+               encoding={"sst": {"chunks": (10, 360, 720), "compressors": (numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1),)}})
+    del sst, ds
+    print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s")
+
+work = tempfile.mkdtemp(prefix="gyre-serve-bench-")
+xpublish_code = r"""
+import sys, warnings
+warnings.simplefilter("ignore")
+import xarray as xr, xpublish
+from xpublish_zarr import ZarrPlugin
+ds = xr.open_zarr(sys.argv[1])
+# xpublish-zarr 0.1 builds its v3 view with the source's encoding, and a v2 store's numcodecs
+# compressor is refused there (TypeError: Expected a BytesBytesCodec): drop it, so the view
+# takes zarr-python's default v3 codecs.
+for v in ds.variables.values():
+    for k in ("compressors", "compressor", "filters", "serializer"):
+        v.encoding.pop(k, None)
+xpublish.Rest({"cube": ds}, plugins={"zarr": ZarrPlugin()}).serve(host="127.0.0.1", port=int(sys.argv[2]), log_level="error")
+"""
+lua = os.path.join(work, "chunks.lua")
+nchunks = (args.time + 9) // 10
+open(lua, "w").write(f"""
+local i = 0
+request = function()
+  i = (i % {nchunks}) + 1
+  return wrk.format("GET", string.format(wrk.path .. "sst/c/%d/0/0", i - 1))
+end
+""")
+
+mean_code = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import xarray as xr
+t0 = time.time()
+ds = xr.open_zarr(sys.argv[1])
+m = ds.sst.mean("time").compute()
+print(json.dumps({"seconds": time.time() - t0, "value": float(m.mean())}))
+"""
+
+procs = []
+servers = {}
+try:
+    port = free_port()
+    g = subprocess.Popen([args.gyre, "serve", "--catalog", os.path.join(work, "catalog.db"), "--port", str(port), "--dataset", f"cube={cube}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(g)
+    wait(port, g, "gyre serve")
+    servers["gyre"] = (f"http://127.0.0.1:{port}/datasets/cube/zarr/", g.pid)
+    port = free_port()
+    x = subprocess.Popen([py, "-c", xpublish_code, cube, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(x)
+    wait(port, x, "xpublish")
+    servers["xpublish"] = (f"http://127.0.0.1:{port}/datasets/cube/zarr/", x.pid)
+
+    # Both answer the same values for a chunk (zarr-python reads one through each).
+    check = subprocess.run([py, "-c", r"""
+import sys, warnings, numpy as np
+warnings.simplefilter("ignore")
+import xarray as xr
+a, b = (xr.open_zarr(u).sst.isel(time=slice(10, 20)).values for u in sys.argv[1:3])
+assert np.array_equal(a, b, equal_nan=True), "the servers disagree on chunk 1"
+"""] + [servers[s][0] for s in ("gyre", "xpublish")], capture_output=True, text=True)
+    if check.returncode != 0:
+        sys.exit(check.stderr[-2000:])
+
+    results = {}
+    for name, (url, pid) in servers.items():
+        before = rss(pid)
+        for conns in (8, 64):
+            r = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{args.seconds}s", "--latency", "-s", lua, url], capture_output=True, text=True)
+            out = r.stdout
+            rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            sock = re.search(r"Socket errors: (.*)", out)
+            p50 = re.search(r"50%\s+(\S+)", out).group(1)
+            p99 = re.search(r"99%\s+(\S+)", out).group(1)
+            mb = re.search(r"Transfer/sec:\s+(\S+)", out).group(1)
+            results[(name, conns)] = rate
+            print(f"  {name:8} {conns:2} connections {rate:9.1f} requests/s  p50 {p50:>8}  p99 {p99:>8}  {mb}/s"
+                  + (f"  {errors.group(1)} non-2xx" if errors else "") + (f"  socket errors: {sock.group(1)}" if sock else ""), flush=True)
+        r = subprocess.run(["/usr/bin/time", "-f", "%M", py, "-c", mean_code, url], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"xarray through {name}: {r.stderr[-2000:]}")
+        m = json.loads(r.stdout.strip().splitlines()[-1])
+        results[(name, "mean")] = m["seconds"]
+        print(f"  {name:8} xarray time mean through it: {m['seconds']:.2f} s (mean {m['value']:.5f}); server memory {before / 2**20:.0f} MiB"
+              f" before the load, {rss(pid) / 2**20:.0f} MiB after", flush=True)
+    for conns in (8, 64):
+        print(f"  gyre is {results[('gyre', conns)] / results[('xpublish', conns)]:.1f}x xpublish's request rate at {conns} connections (goal 10x)")
+    print(f"  xarray's mean through gyre is {results[('xpublish', 'mean')] / results[('gyre', 'mean')]:.2f}x faster than through xpublish (goal 4x)")
+finally:
+    for p in procs:
+        p.terminate()
+        p.wait()

@@ -82,7 +82,7 @@ let package = Package(
             name: "GyreServer",
             dependencies: [
                 "GyreCore", "GyreSTAC", "GyreCatalog", "GyreData", "GyreZarr", "GyreCodecs", "GyreStorage",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.

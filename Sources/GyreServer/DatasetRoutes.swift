@@ -67,18 +67,18 @@ extension STACService {
             return Response(status: .notModified, headers: headers)
         }
         if let header = request.headers[.range] {
-            let range = try Self.byteRange(header, size: bytes.count)
+            let range = try Self.byteRange(header, size: bytes.readableBytes)
             guard let range else {
-                headers[.contentRange] = "bytes */\(bytes.count)"
+                headers[.contentRange] = "bytes */\(bytes.readableBytes)"
                 return Response(status: .rangeNotSatisfiable, headers: headers)
             }
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(bytes.count)"
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(bytes.readableBytes)"
             headers[.contentLength] = String(range.count)
             return Response(status: .partialContent, headers: headers,
-                            body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes[range])))
+                            body: head ? .init() : .init(byteBuffer: bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!))
         }
-        headers[.contentLength] = String(bytes.count)
-        return Response(status: .ok, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        headers[.contentLength] = String(bytes.readableBytes)
+        return Response(status: .ok, headers: headers, body: head ? .init() : .init(byteBuffer: bytes))
     }
 
     /// An HTTP Range header for one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`) against a value

@@ -3,6 +3,7 @@ import GyreCore
 import GyreData
 import GyreStorage
 import GyreZarr
+import NIOCore
 import Synchronization
 
 /// A dataset the server serves: what it was opened from, and its Zarr views (v2 and v3 keys
@@ -47,24 +48,35 @@ public struct ServedDataset: Sendable {
         return try await v3.get(key, range: range)
     }
 
-    /// The whole value of a key and its ETag (a digest of the bytes), nil when missing.
-    func zarrValue(_ key: String) async throws -> (bytes: [UInt8], etag: String)? {
-        guard let b = try await zarrKey(key, range: .full) else { return nil }
-        return (b, Self.etag(b))
+    /// The whole value of a key, in the buffer it is sent from, and its ETag; nil when missing.
+    /// A chunk passed through from a local Zarr store is read from its file straight into the
+    /// buffer.
+    func zarrValue(_ key: String) async throws -> (bytes: ByteBuffer, etag: String)? {
+        let buffer: ByteBuffer
+        if let (store, k) = try v2.storedLocation(key) ?? v3.storedLocation(key), let files = store as? FileStore {
+            guard let b = try await files.getBuffer(k, range: .full) else { return nil }
+            buffer = b
+        } else {
+            guard let b = try await zarrKey(key, range: .full) else { return nil }
+            buffer = ByteBuffer(bytes: b)
+        }
+        return (buffer, buffer.withUnsafeReadableBytes { Self.etag($0) })
     }
 
     /// An ETag for a value: its length and a 64-bit hash of its bytes (four lanes of
     /// multiply-rotate over 8-byte words, then the tail), computed at several GB/s, so a chunk
     /// of megabytes costs well under a millisecond. Not a cryptographic digest: it tells
     /// versions of one key apart, which is all a cache validator is for.
-    static func etag(_ b: [UInt8]) -> String {
+    static func etag(_ b: [UInt8]) -> String { b.withUnsafeBytes { etag($0) } }
+
+    static func etag(_ raw: UnsafeRawBufferPointer) -> String {
         let p1: UInt64 = 0x9E37_79B1_85EB_CA87, p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F, p3: UInt64 = 0x1656_67B1_9E37_79F9
         func round(_ acc: UInt64, _ x: UInt64) -> UInt64 {
             let a = acc &+ x &* p2
             return ((a << 31) | (a >> 33)) &* p1
         }
-        var h: UInt64 = UInt64(truncatingIfNeeded: b.count) &* p3
-        b.withUnsafeBytes { raw in
+        var h: UInt64 = UInt64(truncatingIfNeeded: raw.count) &* p3
+        do {
             let words = raw.count / 8
             var v0 = p1 &+ p2, v1 = p2, v2: UInt64 = 0, v3 = 0 &- p1
             var i = 0
@@ -83,7 +95,7 @@ public struct ServedDataset: Sendable {
             for j in (words * 8)..<raw.count { h = (h ^ UInt64(raw[j])) &* p1 }
         }
         h ^= h >> 33; h = h &* p2; h ^= h >> 29; h = h &* p3; h ^= h >> 32
-        return "\"\(String(b.count, radix: 16))-\(String(h, radix: 16))\""
+        return "\"\(String(raw.count, radix: 16))-\(String(h, radix: 16))\""
     }
 
     /// The metadata in xarray's `to_dict(data=False)` form.

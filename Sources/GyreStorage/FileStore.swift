@@ -1,6 +1,7 @@
 import CGyreSupport
 import Foundation
 import GyreCore
+import NIOCore
 
 /// A store in a local directory: keys are relative paths under the root. Writes go to a
 /// temporary file in the same directory and are renamed into place, so a killed writer never
@@ -95,6 +96,37 @@ public final class FileStore: WritableStore, ListableStore {
                 }
                 return done
             }
+        }
+    }
+
+    /// The file, or a range of it, read straight into a NIO buffer (what a server sends from),
+    /// with no intermediate copy.
+    package func getBuffer(_ key: String, range: ByteRange) async throws -> ByteBuffer? {
+        let p = try path(for: key)
+        let storeName = name
+        return try await BlockingIO.run {
+            guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
+            defer { close(fd) }
+            let r = try range.resolve(size: size, key: key, store: storeName)
+            let count = r.count
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let done = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
+                var done = 0
+                while done < count {
+                    let n = pread(fd, raw.baseAddress! + done, count - done, off_t(r.lowerBound + done))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw GyreStorageError(.io, "\(storeName): cannot read '\(key)': \(String(cString: strerror(errno)))")
+                    }
+                    if n == 0 { break }
+                    done += n
+                }
+                return done
+            }
+            guard done == count else {
+                throw GyreStorageError(.io, "\(storeName): '\(key)' ended after \(done) of \(count) bytes (changed while reading?)")
+            }
+            return buffer
         }
     }
 

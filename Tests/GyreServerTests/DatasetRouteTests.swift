@@ -117,4 +117,28 @@ struct DatasetRouteTests {
             #expect(ServedDataset.etag(flipped) != tag, "bit flipped at byte \(i)")
         }
     }
+
+    @Test("a local Zarr source's chunks are sent as the files hold them (read straight into the response), by range too")
+    func localPassThrough() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-datasets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("cube.zarr").path
+        try await SampleData.sst(days: 6, resolution: 30).writeZarr(to: FileStore(root: URL(fileURLWithPath: path)),
+                                                                    options: ZarrWriteOptions(format: .v2, chunks: ["time": 2]))
+        let served = try await ServedDataset(name: "cube", source: path, dataset: Dataset.open(path))
+        let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
+        let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([served]))
+        let onDisk = try Array(Data(contentsOf: URL(fileURLWithPath: path + "/sst/1.0.0")))
+        try await Application(router: service.router()).test(.router) { client in
+            for key in ["sst/1.0.0", "sst/c/1/0/0"] {
+                let r = try await client.execute(uri: "/datasets/cube/zarr/\(key)", method: .get)
+                #expect(r.status == .ok, "\(key)")
+                #expect(Array(r.body.readableBytesView) == onDisk, "\(key)")
+                #expect(r.headers[.eTag] == ServedDataset.etag(onDisk))
+                let part = try await client.execute(uri: "/datasets/cube/zarr/\(key)", method: .get, headers: [.range: "bytes=10-29"])
+                #expect(Array(part.body.readableBytesView) == Array(onDisk[10..<30]), "\(key)")
+            }
+        }
+    }
 }

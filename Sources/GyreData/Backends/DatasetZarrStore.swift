@@ -50,6 +50,13 @@ public final class DatasetZarrStore: ReadableStore {
     /// The array a variable is served as.
     public func array(_ variable: String) -> ZarrArray? { arrays[variable]?.array }
 
+    /// Where a key's bytes are stored, when it is a chunk passed through untouched: the source
+    /// store and its key (a server reads them from there the fastest way the store allows).
+    public func storedLocation(_ key: String) throws -> (store: any ReadableStore, key: String)? {
+        guard let (variable, index) = try chunk(key), let src = stored[variable] else { return nil }
+        return (src.store, src.prefix + src.metadata.chunkKey(index))
+    }
+
     /// Whether a variable's chunks are passed through from its Zarr source untouched.
     public func passesThrough(_ variable: String) -> Bool { stored[variable] != nil }
 

@@ -100,13 +100,17 @@ public final class FileStore: WritableStore, ListableStore {
     }
 
     /// The file, or a range of it, read straight into a NIO buffer (what a server sends from),
-    /// with no intermediate copy.
-    package func getBuffer(_ key: String, range: ByteRange) async throws -> ByteBuffer? {
+    /// with no intermediate copy, and a validator for it as static file servers make one
+    /// (nginx's ETag: the file's modification time and size, here with its inode too).
+    package func getBuffer(_ key: String, range: ByteRange) async throws -> (bytes: ByteBuffer, version: String)? {
         let p = try path(for: key)
         let storeName = name
         return try await BlockingIO.run {
             guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw GyreStorageError(.io, "\(storeName): cannot stat '\(key)': \(String(cString: strerror(errno)))") }
+            let version = "\(String(st.st_mtim.tv_sec, radix: 16)).\(String(st.st_mtim.tv_nsec, radix: 16))-\(String(st.st_size, radix: 16))-\(String(st.st_ino, radix: 16))"
             let r = try range.resolve(size: size, key: key, store: storeName)
             let count = r.count
             var buffer = ByteBufferAllocator().buffer(capacity: count)
@@ -126,7 +130,7 @@ public final class FileStore: WritableStore, ListableStore {
             guard done == count else {
                 throw GyreStorageError(.io, "\(storeName): '\(key)' ended after \(done) of \(count) bytes (changed while reading?)")
             }
-            return buffer
+            return (buffer, version)
         }
     }
 

@@ -33,6 +33,8 @@ ap.add_argument("--gyre", required=True)
 ap.add_argument("--time", type=int, default=1460, help="days in the cube (1460: 1.5 GB of float32)")
 ap.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
 ap.add_argument("--dir", default="bench-data/serve")
+ap.add_argument("--load", type=int, default=0, metavar="SECONDS",
+                help="only the load check on Gyre: wrk at 64 connections for SECONDS (the issue asks 60), the server's memory each second")
 args = ap.parse_args()
 py = sys.executable
 root = os.path.abspath(args.dir)
@@ -146,6 +148,29 @@ assert np.array_equal(a, b, equal_nan=True), "the servers disagree on chunk 1"
 """] + [servers[s][0] for s in ("gyre", "xpublish")], capture_output=True, text=True)
     if check.returncode != 0:
         sys.exit(check.stderr[-2000:])
+
+    if args.load:
+        url, pid = servers["gyre"]
+        samples = []
+        w = subprocess.Popen(["wrk", "-t2", "-c64", f"-d{args.load}s", "--latency", "-s", lua, url], stdout=subprocess.PIPE, text=True)
+        t0 = time.time()
+        while w.poll() is None:
+            samples.append((time.time() - t0, rss(pid)))
+            time.sleep(1)
+        out = w.stdout.read()
+        rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+        total = re.search(r"(\d+) requests in", out).group(1)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        sock = re.search(r"Socket errors: (.*)", out)
+        p99 = re.search(r"99%\s+(\S+)", out).group(1)
+        first = [m for t, m in samples if t < 10] or [samples[0][1]]
+        last = [m for t, m in samples if t >= samples[-1][0] - 10]
+        growth = (max(last) - max(first)) / max(first)
+        print(f"  gyre load: {total} requests in {args.load} s ({rate:.1f}/s) at 64 connections, p99 {p99}, "
+              f"{errors.group(1) if errors else 0} non-2xx, socket errors: {sock.group(1) if sock else 'none'}")
+        print(f"  server memory: {max(first) / 2**20:.0f} MiB at most in the first 10 s, {max(last) / 2**20:.0f} MiB at most "
+              f"in the last 10 s ({growth * 100:+.1f}%; goal under +10%)")
+        sys.exit(0)
 
     results = {}
     for name, (url, pid) in servers.items():

@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "GyreServer",
             dependencies: [
-                "GyreCore", "GyreSTAC", "GyreCatalog", "GyreData", "GyreZarr", "GyreCodecs", "GyreStorage",
+                "GyreCore", "GyreSTAC", "GyreCatalog", "GyreData", "GyreZarr", "GyreCodecs", "GyreStorage", "GyreCompute", "GyreExpr",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "GyreServerTests",
             dependencies: ["GyreCore", 
-                "GyreServer", "GyreCatalog", "GyreSTAC", "GyreData", "GyreZarr", "GyreStorage",
+                "GyreServer", "GyreCatalog", "GyreSTAC", "GyreData", "GyreZarr", "GyreStorage", "GyreExpr",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

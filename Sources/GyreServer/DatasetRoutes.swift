@@ -27,6 +27,14 @@ extension STACService {
             }
             return Self.respond(d.json)
         }
+        router.get("/datasets/{name}/eval") { request, context in
+            let d = try self.requireDataset(context)
+            let query = try QueryString(request.uri.query)
+            guard let expr = query["expr"] else {
+                throw GyreServerError(.badRequest, "expr is missing: /datasets/\(d.name)/eval?expr=ds.sst.mean('time')")
+            }
+            return Self.respond(try await d.evaluate(expr, limits: self.datasets.limits))
+        }
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/datasets/{name}/zarr/**", method: method) { request, context in
                 let d = try self.requireDataset(context)

@@ -24,6 +24,7 @@ public struct GyreServerError: GyreErrorProtocol {
         public static let payloadTooLarge = Code("PayloadTooLarge", status: 413)
         public static let unsupportedMediaType = Code("UnsupportedMediaType", status: 415)
         public static let internalError = Code("InternalServerError", status: 500)
+        public static let serviceUnavailable = Code("ServiceUnavailable", status: 503)
     }
 
     public let code: Code

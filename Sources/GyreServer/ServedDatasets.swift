@@ -96,25 +96,9 @@ public struct ServedDataset: Sendable {
         return "\"\(String(raw.count, radix: 16))-\(String(h, radix: 16))\""
     }
 
-    /// The metadata in xarray's `to_dict(data=False)` form.
-    public var json: JSON {
-        func variables(_ vs: some Sequence<(key: String, value: Variable)>) -> JSON {
-            var o: JSONObject = [:]
-            for (k, v) in vs {
-                var a: JSONObject = [:]
-                for (n, x) in v.attrs { a[n] = ZarrAttributes.encode(x) }
-                o[k] = .object(["dims": .array(v.dims.map { .string($0) }), "attrs": .object(a), "dtype": .string(v.dtype.description),
-                                "shape": .array(v.shape.map { .int(Int64($0)) })])
-            }
-            return .object(o)
-        }
-        var attrs: JSONObject = [:]
-        for (n, x) in dataset.attrs { attrs[n] = ZarrAttributes.encode(x) }
-        var dims: JSONObject = [:]
-        for (d, n) in dataset.sizes { dims[d] = .int(Int64(n)) }
-        return .object(["coords": variables(dataset.coords.map { ($0.key, $0.value) }), "attrs": .object(attrs), "dims": .object(dims),
-                        "data_vars": variables(dataset.dataVars.map { ($0.key, $0.value) })])
-    }
+    /// The metadata in xarray's `to_dict(data=False)` form (with each variable's chunks and
+    /// encoding), as `gyre info --json` prints it.
+    public var json: JSON { dataset.summaryJSON }
 }
 
 /// The datasets a server serves, by name.
@@ -122,13 +106,17 @@ public final class ServedDatasets: Sendable {
     private let byName: Mutex<[String: ServedDataset]>
     private let order: Mutex<[String]>
 
-    public init() {
+    /// What a computation over a dataset (`/datasets/{name}/eval`) may cost.
+    public let limits: EvalLimits
+
+    public init(limits: EvalLimits = EvalLimits()) {
         byName = Mutex([:])
         order = Mutex([])
+        self.limits = limits
     }
 
-    public convenience init(_ datasets: [ServedDataset]) throws {
-        self.init()
+    public convenience init(_ datasets: [ServedDataset], limits: EvalLimits = EvalLimits()) throws {
+        self.init(limits: limits)
         for d in datasets { try add(d) }
     }
 

@@ -101,7 +101,7 @@ struct Eval: AsyncParsableCommand {
         }
         guard output == nil else { return }
         if json {
-            print(String(decoding: resultJSON(result, arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
+            print(String(decoding: result.valuesJSON(arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
         } else if let resultName, let a = result[resultName] {
             print(a.description)
         } else {
@@ -160,25 +160,6 @@ struct Eval: AsyncParsableCommand {
         for (k, p) in plans { print("\(k):\n\(p)") }
     }
 
-    /// The result with its values: dims, shape, dtype, flat C-order data (NaN as null) per
-    /// variable and coordinate.
-    func resultJSON(_ ds: Dataset, arrayName: String?) -> JSON {
-        func variable(_ v: Variable) -> JSON {
-            let data: [JSON]
-            if let a = try? v.data, let d = a.doubles() {
-                data = d.map { $0.isNaN ? .null : .double($0) }
-            } else if let a = try? v.data {
-                data = a.scalars.map { .string("\($0)") }
-            } else { data = [] }
-            return .object(["dims": .array(v.dims.map { .string($0) }), "shape": .array(v.shape.map { .int(Int64($0)) }),
-                            "dtype": .string(numpyDTypeName(v.dtype)), "data": .array(data)])
-        }
-        var coords: JSONObject = [:], vars: JSONObject = [:]
-        for (k, v) in ds.variables { if ds.coordNames.contains(k) { coords[k] = variable(v) } else { vars[k] = variable(v) } }
-        var out: JSONObject = ["coords": .object(coords), "data_vars": .object(vars)]
-        if let arrayName { out["name"] = .string(arrayName) }
-        return .object(out)
-    }
 }
 
 /// "2GB", "512MiB", "1.5G", "1000000".

@@ -4,7 +4,7 @@ import Foundation
 import Gyre
 import GyreServer
 
-/// `gyre serve`: the STAC API over a SQLite catalog.
+/// `gyre serve`: the STAC API over a SQLite catalog, and datasets beside it.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a catalog as a STAC API (search, filter, sort, fields, transactions, /search/stream).",
@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
             --dataset NAME=PATH-OR-URL (repeatable) serves a dataset beside the catalog: anything gyre eval \
             opens (Zarr, netCDF, a glob of files, s3:// and https:// URLs with --storage-option), listed at \
             /datasets and readable by any Zarr client at /datasets/NAME/zarr/ (xarray.open_zarr). --demo also \
-            serves a generated sample dataset as 'sst'. Stop it with Ctrl-C.
+            serves a generated sample dataset as 'sst'. /datasets/NAME/eval?expr=EXPR runs a gyre eval expression \
+            next to the data and answers JSON, refused (413) when its estimate passes --max-read, --max-memory or \
+            --max-result and cancelled (503) past --max-seconds. Stop it with Ctrl-C.
             """)
 
     @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog = "gyre-catalog.db"
@@ -32,6 +34,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("dataset"), help: "Serve a dataset: NAME=PATH-OR-URL (repeatable).") var datasets: [String] = []
     @Option(help: "With --dataset: the dimension that joins several files (default: inferred).") var concatDim: String?
     @OptionGroup var storage: StorageFlags
+    @Option(help: "Most decoded bytes one /datasets/NAME/eval computation may read, as estimated before it starts (e.g. 4GiB).") var maxRead = "4GiB"
+    @Option(help: "Most memory one computation may hold at its peak (e.g. 1GiB).") var maxMemory = "1GiB"
+    @Option(help: "Most bytes a computation's result may hold (it is answered as JSON).") var maxResult = "16MiB"
+    @Option(help: "Seconds before a computation is cancelled.") var maxSeconds = 60.0
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -60,7 +66,11 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("demo: \(SampleCatalog.collections().count) collections and \(items.count) items in \(name) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["GYRE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let served = ServedDatasets()
+        guard let read = parseBytes(maxRead), let memory = parseBytes(maxMemory), let result = parseBytes(maxResult) else {
+            throw ValidationError("--max-read, --max-memory and --max-result take sizes such as 4GiB, 512MB or 1000000")
+        }
+        guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive") }
+        let served = ServedDatasets(limits: EvalLimits(maxReadBytes: read, maxMemoryBytes: memory, maxResultBytes: result, maxSeconds: maxSeconds))
         let storageOptions = try storage.options()
         for spec in datasets {
             guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {

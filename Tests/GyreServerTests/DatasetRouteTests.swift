@@ -2,6 +2,7 @@ import Foundation
 import GyreCatalog
 import GyreCore
 import GyreData
+import GyreExpr
 import GyreStorage
 import GyreZarr
 import Hummingbird
@@ -143,5 +144,65 @@ struct DatasetRouteTests {
                 #expect(Array(part.body.readableBytesView) == Array(onDisk[10..<30]), "\(key)")
             }
         }
+    }
+
+    @Test("/datasets/{name}/eval computes next to the data: values as the evaluator gives them, 400 for bad expressions, 413 over the limits before reading")
+    func evaluate() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-datasets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("cube.zarr").path
+        try await SampleData.sst(days: 6, resolution: 30).writeZarr(to: FileStore(root: URL(fileURLWithPath: path)),
+                                                                    options: ZarrWriteOptions(format: .v3, chunks: ["time": 2]))
+        let lazy = try await Dataset.open(path)
+        let cube = try await ServedDataset(name: "cube", source: path, dataset: lazy)
+        let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
+        // The reference: the evaluator on the same dataset, loaded here.
+        @Sendable func reference(_ expr: String) async throws -> [JSON] {
+            guard case .array(let a) = try await Evaluator(dataset: lazy).evaluate(expr) else { return [] }
+            let loaded = try await a.load()
+            return try loaded.variable.data.doubles()!.map { $0.isNaN ? .null : .double($0) }
+        }
+        let expected = try await reference("ds.sst.mean('time')")
+        for (limits, check) in [(EvalLimits(), true), (EvalLimits(maxReadBytes: 1000), false), (EvalLimits(maxResultBytes: 100), false)] {
+            let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([cube], limits: limits))
+            try await Application(router: service.router()).test(.router) { client in
+                let mean = try await client.execute(uri: "/datasets/cube/eval?expr=ds.sst.mean('time')", method: .get)
+                if check {
+                    #expect(mean.status == .ok)
+                    let j = try json(mean)
+                    #expect(j["data_vars"]?["sst"]?["data"] == .array(expected))
+                    #expect(j["data_vars"]?["sst"]?["shape"] == .array([.int(6), .int(12)]))
+                    #expect(j["estimate"]?["chunks_read"] == .int(3))
+                    let (c, scalar) = try await get(client, "/datasets/cube/eval?expr=1%2B2")
+                    #expect(c == 200)
+                    #expect(scalar["value"] == .int(3))
+                    for bad in ["ds.nope", "ds.sst.mean(", "", "ds.sst.isel(time=99)"] {
+                        let r = try await client.execute(uri: "/datasets/cube/eval?expr=\(bad.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")", method: .get)
+                        #expect(r.status == .badRequest, "\(bad)")
+                    }
+                    let none = try await client.execute(uri: "/datasets/cube/eval", method: .get)
+                    #expect(none.status == .badRequest)
+                } else {
+                    // Refused on the estimate, naming it.
+                    #expect(mean.status.code == 413)
+                    #expect(String(buffer: mean.body).contains("bytes_read"))
+                }
+            }
+        }
+    }
+
+    @Test("a computation past its time is cancelled and answered as such; one in time gives its value")
+    func deadline() async throws {
+        let slow = Task { () -> Int in
+            try await Task.sleep(nanoseconds: 5_000_000_000)
+            return 1
+        }
+        let started = Date()
+        #expect(try await ServedDataset.finished(slow, within: 0.05) == nil)
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(await (try? slow.value) == nil)  // cancelled: the sleep threw
+        let quick = Task { () throws -> Int in 7 }
+        #expect(try await ServedDataset.finished(quick, within: 5) == 7)
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GyreCompute
 import GyreCore
@@ -86,12 +87,13 @@ extension ServedDataset {
     }
 
     /// The task's value, or nil (and the task cancelled) when it has not finished in time.
+    /// The clock is a Dispatch timer, not a task: computations that keep every thread of the
+    /// concurrency pool busy cannot hold it back.
     static func finished<T: Sendable>(_ work: Task<T, any Error>, within seconds: Double) async throws -> T? {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T?, any Error>) in
             let gate = Gate(c)
             Task { gate.resume(await work.result.map { Optional($0) }) }
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(Swift.max(0, seconds) * 1e9))
+            DispatchQueue.global().asyncAfter(deadline: .now() + Swift.max(0, seconds)) {
                 if gate.resume(.success(nil)) { work.cancel() }
             }
         }

@@ -4,10 +4,12 @@ each served Zarr view as it reads the source itself.
   dataset_server_cases.py OUTDIR           xarray writes a Zarr v2 store (blosc), a Zarr v3 sharded
                                            store (zstd) and three netCDF-4 files of one dataset
                                            (times, NaNs, packed ints, attributes, coordinates)
-  dataset_server_cases.py --check URL DIR  for each served dataset, xarray opens URL/datasets/NAME/zarr/
+  dataset_server_cases.py --check URL DIR NAMES
+                                           for each served dataset NAME (v2, s3, v3, nc), xarray opens URL/datasets/NAME/zarr/
                                            with zarr-python 3 (the v3 view, and zarr_format=2 for the
                                            v2 view) and checks assert_identical against the source
-                                           opened directly; exits 1 with a report otherwise
+                                           opened directly (s3: the v2 store uploaded to a bucket); exits 1
+                                           with a report otherwise
 """
 import os, sys, warnings
 import numpy as np, pandas as pd, xarray as xr
@@ -47,17 +49,20 @@ def generate(out):
                        encoding={"sst": {"zlib": True, "complevel": 1, "chunksizes": (1, 5, 8)}})
 
 
-def sources(d):
-    return {
+def sources(d, names):
+    every = {
         "v2": xr.open_zarr(os.path.join(d, "v2.zarr")),
+        # The same v2 store, uploaded to an S3 bucket (moto) and served from there.
+        "s3": xr.open_zarr(os.path.join(d, "v2.zarr")),
         "v3": xr.open_zarr(os.path.join(d, "v3.zarr")),
         "nc": xr.open_mfdataset(os.path.join(d, "nc", "*.nc"), combine="by_coords", engine="netcdf4"),
     }
+    return {n: every[n] for n in names}
 
 
-def check(url, d):
+def check(url, d, names):
     failures = []
-    for name, src in sources(d).items():
+    for name, src in sources(d, names).items():
         expected = src.load()
         for fmt in (3, 2):
             try:
@@ -73,6 +78,6 @@ def check(url, d):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--check":
-        check(sys.argv[2], sys.argv[3])
+        check(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
     else:
         generate(sys.argv[1])

@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "GyreServerTests",
             dependencies: ["GyreCore", 
-                "GyreServer", "GyreCatalog", "GyreSTAC", "GyreData", "GyreZarr", "GyreStorage", "GyreExpr",
+                "GyreServer", "GyreCatalog", "GyreSTAC", "GyreData", "GyreZarr", "GyreStorage", "GyreExpr", "GyreCodecs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -33,6 +33,24 @@ extension ServedDataset {
     /// plan's estimate. A computation whose estimate passes a limit is refused (413) before
     /// anything is read; one that runs past `maxSeconds` is cancelled (503).
     public func evaluate(_ expression: String, limits: EvalLimits) async throws -> JSON {
+        switch try await compute(expression, limits: limits) {
+        case .value(let j): return j
+        case .dataset(let loaded, let arrayName, let estimate):
+            guard case .object(var out) = loaded.valuesJSON(arrayName: arrayName) else { return estimate }
+            out["estimate"] = estimate
+            return .object(out)
+        }
+    }
+
+    /// What a computation gives: a plain value, or a dataset in memory (with the name of the
+    /// array it was, and the plan's estimate).
+    public enum EvalResult: Sendable {
+        case value(JSON)
+        case dataset(Dataset, arrayName: String?, estimate: JSON)
+    }
+
+    /// Evaluates and computes an expression within the limits (see `evaluate`).
+    public func compute(_ expression: String, limits: EvalLimits) async throws -> EvalResult {
         guard !expression.isEmpty, expression.utf8.count <= 4096 else {
             throw GyreServerError(.badRequest, "expr must be 1 to 4096 bytes of a GyreExpr expression, such as ds.sst.mean('time')")
         }
@@ -50,10 +68,10 @@ extension ServedDataset {
         case .dataset(let d):
             result = d
             arrayName = nil
-        case .number(let d, let isInteger): return ["value": isInteger ? .int(Int64(d)) : .double(d)]
-        case .string(let s): return ["value": .string(s)]
-        case .bool(let b): return ["value": .bool(b)]
-        case .none: return ["value": .null]
+        case .number(let d, let isInteger): return .value(["value": isInteger ? .int(Int64(d)) : .double(d)])
+        case .string(let s): return .value(["value": .string(s)])
+        case .bool(let b): return .value(["value": .bool(b)])
+        case .none: return .value(["value": .null])
         default:
             throw GyreServerError(.badRequest, "dataset '\(name)': '\(expression)' is not a value (an array, a dataset, a number, a string or a boolean)")
         }
@@ -81,9 +99,7 @@ extension ServedDataset {
         guard let loaded = try await Self.finished(work, within: limits.maxSeconds) else {
             throw GyreServerError(.serviceUnavailable, "dataset '\(name)': '\(expression)' ran past this server's limit of \(limits.maxSeconds) s and was cancelled")
         }
-        guard case .object(var out) = loaded.valuesJSON(arrayName: arrayName) else { return estimate }
-        out["estimate"] = estimate
-        return .object(out)
+        return .dataset(loaded, arrayName: arrayName, estimate: estimate)
     }
 
     /// The task's value, or nil (and the task cancelled) when it has not finished in time.

@@ -1,4 +1,5 @@
 import Foundation
+import GyreCodecs
 import GyreCore
 import GyreData
 import GyreStorage
@@ -10,13 +11,13 @@ import Hummingbird
 /// as they open any other over HTTP: GET and HEAD, Range, ETag with If-None-Match, CORS.
 extension STACService {
     func addDatasetRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/datasets") { _, _ in
+        router.get("/datasets") { request, _ in
             let list = self.datasets.all.map { d -> JSON in
                 .object(["id": .string(d.name), "description": .string(d.description), "source": .string(d.source),
                          "links": .array([self.link("self", "/datasets/\(d.name)"),
                                           self.link("data", "/datasets/\(d.name)/zarr/", "application/vnd+zarr", title: "Zarr store (v2 and v3)")])])
             }
-            return Self.respond(["datasets": .array(list), "links": .array([self.link("self", "/datasets"), self.link("root", "/")])])
+            return Self.respondJSON(["datasets": .array(list), "links": .array([self.link("self", "/datasets"), self.link("root", "/")])], request)
         }
         router.get("/datasets/{name}") { request, context in
             let d = try self.requireDataset(context)
@@ -25,7 +26,7 @@ extension STACService {
             if wantsHTML {
                 return Self.html("<!doctype html><meta charset=utf-8><title>\(Self.htmlEscape(d.name))</title><pre>\(Self.htmlEscape(d.dataset.description))</pre>")
             }
-            return Self.respond(d.json)
+            return Self.respondJSON(d.json, request)
         }
         router.get("/datasets/{name}/eval") { request, context in
             let d = try self.requireDataset(context)
@@ -33,7 +34,17 @@ extension STACService {
             guard let expr = query["expr"] else {
                 throw GyreServerError(.badRequest, "expr is missing: /datasets/\(d.name)/eval?expr=ds.sst.mean('time')")
             }
-            return Self.respond(try await d.evaluate(expr, limits: self.datasets.limits))
+            switch query["f"] ?? "json" {
+            case "json":
+                return Self.respondJSON(try await d.evaluate(expr, limits: self.datasets.limits), request)
+            case "netcdf", "nc":
+                guard case .dataset(let result, _, _) = try await d.compute(expr, limits: self.datasets.limits) else {
+                    throw GyreServerError(.badRequest, "'\(expr)' is a plain value, not an array or a dataset: ask f=json")
+                }
+                return try await Self.netCDF(result, name: "\(d.name)-eval.nc")
+            case let other:
+                throw GyreServerError(.badRequest, "f=\(other.prefix(40)): the formats are json and netcdf")
+            }
         }
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/datasets/{name}/zarr/**", method: method) { request, context in
@@ -71,7 +82,9 @@ extension STACService {
             .accessControlExposeHeaders: "ETag, Content-Range, Content-Length",
         ]
         let head = request.method == .head
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+        let gzEtag = String(etag.dropLast()) + "-gzip\""
+        if let match = request.headers[.ifNoneMatch],
+           match.split(separator: ",").contains(where: { [etag, gzEtag, "*"].contains($0.trimmingCharacters(in: .whitespaces)) }) {
             return Response(status: .notModified, headers: headers)
         }
         if let header = request.headers[.range] {
@@ -85,8 +98,53 @@ extension STACService {
             return Response(status: .partialContent, headers: headers,
                             body: head ? .init() : .init(byteBuffer: bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!))
         }
+        headers[.vary] = "Accept-Encoding"
+        if headers[.contentType] == "application/json", Self.acceptsGzip(request), bytes.readableBytes > 512,
+           let z = try? ZlibCodec(level: 6, format: .gzip).encode(Array(bytes.readableBytesView)) {
+            // JSON metadata, gzipped when asked (chunks are compressed already); the ETag names
+            // the encoding, as each representation needs its own.
+            headers[.contentEncoding] = "gzip"
+            headers[.eTag] = String(etag.dropLast()) + "-gzip\""
+            headers[.contentLength] = String(z.count)
+            return Response(status: .ok, headers: headers, body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: z)))
+        }
         headers[.contentLength] = String(bytes.readableBytes)
         return Response(status: .ok, headers: headers, body: head ? .init() : .init(byteBuffer: bytes))
+    }
+
+    /// Whether the request's Accept-Encoding takes gzip (or `*`) with a q-value above 0.
+    static func acceptsGzip(_ request: Request) -> Bool {
+        guard let accept = request.headers[.acceptEncoding]?.lowercased() else { return false }
+        return accept.split(separator: ",").contains { part in
+            let p = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard p.first == "gzip" || p.first == "*" else { return false }
+            let q = p.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return q > 0
+        }
+    }
+
+    /// A JSON body, gzipped when the client asks for it and it is over a few hundred bytes.
+    static func respondJSON(_ json: JSON, _ request: Request) -> Response {
+        var bytes: [UInt8] = []
+        json.write(into: &bytes)
+        guard acceptsGzip(request), bytes.count > 512, let z = try? ZlibCodec(level: 6, format: .gzip).encode(bytes) else {
+            var r = respond(bytes)
+            r.headers[.vary] = "Accept-Encoding"
+            return r
+        }
+        return Response(status: .ok, headers: [.contentType: STACService.json, .contentEncoding: "gzip", .vary: "Accept-Encoding"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: z)))
+    }
+
+    /// A dataset as a netCDF-4 file, written to a temporary file and sent.
+    static func netCDF(_ ds: Dataset, name: String) async throws -> Response {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-eval-\(UUID().uuidString).nc").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await ds.writeNetCDF(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        return Response(status: .ok, headers: [.contentType: "application/x-netcdf", .contentDisposition: "attachment; filename=\"\(name)\"",
+                                               .contentLength: String(bytes.count)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// An HTTP Range header for one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`) against a value

@@ -2,6 +2,7 @@ import Foundation
 import GyreCatalog
 import GyreCore
 import GyreData
+import GyreCodecs
 import GyreExpr
 import GyreStorage
 import GyreZarr
@@ -183,6 +184,18 @@ struct DatasetRouteTests {
                     }
                     let none = try await client.execute(uri: "/datasets/cube/eval", method: .get)
                     #expect(none.status == .badRequest)
+                    // As netCDF: a file that opens with the same values.
+                    let nc = try await client.execute(uri: "/datasets/cube/eval?expr=ds.sst.mean('time')&f=netcdf", method: .get)
+                    #expect(nc.status == .ok)
+                    #expect(nc.headers[.contentType] == "application/x-netcdf")
+                    let file = dir.appendingPathComponent("result.nc")
+                    try Data(nc.body.readableBytesView).write(to: file)
+                    let back = try await Dataset.open(file.path).load()
+                    #expect(try back.variables["sst"]?.data.doubles()?.map { $0.isNaN ? JSON.null : .double($0) } == expected)
+                    for bad in ["/datasets/cube/eval?expr=1&f=netcdf", "/datasets/cube/eval?expr=ds.sst&f=xml"] {
+                        let r = try await client.execute(uri: bad, method: .get)
+                        #expect(r.status == .badRequest, "\(bad)")
+                    }
                 } else {
                     // Refused on the estimate, naming it.
                     #expect(mean.status.code == 413)
@@ -206,5 +219,30 @@ struct DatasetRouteTests {
         #expect(Date().timeIntervalSince(started) < 60)
         let quick = Task { () throws -> Int in 7 }
         #expect(try await ServedDataset.finished(quick, within: 5) == 7)
+    }
+
+    @Test("JSON is gzipped when asked (q above 0), with its own ETag; chunks, ranges and other clients get identity")
+    func gzip() async throws {
+        try await withDatasets { _, client in
+            let plain = try await client.execute(uri: "/datasets/sst/zarr/.zmetadata", method: .get)
+            #expect(plain.headers[.contentEncoding] == nil)
+            let z = try await client.execute(uri: "/datasets/sst/zarr/.zmetadata", method: .get, headers: [.acceptEncoding: "br, gzip;q=0.8"])
+            #expect(z.headers[.contentEncoding] == "gzip")
+            #expect(z.body.readableBytes < plain.body.readableBytes)
+            let unzipped = try ZlibCodec(format: .gzip).decode(Array(z.body.readableBytesView))
+            #expect(unzipped == Array(plain.body.readableBytesView))
+            let tag = try #require(z.headers[.eTag])
+            #expect(tag != plain.headers[.eTag])
+            let again = try await client.execute(uri: "/datasets/sst/zarr/.zmetadata", method: .get, headers: [.acceptEncoding: "gzip", .ifNoneMatch: tag])
+            #expect(again.status == .notModified)
+            for headers: HTTPFields in [[.acceptEncoding: "gzip;q=0"], [.acceptEncoding: "gzip", .range: "bytes=0-99"]] {
+                let r = try await client.execute(uri: "/datasets/sst/zarr/.zmetadata", method: .get, headers: headers)
+                #expect(r.headers[.contentEncoding] == nil)
+            }
+            let chunk = try await client.execute(uri: "/datasets/sst/zarr/sst/0.0.0", method: .get, headers: [.acceptEncoding: "gzip"])
+            #expect(chunk.headers[.contentEncoding] == nil)
+            let listing = try await client.execute(uri: "/datasets/sst", method: .get, headers: [.acceptEncoding: "gzip"])
+            #expect(listing.headers[.contentEncoding] == "gzip")
+        }
     }
 }

@@ -40,11 +40,21 @@ extension STACService {
             Operation(method: "post", path: "/search", summary: "Item search (JSON body)", body: "Search"),
             Operation(method: "get", path: "/search/stream", summary: "Items that match, as they are written (Server-Sent Events)", parameters: search),
             Operation(method: "post", path: "/search/stream", summary: "Items that match, as they are written (Server-Sent Events, JSON body)", body: "Search"),
+            Operation(method: "get", path: "/datasets", summary: "The datasets served beside the catalog"),
+            Operation(method: "get", path: "/datasets/{name}", summary: "One dataset's metadata (xarray's to_dict(data=False); f=html for the repr)",
+                      responses: [("200", "OK"), ("404", "No such dataset")]),
+            Operation(method: "get", path: "/datasets/{name}/zarr/{key}", summary: "A key of the dataset's Zarr store (v2 and v3 keys; Range, ETag, gzip for JSON)",
+                      responses: [("200", "OK"), ("206", "Partial content"), ("304", "Not modified"), ("404", "No such key"), ("416", "Range not satisfiable")]),
+            Operation(method: "head", path: "/datasets/{name}/zarr/{key}", summary: "A key's headers", responses: [("200", "OK"), ("404", "No such key")]),
+            Operation(method: "get", path: "/datasets/{name}/eval", summary: "A gyre eval expression computed next to the data", parameters: ["expr", "f"],
+                      responses: [("200", "OK"), ("413", "The plan's estimate passes the server's limits"), ("503", "Past the server's time limit")]),
         ]
     }
 
     static let parameterDocs: [String: (String, String)] = [
         "bbox": ("array", "west,south,east,north (or with heights); west > east crosses the antimeridian"),
+        "expr": ("string", "a gyre eval expression over ds, such as ds.sst.mean('time')"),
+        "f": ("string", "json (the default) or netcdf"),
         "intersects": ("string", "a GeoJSON geometry"),
         "datetime": ("string", "an RFC 3339 instant or interval start/end, either end open with .."),
         "collections": ("array", "collection ids, comma-separated"),
@@ -64,7 +74,7 @@ extension STACService {
         for op in Self.operations {
             var o: JSONObject = ["summary": .string(op.summary)]
             var params: [JSON] = []
-            for name in ["collectionId", "itemId"] where op.path.contains("{\(name)}") {
+            for name in ["collectionId", "itemId", "name", "key"] where op.path.contains("{\(name)}") {
                 params.append(["name": .string(name), "in": "path", "required": true, "schema": ["type": "string"]])
             }
             for p in op.parameters {

@@ -103,7 +103,7 @@ func pages(_ client: any TestClientProtocol, first: (Int, JSON), maxPages: Int =
 
             let (_, api) = try await get(client, "/api")
             #expect(api["openapi"]?.string?.hasPrefix("3.0") == true)
-            for p in ["/search", "/collections/{collectionId}/items/{itemId}", "/search/stream"] {
+            for p in ["/search", "/collections/{collectionId}/items/{itemId}", "/search/stream", "/datasets/{name}/zarr/{key}", "/datasets/{name}/eval"] {
                 #expect(api["paths"]?[p] != nil, "OpenAPI lacks \(p)")
             }
             let (_, q) = try await get(client, "/queryables")

@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // Floor 0: inline C helpers for kernels (prefetch hints), header-only.
@@ -94,6 +95,7 @@ let package = Package(
             dependencies: [
                 "Gyre", "GyreServer", "CGyreAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]),
         // Side-by-side benchmarks against the Python peers (driven by Benchmarks/run).
         .executableTarget(

@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load generated sample collections and items before serving.") var demo = false
     @Option(help: "How many sample items --demo loads.") var demoItems = 2000
     @Option(name: .customLong("dataset"), help: "Serve a dataset: NAME=PATH-OR-URL (repeatable).") var datasets: [String] = []
+    @Option(name: .customLong("datasets"), help: "Serve the datasets an intake-style YAML catalog lists (sources: NAME: {description, args: {urlpath, concat_dim, storage_options}, metadata}).")
+    var datasetsFile: String?
     @Option(help: "With --dataset: the dimension that joins several files (default: inferred).") var concatDim: String?
     @OptionGroup var storage: StorageFlags
     @Option(help: "Most decoded bytes one /datasets/NAME/eval computation may read, as estimated before it starts (e.g. 4GiB).") var maxRead = "4GiB"
@@ -81,6 +83,17 @@ struct Serve: AsyncParsableCommand {
                 let ds = try await Dataset.open(source, concatDim: concatDim, storageOptions: storageOptions)
                 try served.add(try await ServedDataset(name: name, source: source, dataset: ds))
             } catch { throw CLIError("--dataset \(name): \(error)") }
+        }
+        if let datasetsFile {
+            for entry in try DatasetCatalogFile.read(datasetsFile) {
+                var options = storageOptions
+                for (k, v) in entry.storageOptions { options[k] = v }
+                do {
+                    var ds = try await Dataset.open(entry.source, concatDim: entry.concatDim, storageOptions: options)
+                    for (k, v) in entry.metadata { ds.attrs[k] = .string(v) }
+                    try served.add(try await ServedDataset(name: entry.name, source: entry.source, description: entry.description, dataset: ds))
+                } catch { throw CLIError("\(datasetsFile): source '\(entry.name)' (\(entry.source)): \(error)") }
+            }
         }
         if demo && served["sst"] == nil {
             try served.add(try await ServedDataset(name: "sst", source: "generated (SampleData.sst, 365 days at 2 degrees)",

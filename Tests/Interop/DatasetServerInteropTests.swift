@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Gyre
 import GyreTestSupport
 import Testing
@@ -39,5 +42,43 @@ struct DatasetServerInteropTests {
         let (status, report) = try Interop.script("dataset_server_cases.py", ["--check", server.url, dir.path, "v2,s3,v3,nc"])
         #expect(status == 0, "\(report)")
         #expect(report.contains("ok"))
+    }
+
+    @Test("gyre serve --datasets FILE.yaml serves the sources an intake-style catalog lists, its metadata as attributes; a bad catalog stops the server with the file named",
+          .enabled(if: Interop.enabled))
+    func catalogFile() async throws {
+        let dir = try Interop.generate("dataset_server_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yaml = dir.appendingPathComponent("datasets.yaml")
+        try """
+        sources:
+          nc:
+            description: three netCDF files joined along time
+            args:
+              urlpath: \(dir.appendingPathComponent("nc").path)/*.nc
+              concat_dim: time
+          v2:
+            description: the v2 store
+            args: {urlpath: \(dir.appendingPathComponent("v2.zarr").path)}
+            metadata: {institution: Gyre interop}
+          v3: \(dir.appendingPathComponent("v3.zarr").path)
+        """.write(to: yaml, atomically: true, encoding: .utf8)
+        let server = try STACServerInteropTests.Server(catalog: ["--catalog", dir.appendingPathComponent("catalog.db").path, "--datasets", yaml.path],
+                                                       apiKey: "interop")
+        defer { server.stop() }
+        let (status, report) = try Interop.script("dataset_server_cases.py", ["--check", server.url, dir.path, "nc,v3"])
+        #expect(status == 0, "\(report)")
+        let (listing, _) = try await URLSession.shared.data(from: URL(string: server.url + "/datasets")!)
+        let ids = try JSON.parse(Array(listing), source: "/datasets")["datasets"]?.array?.compactMap { $0["id"]?.string }
+        #expect(ids == ["nc", "v2", "v3"])
+        let (meta, _) = try await URLSession.shared.data(from: URL(string: server.url + "/datasets/v2")!)
+        #expect(try JSON.parse(Array(meta), source: "/datasets/v2")["attrs"]?["institution"]?.string == "Gyre interop")
+
+        for (name, text) in [("broken.yaml", "sources: [unclosed"), ("nourl.yaml", "sources:\n  a:\n    description: no path\n"), ("empty.yaml", "other: 1\n")] {
+            let bad = dir.appendingPathComponent(name)
+            try text.write(to: bad, atomically: true, encoding: .utf8)
+            let r = try CLITests.gyre(["serve", "--catalog", dir.appendingPathComponent("bad.db").path, "--port", "0", "--datasets", bad.path])
+            #expect(r.status != 0 && r.err.contains(bad.path), "\(name): \(r.err)")
+        }
     }
 }

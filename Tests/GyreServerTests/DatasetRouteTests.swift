@@ -218,7 +218,8 @@ struct DatasetRouteTests {
         #expect(await (try? slow.value) == nil)  // cancelled: the sleep threw
         #expect(Date().timeIntervalSince(started) < 60)
         let quick = Task { () throws -> Int in 7 }
-        #expect(try await ServedDataset.finished(quick, within: 5) == 7)
+        // Generous too: the parallel suite can keep the concurrency pool busy for tens of seconds.
+        #expect(try await ServedDataset.finished(quick, within: 300) == 7)
     }
 
     @Test("JSON is gzipped when asked (q above 0), with its own ETag; chunks, ranges and other clients get identity")

@@ -22,12 +22,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from bench_common import cube, free_port, v2_encoding, wait
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--gyre", required=True)
@@ -45,49 +46,17 @@ data = os.path.join(root, "www")
 marker = os.path.join(root, "made")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait(port, proc, what):
-    for _ in range(600):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                sys.exit(f"{what} exited")
-            time.sleep(0.1)
-    sys.exit(f"{what} did not listen")
-
-
 # The data, once per size.
 if not (os.path.exists(marker) and open(marker).read() == str(args.time)):
-    import numcodecs
-    import xarray as xr
     import zarr
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(data)
     t0 = time.time()
-    lat = np.linspace(-89.75, 89.75, 360)
-    lon = np.linspace(0.25, 359.75, 720)
-    rng = np.random.default_rng(23)
-    base = (15 + 12 * np.cos(np.deg2rad(lat))[:, None] + 2 * np.sin(np.deg2rad(lon))[None, :]).astype("float32")
-    sst = np.empty((args.time, 360, 720), dtype="float32")
-    for i in range(args.time):
-        sst[i] = base + 3 * np.sin(2 * np.pi * i / 365) + rng.standard_normal((360, 720), dtype="float32") * 0.5
-    import pandas as pd
-    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst, {"units": "degC"})},
-                    coords={"time": pd.date_range("2000-01-01", periods=args.time, freq="D"), "lat": lat, "lon": lon})
-    ds.to_zarr(os.path.join(data, "v2.zarr"), zarr_format=2, consolidated=True,
-               encoding={"sst": {"chunks": (10, 360, 720), "compressors": (numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1),)}})
+    ds = cube(args.time)
+    ds.to_zarr(os.path.join(data, "v2.zarr"), zarr_format=2, consolidated=True, encoding=v2_encoding())
     ds.to_zarr(os.path.join(data, "v3.zarr"), zarr_format=3, consolidated=True,
                encoding={"sst": {"chunks": (10, 180, 360), "shards": (20, 360, 720), "compressors": zarr.codecs.ZstdCodec(level=3)}})
-    del sst, ds
+    del ds
     open(marker, "w").write(str(args.time))
     print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s")
 

@@ -20,13 +20,13 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-import numpy as np
+
+from bench_common import cube, free_port, v2_encoding, wait
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--gyre", required=True)
@@ -38,27 +38,7 @@ ap.add_argument("--load", type=int, default=0, metavar="SECONDS",
 args = ap.parse_args()
 py = sys.executable
 root = os.path.abspath(args.dir)
-cube = os.path.join(root, f"cube-{args.time}.zarr")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait(port, proc, what):
-    for _ in range(1200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                sys.exit(f"{what} exited")
-            time.sleep(0.1)
-    sys.exit(f"{what} did not listen")
+cube_path = os.path.join(root, f"cube-{args.time}.zarr")
 
 
 def rss(pid):
@@ -68,24 +48,12 @@ def rss(pid):
     return 0
 
 
-if not os.path.exists(os.path.join(cube, ".zmetadata")):
-    import numcodecs
-    import pandas as pd
-    import xarray as xr
+if not os.path.exists(os.path.join(cube_path, ".zmetadata")):
     os.makedirs(root, exist_ok=True)
     t0 = time.time()
-    lat = np.linspace(-89.75, 89.75, 360)
-    lon = np.linspace(0.25, 359.75, 720)
-    rng = np.random.default_rng(23)
-    base = (15 + 12 * np.cos(np.deg2rad(lat))[:, None] + 2 * np.sin(np.deg2rad(lon))[None, :]).astype("float32")
-    sst = np.empty((args.time, 360, 720), dtype="float32")
-    for i in range(args.time):
-        sst[i] = base + 3 * np.sin(2 * np.pi * i / 365) + rng.standard_normal((360, 720), dtype="float32") * 0.5
-    ds = xr.Dataset({"sst": (("time", "lat", "lon"), sst, {"units": "degC"})},
-                    coords={"time": pd.date_range("2000-01-01", periods=args.time, freq="D"), "lat": lat, "lon": lon})
-    ds.to_zarr(cube, zarr_format=2, consolidated=True,
-               encoding={"sst": {"chunks": (10, 360, 720), "compressors": (numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1),)}})
-    del sst, ds
+    ds = cube(args.time)
+    ds.to_zarr(cube_path, zarr_format=2, consolidated=True, encoding=v2_encoding())
+    del ds
     print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s")
 
 work = tempfile.mkdtemp(prefix="gyre-serve-bench-")
@@ -127,13 +95,13 @@ procs = []
 servers = {}
 try:
     port = free_port()
-    g = subprocess.Popen([args.gyre, "serve", "--catalog", os.path.join(work, "catalog.db"), "--port", str(port), "--dataset", f"cube={cube}"],
+    g = subprocess.Popen([args.gyre, "serve", "--catalog", os.path.join(work, "catalog.db"), "--port", str(port), "--dataset", f"cube={cube_path}"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(g)
-    wait(port, g, "gyre serve")
+    wait(port, g, "gyre serve", tries=1200)
     servers["gyre"] = (f"http://127.0.0.1:{port}/datasets/cube/zarr/", g.pid)
     port = free_port()
-    x = subprocess.Popen([py, "-c", xpublish_code, cube, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    x = subprocess.Popen([py, "-c", xpublish_code, cube_path, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(x)
     wait(port, x, "xpublish")
     servers["xpublish"] = (f"http://127.0.0.1:{port}/datasets/cube/zarr/", x.pid)

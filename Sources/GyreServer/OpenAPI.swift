@@ -111,9 +111,7 @@ extension STACService {
     }
 
     func documentationPage() -> String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let esc = Self.htmlEscape
         var rows = ""
         for op in Self.operations {
             rows += "<tr><td>\(op.method.uppercased())</td><td><code>\(esc(op.path))</code></td><td>\(esc(op.summary))\(op.write ? " (API key)" : "")</td></tr>\n"

@@ -101,17 +101,14 @@ public struct ServedDataset: Sendable {
     public var json: JSON { dataset.summaryJSON }
 }
 
-/// The datasets a server serves, by name.
+/// The datasets a server serves, by name, in the order they were added.
 public final class ServedDatasets: Sendable {
-    private let byName: Mutex<[String: ServedDataset]>
-    private let order: Mutex<[String]>
-
+    private let served: Mutex<[ServedDataset]>
     /// What a computation over a dataset (`/datasets/{name}/eval`) may cost.
     public let limits: EvalLimits
 
     public init(limits: EvalLimits = EvalLimits()) {
-        byName = Mutex([:])
-        order = Mutex([])
+        served = Mutex([])
         self.limits = limits
     }
 
@@ -122,19 +119,13 @@ public final class ServedDatasets: Sendable {
 
     /// Adds a dataset; a name already served is an error.
     public func add(_ d: ServedDataset) throws {
-        try byName.withLock { m in
-            guard m[d.name] == nil else { throw GyreServerError(.conflict, "a dataset named '\(d.name)' is already served") }
-            m[d.name] = d
+        try served.withLock { all in
+            guard !all.contains(where: { $0.name == d.name }) else { throw GyreServerError(.conflict, "a dataset named '\(d.name)' is already served") }
+            all.append(d)
         }
-        order.withLock { $0.append(d.name) }
     }
 
-    public var all: [ServedDataset] {
-        let names = order.withLock { $0 }
-        return byName.withLock { m in names.compactMap { m[$0] } }
-    }
+    public var all: [ServedDataset] { served.withLock { $0 } }
 
-    public subscript(name: String) -> ServedDataset? { byName.withLock { $0[name] } }
-
-    public var isEmpty: Bool { order.withLock { $0.isEmpty } }
+    public subscript(name: String) -> ServedDataset? { served.withLock { $0.first { $0.name == name } } }
 }

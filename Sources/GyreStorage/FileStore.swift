@@ -26,7 +26,7 @@ public final class FileStore: WritableStore, ListableStore {
 
     /// Opens a value's file and gives its size; nil when there is no such value (a missing file,
     /// or a directory). The caller closes the descriptor.
-    private static func openForReading(_ p: String, key: String, store: String) throws -> (fd: Int32, size: Int)? {
+    private static func openForReading(_ p: String, key: String, store: String) throws -> (fd: Int32, stat: stat)? {
         let fd = open(p, O_RDONLY)
         if fd < 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
@@ -39,33 +39,18 @@ public final class FileStore: WritableStore, ListableStore {
             throw GyreStorageError(.io, "\(store): cannot stat '\(key)': \(String(cString: strerror(e)))")
         }
         if (st.st_mode & S_IFMT) == S_IFDIR { close(fd); return nil }
-        return (fd, Int(st.st_size))
+        return (fd, st)
     }
 
     public func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         let p = try path(for: key)
         let storeName = name
         return try await BlockingIO.run {
-            guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
+            guard let (fd, st) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
-            let r = try range.resolve(size: size, key: key, store: storeName)
-            let count = r.count
-            var failure: Int32 = 0
-            let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-                var done = 0
-                while done < count {
-                    let n = pread(fd, buf.baseAddress! + done, count - done, off_t(r.lowerBound + done))
-                    if n < 0 { if errno == EINTR { continue }; failure = errno; break }
-                    if n == 0 { break }
-                    done += n
-                }
-                initialized = done
-            }
-            if failure != 0 {
-                throw GyreStorageError(.io, "\(storeName): cannot read '\(key)': \(String(cString: strerror(failure)))")
-            }
-            guard bytes.count == count else {
-                throw GyreStorageError(.io, "\(storeName): '\(key)' ended after \(bytes.count) of \(count) bytes (changed while reading?)")
+            let r = try range.resolve(size: Int(st.st_size), key: key, store: storeName)
+            let bytes = try [UInt8](unsafeUninitializedCapacity: r.count) { buf, initialized in
+                initialized = try Self.readFully(fd, into: buf.baseAddress, range: r, key: key, store: storeName)
             }
             return bytes
         }
@@ -76,27 +61,32 @@ public final class FileStore: WritableStore, ListableStore {
         let p = try path(for: key)
         let storeName = name
         return try await BlockingIO.run {
-            guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
+            guard let (fd, st) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
-            let r = try range.resolve(size: size, key: key, store: storeName)
-            let count = r.count
-            return try StoredBytes(capacity: count) { buf in
-                var done = 0
-                while done < count {
-                    let n = pread(fd, buf.baseAddress! + done, count - done, off_t(r.lowerBound + done))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw GyreStorageError(.io, "\(storeName): cannot read '\(key)': \(String(cString: strerror(errno)))")
-                    }
-                    if n == 0 { break }
-                    done += n
-                }
-                guard done == count else {
-                    throw GyreStorageError(.io, "\(storeName): '\(key)' ended after \(done) of \(count) bytes (changed while reading?)")
-                }
-                return done
+            let r = try range.resolve(size: Int(st.st_size), key: key, store: storeName)
+            return try StoredBytes(capacity: r.count) { buf in
+                try Self.readFully(fd, into: buf.baseAddress, range: r, key: key, store: storeName)
             }
         }
+    }
+
+    /// Reads `range` of an open file into memory, all of it or an error (a read error, or a
+    /// file that ended first). Returns the count read.
+    private static func readFully(_ fd: Int32, into base: UnsafeMutableRawPointer?, range r: Range<Int>, key: String, store: String) throws -> Int {
+        var done = 0
+        while done < r.count {
+            let n = pread(fd, base! + done, r.count - done, off_t(r.lowerBound + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw GyreStorageError(.io, "\(store): cannot read '\(key)': \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        guard done == r.count else {
+            throw GyreStorageError(.io, "\(store): '\(key)' ended after \(done) of \(r.count) bytes (changed while reading?)")
+        }
+        return done
     }
 
     /// The file, or a range of it, read straight into a NIO buffer (what a server sends from),
@@ -106,29 +96,13 @@ public final class FileStore: WritableStore, ListableStore {
         let p = try path(for: key)
         let storeName = name
         return try await BlockingIO.run {
-            guard let (fd, size) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
+            guard let (fd, st) = try Self.openForReading(p, key: key, store: storeName) else { return nil }
             defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { throw GyreStorageError(.io, "\(storeName): cannot stat '\(key)': \(String(cString: strerror(errno)))") }
             let version = "\(String(st.st_mtim.tv_sec, radix: 16)).\(String(st.st_mtim.tv_nsec, radix: 16))-\(String(st.st_size, radix: 16))-\(String(st.st_ino, radix: 16))"
-            let r = try range.resolve(size: size, key: key, store: storeName)
-            let count = r.count
-            var buffer = ByteBufferAllocator().buffer(capacity: count)
-            let done = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
-                var done = 0
-                while done < count {
-                    let n = pread(fd, raw.baseAddress! + done, count - done, off_t(r.lowerBound + done))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw GyreStorageError(.io, "\(storeName): cannot read '\(key)': \(String(cString: strerror(errno)))")
-                    }
-                    if n == 0 { break }
-                    done += n
-                }
-                return done
-            }
-            guard done == count else {
-                throw GyreStorageError(.io, "\(storeName): '\(key)' ended after \(done) of \(count) bytes (changed while reading?)")
+            let r = try range.resolve(size: Int(st.st_size), key: key, store: storeName)
+            var buffer = ByteBufferAllocator().buffer(capacity: r.count)
+            _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: r.count) { raw in
+                try Self.readFully(fd, into: raw.baseAddress, range: r, key: key, store: storeName)
             }
             return (buffer, version)
         }

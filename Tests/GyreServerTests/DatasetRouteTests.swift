@@ -13,10 +13,24 @@ import Testing
 
 @Suite("Datasets served beside the catalog: /datasets and the Zarr view")
 struct DatasetRouteTests {
-    /// A service over an empty catalog serving the sample cube as `sst`, driven in process.
-    func withDatasets<T: Sendable>(_ body: @Sendable (ServedDataset, any TestClientProtocol) async throws -> T) async throws -> T {
+    /// A fresh directory under the temporary one (the caller removes it).
+    static func scratch() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-datasets-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The sample cube (6 days at 30 degrees, chunks of 2 days) as a local Zarr store in `dir`.
+    static func localCube(in dir: URL, format: ZarrArrayMetadata.Format) async throws -> String {
+        let path = dir.appendingPathComponent("cube.zarr").path
+        try await SampleData.sst(days: 6, resolution: 30).writeZarr(to: FileStore(root: URL(fileURLWithPath: path)),
+                                                                    options: ZarrWriteOptions(format: format, chunks: ["time": 2]))
+        return path
+    }
+
+    /// A service over an empty catalog serving the sample cube as `sst`, driven in process.
+    func withDatasets<T: Sendable>(_ body: @Sendable (ServedDataset, any TestClientProtocol) async throws -> T) async throws -> T {
+        let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
         let served = try await ServedDataset(name: "sst", source: "generated", description: "sample", dataset: SampleData.sst(days: 10, resolution: 30),
@@ -122,12 +136,9 @@ struct DatasetRouteTests {
 
     @Test("a local Zarr source's chunks are sent as the files hold them (read straight into the response), by range too")
     func localPassThrough() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-datasets-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("cube.zarr").path
-        try await SampleData.sst(days: 6, resolution: 30).writeZarr(to: FileStore(root: URL(fileURLWithPath: path)),
-                                                                    options: ZarrWriteOptions(format: .v2, chunks: ["time": 2]))
+        let path = try await Self.localCube(in: dir, format: .v2)
         let served = try await ServedDataset(name: "cube", source: path, dataset: Dataset.open(path))
         let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
         let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([served]))
@@ -149,12 +160,9 @@ struct DatasetRouteTests {
 
     @Test("/datasets/{name}/eval computes next to the data: values as the evaluator gives them, 400 for bad expressions, 413 over the limits before reading")
     func evaluate() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-datasets-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("cube.zarr").path
-        try await SampleData.sst(days: 6, resolution: 30).writeZarr(to: FileStore(root: URL(fileURLWithPath: path)),
-                                                                    options: ZarrWriteOptions(format: .v3, chunks: ["time": 2]))
+        let path = try await Self.localCube(in: dir, format: .v3)
         let lazy = try await Dataset.open(path)
         let cube = try await ServedDataset(name: "cube", source: path, dataset: lazy)
         let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)

@@ -1,0 +1,49 @@
+"""What the object-storage and serving benchmarks share: free loopback ports, waiting for a
+server to listen, and the float32 cube (T, 360, 720) both read."""
+import os
+import socket
+import sys
+import time
+
+import numpy as np
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait(port, proc, what, tries=600):
+    for _ in range(tries):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit(f"{what} exited")
+            time.sleep(0.1)
+    sys.exit(f"{what} did not listen")
+
+
+def cube(days):
+    """The cube as an xarray Dataset: a meridional gradient, a seasonal cycle and noise."""
+    import pandas as pd
+    import xarray as xr
+    lat = np.linspace(-89.75, 89.75, 360)
+    lon = np.linspace(0.25, 359.75, 720)
+    rng = np.random.default_rng(23)
+    base = (15 + 12 * np.cos(np.deg2rad(lat))[:, None] + 2 * np.sin(np.deg2rad(lon))[None, :]).astype("float32")
+    sst = np.empty((days, 360, 720), dtype="float32")
+    for i in range(days):
+        sst[i] = base + 3 * np.sin(2 * np.pi * i / 365) + rng.standard_normal((360, 720), dtype="float32") * 0.5
+    return xr.Dataset({"sst": (("time", "lat", "lon"), sst, {"units": "degC"})},
+                      coords={"time": pd.date_range("2000-01-01", periods=days, freq="D"), "lat": lat, "lon": lon})
+
+
+def v2_encoding():
+    """Zarr v2, blosc-lz4 with shuffle, chunks of 10 days."""
+    import numcodecs
+    return {"sst": {"chunks": (10, 360, 720), "compressors": (numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1),)}}

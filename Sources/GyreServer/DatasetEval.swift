@@ -75,7 +75,15 @@ extension ServedDataset {
         default:
             throw GyreServerError(.badRequest, "dataset '\(name)': '\(expression)' is not a value (an array, a dataset, a number, a string or a boolean)")
         }
-        // The estimate, before anything is read.
+        let (loaded, estimate) = try await load(result, what: "'\(expression)'", limits: limits)
+        return .dataset(loaded, arrayName: arrayName, estimate: estimate)
+    }
+
+    /// Loads a (lazy) dataset drawn from this one within the limits: the plan's estimate is
+    /// made before anything is read, and a load whose estimate passes a limit is refused (413)
+    /// with the estimate; one that runs past `maxSeconds` is cancelled (503). `what` names the
+    /// request in those errors.
+    func load(_ result: Dataset, what: String, limits: EvalLimits) async throws -> (Dataset, estimate: JSON) {
         var read = 0, peak = 0, resultBytes = 0, chunks = 0
         for (k, v) in result.variables {
             guard let l = v.lazyData else { resultBytes += v.nbytes; continue }
@@ -88,18 +96,18 @@ extension ServedDataset {
         }
         let estimate: JSON = ["bytes_read": .int(Int64(read)), "peak_memory": .int(Int64(peak)), "result_bytes": .int(Int64(resultBytes)),
                               "chunks_read": .int(Int64(chunks))]
-        for (what, n, limit) in [("read", read, limits.maxReadBytes), ("hold at its peak", peak, limits.maxMemoryBytes),
+        for (verb, n, limit) in [("read", read, limits.maxReadBytes), ("hold at its peak", peak, limits.maxMemoryBytes),
                                  ("return", resultBytes, limits.maxResultBytes)] where n > limit {
-            throw GyreServerError(.payloadTooLarge, "dataset '\(name)': '\(expression)' would \(what) \(n) bytes, more than this server's limit of "
+            throw GyreServerError(.payloadTooLarge, "dataset '\(name)': \(what) would \(verb) \(n) bytes, more than this server's limit of "
                                   + "\(limit); select less (isel/sel) or reduce more. Estimate: \(estimate.text)")
         }
         var options = ComputeOptions.current
         options.memoryBudget = limits.maxMemoryBytes
         let work = Task { try await ComputeOptions.$current.withValue(options) { try await result.load() } }
         guard let loaded = try await Self.finished(work, within: limits.maxSeconds) else {
-            throw GyreServerError(.serviceUnavailable, "dataset '\(name)': '\(expression)' ran past this server's limit of \(limits.maxSeconds) s and was cancelled")
+            throw GyreServerError(.serviceUnavailable, "dataset '\(name)': \(what) ran past this server's limit of \(limits.maxSeconds) s and was cancelled")
         }
-        return .dataset(loaded, arrayName: arrayName, estimate: estimate)
+        return (loaded, estimate)
     }
 
     /// The task's value, or nil (and the task cancelled) when it has not finished in time.

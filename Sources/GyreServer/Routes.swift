@@ -73,6 +73,7 @@ extension STACService {
 
         addTransactions(to: router)
         addDatasetRoutes(to: router)
+        addEDRRoutes(to: router)
         return router
     }
 

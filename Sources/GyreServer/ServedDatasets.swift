@@ -16,6 +16,8 @@ public struct ServedDataset: Sendable {
     public let dataset: Dataset
     let v2: DatasetZarrStore
     let v3: DatasetZarrStore
+    /// The dataset as an EDR collection, or why it is not one.
+    let edrGrid: Result<EDRGrid, GyreServerError>
 
     /// Names are path segments of the API: letters, digits, `.`, `_` and `-`, starting with a
     /// letter or digit, at most 128.
@@ -40,6 +42,7 @@ public struct ServedDataset: Sendable {
         let label = "dataset '\(name)'"
         v2 = try await DatasetZarrStore(dataset, name: label, options: ZarrWriteOptions(format: .v2, chunks: chunks, compressors: compressors))
         v3 = try await DatasetZarrStore(dataset, name: label, options: ZarrWriteOptions(format: .v3, chunks: chunks, compressors: compressors))
+        edrGrid = Result { () throws(GyreServerError) in try EDRGrid(dataset, name: name) }
     }
 
     /// A key of the Zarr view: v2's keys, then v3's.

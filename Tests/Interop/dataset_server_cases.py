@@ -10,6 +10,11 @@ each served Zarr view as it reads the source itself.
                                            v2 view) and checks assert_identical against the source
                                            opened directly (s3: the v2 store uploaded to a bucket); exits 1
                                            with a report otherwise
+  dataset_server_cases.py --edr URL DIR NAMES
+                                           for each served dataset NAME, the EDR position, area and cube
+                                           answers (CoverageJSON, CSV, netCDF) hold the values xarray's
+                                           sel/isel give on the source, and every CoverageJSON answer
+                                           passes covjson_validate.py
 """
 import os, sys, warnings
 import numpy as np, pandas as pd, xarray as xr
@@ -76,8 +81,92 @@ def check(url, d, names):
     print("ok")
 
 
+def edr(url, d, names):
+    import io, json, urllib.request
+    import shapely
+    from covjson_validate import validate_text
+    failures = []
+
+    def get(path):
+        with urllib.request.urlopen(url + path) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+
+    def covjson(path):
+        status, ctype, body = get(path)
+        assert status == 200 and ctype == "application/prs.coverage+json", (path, status, ctype)
+        problems = validate_text(body.decode())
+        assert not problems, f"{path}: not valid CoverageJSON: {problems[:5]}"
+        return json.loads(body)
+
+    def same(got, want, what):
+        # CoverageJSON nulls are the source's NaNs; numbers are the float32 values' shortest form.
+        want = np.asarray(want, dtype="f4").ravel()
+        got = np.array([np.nan if v is None else v for v in got], dtype="f4")
+        assert got.shape == want.shape, f"{what}: {got.size} values, expected {want.size}"
+        assert np.array_equal(got, want, equal_nan=True), f"{what}: {got} != {want}"
+
+    def lons(values):
+        # The answers give longitudes in -180..180 (CRS84); the source has 0..350.
+        return [v % 360 for v in values]
+
+    for name, src in sources(d, names).items():
+        src = src.load()
+        base = f"/edr/collections/{name}"
+        try:
+            status, _, meta = get(base)
+            meta = json.loads(meta)
+            assert list(meta["parameter_names"]) == ["sst"], meta["parameter_names"]
+            assert meta["extent"]["spatial"]["bbox"] == [[-180, -30, 180, 30]], meta["extent"]
+
+            # position: the nearest grid point (-60 is 300 on the source's axis), all times, then an interval.
+            cov = covjson(f"{base}/position?coords=POINT(-61%2012)")
+            want = src.sst.sel(lon=300, lat=15, method="nearest")
+            assert cov["domain"]["domainType"] == "PointSeries"
+            assert lons(cov["domain"]["axes"]["x"]["values"]) == [300.0] and cov["domain"]["axes"]["y"]["values"] == [15.0]
+            assert [pd.Timestamp(t).tz_localize(None) for t in cov["domain"]["axes"]["t"]["values"]] == list(pd.DatetimeIndex(src.time.values))
+            same(cov["ranges"]["sst"]["values"], want.values, f"{name} position")
+            cov = covjson(f"{base}/position?coords=POINT(100%20-30)&datetime=2002-01-03T00:00:00Z/2002-01-06T00:00:00Z")
+            want = src.sst.sel(lon=100, lat=-30, method="nearest").sel(time=slice("2002-01-03", "2002-01-06"))
+            same(cov["ranges"]["sst"]["values"], want.values, f"{name} position with an interval")
+
+            # area: a triangle over a box that crosses the prime meridian (lons 300, 350, 0, 50).
+            poly = "POLYGON((-80 -20,60 -20,-80 20,-80 -20))"
+            cov = covjson(f"{base}/area?coords={urllib.request.quote(poly)}&datetime=2002-01-02")
+            box = src.sst.sel(time="2002-01-02", lat=slice(-20, 20)).isel(lon=[6, 7, 0, 1])
+            frame = np.array([-60, -10, 0, 50], dtype=float)
+            gx, gy = np.meshgrid(frame, box.lat.values)
+            inside = shapely.intersects_xy(shapely.from_wkt(poly), gx, gy)
+            assert cov["domain"]["axes"]["x"]["values"] == list(frame), cov["domain"]["axes"]["x"]
+            same(cov["ranges"]["sst"]["values"], np.where(inside, box.values, np.nan), f"{name} area")
+
+            # cube: a bbox and a time interval, as CoverageJSON, CSV and netCDF.
+            q = f"{base}/cube?bbox=40,-20,160,20&datetime=2002-01-05/2002-01-08"
+            want = src.sst.sel(lon=slice(40, 160), lat=slice(-20, 20), time=slice("2002-01-05", "2002-01-08"))
+            cov = covjson(q)
+            assert cov["ranges"]["sst"]["axisNames"] == ["t", "y", "x"] and cov["ranges"]["sst"]["shape"] == list(want.shape)
+            same(cov["ranges"]["sst"]["values"], want.values, f"{name} cube")
+            _, ctype, body = get(q + "&f=CSV")
+            table = pd.read_csv(io.BytesIO(body))
+            assert list(table.columns) == ["time", "lat", "lon", "sst"], list(table.columns)
+            same(table["sst"].values, want.values, f"{name} cube as CSV")
+            _, ctype, body = get(q + "&f=NetCDF")
+            assert ctype == "application/x-netcdf"
+            with open(os.path.join(d, f"{name}-cube.nc"), "wb") as f:
+                f.write(body)
+            got = xr.open_dataset(os.path.join(d, f"{name}-cube.nc")).load()
+            xr.testing.assert_equal(got.sst.drop_vars([c for c in got.sst.coords if c not in want.coords]), want.drop_vars([c for c in want.coords if c not in got.sst.coords]))
+        except Exception as e:
+            failures.append(f"{name}: EDR: {type(e).__name__}: {e}")
+    if failures:
+        print("\n".join(failures))
+        sys.exit(1)
+    print("ok")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--check":
+    if sys.argv[1] == "--edr":
+        edr(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
+    elif sys.argv[1] == "--check":
         check(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
     else:
         generate(sys.argv[1])

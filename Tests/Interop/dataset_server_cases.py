@@ -15,6 +15,11 @@ each served Zarr view as it reads the source itself.
                                            answers (CoverageJSON, CSV, netCDF) hold the values xarray's
                                            sel/isel give on the source, and every CoverageJSON answer
                                            passes covjson_validate.py
+  dataset_server_cases.py --eval URL DIR NAMES
+                                           for each served dataset NAME, xarray opens computed results
+                                           as Zarr (/datasets/NAME/eval/TOKEN/zarr/, TOKEN the base64url
+                                           of the expression) and finds them equal to xarray computing
+                                           the same expressions on the source
 """
 import os, sys, warnings
 import numpy as np, pandas as pd, xarray as xr
@@ -163,8 +168,40 @@ def edr(url, d, names):
     print("ok")
 
 
+def evalview(url, d, names):
+    import base64, json, urllib.parse, urllib.request
+    failures = []
+    for name, src in sources(d, names).items():
+        src = src.load()
+        cases = [
+            ("ds.sst.mean('time')", src.sst.mean("time"), "sst"),
+            ("(ds.sst * 2 + 1).isel(time=slice(2, 9))", (src.sst * 2 + 1).isel(time=slice(2, 9)), "sst"),
+            ("ds.sst.where(ds.sst > 18).max('lon')", src.sst.where(src.sst > 18).max("lon"), "sst"),
+        ]
+        for expr, want, var in cases:
+            try:
+                token = base64.urlsafe_b64encode(expr.encode()).decode().rstrip("=")
+                # The helper route names the same store.
+                with urllib.request.urlopen(f"{url}/datasets/{name}/eval/zarr?expr={urllib.parse.quote(expr)}") as r:
+                    info = json.loads(r.read())
+                assert info["zarr"] == f"{url}/datasets/{name}/eval/{token}/zarr/", info
+                for fmt in (3, 2):
+                    view = xr.open_zarr(info["zarr"], zarr_format=fmt)
+                    assert view[var].chunks is not None, "the view is not lazy"
+                    got = view[var].load()
+                    xr.testing.assert_allclose(got, want.astype(got.dtype), rtol=1e-6)
+            except Exception as e:
+                failures.append(f"{name}: eval view of {expr}: {type(e).__name__}: {e}")
+    if failures:
+        print("\n".join(failures))
+        sys.exit(1)
+    print("ok")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--edr":
+    if sys.argv[1] == "--eval":
+        evalview(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
+    elif sys.argv[1] == "--edr":
         edr(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
     elif sys.argv[1] == "--check":
         check(sys.argv[2], sys.argv[3], sys.argv[4].split(","))

@@ -51,6 +51,17 @@ extension ServedDataset {
 
     /// Evaluates and computes an expression within the limits (see `evaluate`).
     public func compute(_ expression: String, limits: EvalLimits) async throws -> EvalResult {
+        switch try await lazyResult(expression) {
+        case .value(let j): return .value(j)
+        case .dataset(let result, let arrayName, _):
+            let (loaded, estimate) = try await load(result, what: "'\(expression)'", limits: limits)
+            return .dataset(loaded, arrayName: arrayName, estimate: estimate)
+        }
+    }
+
+    /// An expression evaluated but nothing read: a plain value, or the lazy dataset it gives
+    /// (an array becomes a dataset of that one variable).
+    func lazyResult(_ expression: String) async throws -> EvalResult {
         guard !expression.isEmpty, expression.utf8.count <= 4096 else {
             throw GyreServerError(.badRequest, "expr must be 1 to 4096 bytes of a GyreExpr expression, such as ds.sst.mean('time')")
         }
@@ -60,14 +71,9 @@ extension ServedDataset {
         } catch let e as GyreDataError {
             throw GyreServerError(.badRequest, "dataset '\(name)': \(e.message)")
         }
-        let result: Dataset, arrayName: String?
         switch value {
-        case .array(let a):
-            result = try a.toDataset(name: a.name ?? "result")
-            arrayName = a.name ?? "result"
-        case .dataset(let d):
-            result = d
-            arrayName = nil
+        case .array(let a): return .dataset(try a.toDataset(name: a.name ?? "result"), arrayName: a.name ?? "result", estimate: .null)
+        case .dataset(let d): return .dataset(d, arrayName: nil, estimate: .null)
         case .number(let d, let isInteger): return .value(["value": isInteger ? .int(Int64(d)) : .double(d)])
         case .string(let s): return .value(["value": .string(s)])
         case .bool(let b): return .value(["value": .bool(b)])
@@ -75,8 +81,39 @@ extension ServedDataset {
         default:
             throw GyreServerError(.badRequest, "dataset '\(name)': '\(expression)' is not a value (an array, a dataset, a number, a string or a boolean)")
         }
-        let (loaded, estimate) = try await load(result, what: "'\(expression)'", limits: limits)
-        return .dataset(loaded, arrayName: arrayName, estimate: estimate)
+    }
+
+    /// What loading a (lazy) dataset would cost, from its plan, before anything is read.
+    struct Estimate: Sendable {
+        var read = 0, peak = 0, result = 0, chunks = 0
+        var json: JSON {
+            ["bytes_read": .int(Int64(read)), "peak_memory": .int(Int64(peak)), "result_bytes": .int(Int64(result)), "chunks_read": .int(Int64(chunks))]
+        }
+    }
+
+    func estimate(_ result: Dataset) throws -> Estimate {
+        var e = Estimate()
+        for (k, v) in result.variables {
+            guard let l = v.lazyData else { e.result += v.nbytes; continue }
+            let p: ComputePlan
+            do { p = try l.plan() } catch { throw GyreServerError(.badRequest, "dataset '\(name)': planning '\(k)': \(error)") }
+            e.read += p.bytesRead
+            e.peak = Swift.max(e.peak, p.peakMemory)
+            e.result += p.resultBytes
+            e.chunks += p.chunksRead
+        }
+        return e
+    }
+
+    /// Refuses (413, with the estimate) what would read, hold or (when `result` is checked)
+    /// return more than the limits.
+    func check(_ e: Estimate, what: String, limits: EvalLimits, result: Bool) throws {
+        var checks = [("read", e.read, limits.maxReadBytes), ("hold at its peak", e.peak, limits.maxMemoryBytes)]
+        if result { checks.append(("return", e.result, limits.maxResultBytes)) }
+        for (verb, n, limit) in checks where n > limit {
+            throw GyreServerError(.payloadTooLarge, "dataset '\(name)': \(what) would \(verb) \(n) bytes, more than this server's limit of "
+                                  + "\(limit); select less (isel/sel) or reduce more. Estimate: \(e.json.text)")
+        }
     }
 
     /// Loads a (lazy) dataset drawn from this one within the limits: the plan's estimate is
@@ -84,30 +121,47 @@ extension ServedDataset {
     /// with the estimate; one that runs past `maxSeconds` is cancelled (503). `what` names the
     /// request in those errors.
     func load(_ result: Dataset, what: String, limits: EvalLimits) async throws -> (Dataset, estimate: JSON) {
-        var read = 0, peak = 0, resultBytes = 0, chunks = 0
-        for (k, v) in result.variables {
-            guard let l = v.lazyData else { resultBytes += v.nbytes; continue }
-            let p: ComputePlan
-            do { p = try l.plan() } catch { throw GyreServerError(.badRequest, "dataset '\(name)': planning '\(k)': \(error)") }
-            read += p.bytesRead
-            peak = Swift.max(peak, p.peakMemory)
-            resultBytes += p.resultBytes
-            chunks += p.chunksRead
-        }
-        let estimate: JSON = ["bytes_read": .int(Int64(read)), "peak_memory": .int(Int64(peak)), "result_bytes": .int(Int64(resultBytes)),
-                              "chunks_read": .int(Int64(chunks))]
-        for (verb, n, limit) in [("read", read, limits.maxReadBytes), ("hold at its peak", peak, limits.maxMemoryBytes),
-                                 ("return", resultBytes, limits.maxResultBytes)] where n > limit {
-            throw GyreServerError(.payloadTooLarge, "dataset '\(name)': \(what) would \(verb) \(n) bytes, more than this server's limit of "
-                                  + "\(limit); select less (isel/sel) or reduce more. Estimate: \(estimate.text)")
-        }
+        let e = try estimate(result)
+        try check(e, what: what, limits: limits, result: true)
         var options = ComputeOptions.current
         options.memoryBudget = limits.maxMemoryBytes
         let work = Task { try await ComputeOptions.$current.withValue(options) { try await result.load() } }
         guard let loaded = try await Self.finished(work, within: limits.maxSeconds) else {
             throw GyreServerError(.serviceUnavailable, "dataset '\(name)': \(what) ran past this server's limit of \(limits.maxSeconds) s and was cancelled")
         }
-        return (loaded, estimate)
+        return (loaded, e.json)
+    }
+
+    /// A computed result as a Zarr view (`/datasets/{name}/eval/{token}/zarr/`): the
+    /// expression is evaluated and planned, nothing read; each chunk key computes that chunk
+    /// when it is asked for. A result whose whole plan would read or hold more than the limits
+    /// is refused (413). Views are kept by expression, the most recently used, and checked
+    /// against the limits each time.
+    func evalView(_ expression: String, limits: EvalLimits) async throws -> (view: ZarrView, estimate: JSON) {
+        let (view, e) = try await evalViews.view(expression) {
+            guard case .dataset(let result, _, _) = try await lazyResult(expression) else {
+                throw GyreServerError(.badRequest, "'\(expression)' is a plain value, not an array or a dataset: ask /datasets/\(name)/eval?expr=...")
+            }
+            return (try await ZarrView(result, label: "dataset '\(name)', expression '\(expression)'"), try estimate(result))
+        }
+        try check(e, what: "'\(expression)'", limits: limits, result: false)
+        return (view, e.json)
+    }
+
+    /// The path segment that names an expression's view: its UTF-8 in base64url, unpadded.
+    public static func evalToken(_ expression: String) -> String {
+        Data(expression.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The expression a view's token names.
+    static func expression(fromToken token: String) throws -> String {
+        var b64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        b64 += String(repeating: "=", count: (4 - b64.count % 4) % 4)
+        guard token.count <= 6000, let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8), !s.isEmpty else {
+            throw GyreServerError(.notFound, "'\(token.prefix(80))' is not an eval view: the segment after /eval/ is the expression in base64url")
+        }
+        return s
     }
 
     /// The task's value, or nil (and the task cancelled) when it has not finished in time.
@@ -133,5 +187,34 @@ final class Gate<T: Sendable>: Sendable {
         guard let c = continuation.withLock({ c in defer { c = nil }; return c }) else { return false }
         c.resume(with: r)
         return true
+    }
+}
+
+/// Zarr views of results computed from one dataset, by expression; past `capacity` the least
+/// recently used goes.
+final class EvalViews: Sendable {
+    private let views: Mutex<[(expression: String, view: ZarrView, estimate: ServedDataset.Estimate)]>
+    let capacity: Int
+
+    init(capacity: Int) {
+        views = Mutex([])
+        self.capacity = capacity
+    }
+
+    func view(_ expression: String, make: () async throws -> (ZarrView, ServedDataset.Estimate)) async throws -> (ZarrView, ServedDataset.Estimate) {
+        let hit = views.withLock { list -> (ZarrView, ServedDataset.Estimate)? in
+            guard let i = list.firstIndex(where: { $0.expression == expression }) else { return nil }
+            let e = list.remove(at: i)
+            list.append(e)
+            return (e.view, e.estimate)
+        }
+        if let hit { return hit }
+        let (v, e) = try await make()
+        views.withLock { list in
+            list.removeAll { $0.expression == expression }
+            list.append((expression, v, e))
+            if list.count > capacity { list.removeFirst(list.count - capacity) }
+        }
+        return (v, e)
     }
 }

@@ -46,11 +46,28 @@ extension STACService {
                 throw GyreServerError(.badRequest, "f=\(other.prefix(40)): the formats are json and netcdf")
             }
         }
+        router.get("/datasets/{name}/eval/zarr") { request, context in
+            let d = try self.requireDataset(context)
+            guard let expr = try QueryString(request.uri.query)["expr"] else {
+                throw GyreServerError(.badRequest, "expr is missing: /datasets/\(d.name)/eval/zarr?expr=ds.sst.mean('time')")
+            }
+            let (_, estimate) = try await d.evalView(expr, limits: self.datasets.limits)
+            let url = self.baseURL + "/datasets/\(d.name)/eval/\(ServedDataset.evalToken(expr))/zarr/"
+            return Self.respondJSON(["expr": .string(expr), "zarr": .string(url), "estimate": estimate], request)
+        }
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/datasets/{name}/zarr/**", method: method) { request, context in
                 let d = try self.requireDataset(context)
                 let key = context.parameters.getCatchAll().joined(separator: "/")
-                return try await Self.zarrResponse(d, key: key, request: request)
+                return try await Self.zarrResponse(d.view, label: "the Zarr view of dataset '\(d.name)'", key: key, request: request)
+            }
+            router.on("/datasets/{name}/eval/{token}/zarr/**", method: method) { request, context in
+                let d = try self.requireDataset(context)
+                let expr = try ServedDataset.expression(fromToken: try Self.parameter(context, "token"))
+                let (view, _) = try await d.evalView(expr, limits: self.datasets.limits)
+                let key = context.parameters.getCatchAll().joined(separator: "/")
+                return try await Self.zarrResponse(view, label: "the view of '\(expr.prefix(200))' over dataset '\(d.name)'", key: key, request: request,
+                                                   within: self.datasets.limits.maxSeconds)
             }
         }
     }
@@ -67,14 +84,25 @@ extension STACService {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// One key of a dataset's Zarr view, as a static file server would answer it.
-    static func zarrResponse(_ d: ServedDataset, key raw: String, request: Request) async throws -> Response {
+    /// One key of a Zarr view, as a static file server would answer it. With `within`, a key
+    /// that takes longer to make (a computed chunk) is cancelled (503).
+    static func zarrResponse(_ view: ZarrView, label: String, key raw: String, request: Request, within seconds: Double? = nil) async throws -> Response {
         guard let key = raw.removingPercentEncoding, !key.isEmpty,
               !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-            throw GyreServerError(.notFound, "no key '\(raw.prefix(200))' in the Zarr view of dataset '\(d.name)'")
+            throw GyreServerError(.notFound, "no key '\(raw.prefix(200))' in \(label)")
         }
-        guard let (bytes, etag) = try await d.zarrValue(key) else {
-            throw GyreServerError(.notFound, "no key '\(key.prefix(200))' in the Zarr view of dataset '\(d.name)'")
+        let value: (bytes: ByteBuffer, etag: String)?
+        if let seconds {
+            let work = Task { try await view.zarrValue(key) }
+            guard let v = try await ServedDataset.finished(work, within: seconds) else {
+                throw GyreServerError(.serviceUnavailable, "\(label): computing '\(key.prefix(200))' ran past this server's limit of \(seconds) s and was cancelled")
+            }
+            value = v
+        } else {
+            value = try await view.zarrValue(key)
+        }
+        guard let (bytes, etag) = value else {
+            throw GyreServerError(.notFound, "no key '\(key.prefix(200))' in \(label)")
         }
         var headers: HTTPFields = [
             .contentType: key.hasSuffix(".json") || key.hasPrefix(".z") || key.contains("/.z") ? "application/json" : "application/octet-stream",

@@ -6,46 +6,21 @@ import GyreZarr
 import NIOCore
 import Synchronization
 
-/// A dataset the server serves: what it was opened from, and its Zarr views (v2 and v3 keys
-/// side by side, as they never clash: `.zmetadata` and `0.0` against `zarr.json` and `c/0/0`).
-public struct ServedDataset: Sendable {
-    public let name: String
-    /// What it was opened from (a path or URL), for the listing.
-    public let source: String
-    public let description: String
-    public let dataset: Dataset
+/// A dataset seen as a Zarr store over HTTP: the v2 and v3 keys side by side, as they never
+/// clash (`.zmetadata` and `0.0` against `zarr.json` and `c/0/0`).
+public struct ZarrView: Sendable {
     let v2: DatasetZarrStore
     let v3: DatasetZarrStore
-    /// The dataset as an EDR collection, or why it is not one.
-    let edrGrid: Result<EDRGrid, GyreServerError>
 
-    /// Names are path segments of the API: letters, digits, `.`, `_` and `-`, starting with a
-    /// letter or digit, at most 128.
-    public static func checkName(_ name: String) throws {
-        let ok = !name.isEmpty && name.count <= 128 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-            && name.first!.isASCII && (name.first!.isLetter || name.first!.isNumber)
-        guard ok else {
-            throw GyreServerError(.badRequest, "dataset name '\(name.prefix(80))' must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        }
-    }
-
-    /// Prepares a dataset for serving: its Zarr views' chunks are those the variables were read
-    /// with (lazy ones) or `chunks` (length by dimension; a dimension not named is one chunk),
-    /// compressed with `compressors`.
-    public init(name: String, source: String, description: String = "", dataset: Dataset, chunks: [String: Int] = [:],
-                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 1)]) async throws {
-        try Self.checkName(name)
-        self.name = name
-        self.source = source
-        self.description = description
-        self.dataset = dataset
-        let label = "dataset '\(name)'"
+    /// The views of `dataset`: their chunks are those the variables were read with (lazy
+    /// ones) or `chunks` (length by dimension; a dimension not named is one chunk), compressed
+    /// with `compressors`. `label` names the dataset in errors.
+    init(_ dataset: Dataset, label: String, chunks: [String: Int] = [:], compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 1)]) async throws {
         v2 = try await DatasetZarrStore(dataset, name: label, options: ZarrWriteOptions(format: .v2, chunks: chunks, compressors: compressors))
         v3 = try await DatasetZarrStore(dataset, name: label, options: ZarrWriteOptions(format: .v3, chunks: chunks, compressors: compressors))
-        edrGrid = Result { () throws(GyreServerError) in try EDRGrid(dataset, name: name) }
     }
 
-    /// A key of the Zarr view: v2's keys, then v3's.
+    /// A key of the view: v2's keys, then v3's.
     func zarrKey(_ key: String, range: ByteRange) async throws -> [UInt8]? {
         if let b = try await v2.get(key, range: range) { return b }
         return try await v3.get(key, range: range)
@@ -97,6 +72,44 @@ public struct ServedDataset: Sendable {
         }
         h ^= h >> 33; h = h &* p2; h ^= h >> 29; h = h &* p3; h ^= h >> 32
         return "\"\(String(raw.count, radix: 16))-\(String(h, radix: 16))\""
+    }
+
+}
+
+/// A dataset the server serves: what it was opened from, its Zarr view, and the views of
+/// results computed from it (`/datasets/{name}/eval/{token}/zarr/`).
+public struct ServedDataset: Sendable {
+    public let name: String
+    /// What it was opened from (a path or URL), for the listing.
+    public let source: String
+    public let description: String
+    public let dataset: Dataset
+    let view: ZarrView
+    /// The dataset as an EDR collection, or why it is not one.
+    let edrGrid: Result<EDRGrid, GyreServerError>
+    /// Zarr views of computed results, by expression, the most recently used kept.
+    let evalViews = EvalViews(capacity: 32)
+
+    /// Names are path segments of the API: letters, digits, `.`, `_` and `-`, starting with a
+    /// letter or digit, at most 128.
+    public static func checkName(_ name: String) throws {
+        let ok = !name.isEmpty && name.count <= 128 && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+            && name.first!.isASCII && (name.first!.isLetter || name.first!.isNumber)
+        guard ok else {
+            throw GyreServerError(.badRequest, "dataset name '\(name.prefix(80))' must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+    }
+
+    /// Prepares a dataset for serving (see `ZarrView` for `chunks` and `compressors`).
+    public init(name: String, source: String, description: String = "", dataset: Dataset, chunks: [String: Int] = [:],
+                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 1)]) async throws {
+        try Self.checkName(name)
+        self.name = name
+        self.source = source
+        self.description = description
+        self.dataset = dataset
+        view = try await ZarrView(dataset, label: "dataset '\(name)'", chunks: chunks, compressors: compressors)
+        edrGrid = Result { () throws(GyreServerError) in try EDRGrid(dataset, name: name) }
     }
 
     /// The metadata in xarray's `to_dict(data=False)` form (with each variable's chunks and

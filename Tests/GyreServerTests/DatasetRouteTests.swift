@@ -67,7 +67,7 @@ struct DatasetRouteTests {
     func zarrKeys() async throws {
         try await withDatasets { served, client in
             let key = "sst/1.0.0"
-            let expected = try #require(try await served.zarrKey(key, range: .full))
+            let expected = try #require(try await served.view.zarrKey(key, range: .full))
             let r = try await client.execute(uri: "/datasets/sst/zarr/\(key)", method: .get)
             #expect(r.status == .ok)
             #expect(Array(r.body.readableBytesView) == expected)
@@ -121,16 +121,16 @@ struct DatasetRouteTests {
         var seen = Set<String>()
         var bytes: [UInt8] = []
         for n in 0...70 {
-            #expect(seen.insert(ServedDataset.etag(bytes)).inserted, "\(n) bytes")
+            #expect(seen.insert(ZarrView.etag(bytes)).inserted, "\(n) bytes")
             bytes.append(UInt8(truncatingIfNeeded: n &* 37))
         }
         let base = (0..<4099).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
-        let tag = ServedDataset.etag(base)
-        #expect(ServedDataset.etag(Array(base)) == tag)
+        let tag = ZarrView.etag(base)
+        #expect(ZarrView.etag(Array(base)) == tag)
         for i in stride(from: 0, to: base.count, by: 97) {
             var flipped = base
             flipped[i] ^= 1 << UInt8(i % 8)
-            #expect(ServedDataset.etag(flipped) != tag, "bit flipped at byte \(i)")
+            #expect(ZarrView.etag(flipped) != tag, "bit flipped at byte \(i)")
         }
     }
 
@@ -208,6 +208,50 @@ struct DatasetRouteTests {
                     // Refused on the estimate, naming it.
                     #expect(mean.status.code == 413)
                     #expect(String(buffer: mean.body).contains("bytes_read"))
+                }
+            }
+        }
+    }
+
+    @Test("/datasets/{name}/eval/{token}/zarr/ serves a computed result as Zarr, chunk by chunk: the bytes a view of the computed values holds; bad tokens 404, plain values 400, over the limits 413")
+    func evalView() async throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try await Self.localCube(in: dir, format: .v2)
+        let lazy = try await Dataset.open(path)
+        let cube = try await ServedDataset(name: "cube", source: path, dataset: lazy)
+        let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
+        let expr = "(ds.sst * 2).isel(time=slice(1, 5))"
+        // The reference: the same result computed here, then viewed as Zarr.
+        guard case .array(let a) = try await Evaluator(dataset: lazy).evaluate(expr) else { Issue.record("not an array"); return }
+        let computed = try await ZarrView(try a.load().toDataset(name: "sst"), label: "reference", chunks: ["time": 2])
+        let token = ServedDataset.evalToken(expr)
+        #expect(try ServedDataset.expression(fromToken: token) == expr)
+        for (limits, check) in [(EvalLimits(), true), (EvalLimits(maxReadBytes: 1000), false)] {
+            let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([cube], limits: limits))
+            try await Application(router: service.router()).test(.router) { client in
+                let info = try await client.execute(uri: "/datasets/cube/eval/zarr?expr=\(expr.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", method: .get)
+                guard check else {
+                    #expect(info.status.code == 413)
+                    let chunk = try await client.execute(uri: "/datasets/cube/eval/\(token)/zarr/sst/0.0.0", method: .get)
+                    #expect(chunk.status.code == 413)
+                    return
+                }
+                #expect(info.status == .ok)
+                #expect(try json(info)["zarr"]?.string == "http://test.local/datasets/cube/eval/\(token)/zarr/")
+                for key in [".zmetadata", "zarr.json", "sst/.zarray", "sst/0.0.0", "sst/1.0.0", "sst/c/1/0/0"] {
+                    let r = try await client.execute(uri: "/datasets/cube/eval/\(token)/zarr/\(key)", method: .get)
+                    let want = try await computed.zarrKey(key, range: .full)
+                    #expect(r.status == (want == nil ? .notFound : .ok), "\(key)")
+                    if let want, !key.hasPrefix(".z"), key != "zarr.json" { #expect(Array(r.body.readableBytesView) == want, "\(key)") }
+                }
+                let meta = try json(try await client.execute(uri: "/datasets/cube/eval/\(token)/zarr/sst/.zarray", method: .get))
+                #expect(meta["shape"] == [4, 6, 12])
+                for (uri, status) in [("/datasets/cube/eval/%%%/zarr/zarr.json", 400), ("/datasets/cube/eval/_w/zarr/zarr.json", 404), ("/datasets/cube/eval/\(ServedDataset.evalToken("ds.nope"))/zarr/zarr.json", 400),
+                                      ("/datasets/cube/eval/\(ServedDataset.evalToken("1+2"))/zarr/zarr.json", 400), ("/datasets/cube/eval/zarr", 400),
+                                      ("/datasets/cube/eval/\(token)/zarr/sst/9.0.0", 404), ("/datasets/cube/eval/\(token)/zarr/../../x", 404)] {
+                    let r = try await client.execute(uri: uri, method: .get)
+                    #expect(r.status.code == status, "\(uri)")
                 }
             }
         }

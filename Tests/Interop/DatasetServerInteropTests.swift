@@ -12,7 +12,7 @@ import Testing
 /// each identical (`assert_identical`) to the source opened directly.
 @Suite("Served datasets read by xarray over HTTP", .serialized)
 struct DatasetServerInteropTests {
-    @Test("xarray.open_zarr on /datasets/{name}/zarr/ equals the source: Zarr v2 (local and on S3), v3 sharded, a netCDF glob; EDR answers equal xarray's sel on each", .enabled(if: Interop.enabled))
+    @Test("xarray.open_zarr on /datasets/{name}/zarr/ equals the source: Zarr v2 (local and on S3), v3 sharded, a netCDF glob; EDR answers equal xarray's sel on each; eval views equal xarray's computation", .enabled(if: Interop.enabled))
     func xarrayReadsServedViews() async throws {
         let dir = try Interop.generate("dataset_server_cases.py")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -47,6 +47,10 @@ struct DatasetServerInteropTests {
         let (edrStatus, edrReport) = try Interop.script("dataset_server_cases.py", ["--edr", server.url, dir.path, "v2,s3,v3,nc"])
         #expect(edrStatus == 0, "\(edrReport)")
         #expect(edrReport.contains("ok"))
+        // Computed results as lazy Zarr views: equal to xarray computing the same expressions.
+        let (evalStatus, evalReport) = try Interop.script("dataset_server_cases.py", ["--eval", server.url, dir.path, "v2,v3,nc"])
+        #expect(evalStatus == 0, "\(evalReport)")
+        #expect(evalReport.contains("ok"))
     }
 
     @Test("gyre serve --datasets FILE.yaml serves the sources an intake-style catalog lists, its metadata as attributes; a bad catalog stops the server with the file named",

@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "GyreCore", "GyreSTAC", "GyreCatalog", "GyreData", "GyreZarr", "GyreCodecs", "GyreStorage", "GyreCompute", "GyreExpr",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The umbrella: re-exports the public modules, nothing else.

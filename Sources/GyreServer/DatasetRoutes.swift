@@ -10,7 +10,7 @@ import Hummingbird
 /// `/datasets/{name}/zarr/` is a Zarr store (v2 and v3 keys) that zarr-python and xarray open
 /// as they open any other over HTTP: GET and HEAD, Range, ETag with If-None-Match, CORS.
 extension STACService {
-    func addDatasetRoutes(to router: Router<BasicRequestContext>) {
+    func addDatasetRoutes(to router: Router<GyreRequestContext>) {
         router.get("/datasets") { request, _ in
             let list = self.datasets.all.map { d -> JSON in
                 .object(["id": .string(d.name), "description": .string(d.description), "source": .string(d.source),
@@ -30,6 +30,7 @@ extension STACService {
         }
         router.get("/datasets/{name}/eval") { request, context in
             let d = try self.requireDataset(context)
+            try self.authorizeData(request, collection: d.name)
             let query = try QueryString(request.uri.query)
             guard let expr = query["expr"] else {
                 throw GyreServerError(.badRequest, "expr is missing: /datasets/\(d.name)/eval?expr=ds.sst.mean('time')")
@@ -48,6 +49,7 @@ extension STACService {
         }
         router.get("/datasets/{name}/eval/zarr") { request, context in
             let d = try self.requireDataset(context)
+            try self.authorizeData(request, collection: d.name)
             guard let expr = try QueryString(request.uri.query)["expr"] else {
                 throw GyreServerError(.badRequest, "expr is missing: /datasets/\(d.name)/eval/zarr?expr=ds.sst.mean('time')")
             }
@@ -58,11 +60,13 @@ extension STACService {
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/datasets/{name}/zarr/**", method: method) { request, context in
                 let d = try self.requireDataset(context)
+                try self.authorizeData(request, collection: d.name)
                 let key = context.parameters.getCatchAll().joined(separator: "/")
                 return try await Self.zarrResponse(d.view, label: "the Zarr view of dataset '\(d.name)'", key: key, request: request)
             }
             router.on("/datasets/{name}/eval/{token}/zarr/**", method: method) { request, context in
                 let d = try self.requireDataset(context)
+                try self.authorizeData(request, collection: d.name)
                 let expr = try ServedDataset.expression(fromToken: try Self.parameter(context, "token"))
                 let (view, _) = try await d.evalView(expr, limits: self.datasets.limits)
                 let key = context.parameters.getCatchAll().joined(separator: "/")
@@ -72,7 +76,7 @@ extension STACService {
         }
     }
 
-    func requireDataset(_ context: BasicRequestContext) throws -> ServedDataset {
+    func requireDataset(_ context: GyreRequestContext) throws -> ServedDataset {
         let name = try Self.parameter(context, "name")
         guard let d = datasets[name] else {
             throw GyreServerError(.notFound, "no dataset '\(name.prefix(128))'; this server serves \(datasets.all.map(\.name))")

@@ -36,7 +36,7 @@ struct EDRQuery: Sendable {
 
     init(_ kind: Kind, query: QueryString) throws {
         self.kind = kind
-        let known: Set<String> = ["coords", "bbox", "datetime", "z", "parameter-name", "crs", "f", "method"]
+        let known: Set<String> = ["coords", "bbox", "datetime", "z", "parameter-name", "crs", "f", "method", "se", "sp", "sr", "sig"]
         for (name, _) in query.pairs where !known.contains(name) {
             throw GyreServerError(.badRequest, "unknown query parameter '\(name.prefix(60))' for an EDR \(kind) query; the parameters are "
                                   + "coords, bbox (cube), datetime, z, parameter-name, crs and f")

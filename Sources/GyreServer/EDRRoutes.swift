@@ -21,7 +21,7 @@ extension STACService {
     static let coverageJSONType = "application/prs.coverage+json"
     static let edrFormats: [String] = ["CoverageJSON", "CSV", "NetCDF"]
 
-    func addEDRRoutes(to router: Router<BasicRequestContext>) {
+    func addEDRRoutes(to router: Router<GyreRequestContext>) {
         router.get("/edr") { request, _ in
             Self.respondJSON([
                 "title": "Gyre OGC API - Environmental Data Retrieval",
@@ -50,6 +50,7 @@ extension STACService {
         for kind in [EDRQuery.Kind.position, .area, .cube] {
             router.get("/edr/collections/{name}/\(kind.rawValue)") { request, context in
                 let d = try self.requireDataset(context)
+                try self.authorizeData(request, collection: d.name)
                 let grid = try d.edrGrid.get()
                 let q = try EDRQuery(kind, query: try QueryString(request.uri.query))
                 return try await self.edrAnswer(d, grid, q, request)

@@ -22,6 +22,7 @@ public struct GyreServerError: GyreErrorProtocol {
         public static let methodNotAllowed = Code("MethodNotAllowed", status: 405)
         public static let conflict = Code("Conflict", status: 409)
         public static let payloadTooLarge = Code("PayloadTooLarge", status: 413)
+        public static let tooManyRequests = Code("TooManyRequests", status: 429)
         public static let unsupportedMediaType = Code("UnsupportedMediaType", status: 415)
         public static let internalError = Code("InternalServerError", status: 500)
         public static let serviceUnavailable = Code("ServiceUnavailable", status: 503)
@@ -30,11 +31,14 @@ public struct GyreServerError: GyreErrorProtocol {
     public let code: Code
     public let message: String
     public let cause: (any Error & Sendable)?
+    /// Seconds a client should wait before asking again (sent as Retry-After with a 429).
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.retryAfter = retryAfter
     }
 
     /// Maps an error from any layer onto a status: bad STAC, JSON, geometry, datetime or CQL2 is

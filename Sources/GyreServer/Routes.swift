@@ -7,8 +7,8 @@ import Hummingbird
 extension STACService {
     /// The router with every route of the API. Errors from any handler become JSON bodies
     /// (`{"code", "description"}`) with the status their code carries.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<GyreRequestContext> {
+        let router = Router(context: GyreRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
 
         router.get("/") { _, _ in Self.respond(try await self.landing()) }
@@ -74,6 +74,7 @@ extension STACService {
         addTransactions(to: router)
         addDatasetRoutes(to: router)
         addEDRRoutes(to: router)
+        addSigningRoutes(to: router)
         return router
     }
 
@@ -97,7 +98,7 @@ extension STACService {
     static func noContent() -> Response { Response(status: .noContent) }
 
     /// Path parameters arrive percent-encoded.
-    static func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+    static func parameter(_ context: GyreRequestContext, _ name: String) throws -> String {
         let raw = try context.parameters.require(name)
         guard let s = raw.removingPercentEncoding else {
             throw GyreServerError(.badRequest, "\(name) \"\(raw.prefix(80))\" is not valid percent-encoded UTF-8")
@@ -105,11 +106,11 @@ extension STACService {
         return s
     }
 
-    static func ids(_ context: BasicRequestContext) throws -> (String, String) {
+    static func ids(_ context: GyreRequestContext) throws -> (String, String) {
         (try parameter(context, "collectionId"), try parameter(context, "itemId"))
     }
 
-    func requireCollection(_ context: BasicRequestContext) async throws -> STACCollection {
+    func requireCollection(_ context: GyreRequestContext) async throws -> STACCollection {
         let id = try Self.parameter(context, "collectionId")
         guard let c = try await backend.collection(id) else { throw GyreServerError(.notFound, "collection '\(id)' does not exist") }
         return c
@@ -179,7 +180,7 @@ extension STACService {
 
 /// Turns every error thrown below it into a JSON error body with the right status.
 struct JSONErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = GyreRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -198,7 +199,9 @@ struct JSONErrorMiddleware: RouterMiddleware {
         } catch {
             let e = GyreServerError(mapping: error)
             if e.code.status >= 500 { context.logger.error("\(request.method) \(request.uri.path): \(e)") }
-            return STACService.respond(e.json, status: .init(code: e.code.status))
+            var r = STACService.respond(e.json, status: .init(code: e.code.status))
+            if let wait = e.retryAfter { r.headers[.retryAfter] = String(wait) }
+            return r
         }
     }
 }

@@ -19,12 +19,16 @@ public struct STACServerConfiguration: Sendable {
     public var streamHeartbeat: Double
     /// How often `/search/stream` asks the catalog for new items while anyone listens, in seconds.
     public var streamPoll: Double
+    /// Signed access to the datasets' data (`/api/sas/v1/...`, `--require-signing`).
+    public var signing: SigningConfiguration
 
     public init(id: String = "gyre", title: String = "Gyre STAC API",
                 description: String = "A STAC API served by Gyre", apiKey: String? = nil,
-                maxBodyBytes: Int = 64 << 20, streamHeartbeat: Double = 15, streamPoll: Double = 0.5) {
+                maxBodyBytes: Int = 64 << 20, streamHeartbeat: Double = 15, streamPoll: Double = 0.5,
+                signing: SigningConfiguration = SigningConfiguration()) {
         self.id = id; self.title = title; self.description = description; self.apiKey = apiKey
         self.maxBodyBytes = maxBodyBytes; self.streamHeartbeat = streamHeartbeat; self.streamPoll = streamPoll
+        self.signing = signing
     }
 }
 
@@ -38,6 +42,8 @@ public final class STACService: Sendable {
     public let datasets: ServedDatasets
     let base: BaseURL
     let feed: ItemFeed
+    /// Anonymous token requests, per client.
+    let tokenLimiter: RateLimiter
     /// Where searches that only a scan answers are noted, each with its time (`SearchPath.scan`).
     let logger: Logger
 
@@ -51,6 +57,7 @@ public final class STACService: Sendable {
         self.configuration = configuration
         self.base = BaseURL(baseURL ?? "http://127.0.0.1:8080")
         self.feed = ItemFeed(backend: backend, interval: configuration.streamPoll)
+        self.tokenLimiter = RateLimiter(perMinute: configuration.signing.anonymousPerMinute)
     }
 
     public var baseURL: String { base.value }

@@ -8,7 +8,7 @@ import Hummingbird
 /// and items. Every write needs `Authorization: Bearer KEY`; without a configured key the
 /// server is read-only.
 extension STACService {
-    func addTransactions(to router: Router<BasicRequestContext>) {
+    func addTransactions(to router: Router<GyreRequestContext>) {
         router.post("/collections") { request, _ in
             try self.authorize(request)
             let c = try STACCollection(json: Self.withLinks(try await self.readJSON(request, what: "the collection")), path: "collection")

@@ -19,7 +19,11 @@ struct Serve: AsyncParsableCommand {
             /datasets and readable by any Zarr client at /datasets/NAME/zarr/ (xarray.open_zarr). --demo also \
             serves a generated sample dataset as 'sst'. /datasets/NAME/eval?expr=EXPR runs a gyre eval expression \
             next to the data and answers JSON, refused (413) when its estimate passes --max-read, --max-memory or \
-            --max-result and cancelled (503) past --max-seconds. Stop it with Ctrl-C.
+            --max-result and cancelled (503) past --max-seconds; /datasets/NAME/eval/zarr?expr=EXPR names a \
+            Zarr view of the result, computed chunk by chunk. /edr/ answers OGC API EDR position, area and cube \
+            queries (CoverageJSON, CSV, netCDF) for datasets with longitude and latitude. \
+            /api/sas/v1/token/NAME and /api/sas/v1/sign?href=URL hand out signed access tokens; with \
+            --require-signing the data routes need one (or the API key). Stop it with Ctrl-C.
             """)
 
     @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog = "gyre-catalog.db"
@@ -40,12 +44,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most memory one computation may hold at its peak (e.g. 1GiB).") var maxMemory = "1GiB"
     @Option(help: "Most bytes a computation's result may hold (it is answered as JSON).") var maxResult = "16MiB"
     @Option(help: "Seconds before a computation is cancelled.") var maxSeconds = 60.0
+    @Flag(help: "Data routes (/datasets/NAME/zarr, eval, /edr queries) need a token from /api/sas/v1/token/NAME, or the API key.")
+    var requireSigning = false
+    @Option(help: "A file whose bytes are the secret tokens are signed with (or set GYRE_SIGNING_SECRET); without one, each start draws a new secret.")
+    var signingSecretFile: String?
+    @Option(help: "Minutes an anonymous token lasts.") var anonymousTokenMinutes = 60
+    @Option(help: "Minutes a token asked for with the API key lasts.") var tokenMinutes = 1440
+    @Option(help: "Anonymous token requests one client may make per minute (past them: 429).") var anonymousTokensPerMinute = 30
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard demoItems >= 0 && demoItems <= 10_000_000 else { throw ValidationError("--demo-items must be in 0...10000000") }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
         if let n = postgresConnections, !(1...1000).contains(n) { throw ValidationError("--postgres-connections must be in 1...1000") }
+        guard (1...525_600).contains(anonymousTokenMinutes), (1...525_600).contains(tokenMinutes) else {
+            throw ValidationError("--anonymous-token-minutes and --token-minutes must be in 1...525600")
+        }
+        guard (1...1_000_000).contains(anonymousTokensPerMinute) else { throw ValidationError("--anonymous-tokens-per-minute must be in 1...1000000") }
     }
 
     func run() async throws {
@@ -100,10 +115,23 @@ struct Serve: AsyncParsableCommand {
                                                    description: "A generated sea-surface-temperature-like cube", dataset: SampleData.sst(days: 365),
                                                    chunks: ["time": 30]))
         }
-        let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key), baseURL: baseURL, datasets: served)
+        var secret: [UInt8]?
+        if let signingSecretFile {
+            guard let bytes = FileManager.default.contents(atPath: signingSecretFile), bytes.count >= 16 else {
+                throw CLIError("--signing-secret-file \(signingSecretFile): cannot read it, or it holds fewer than 16 bytes")
+            }
+            secret = Array(bytes)
+        } else if let env = ProcessInfo.processInfo.environment["GYRE_SIGNING_SECRET"], !env.isEmpty {
+            guard env.utf8.count >= 16 else { throw CLIError("GYRE_SIGNING_SECRET must hold at least 16 bytes") }
+            secret = Array(env.utf8)
+        }
+        let signing = SigningConfiguration(secret: secret, required: requireSigning, anonymousSeconds: anonymousTokenMinutes * 60,
+                                           registeredSeconds: tokenMinutes * 60, anonymousPerMinute: anonymousTokensPerMinute)
+        let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key, signing: signing), baseURL: baseURL, datasets: served)
         try await service.run(host: host, port: port, fixedBaseURL: baseURL != nil) { url in
             let base = baseURL ?? url
             var text = "gyre: serving \(name) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"
+            if requireSigning { text += "  data routes need a token: \(base)/api/sas/v1/token/NAME\n" }
             for d in served.all {
                 text += "  dataset \(d.name): \(base)/datasets/\(d.name)/zarr/ (xarray.open_zarr(\"\(base)/datasets/\(d.name)/zarr/\"))\n"
             }

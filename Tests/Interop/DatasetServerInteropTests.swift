@@ -90,4 +90,34 @@ struct DatasetServerInteropTests {
             #expect(r.status != 0 && r.err.contains(bad.path), "\(name): \(r.err)")
         }
     }
+
+    @Test("--require-signing: xarray reads a dataset with an anonymous token (Authorization: SAS), is refused without one or with a tampered one; a signed EDR href works; the secret, the key and the signatures never reach the logs",
+          .enabled(if: Interop.enabled))
+    func signedAccess() async throws {
+        let dir = try Interop.generate("dataset_server_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let secret = "interop signing secret, not for logs"
+        let secretFile = dir.appendingPathComponent("secret")
+        try secret.write(to: secretFile, atomically: true, encoding: .utf8)
+        let logs = dir.appendingPathComponent("server.log")
+        let server = try STACServerInteropTests.Server(catalog: ["--catalog", dir.appendingPathComponent("catalog.db").path, "--require-signing",
+                                                                 "--signing-secret-file", secretFile.path, "--dataset", "v2=" + dir.appendingPathComponent("v2.zarr").path],
+                                                       apiKey: "interop-key-not-for-logs", stderr: logs)
+        let (status, report) = try Interop.script("dataset_server_cases.py", ["--signed", server.url, dir.path, "v2"])
+        // A request with a wrong key and one with a token in its query, for the logs to hold.
+        var wrong = URLRequest(url: URL(string: server.url + "/datasets/v2/zarr/.zmetadata")!)
+        wrong.setValue("Bearer wrong-key-not-for-logs", forHTTPHeaderField: "Authorization")
+        _ = try? await URLSession.shared.data(for: wrong)
+        let (tokenJSON, _) = try await URLSession.shared.data(from: URL(string: server.url + "/api/sas/v1/token/v2")!)
+        let token = try #require(try JSON.parse(Array(tokenJSON), source: "token")["token"]?.string)
+        _ = try? await URLSession.shared.data(from: URL(string: server.url + "/datasets/v2/zarr/.zmetadata?" + token)!)
+        server.stop()
+        #expect(status == 0, "\(report)")
+        #expect(report.contains("ok"))
+        let logged = (try String(contentsOf: logs, encoding: .utf8)) + server.first.all
+        let signature = try #require(token.split(separator: "&").first { $0.hasPrefix("sig=") }?.dropFirst(4))
+        for s in [secret, "interop-key-not-for-logs", "wrong-key-not-for-logs", String(signature)] {
+            #expect(!logged.contains(s), "the logs hold '\(s)'")
+        }
+    }
 }

@@ -13,17 +13,24 @@ struct STACServerInteropTests {
     final class Server: @unchecked Sendable {
         let process = Process()
         let url: String
-        init(catalog: [String], apiKey: String) throws {
+        let first = FirstLine()
+        /// - Parameter stderr: a file the server's standard error goes to (else the test's).
+        init(catalog: [String], apiKey: String, stderr: URL? = nil) throws {
             process.executableURL = CLITests.binary
             process.arguments = ["serve"] + catalog + ["--port", "0", "--api-key", apiKey]
             let out = Pipe()
             process.standardOutput = out
-            process.standardError = FileHandle.standardError
+            if let stderr {
+                FileManager.default.createFile(atPath: stderr.path, contents: nil)
+                process.standardError = try FileHandle(forWritingTo: stderr)
+            } else {
+                process.standardError = FileHandle.standardError
+            }
             try process.run()
             // The first line names the address. Read as it arrives (a blocking read would outlast
             // any deadline) and wait for a newline or the end of output, at most 60 s; the rest of
             // stdout is drained so that the server never blocks on a full pipe.
-            let first = FirstLine()
+            let first = self.first
             out.fileHandleForReading.readabilityHandler = { handle in
                 let chunk = handle.availableData
                 if chunk.isEmpty { handle.readabilityHandler = nil }  // end of output
@@ -42,16 +49,18 @@ struct STACServerInteropTests {
         }
 
         /// Stdout up to its first newline, kept under a lock; `ready` is signalled once, at the first
-        /// newline or at the end of output.
+        /// newline or at the end of output. `all` keeps everything written.
         final class FirstLine: @unchecked Sendable {
             private let lock = NSLock()
             private var data = Data()
+            private var everything = Data()
             private var complete = false
             let ready = DispatchSemaphore(value: 0)
 
             func received(_ chunk: Data) {
                 lock.lock()
                 var signal = false
+                everything.append(chunk)
                 if !complete {
                     data.append(chunk)
                     complete = chunk.isEmpty || chunk.contains(UInt8(ascii: "\n"))
@@ -65,6 +74,12 @@ struct STACServerInteropTests {
                 lock.lock()
                 defer { lock.unlock() }
                 return String(decoding: data, as: UTF8.self)
+            }
+
+            var all: String {
+                lock.lock()
+                defer { lock.unlock() }
+                return String(decoding: everything, as: UTF8.self)
             }
         }
 

@@ -20,6 +20,12 @@ each served Zarr view as it reads the source itself.
                                            as Zarr (/datasets/NAME/eval/TOKEN/zarr/, TOKEN the base64url
                                            of the expression) and finds them equal to xarray computing
                                            the same expressions on the source
+  dataset_server_cases.py --signed URL DIR NAME
+                                           against a server started with --require-signing: xarray opens
+                                           URL/datasets/NAME/zarr/ with an anonymous token sent as
+                                           Authorization: SAS (storage_options headers) and finds it
+                                           identical to the source; without the token, and with a tampered
+                                           one, the read is refused (403); a signed EDR href works as is
 """
 import os, sys, warnings
 import numpy as np, pandas as pd, xarray as xr
@@ -198,8 +204,35 @@ def evalview(url, d, names):
     print("ok")
 
 
+def signed(url, d, name):
+    import json, urllib.error, urllib.parse, urllib.request
+    src = sources(d, [name])[name].load()
+    with urllib.request.urlopen(f"{url}/api/sas/v1/token/{name}") as r:
+        token = json.loads(r.read())["token"]
+    store = f"{url}/datasets/{name}/zarr/"
+    got = xr.open_zarr(store, storage_options={"headers": {"Authorization": "SAS " + token}}).load()
+    xr.testing.assert_identical(got, src)
+    fields = dict(urllib.parse.parse_qsl(token))
+    fields["sig"] = fields["sig"][::-1]
+    for headers in ({}, {"Authorization": "SAS " + urllib.parse.urlencode(fields)}):
+        try:
+            req = urllib.request.Request(store + ".zmetadata", headers=headers)
+            urllib.request.urlopen(req)
+            sys.exit(f"read {store}.zmetadata with headers {list(headers)}: expected 403")
+        except urllib.error.HTTPError as e:
+            assert e.code == 403, e.code
+    href = f"{url}/edr/collections/{name}/position?coords=POINT(100%20-30)"
+    with urllib.request.urlopen(f"{url}/api/sas/v1/sign?href={urllib.parse.quote(href)}") as r:
+        signed_href = json.loads(r.read())["href"]
+    with urllib.request.urlopen(signed_href) as r:
+        assert r.status == 200 and json.loads(r.read())["type"] == "Coverage"
+    print("ok")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--eval":
+    if sys.argv[1] == "--signed":
+        signed(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "--eval":
         evalview(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
     elif sys.argv[1] == "--edr":
         edr(sys.argv[2], sys.argv[3], sys.argv[4].split(","))

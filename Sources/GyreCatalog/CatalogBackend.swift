@@ -46,6 +46,14 @@ public protocol CatalogBackend: Sendable {
     /// Items written (created or updated, by any process) after `cursor`, oldest first, at
     /// most `limit`; with a nil cursor, no items and the cursor of the latest write ("now").
     func changes(after cursor: Int64?, limit: Int) async throws -> ItemChanges
+    /// The datasets users registered through the API (`POST /datasets`), kept with the catalog
+    /// so a restarted server serves them again: each name and its registration (a JSON object),
+    /// in the order they were registered.
+    func registeredDatasets() async throws -> [(name: String, registration: JSON)]
+    /// Keeps a registration unless the name is taken, in one statement (false then).
+    func registerDataset(name: String, registration: JSON) async throws -> Bool
+    /// Forgets a registration; false when there was none.
+    func unregisterDataset(_ name: String) async throws -> Bool
 }
 
 /// What `changes(after:limit:)` returns: the items and the cursor to ask after next.

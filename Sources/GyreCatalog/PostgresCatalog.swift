@@ -185,6 +185,10 @@ public final class PostgresCatalog: CatalogBackend {
             "ALTER TABLE gyre_items DROP CONSTRAINT IF EXISTS gyre_items_collection_fkey",
             "ALTER TABLE gyre_items SET (toast_tuple_target = 8160)",
         ]),
+        // Datasets registered through the API (POST /datasets).
+        (7, [
+            "CREATE TABLE gyre_datasets (seq bigserial PRIMARY KEY, name text UNIQUE NOT NULL, registration text NOT NULL)",
+        ]),
     ]
 
     package func migrate() async throws {
@@ -221,6 +225,26 @@ public final class PostgresCatalog: CatalogBackend {
     static let quiet: Logger = { var l = Logger(label: "gyre.postgres.query"); l.logLevel = .critical; return l }()
 
     // MARK: Collections
+
+    public func registeredDatasets() async throws -> [(name: String, registration: JSON)] {
+        let rows = try await run("listing registered datasets", SQLFragment("SELECT name, registration FROM gyre_datasets ORDER BY seq"))
+        return try rows.map { row in
+            let (name, text) = try row.decode((String, String).self)
+            return (name, try JSON.parse(text, source: "registered dataset '\(name)'"))
+        }
+    }
+
+    public func registerDataset(name: String, registration: JSON) async throws -> Bool {
+        let rows = try await run("registering dataset '\(name)'", SQLFragment(
+            "INSERT INTO gyre_datasets (name, registration) VALUES (?, ?) ON CONFLICT (name) DO NOTHING RETURNING name",
+            [.text(name), .text(registration.text)]))
+        return !rows.isEmpty
+    }
+
+    public func unregisterDataset(_ name: String) async throws -> Bool {
+        let rows = try await run("removing dataset '\(name)'", SQLFragment("DELETE FROM gyre_datasets WHERE name = ? RETURNING name", [.text(name)]))
+        return !rows.isEmpty
+    }
 
     public func collections() async throws -> [STACCollection] {
         let rows = try await run("listing collections", SQLFragment("SELECT content FROM gyre_collections ORDER BY id"))

@@ -149,6 +149,9 @@ public final class SQLiteCatalog: CatalogBackend {
                 CREATE INDEX items_datetime_properties ON items (datetime, end_datetime, properties);
                 """)
         }
+        m.registerMigration("v8: datasets registered through the API") { db in
+            try db.execute(sql: "CREATE TABLE datasets (seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, registration TEXT NOT NULL)")
+        }
         return m
     }
 
@@ -157,6 +160,30 @@ public final class SQLiteCatalog: CatalogBackend {
             return write ? try await writer.write(body) : try await writer.read(body)
         } catch let e as DatabaseError {
             throw GyreCatalogError(.database, "\(path): \(what): \(e.message ?? "\(e)")", cause: e)
+        }
+    }
+
+    // MARK: Registered datasets
+
+    public func registeredDatasets() async throws -> [(name: String, registration: JSON)] {
+        let rows = try await run("listing registered datasets") { db in
+            try Row.fetchAll(db, sql: "SELECT name, registration FROM datasets ORDER BY seq").map { ($0["name"] as String, $0["registration"] as String) }
+        }
+        return try rows.map { ($0.0, try JSON.parse($0.1, source: "\(path): registered dataset '\($0.0)'")) }
+    }
+
+    public func registerDataset(name: String, registration: JSON) async throws -> Bool {
+        let text = registration.text
+        return try await run("registering dataset '\(name)'", write: true) { db in
+            try db.execute(sql: "INSERT INTO datasets (name, registration) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", arguments: [name, text])
+            return db.changesCount > 0
+        }
+    }
+
+    public func unregisterDataset(_ name: String) async throws -> Bool {
+        try await run("removing dataset '\(name)'", write: true) { db in
+            try db.execute(sql: "DELETE FROM datasets WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
         }
     }
 

@@ -12,12 +12,8 @@ import Hummingbird
 extension STACService {
     func addDatasetRoutes(to router: Router<GyreRequestContext>) {
         router.get("/datasets") { request, _ in
-            let list = self.datasets.all.map { d -> JSON in
-                .object(["id": .string(d.name), "description": .string(d.description), "source": .string(d.source),
-                         "links": .array([self.link("self", "/datasets/\(d.name)"),
-                                          self.link("data", "/datasets/\(d.name)/zarr/", "application/vnd+zarr", title: "Zarr store (v2 and v3)")])])
-            }
-            return Self.respondJSON(["datasets": .array(list), "links": .array([self.link("self", "/datasets"), self.link("root", "/")])], request)
+            Self.respondJSON(["datasets": .array(self.datasets.all.map(self.datasetListing)),
+                              "links": .array([self.link("self", "/datasets"), self.link("root", "/")])], request)
         }
         router.get("/datasets/{name}") { request, context in
             let d = try self.requireDataset(context)

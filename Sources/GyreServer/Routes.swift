@@ -73,6 +73,7 @@ extension STACService {
 
         addTransactions(to: router)
         addDatasetRoutes(to: router)
+        addDatasetRegistration(to: router)
         addEDRRoutes(to: router)
         addSigningRoutes(to: router)
         return router

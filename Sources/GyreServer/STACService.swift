@@ -21,14 +21,17 @@ public struct STACServerConfiguration: Sendable {
     public var streamPoll: Double
     /// Signed access to the datasets' data (`/api/sas/v1/...`, `--require-signing`).
     public var signing: SigningConfiguration
+    /// Directories `POST /datasets` may register local paths under (URLs are always allowed).
+    public var registerRoots: [String]
 
     public init(id: String = "gyre", title: String = "Gyre STAC API",
                 description: String = "A STAC API served by Gyre", apiKey: String? = nil,
                 maxBodyBytes: Int = 64 << 20, streamHeartbeat: Double = 15, streamPoll: Double = 0.5,
-                signing: SigningConfiguration = SigningConfiguration()) {
+                signing: SigningConfiguration = SigningConfiguration(), registerRoots: [String] = []) {
         self.id = id; self.title = title; self.description = description; self.apiKey = apiKey
         self.maxBodyBytes = maxBodyBytes; self.streamHeartbeat = streamHeartbeat; self.streamPoll = streamPoll
         self.signing = signing
+        self.registerRoots = registerRoots
     }
 }
 

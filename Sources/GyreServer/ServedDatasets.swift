@@ -89,6 +89,9 @@ public struct ServedDataset: Sendable {
     let edrGrid: Result<EDRGrid, GyreServerError>
     /// Zarr views of computed results, by expression, the most recently used kept.
     let evalViews = EvalViews(capacity: 32)
+    /// Registered through the API (`POST /datasets`) and kept in the catalog database, so it can
+    /// be removed (`DELETE /datasets/{name}`).
+    public let registered: Bool
 
     /// Names are path segments of the API: letters, digits, `.`, `_` and `-`, starting with a
     /// letter or digit, at most 128.
@@ -102,8 +105,9 @@ public struct ServedDataset: Sendable {
 
     /// Prepares a dataset for serving (see `ZarrView` for `chunks` and `compressors`).
     public init(name: String, source: String, description: String = "", dataset: Dataset, chunks: [String: Int] = [:],
-                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 1)]) async throws {
+                compressors: [any BytesToBytesCodec] = [ZstdCodec(level: 1)], registered: Bool = false) async throws {
         try Self.checkName(name)
+        self.registered = registered
         self.name = name
         self.source = source
         self.description = description
@@ -139,6 +143,11 @@ public final class ServedDatasets: Sendable {
             guard !all.contains(where: { $0.name == d.name }) else { throw GyreServerError(.conflict, "a dataset named '\(d.name)' is already served") }
             all.append(d)
         }
+    }
+
+    /// Stops serving a dataset; the one removed, or nil.
+    @discardableResult public func remove(_ name: String) -> ServedDataset? {
+        served.withLock { all in all.firstIndex { $0.name == name }.map { all.remove(at: $0) } }
     }
 
     public var all: [ServedDataset] { served.withLock { $0 } }

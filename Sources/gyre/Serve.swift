@@ -23,7 +23,9 @@ struct Serve: AsyncParsableCommand {
             Zarr view of the result, computed chunk by chunk. /edr/ answers OGC API EDR position, area and cube \
             queries (CoverageJSON, CSV, netCDF) for datasets with longitude and latitude. \
             /api/sas/v1/token/NAME and /api/sas/v1/sign?href=URL hand out signed access tokens; with \
-            --require-signing the data routes need one (or the API key). Stop it with Ctrl-C.
+            --require-signing the data routes need one (or the API key). With --api-key, POST /datasets registers \
+            a dataset (kept in the catalog, with a STAC collection of its own; local paths only under \
+            --register-root) and DELETE /datasets/NAME removes it. Stop it with Ctrl-C.
             """)
 
     @Option(help: "The SQLite catalog file (created if it does not exist).") var catalog = "gyre-catalog.db"
@@ -51,6 +53,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes an anonymous token lasts.") var anonymousTokenMinutes = 60
     @Option(help: "Minutes a token asked for with the API key lasts.") var tokenMinutes = 1440
     @Option(help: "Anonymous token requests one client may make per minute (past them: 429).") var anonymousTokensPerMinute = 30
+    @Option(help: "A directory POST /datasets may register local paths under (repeatable; URLs are always allowed).") var registerRoot: [String] = []
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -127,7 +130,11 @@ struct Serve: AsyncParsableCommand {
         }
         let signing = SigningConfiguration(secret: secret, required: requireSigning, anonymousSeconds: anonymousTokenMinutes * 60,
                                            registeredSeconds: tokenMinutes * 60, anonymousPerMinute: anonymousTokensPerMinute)
-        let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key, signing: signing), baseURL: baseURL, datasets: served)
+        let service = STACService(backend: db, configuration: STACServerConfiguration(apiKey: key, signing: signing, registerRoots: registerRoot),
+                                  baseURL: baseURL, datasets: served)
+        for skipped in try await service.restoreRegisteredDatasets() {
+            FileHandle.standardError.write(Data("gyre: a registered dataset is not served, as its source does not open: \(skipped)\n".utf8))
+        }
         try await service.run(host: host, port: port, fixedBaseURL: baseURL != nil) { url in
             let base = baseURL ?? url
             var text = "gyre: serving \(name) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"

@@ -635,6 +635,22 @@ struct CatalogBackendTests {
         }
     }
 
+    @Test("registered datasets: kept in order, a taken name refused, forgotten once", arguments: Backend.allCases)
+    func registeredDatasets(_ kind: Backend) async throws {
+        try await kind.with { c in
+            #expect(try await c.registeredDatasets().isEmpty)
+            #expect(try await c.registerDataset(name: "b", registration: ["source": "s3://bucket/b.zarr"]))
+            #expect(try await c.registerDataset(name: "a", registration: ["source": "/data/a.nc", "metadata": ["x": "1"]]))
+            #expect(try await !c.registerDataset(name: "b", registration: ["source": "other"]))
+            let all = try await c.registeredDatasets()
+            #expect(all.map(\.name) == ["b", "a"])
+            #expect(all[0].registration["source"] == "s3://bucket/b.zarr" && all[1].registration["metadata"]?["x"] == "1")
+            #expect(try await c.unregisterDataset("b"))
+            #expect(try await !c.unregisterDataset("b"))
+            #expect(try await c.registeredDatasets().map(\.name) == ["a"])
+        }
+    }
+
     @Test("createCollection creates once: of eight clients creating one collection at once, exactly one succeeds", arguments: Backend.allCases)
     func createOnce(_ kind: Backend) async throws {
         try await kind.with { c in

@@ -299,3 +299,78 @@ struct DatasetRouteTests {
         }
     }
 }
+
+@Suite("POST /datasets and DELETE /datasets/{name}: registered datasets, kept in the catalog")
+struct DatasetRegistrationTests {
+    @Test("Registering: the API key, a root for local paths, a source that opens; served, listed, a STAC collection of its own, served again after a restart; removed with DELETE")
+    func registerAndRemove() async throws {
+        let dir = try DatasetRouteTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let path = try await DatasetRouteTests.localCube(in: root, format: .v2)
+        let dbPath = dir.appendingPathComponent("catalog.db").path
+        let config = STACServerConfiguration(apiKey: "key", registerRoots: [root.path])
+        let fixed = try await ServedDataset(name: "fixed", source: "generated", dataset: SampleData.sst(days: 2, resolution: 30))
+        let body = #"{"name": "mine", "source": "\#(path)", "description": "my cube", "metadata": {"owner": "me"}}"#
+        do {
+            let service = STACService(backend: try SQLiteCatalog(path: dbPath), configuration: config, baseURL: "http://test.local",
+                                      datasets: try ServedDatasets([fixed]))
+            try await Application(router: service.router()).test(.router) { client in
+                func post(_ text: String, key: String? = "key") async throws -> TestResponse {
+                    var h: HTTPFields = [.contentType: "application/json"]
+                    if let key { h[.authorization] = "Bearer \(key)" }
+                    return try await client.execute(uri: "/datasets", method: .post, headers: h, body: ByteBuffer(string: text))
+                }
+                #expect(try await post(body, key: nil).status == .unauthorized)
+                #expect(try await post(body, key: "wrong").status == .unauthorized)
+                let created = try await post(body)
+                #expect(created.status == .created, "\(String(buffer: created.body))")
+                #expect(created.headers[.location] == "http://test.local/datasets/mine")
+                #expect(try await post(body).status == .conflict)
+                let (_, list) = try await get(client, "/datasets")
+                #expect(list["datasets"]?.array?.map { $0["id"]?.string } == ["fixed", "mine"])
+                #expect(list["datasets"]?.array?.last?["registered"] == true)
+                let (_, meta) = try await get(client, "/datasets/mine")
+                #expect(meta["attrs"]?["owner"] == "me")
+                #expect(try await client.execute(uri: "/datasets/mine/zarr/sst/.zarray", method: .get).status == .ok)
+                let (code, collection) = try await get(client, "/collections/mine")
+                #expect(code == 200)
+                #expect(collection["gyre:dataset"] == "mine")
+                #expect(collection["assets"]?["zarr"]?["href"] == "http://test.local/datasets/mine/zarr/")
+                #expect(collection["extent"]?["temporal"]?["interval"] == [["2001-01-01T00:00:00Z", "2001-01-06T00:00:00Z"]])
+                // Refused: bad fields, a path outside the root, one that does not open, a taken collection id.
+                let outside = dir.appendingPathComponent("elsewhere.zarr").path
+                for (text, status, why) in [
+                    (#"{"name": "x"}"#, 400, "needs a 'source'"),
+                    (#"{"name": "../x", "source": "s3://b/x.zarr"}"#, 400, "must be 1 to 128"),
+                    (#"{"name": "x", "source": "s3://b/x.zarr", "colour": 1}"#, 400, "unknown field 'colour'"),
+                    (#"{"name": "x", "source": 5}"#, 400, "must be a string"),
+                    (#"{"name": "x", "source": "\#(outside)"}"#, 403, "outside the directories"),
+                    (#"{"name": "x", "source": "\#(root.path)/../elsewhere.zarr"}"#, 403, "outside the directories"),
+                    (#"{"name": "x", "source": "\#(root.path)/missing.zarr"}"#, 400, "cannot open"),
+                    ("[1]", 400, "JSON object"),
+                ] {
+                    let r = try await post(text)
+                    #expect(r.status.code == status, "\(text): \(String(buffer: r.body))")
+                    #expect(String(buffer: r.body).contains(why), "\(text): \(String(buffer: r.body))")
+                }
+                #expect(try await client.execute(uri: "/datasets/fixed", method: .delete, headers: [.authorization: "Bearer key"]).status == .conflict)
+                #expect(try await client.execute(uri: "/datasets/mine", method: .delete).status == .unauthorized)
+            }
+        }
+        // A restart over the same catalog serves it again; DELETE removes it, its collection and its record.
+        let service = STACService(backend: try SQLiteCatalog(path: dbPath), configuration: config, baseURL: "http://test.local", datasets: ServedDatasets())
+        #expect(try await service.restoreRegisteredDatasets().isEmpty)
+        #expect(service.datasets["mine"]?.registered == true)
+        try await Application(router: service.router()).test(.router) { client in
+            let meta = try await client.execute(uri: "/datasets/mine/zarr/.zmetadata", method: .get)
+            #expect(meta.status == .ok)
+            #expect(try await client.execute(uri: "/datasets/mine", method: .delete, headers: [.authorization: "Bearer key"]).status == .noContent)
+            #expect(try await client.execute(uri: "/datasets/mine", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/collections/mine", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/datasets/mine", method: .delete, headers: [.authorization: "Bearer key"]).status == .notFound)
+        }
+        #expect(try await SQLiteCatalog(path: dbPath).registeredDatasets().isEmpty)
+    }
+}

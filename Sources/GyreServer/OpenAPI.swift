@@ -48,8 +48,34 @@ extension STACService {
             Operation(method: "head", path: "/datasets/{name}/zarr/{key}", summary: "A key's headers", responses: [("200", "OK"), ("404", "No such key")]),
             Operation(method: "get", path: "/datasets/{name}/eval", summary: "A gyre eval expression computed next to the data", parameters: ["expr", "f"],
                       responses: [("200", "OK"), ("413", "The plan's estimate passes the server's limits"), ("503", "Past the server's time limit")]),
+            Operation(method: "get", path: "/datasets/{name}/eval/zarr", summary: "The URL and estimate of an expression's result as a Zarr store", parameters: ["expr"],
+                      responses: [("200", "OK"), ("413", "The plan's estimate passes the server's limits")]),
+            Operation(method: "get", path: "/datasets/{name}/eval/{token}/zarr/{key}",
+                      summary: "A key of an expression's result as a Zarr store (token: the expression in base64url), each chunk computed when asked",
+                      responses: [("200", "OK"), ("404", "No such key"), ("413", "Over the server's limits"), ("503", "Past the server's time limit")]),
+            Operation(method: "post", path: "/datasets", summary: "Register a dataset (name, source, description, concat_dim, storage_options, metadata)",
+                      body: "Dataset registration", responses: [("201", "Registered"), ("403", "A local path outside --register-root"), ("409", "The name is taken")], write: true),
+            Operation(method: "delete", path: "/datasets/{name}", summary: "Remove a registered dataset (and its collection)",
+                      responses: [("204", "Removed"), ("404", "No such dataset"), ("409", "Given at start, not registered")], write: true),
+            Operation(method: "get", path: "/edr", summary: "OGC API EDR landing page"),
+            Operation(method: "get", path: "/edr/conformance", summary: "OGC API EDR conformance classes"),
+            Operation(method: "get", path: "/edr/collections", summary: "The datasets with longitude and latitude axes, as EDR collections"),
+            Operation(method: "get", path: "/edr/collections/{name}", summary: "One EDR collection: extent, parameters, queries", responses: [("200", "OK"), ("404", "No such collection")]),
+            Operation(method: "get", path: "/edr/collections/{name}/position", summary: "Values at points (POINT, MULTIPOINT): CoverageJSON, CSV or netCDF",
+                      parameters: ["coords", "datetime:edr", "z", "parameter-name", "crs", "f:edr"], responses: Self.edrResponses),
+            Operation(method: "get", path: "/edr/collections/{name}/area", summary: "Values in polygons (POLYGON, MULTIPOLYGON), null outside them",
+                      parameters: ["coords", "datetime:edr", "z", "parameter-name", "crs", "f:edr"], responses: Self.edrResponses),
+            Operation(method: "get", path: "/edr/collections/{name}/cube", summary: "Values in a bbox",
+                      parameters: ["bbox", "datetime:edr", "z", "parameter-name", "crs", "f:edr"], responses: Self.edrResponses),
+            Operation(method: "get", path: "/api/sas/v1/token/{collection}", summary: "A token for a dataset's data ({msft:expiry, token}); longer with the API key",
+                      responses: [("200", "OK"), ("404", "No such dataset or collection"), ("429", "Too many anonymous requests (Retry-After)")]),
+            Operation(method: "get", path: "/api/sas/v1/sign", summary: "A data URL of this server with a token appended", parameters: ["href"],
+                      responses: [("200", "OK"), ("429", "Too many anonymous requests (Retry-After)")]),
         ]
     }
+
+    static let edrResponses = [("200", "OK"), ("204", "Nothing matches"), ("403", "A token is needed (--require-signing)"), ("404", "No such collection"),
+                               ("413", "Over the server's limits")]
 
     static let parameterDocs: [String: (String, String)] = [
         "bbox": ("array", "west,south,east,north (or with heights); west > east crosses the antimeridian"),
@@ -67,6 +93,13 @@ extension STACService {
         "sortby": ("string", "fields, comma-separated, each with an optional + or -"),
         "fields": ("string", "fields to include (+ or none) or exclude (-), comma-separated"),
         "token": ("string", "the paging token of a next link"),
+        "coords": ("string", "WKT in lon lat order: POINT or MULTIPOINT (position), POLYGON or MULTIPOLYGON (area)"),
+        "datetime:edr": ("string", "an RFC 3339 instant (the nearest time), a list a,b,c, or an interval start/end, either end open with .."),
+        "z": ("string", "a level (the nearest), a list a,b,c, an interval min/max, or Rn/min/step"),
+        "parameter-name": ("array", "parameters, comma-separated (all when left out)"),
+        "crs": ("string", "only CRS84 (also EPSG:4326)"),
+        "f:edr": ("string", "CoverageJSON (the default), CSV or NetCDF"),
+        "href": ("string", "a URL of this server's data: /datasets/NAME/... or /edr/collections/NAME/..."),
     ]
 
     func openAPI() -> JSON {
@@ -74,11 +107,13 @@ extension STACService {
         for op in Self.operations {
             var o: JSONObject = ["summary": .string(op.summary)]
             var params: [JSON] = []
-            for name in ["collectionId", "itemId", "name", "key"] where op.path.contains("{\(name)}") {
+            for name in ["collectionId", "itemId", "name", "key", "token", "collection"] where op.path.contains("{\(name)}") {
                 params.append(["name": .string(name), "in": "path", "required": true, "schema": ["type": "string"]])
             }
-            for p in op.parameters {
-                let (type, doc) = Self.parameterDocs[p] ?? ("string", "")
+            for entry in op.parameters {
+                // "name:variant" documents a parameter one way for some routes (f for EDR).
+                let p = String(entry.split(separator: ":").first ?? Substring(entry))
+                let (type, doc) = Self.parameterDocs[entry] ?? ("string", "")
                 var schema: JSONObject = ["type": .string(type)]
                 if type == "array" { schema["items"] = ["type": type == "array" && p == "bbox" ? "number" : "string"] }
                 if p == "limit" { schema["minimum"] = 1; schema["maximum"] = .int(Int64(SearchRequest.maxLimit)) }
@@ -120,7 +155,7 @@ extension STACService {
             <!doctype html>
             <html><head><meta charset="utf-8"><title>\(esc(configuration.title))</title></head>
             <body><h1>\(esc(configuration.title))</h1><p>\(esc(configuration.description))</p>
-            <p>A STAC API. The OpenAPI document is at <a href="\(esc(baseURL))/api">/api</a>.</p>
+            <p>A STAC API, datasets as Zarr stores, and OGC API EDR. The OpenAPI document is at <a href="\(esc(baseURL))/api">/api</a>.</p>
             <table border="1" cellpadding="4"><tr><th>Method</th><th>Path</th><th>What</th></tr>
             \(rows)</table></body></html>
             """

@@ -26,11 +26,15 @@ package protocol ChunkDecoder: Sendable {
     /// Decodes only the bytes `range` of the decoded chunk (`chunkBytes` in all) into
     /// `destination` (exactly `range.count` bytes); false when this stream cannot.
     func decode(_ stored: UnsafeRawBufferPointer, range: Range<Int>, chunkBytes: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
+    /// The stored bytes a decode of the decoded byte `ranges` reads, told from the stored
+    /// value's first bytes (see `BytesToBytesCodec.storedRanges`); nil when it cannot tell.
+    func storedRanges(head: UnsafeRawBufferPointer, ranges: [Range<Int>], chunkBytes: Int) throws -> StoredRanges?
 }
 
 extension ChunkDecoder {
     package var decodesRanges: Bool { false }
     package func decode(_ stored: UnsafeRawBufferPointer, range: Range<Int>, chunkBytes: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
+    package func storedRanges(head: UnsafeRawBufferPointer, ranges: [Range<Int>], chunkBytes: Int) throws -> StoredRanges? { nil }
 }
 
 /// A stored chunk: its bytes and how to decode them.
@@ -129,8 +133,8 @@ package enum ChunkEngine {
 
     /// The bytes of the chunks a slab read holds: stored bytes, by task.
     final class Held: @unchecked Sendable {
-        let items: Mutex<[(StoredBytes, Range<Int>)?]>
-        init(_ n: Int) { items = Mutex([(StoredBytes, Range<Int>)?](repeating: nil, count: n)) }
+        let items: Mutex<[(StoredBytes, Range<Int>, sparse: Bool)?]>
+        init(_ n: Int) { items = Mutex([(StoredBytes, Range<Int>, sparse: Bool)?](repeating: nil, count: n)) }
     }
 
     /// Reads a resolved region (positive steps) as consecutive slabs along its first
@@ -174,7 +178,7 @@ package enum ChunkEngine {
             batches.append(b0..<q)
             b0 = q
         }
-        @Sendable func fetchBatch(_ batch: Range<Int>) async throws -> (tasks: [[DimPiece]], locations: [ChunkLocation?], stored: [(StoredBytes, Range<Int>)?]) {
+        @Sendable func fetchBatch(_ batch: Range<Int>) async throws -> (tasks: [[DimPiece]], locations: [ChunkLocation?], stored: [(StoredBytes, Range<Int>, sparse: Bool)?]) {
             let tasks = rows0[batch].flatMap { row in combos.map { [row] + $0 } }
             var locations = [ChunkLocation?](repeating: nil, count: tasks.count)
             var index: [[Int]: Int] = [:]
@@ -188,12 +192,12 @@ package enum ChunkEngine {
                 for (t, l) in zip(g, ls) { locations[index[t.map(\.chunk)]!] = l }
             }
             let held = Held(tasks.count)
-            try await fetchEach(locator, tasks, locations, limit: limit) { [held] m, bytes, range in
-                if let bytes, let range { held.items.withLock { $0[m] = (bytes, range) } }
+            try await fetchEach(locator, tasks, locations, limit: limit) { [held] m, bytes, range, sparse in
+                if let bytes, let range { held.items.withLock { $0[m] = (bytes, range, sparse) } }
             }
             return (tasks, locations, held.items.withLock { $0 })
         }
-        var next: Task<(tasks: [[DimPiece]], locations: [ChunkLocation?], stored: [(StoredBytes, Range<Int>)?]), any Error>? = Task { try await fetchBatch(batches[0]) }
+        var next: Task<(tasks: [[DimPiece]], locations: [ChunkLocation?], stored: [(StoredBytes, Range<Int>, sparse: Bool)?]), any Error>? = Task { try await fetchBatch(batches[0]) }
         defer { next?.cancel() }
         for (n, batch) in batches.enumerated() {
             let (tasks, locations, stored) = try await next!.value
@@ -237,8 +241,8 @@ package enum ChunkEngine {
                 }
                 try await Bounded.forEach(count: cut.count, limit: limit) { [cut, locations, stored] j in
                     let (u, i) = cut[j]
-                    guard let l = locations[i], let (bytes, range) = stored[i] else { return fill(locator, u, into: dst) }
-                    try decodeAndPlace(locator, u, l, bytes, range, into: dst)
+                    guard let l = locations[i], let (bytes, range, sparse) = stored[i] else { return fill(locator, u, into: dst) }
+                    try decodeAndPlace(locator, u, l, bytes, range, sparse: sparse, into: dst)
                 }
                 withExtendedLifetime(slab) {}
                 try await body(slab, b.lowerBound)
@@ -269,16 +273,19 @@ package enum ChunkEngine {
         let locations = try await locator.locate(tasks.map { $0.map(\.chunk) })
         precondition(locations.count == tasks.count, "ChunkLocator.locate: \(locations.count) locations for \(tasks.count) chunks")
         for (i, l) in locations.enumerated() where l == nil { fill(locator, tasks[i], into: destination) }
-        try await fetchEach(locator, tasks, locations, limit: limit) { m, bytes, range in
-            try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, range, into: destination)
+        try await fetchEach(locator, tasks, locations, limit: limit) { m, bytes, range, sparse in
+            try decodeAndPlace(locator, tasks[m], locations[m]!, bytes, range, sparse: sparse, into: destination)
         }
     }
 
     /// Fetches the stored bytes of every located chunk (ranges of one value that lie close
     /// together in one request), `limit` requests at once, handing each chunk's bytes to `got`
     /// as they arrive (nil: a whole value that turned out missing). `got` may run concurrently.
+    /// A large chunk of which a small part is read, whose codec tells which stored bytes hold
+    /// that part (blosc's blocks), is fetched by those bytes only, into a buffer of the value's
+    /// size that holds nothing else (`sparse`: only a decode of that part may read it).
     static func fetchEach(_ locator: some ChunkLocator, _ tasks: [[DimPiece]], _ locations: [ChunkLocation?], limit: Int,
-                          _ got: @escaping @Sendable (Int, StoredBytes?, Range<Int>?) throws -> Void) async throws {
+                          _ got: @escaping @Sendable (Int, StoredBytes?, Range<Int>?, _ sparse: Bool) throws -> Void) async throws {
         var fetches: [Fetch] = []
         // Ranges by value (store name and key), merged into spans.
         var ranged: [String: (store: any ReadableStore, key: String, members: [Int])] = [:]
@@ -308,13 +315,17 @@ package enum ChunkEngine {
         try await Bounded.forEach(count: fetches.count, limit: limit) { [fetches] f in
             switch fetches[f] {
             case .object(let store, let key, let m):
+                if let wanted = partRanges(locator, tasks[m], decoder: locations[m]!.decoder), locator.chunkShape.reduce(locator.itemSize, *) >= Self.partialFetchBytes,
+                   let (bytes, sparse) = try await fetchParts(locator, tasks[m], locations[m]!.decoder, store, key, wanted) {
+                    return try got(m, bytes, bytes.map { 0..<$0.count }, sparse)
+                }
                 let bytes: StoredBytes?
                 do { bytes = try await store.getStored(key) } catch let e as GyreStorageError {
                     throw locator.failure(chunk: tasks[m].map(\.chunk), e.message, cause: e)
                 }
-                try got(m, bytes, bytes.map { 0..<$0.count })
+                try got(m, bytes, bytes.map { 0..<$0.count }, false)
             case .held(let bytes, let range, let m):
-                try got(m, bytes, range)
+                try got(m, bytes, range, false)
             case .span(let store, let key, let span, let members):
                 let bytes: StoredBytes
                 do {
@@ -331,7 +342,7 @@ package enum ChunkEngine {
                 }
                 @Sendable func one(_ m: Int) throws {
                     guard case .range(_, _, let r) = locations[m]!.bytes else { return }
-                    try got(m, bytes, (r.lowerBound - span.lowerBound)..<(r.upperBound - span.lowerBound))
+                    try got(m, bytes, (r.lowerBound - span.lowerBound)..<(r.upperBound - span.lowerBound), false)
                 }
                 if members.count == 1 || limit == 1 {
                     for m in members { try one(m) }
@@ -342,13 +353,66 @@ package enum ChunkEngine {
         }
     }
 
+    /// Chunks of at least this many decoded bytes are fetched by parts when a small part of
+    /// them is read (below it, the extra requests cost more than the bytes they save).
+    static let partialFetchBytes = 1 << 20
+
+    /// The stored bytes of a chunk that a decode of the task's part reads (`partRanges`), in a
+    /// buffer of the stored value's size: the head (what tells the layout), then those ranges,
+    /// merged where close. Nil (with nothing lost) when the codec cannot tell, or the ranges
+    /// are most of the value; the value missing is (nil, false) as a whole read would give it.
+    static func fetchParts(_ locator: some ChunkLocator, _ t: [DimPiece], _ decoder: any ChunkDecoder, _ store: any ReadableStore, _ key: String,
+                           _ wanted: [Range<Int>]) async throws -> (StoredBytes?, Bool)? {
+        let chunkBytes = locator.chunkShape.reduce(locator.itemSize, *)
+        @Sendable func fetch(_ r: Range<Int>) async throws -> StoredBytes? {
+            do { return try await store.getStored(key, range: .range(offset: r.lowerBound, length: r.count)) } catch let e as GyreStorageError {
+                if e.code == .invalidRange { throw locator.failure(chunk: t.map(\.chunk), "'\(key)' ends before byte \(r.upperBound) (truncated?)", cause: e) }
+                throw locator.failure(chunk: t.map(\.chunk), e.message, cause: e)
+            }
+        }
+        func ask(_ head: StoredBytes) throws -> StoredRanges? {
+            do { return try head.withUnsafeBytes { try decoder.storedRanges(head: $0, ranges: wanted, chunkBytes: chunkBytes) } } catch let e as GyreCodecsError {
+                throw locator.failure(chunk: t.map(\.chunk), e.message, cause: e)
+            }
+        }
+        // A value shorter than a header is one a whole read reports on.
+        guard let first = try? await fetch(0..<16) else { return nil }
+        var head = first
+        var answer = try ask(head)
+        if case .head(let n)? = answer {
+            guard let more = try await fetch(16..<n) else { return (nil, false) }
+            let joined = StoredBytes(uninitialized: n)
+            head.withUnsafeBytes { joined.write($0, at: 0) }
+            more.withUnsafeBytes { joined.write($0, at: 16) }
+            head = joined
+            answer = try ask(head)
+        }
+        guard case .ranges(let total, let ranges)? = answer else { return nil }
+        let rest = ranges.compactMap { r -> Range<Int>? in
+            let lo = Swift.max(r.lowerBound, head.count)
+            return lo < r.upperBound ? lo..<r.upperBound : nil
+        }
+        let spans = ByteRanges.merged(rest, gap: (store as? any MergingRangeReads)?.rangeGap ?? (64 << 10), maxSpan: 32 << 20)
+        guard spans.reduce(0, { $0 + $1.span.count }) * 2 <= total else { return nil }
+        let out = StoredBytes(uninitialized: total)
+        head.withUnsafeBytes { out.write(UnsafeRawBufferPointer(rebasing: $0[0..<Swift.min(head.count, total)]), at: 0) }
+        let pieces = try await Bounded.map(count: spans.count, limit: 4) { [spans] i in (spans[i].span, try await fetch(spans[i].span)) }
+        for (span, piece) in pieces {
+            guard let piece, piece.count == span.count else {
+                throw locator.failure(chunk: t.map(\.chunk), "'\(key)' ends before byte \(span.upperBound) (truncated?)", cause: nil)
+            }
+            piece.withUnsafeBytes { out.write($0, at: span.lowerBound) }
+        }
+        return (out, true)
+    }
+
     static func decodeAndPlace(_ locator: some ChunkLocator, _ t: [DimPiece], _ location: ChunkLocation, _ bytes: StoredBytes?, _ range: Range<Int>?,
-                               into destination: ReadDestination) throws {
+                               sparse: Bool, into destination: ReadDestination) throws {
         guard let bytes, let range else { return fill(locator, t, into: destination) }
         do {
             try bytes.withUnsafeBytes { raw in
                 let stored = UnsafeRawBufferPointer(rebasing: raw[range])
-                try placeDecoded(locator, t, stored, location.decoder, into: destination)
+                try placeDecoded(locator, t, stored, location.decoder, sparse: sparse, into: destination)
             }
         } catch let e as GyreCodecsError {
             throw locator.failure(chunk: t.map(\.chunk), e.message, cause: e)
@@ -362,21 +426,18 @@ package enum ChunkEngine {
     }
 
     static func placeDecoded(_ locator: some ChunkLocator, _ t: [DimPiece], _ stored: UnsafeRawBufferPointer, _ decoder: any ChunkDecoder,
-                             into destination: ReadDestination) throws {
-        let c = locator.chunkShape, shape = locator.shape, itemSize = locator.itemSize
+                             sparse: Bool = false, into destination: ReadDestination) throws {
+        let c = locator.chunkShape, itemSize = locator.itemSize
         let chunkBytes = c.reduce(itemSize, *)
         let target = destination.block(origin: t.map(\.out.lowerBound), shape: t.map(\.out.count))
-        let whole = t.indices.allSatisfy { d in
-            t[d].first == 0 && t[d].out.count == c[d] && (t[d].step == 1 || c[d] == 1) && (t[d].chunk + 1) * c[d] <= shape[d]
-        }
-        if whole, let span = target.contiguousBytes {
+        if !sparse, isWhole(locator, t), let span = target.contiguousBytes {
             // The chunk fills one span of the destination: decoded straight into it.
             try decoder.decode(stored, into: span)
             return
         }
         let strides = NDArray<UInt8>.contiguousStrides(c)
         let stepped = zip(strides, t).map { $0 * $1.step }
-        if decoder.decodesRanges, let spans = partSpans(t, chunk: c, itemSize: itemSize) {
+        if let ranges = partRanges(locator, t, decoder: decoder), let spans = partSpans(t, chunk: c, itemSize: itemSize) {
             // A small part of the chunk (a point's series, a few rows): only the byte spans
             // that hold it are decoded.
             let rowBytes = strides[0] * itemSize
@@ -384,9 +445,9 @@ package enum ChunkEngine {
             if spans.together {
                 let buffer = allocateScratch(spans.rows.count * rowBytes)
                 defer { freeScratch(buffer) }
-                let start = spans.rows.lowerBound * rowBytes + spans.lo, end = (spans.rows.upperBound - 1) * rowBytes + spans.hi
-                if try decoder.decode(stored, range: start..<end, chunkBytes: chunkBytes,
-                                      into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + spans.lo, count: end - start)) {
+                let r = ranges[0]
+                if try decoder.decode(stored, range: r, chunkBytes: chunkBytes,
+                                      into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + spans.lo, count: r.count)) {
                     target.copy(from: UnsafeRawPointer(buffer.baseAddress! + rowOffset), strides: stepped)
                     return
                 }
@@ -394,9 +455,9 @@ package enum ChunkEngine {
                 let row = allocateScratch(rowBytes)
                 defer { freeScratch(row) }
                 var done = true
-                for (i, r) in spans.rows.enumerated() {
-                    guard try decoder.decode(stored, range: (r * rowBytes + spans.lo)..<(r * rowBytes + spans.hi), chunkBytes: chunkBytes,
-                                             into: UnsafeMutableRawBufferPointer(start: row.baseAddress! + spans.lo, count: spans.hi - spans.lo)) else {
+                for (i, r) in ranges.enumerated() {
+                    guard try decoder.decode(stored, range: r, chunkBytes: chunkBytes,
+                                             into: UnsafeMutableRawBufferPointer(start: row.baseAddress! + spans.lo, count: r.count)) else {
                         done = false
                         break
                     }
@@ -405,6 +466,10 @@ package enum ChunkEngine {
                 if done { return }
             }
         }
+        guard !sparse else {
+            // Only the stored bytes of the part were fetched: nothing else may be decoded from them.
+            throw GyreCodecsError(.corrupt, "a chunk fetched by parts could not be decoded by parts")
+        }
         // Decoded whole into a pooled buffer (a large chunk decoded into fresh memory costs
         // more in page clearing than in decompression), then the part copied out.
         let chunk = allocateScratch(chunkBytes)
@@ -412,6 +477,29 @@ package enum ChunkEngine {
         try decoder.decode(stored, into: UnsafeMutableRawBufferPointer(start: chunk.baseAddress!, count: chunkBytes))
         let offset = t.indices.reduce(0) { $0 + t[$1].first * strides[$1] } * itemSize
         target.copy(from: UnsafeRawPointer(chunk.baseAddress! + offset), strides: stepped)
+    }
+
+    /// Whether a task reads its chunk whole (every element, in order, and the chunk is not cut
+    /// by the array's edge).
+    static func isWhole(_ locator: some ChunkLocator, _ t: [DimPiece]) -> Bool {
+        let c = locator.chunkShape, shape = locator.shape
+        return t.indices.allSatisfy { d in
+            t[d].first == 0 && t[d].out.count == c[d] && (t[d].step == 1 || c[d] == 1) && (t[d].chunk + 1) * c[d] <= shape[d]
+        }
+    }
+
+    /// The decoded byte ranges of its chunk a task's part is decoded from, when it is decoded
+    /// by parts (one range for rows that lie together, else one per row); nil when the chunk
+    /// is decoded whole. Fetching and decoding both follow it, so a chunk fetched by parts is
+    /// always decoded by the same parts.
+    static func partRanges(_ locator: some ChunkLocator, _ t: [DimPiece], decoder: (any ChunkDecoder)? = nil) -> [Range<Int>]? {
+        let c = locator.chunkShape, itemSize = locator.itemSize
+        guard !isWhole(locator, t), decoder?.decodesRanges ?? true, let spans = partSpans(t, chunk: c, itemSize: itemSize) else { return nil }
+        let rowBytes = c.dropFirst().reduce(itemSize, *)
+        if spans.together {
+            return [(spans.rows.lowerBound * rowBytes + spans.lo)..<((spans.rows.upperBound - 1) * rowBytes + spans.hi)]
+        }
+        return spans.rows.map { ($0 * rowBytes + spans.lo)..<($0 * rowBytes + spans.hi) }
     }
 
     /// Where a part of a chunk lies within each row (the chunk's extent along its first axis

@@ -41,6 +41,20 @@ public protocol BytesToBytesCodec: Codec {
     func decode(raw bytes: UnsafeRawBufferPointer, range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool
     /// Whether `decode(raw:range:...)` can decode parts of this codec's streams at all.
     var decodesRanges: Bool { get }
+    /// Which stored bytes `decode(raw:range:...)` needs to decode the decoded byte `ranges`
+    /// (of `decodedCount` bytes in all), told from the stream's first bytes `head`: more of the
+    /// head, the stored ranges, or nil when this codec or stream cannot tell (the stream is
+    /// read whole). Lets a reader fetch only those bytes of a large chunk.
+    func storedRanges(head: UnsafeRawBufferPointer, ranges: [Range<Int>], decodedCount: Int) throws -> StoredRanges?
+}
+
+/// What `storedRanges` answers.
+public enum StoredRanges: Sendable, Equatable {
+    /// The first `n` bytes are needed to tell.
+    case head(Int)
+    /// The stream is `total` bytes; these ranges of it (the head among them) are all a decode
+    /// of the asked ranges reads.
+    case ranges(total: Int, [Range<Int>])
 }
 
 extension BytesToBytesCodec {
@@ -51,6 +65,7 @@ extension BytesToBytesCodec {
     }
     public func decode(raw bytes: UnsafeRawBufferPointer, range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool { false }
     public var decodesRanges: Bool { false }
+    public func storedRanges(head: UnsafeRawBufferPointer, ranges: [Range<Int>], decodedCount: Int) throws -> StoredRanges? { nil }
     /// `decode(raw:range:decodedCount:into:)` on an array's bytes.
     public func decode(_ bytes: [UInt8], range: Range<Int>, decodedCount: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         try bytes.withUnsafeBytes { try decode(raw: $0, range: range, decodedCount: decodedCount, into: destination) }

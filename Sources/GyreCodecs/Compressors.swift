@@ -308,6 +308,45 @@ public struct BloscCodec: BytesToBytesCodec {
         return true
     }
 
+    /// The header (16 bytes), the block offsets, and the compressed blocks that hold the
+    /// ranges; a plain copy's header and the ranges themselves. Nil where `decode(raw:range:)`
+    /// would not decode the ranges by parts (items not of the stream's type size).
+    public func storedRanges(head: UnsafeRawBufferPointer, ranges: [Range<Int>], decodedCount: Int) throws -> StoredRanges? {
+        let header = Int(BLOSC_MIN_HEADER_LENGTH)
+        guard head.count >= header else { return .head(header) }
+        func u32(_ at: Int) -> Int { Int(head[at]) | Int(head[at + 1]) << 8 | Int(head[at + 2]) << 16 | Int(head[at + 3]) << 24 }
+        let flags = head[2], itemSize = Int(head[3]), nbytes = u32(4), blocksize = u32(8), cbytes = u32(12)
+        guard nbytes == decodedCount else { throw GyreCodecsError(.corrupt, "blosc: buffer holds \(nbytes) bytes, the chunk needs \(decodedCount)") }
+        guard cbytes >= header else { throw GyreCodecsError(.corrupt, "blosc: header says \(cbytes) compressed bytes, fewer than its own 16") }
+        guard itemSize > 0, ranges.allSatisfy({ $0.lowerBound >= 0 && $0.upperBound <= nbytes && $0.lowerBound % itemSize == 0 && $0.count % itemSize == 0 }),
+              nbytes / itemSize <= Int(Int32.max) else { return nil }
+        if flags & 0x02 != 0 {   // a plain copy after the header
+            guard cbytes >= header + nbytes else { throw GyreCodecsError(.corrupt, "blosc: a plain copy of \(nbytes) bytes in \(cbytes) bytes") }
+            return .ranges(total: cbytes, [0..<header] + ranges.map { (header + $0.lowerBound)..<(header + $0.upperBound) })
+        }
+        guard blocksize > 0 else { throw GyreCodecsError(.corrupt, "blosc: block size 0") }
+        let blocks = (nbytes + blocksize - 1) / blocksize
+        let tableEnd = header + 4 * blocks
+        guard tableEnd <= cbytes else { throw GyreCodecsError(.corrupt, "blosc: \(blocks) block offsets do not fit in \(cbytes) bytes") }
+        guard head.count >= tableEnd else { return .head(tableEnd) }
+        let starts = (0..<blocks).map { u32(header + 4 * $0) }
+        for (j, st) in starts.enumerated() where st < tableEnd || st >= cbytes {
+            throw GyreCodecsError(.corrupt, "blosc: block \(j) starts at byte \(st), outside the \(cbytes)-byte buffer")
+        }
+        // A block ends where the next one in the stream starts (or the stream ends).
+        let sorted = starts.sorted()
+        var needed: Set<Int> = []
+        for r in ranges where !r.isEmpty { for j in (r.lowerBound / blocksize)...((r.upperBound - 1) / blocksize) { needed.insert(j) } }
+        var out = [0..<tableEnd]
+        for j in needed.sorted() {
+            let st = starts[j]
+            var lo = 0, hi = sorted.count
+            while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] <= st { lo = mid + 1 } else { hi = mid } }
+            out.append(st..<(lo < sorted.count ? sorted[lo] : cbytes))
+        }
+        return .ranges(total: cbytes, out)
+    }
+
     public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard bytes.count >= Int(BLOSC_MIN_HEADER_LENGTH) else {
             throw GyreCodecsError(.corrupt, "blosc: \(bytes.count) bytes is too short for a blosc header")

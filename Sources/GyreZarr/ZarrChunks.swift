@@ -50,6 +50,11 @@ struct PipelineDecoder: ChunkDecoder {
 
     var decodesRanges: Bool { native && (pipeline.bytesToBytes.first?.decodesRanges ?? true) }
 
+    func storedRanges(head: UnsafeRawBufferPointer, ranges: [Range<Int>], chunkBytes: Int) throws -> StoredRanges? {
+        guard native, let codec = pipeline.bytesToBytes.first else { return nil }
+        return try codec.storedRanges(head: head, ranges: ranges, decodedCount: chunkBytes)
+    }
+
     func decode(_ stored: UnsafeRawBufferPointer, range: Range<Int>, chunkBytes: Int, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
         guard native else { return false }
         if let codec = pipeline.bytesToBytes.first {

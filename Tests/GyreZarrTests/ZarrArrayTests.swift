@@ -1,4 +1,5 @@
 import GyreCore
+import Synchronization
 import Testing
 @testable import GyreArrays
 @testable import GyreChunks
@@ -128,6 +129,67 @@ struct ZarrArrayTests {
             bad[16] = 0xff; bad[17] = 0xff; bad[18] = 0xff; bad[19] = 0x7f   // the first block's offset, far outside
             try await store.set("a/0.0.0", bad)
             await #expect(throws: GyreZarrError.self) { _ = try await arr.read([Slice.all, Slice(7, 8), Slice(9, 10)]) }
+        }
+    }
+
+    /// A store that counts the bytes read from it.
+    final class CountingStore: ReadableStore, Sendable {
+        let base: MemoryStore
+        let counts = Mutex((bytes: 0, requests: 0))
+        init(_ base: MemoryStore) { self.base = base }
+        var name: String { "counting" }
+        var bytes: Int { counts.withLock { $0.bytes } }
+        func get(_ key: String, range: ByteRange) async throws -> [UInt8]? {
+            let b = try await base.get(key, range: range)
+            counts.withLock { $0.bytes += b?.count ?? 0; $0.requests += 1 }
+            return b
+        }
+        func reset() { counts.withLock { $0 = (0, 0) } }
+    }
+
+    @Test("a point's series of large blosc chunks fetches only the header, the block offsets and the blocks that hold it (shuffled, bit-shuffled, plain copies), the values a whole read gives; truncated and corrupt chunks are errors naming the chunk")
+    func partialFetch() async throws {
+        // Chunks of (10, 256, 512) float32: 5 MiB in rows of 512 KiB, in blocks of 16 KiB; noise,
+        // so that blosc cannot squeeze it much.
+        let shape = [20, 256, 512], chunk = [10, 256, 512]
+        let count = shape.reduce(1, *)
+        var rng = SplitMix64(seed: 11)
+        let data = AnyNDArray.float32(try NDArray(shape: shape, (0..<count).map { _ in Float(rng.normal()) }))
+        for (shuffle, clevel) in [(BloscCodec.Shuffle.shuffle, Int32(5)), (.bitshuffle, 5), (.noshuffle, 0)] {
+            let memory = MemoryStore()
+            let codec = try BloscCodec(cname: "lz4", clevel: clevel, shuffle: shuffle, typesize: 4, blocksize: 16384)
+            let meta = try ZarrArrayMetadata(format: .v2, shape: shape, chunkShape: chunk, dtype: .float32, fillValue: .float32(.nan),
+                                             pipeline: CodecPipeline(bytesToBytes: [codec]))
+            try await ZarrArray.create(memory, path: "a", metadata: meta).write(data)
+            let stored = try await memory.get("a/0.0.0")!.count, stored1 = try await memory.get("a/1.0.0")!.count
+            let counting = CountingStore(memory)
+            let arr = try await ZarrArray.open(counting, path: "a")
+            for region in [[Slice.all, Slice(7, 8), Slice(9, 10)], [Slice(3, 17), Slice(100, 102), Slice(250, 256)], [Slice(12, 13), Slice(255, 256), Slice(511, 512)]] {
+                counting.reset()
+                let got = try await arr.read(region)
+                let want = try data.index(region.map { .slice($0) })
+                #expect(got.shape == want.shape && got.doubles() == want.doubles(), "\(shuffle) \(region)")
+                // Far less than the chunks themselves (blosc makes blocks of 64 KiB here: a point
+                // costs one block of each of its rows).
+                #expect(counting.bytes * 3 < stored + stored1, "\(shuffle) \(region): \(counting.bytes) bytes read of chunks of \(stored) and \(stored1)")
+            }
+            // A whole read still reads whole chunks.
+            counting.reset()
+            #expect(try await arr.read().doubles() == data.doubles())
+            #expect(counting.bytes >= stored + stored1)
+            // Truncated: the blocks a point needs lie past the end of the value.
+            let bytes = try #require(try await memory.get("a/1.0.0"))
+            try await memory.set("a/1.0.0", Array(bytes.prefix(bytes.count / 3)))
+            await #expect {
+                _ = try await arr.read([Slice(10, 20), Slice(250, 251), Slice(500, 501)])
+            } throws: { e in "\(e)".contains("1.0.0") || "\(e)".contains("[1, 0, 0]") }
+            if clevel > 0 {
+                // A block offset outside the value.
+                var bad = bytes
+                bad[16] = 0xff; bad[17] = 0xff; bad[18] = 0xff; bad[19] = 0x7f
+                try await memory.set("a/1.0.0", bad)
+                await #expect(throws: GyreZarrError.self) { _ = try await arr.read([Slice(10, 20), Slice(250, 251), Slice(500, 501)]) }
+            }
         }
     }
 

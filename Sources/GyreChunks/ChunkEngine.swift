@@ -392,10 +392,23 @@ package enum ChunkEngine {
             let lo = Swift.max(r.lowerBound, head.count)
             return lo < r.upperBound ? lo..<r.upperBound : nil
         }
-        let spans = ByteRanges.merged(rest, gap: (store as? any MergingRangeReads)?.rangeGap ?? (64 << 10), maxSpan: 32 << 20)
-        guard spans.reduce(0, { $0 + $1.span.count }) * 2 <= total else { return nil }
+        // A request costs about as much as the gap below which ranges are merged: worth it
+        // only when the spans and their requests cost clearly less than the rest read at once.
+        let gap = (store as? any MergingRangeReads)?.rangeGap ?? (64 << 10)
+        let spans = ByteRanges.merged(rest, gap: gap, maxSpan: 32 << 20)
+        guard (spans.reduce(0, { $0 + $1.span.count }) + spans.count * gap) * 4 <= (total - head.count) * 3 else { return nil }
         let out = StoredBytes(uninitialized: total)
         head.withUnsafeBytes { out.write(UnsafeRawBufferPointer(rebasing: $0[0..<Swift.min(head.count, total)]), at: 0) }
+        if let direct = store as? any RangesIntoBuffer {
+            // Read straight into place (a local file: one open, a pread per span).
+            do {
+                guard try await direct.read(key, ranges: spans.map(\.span), into: out) else { return (nil, false) }
+            } catch let e as GyreStorageError {
+                let why = e.code == .invalidRange ? "'\(key)' ends before byte \(spans.last!.span.upperBound) (truncated?)" : e.message
+                throw locator.failure(chunk: t.map(\.chunk), why, cause: e)
+            }
+            return (out, true)
+        }
         let pieces = try await Bounded.map(count: spans.count, limit: 4) { [spans] i in (spans[i].span, try await fetch(spans[i].span)) }
         for (span, piece) in pieces {
             guard let piece, piece.count == span.count else {

@@ -70,6 +70,24 @@ public final class FileStore: WritableStore, ListableStore {
         }
     }
 
+    /// Ranges of the file read straight into `buffer`, each at its own offset, with one open.
+    package func read(_ key: String, ranges: [Range<Int>], into buffer: StoredBytes) async throws -> Bool {
+        let p = try path(for: key)
+        let storeName = name
+        return try await BlockingIO.run {
+            guard let (fd, st) = try Self.openForReading(p, key: key, store: storeName) else { return false }
+            defer { close(fd) }
+            for r in ranges {
+                guard r.lowerBound >= 0, r.upperBound <= Int(st.st_size) else {
+                    throw GyreStorageError(.invalidRange, "\(storeName): bytes \(r.lowerBound)..<\(r.upperBound) of '\(key)' are outside its \(st.st_size) bytes")
+                }
+                precondition(r.upperBound <= buffer.count, "FileStore.read: range \(r) past a \(buffer.count)-byte buffer")
+                _ = try buffer.withUnsafeMutableBytes { try Self.readFully(fd, into: $0.baseAddress! + r.lowerBound, range: r, key: key, store: storeName) }
+            }
+            return true
+        }
+    }
+
     /// Reads `range` of an open file into memory, all of it or an error (a read error, or a
     /// file that ended first). Returns the count read.
     private static func readFully(_ fd: Int32, into base: UnsafeMutableRawPointer?, range r: Range<Int>, key: String, store: String) throws -> Int {
@@ -211,3 +229,5 @@ public final class FileStore: WritableStore, ListableStore {
     /// Whether the root exists.
     public var exists: Bool { FileManager.default.fileExists(atPath: root.path) }
 }
+
+extension FileStore: RangesIntoBuffer {}

@@ -61,6 +61,14 @@ extension ByteRange {
     }
 }
 
+/// A store that reads byte ranges of a value straight into a caller's buffer, each at its own
+/// offset there, all through one handle (a local file: one open, a pread per range).
+package protocol RangesIntoBuffer: ReadableStore {
+    /// Reads each range of `key` into `buffer` at the range's offset; false when the value is
+    /// missing; an error when it ends before a range does.
+    func read(_ key: String, ranges: [Range<Int>], into buffer: StoredBytes) async throws -> Bool
+}
+
 /// A store values can be read from, whole or by byte range. Stores are async (they may be
 /// remote); a missing key reads as `nil`, not as an error.
 public protocol ReadableStore: Sendable {
@@ -153,6 +161,11 @@ public final class StoredBytes: @unchecked Sendable {
 
     /// The bytes as an array (a copy).
     public var array: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The buffer to fill (for stores that read straight into it).
+    package func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
 }
 
 /// A store values can be written to and deleted from.

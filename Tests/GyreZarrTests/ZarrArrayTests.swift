@@ -1,3 +1,4 @@
+import Foundation
 import GyreCore
 import Synchronization
 import Testing
@@ -183,6 +184,23 @@ struct ZarrArrayTests {
             await #expect {
                 _ = try await arr.read([Slice(10, 20), Slice(250, 251), Slice(500, 501)])
             } throws: { e in "\(e)".contains("1.0.0") || "\(e)".contains("[1, 0, 0]") }
+            if clevel == 5 && shuffle == .shuffle {
+                // From files: the blocks are read straight into place, one open per chunk.
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-partial-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: dir) }
+                let files = FileStore(root: dir)
+                try await ZarrArray.create(files, path: "a", metadata: meta).write(data)
+                let onDisk = try await ZarrArray.open(files, path: "a")
+                for region in [[Slice.all, Slice(7, 8), Slice(9, 10)], [Slice(3, 17), Slice(100, 102), Slice(250, 256)]] {
+                    let got = try await onDisk.read(region)
+                    #expect(got.doubles() == (try data.index(region.map { .slice($0) })).doubles(), "files \(region)")
+                }
+                let whole = try #require(try await files.get("a/1.0.0"))
+                try await files.set("a/1.0.0", Array(whole.prefix(whole.count / 3)))
+                await #expect {
+                    _ = try await onDisk.read([Slice(10, 20), Slice(250, 251), Slice(500, 501)])
+                } throws: { e in "\(e)".contains("truncated") || "\(e)".contains("ends") }
+            }
             if clevel > 0 {
                 // A block offset outside the value.
                 var bad = bytes

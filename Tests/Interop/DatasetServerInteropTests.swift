@@ -51,6 +51,14 @@ struct DatasetServerInteropTests {
         let (evalStatus, evalReport) = try Interop.script("dataset_server_cases.py", ["--eval", server.url, dir.path, "v2,v3,nc"])
         #expect(evalStatus == 0, "\(evalReport)")
         #expect(evalReport.contains("ok"))
+        // zarr-python 2, from the second venv setup makes (when it could install it).
+        if let python = Interop.zarr2Python {
+            let (s2, r2) = try Interop.script("dataset_server_cases.py", ["--zarr2", server.url, dir.path, "v2,s3,v3,nc"], python: python)
+            #expect(s2 == 0, "\(r2)")
+            #expect(r2.contains("ok"))
+        } else {
+            print("zarr-python 2 is not checked: .venv-zarr2 is missing (scripts/setup could not install it)")
+        }
     }
 
     @Test("gyre serve --datasets FILE.yaml serves the sources an intake-style catalog lists, its metadata as attributes; a bad catalog stops the server with the file named",

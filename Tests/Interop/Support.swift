@@ -49,11 +49,18 @@ extension Interop {
 }
 
 extension Interop {
-    /// Runs a script of Tests/Interop with the venv's Python and gives its exit status and its
-    /// stdout and stderr together.
-    static func script(_ script: String, _ args: [String]) throws -> (Int32, String) {
+    /// The second venv, with zarr-python 2 (and an xarray that still reads through it), when
+    /// setup could install it.
+    static var zarr2Python: URL? {
+        let p = root.appendingPathComponent(".venv-zarr2/bin/python")
+        return FileManager.default.isExecutableFile(atPath: p.path) ? p : nil
+    }
+
+    /// Runs a script of Tests/Interop with the venv's Python (or `python`) and gives its exit
+    /// status and its stdout and stderr together.
+    static func script(_ script: String, _ args: [String], python: URL? = nil) throws -> (Int32, String) {
         let p = Process()
-        p.executableURL = python
+        p.executableURL = python ?? Self.python
         p.arguments = [root.appendingPathComponent("Tests/Interop/\(script)").path] + args
         let out = Pipe()
         p.standardOutput = out

@@ -20,6 +20,10 @@ each served Zarr view as it reads the source itself.
                                            as Zarr (/datasets/NAME/eval/TOKEN/zarr/, TOKEN the base64url
                                            of the expression) and finds them equal to xarray computing
                                            the same expressions on the source
+  dataset_server_cases.py --zarr2 URL DIR NAMES
+                                           in the second venv (zarr-python 2, xarray 2024): xarray opens
+                                           each served view (its v2 keys) and finds it identical to the
+                                           v2 store read directly (every source holds the same dataset)
   dataset_server_cases.py --signed URL DIR NAME
                                            against a server started with --require-signing: xarray opens
                                            URL/datasets/NAME/zarr/ with an anonymous token sent as
@@ -204,6 +208,22 @@ def evalview(url, d, names):
     print("ok")
 
 
+def zarr2(url, d, names):
+    import zarr
+    assert zarr.__version__.startswith("2."), zarr.__version__
+    src = xr.open_zarr(os.path.join(d, "v2.zarr")).load()
+    failures = []
+    for name in names:
+        try:
+            xr.testing.assert_identical(xr.open_zarr(f"{url}/datasets/{name}/zarr/").load(), src)
+        except Exception as e:
+            failures.append(f"{name} (zarr-python {zarr.__version__}): {type(e).__name__}: {e}")
+    if failures:
+        print("\n".join(failures))
+        sys.exit(1)
+    print("ok")
+
+
 def signed(url, d, name):
     import json, urllib.error, urllib.parse, urllib.request
     src = sources(d, [name])[name].load()
@@ -230,7 +250,9 @@ def signed(url, d, name):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--signed":
+    if sys.argv[1] == "--zarr2":
+        zarr2(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
+    elif sys.argv[1] == "--signed":
         signed(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "--eval":
         evalview(sys.argv[2], sys.argv[3], sys.argv[4].split(","))

@@ -303,6 +303,7 @@ public struct BloscCodec: BytesToBytesCodec {
                 }
             }
         }
+        if flags & 0x02 == 0, let done = try Self.gatherItems(bytes, range: range, into: destination) { return done }
         let r = blosc_getitem(bytes.baseAddress, Int32(range.lowerBound / itemSize), Int32(range.count / itemSize), destination.baseAddress)
         guard Int(r) == range.count else { throw GyreCodecsError(.corrupt, "blosc: decompressing bytes \(range) failed (\(r))") }
         return true
@@ -345,6 +346,58 @@ public struct BloscCodec: BytesToBytesCodec {
             out.append(st..<(lo < sorted.count ? sorted[lo] : cbytes))
         }
         return .ranges(total: cbytes, out)
+    }
+
+    /// A few items of a byte-shuffled, lz4-compressed stream split into one stream per byte of
+    /// the type (blosc's usual layout for numbers), read without unshuffling whole blocks: byte
+    /// j of item i of a block is byte i of the block's j-th stream, taken straight from a stream
+    /// stored raw, or from an lz4 stream decompressed only up to it. Nil when the stream is laid
+    /// out otherwise, or the range holds more than a few items a block (then blosc decodes the
+    /// blocks whole). The header and block offsets are checked by the caller.
+    static func gatherItems(_ bytes: UnsafeRawBufferPointer, range: Range<Int>, into destination: UnsafeMutableRawBufferPointer) throws -> Bool? {
+        func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+        let flags = bytes[2], typesize = Int(bytes[3]), nbytes = u32(4), blocksize = u32(8)
+        // Byte shuffle, not bit shuffle, lz4 (compressor format 1), split streams.
+        guard flags & 0x01 != 0, flags & 0x04 == 0, flags & 0x10 == 0, flags >> 5 == 1, (2...16).contains(typesize),
+              blocksize % typesize == 0, blocksize / typesize >= 256, range.count <= 16 * typesize else { return nil }
+        let header = 16, blocks = (nbytes + blocksize - 1) / blocksize
+        var scratch = [UInt8]()
+        var item = range.lowerBound / typesize
+        let end = range.upperBound / typesize
+        var out = 0
+        while item < end {
+            let block = item * typesize / blocksize
+            // A last block shorter than the others is not split: blosc's own path.
+            guard block < blocks - 1 || nbytes - block * blocksize == blocksize else { return nil }
+            let bsize = blocksize
+            let n = bsize / typesize, first = block * blocksize / typesize
+            var at = u32(header + 4 * block)
+            // Every item of this block the range holds, one stream (byte) at a time.
+            let last = Swift.min(end, first + n)
+            for j in 0..<typesize {
+                guard at + 4 <= bytes.count else { throw GyreCodecsError(.corrupt, "blosc: block \(block)'s stream \(j) starts past the buffer") }
+                let csize = u32(at)
+                at += 4
+                guard csize > 0, at + csize <= bytes.count else { throw GyreCodecsError(.corrupt, "blosc: block \(block)'s stream \(j) runs past the buffer") }
+                let stream = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + csize)])
+                let need = last - first   // bytes of the stream up to the last item wanted
+                if csize == n {
+                    for k in item..<last { destination[out + (k - item) * typesize + j] = stream[k - first] }
+                } else {
+                    if scratch.count < n { scratch = [UInt8](repeating: 0, count: n) }
+                    let got = scratch.withUnsafeMutableBytes { dst in
+                        LZ4_decompress_safe_partial(stream.baseAddress!.assumingMemoryBound(to: CChar.self), dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                                    Int32(csize), Int32(need), Int32(n))
+                    }
+                    guard got >= need else { throw GyreCodecsError(.corrupt, "blosc: block \(block)'s stream \(j) does not decompress (\(got))") }
+                    for k in item..<last { destination[out + (k - item) * typesize + j] = scratch[k - first] }
+                }
+                at += csize
+            }
+            out += (last - item) * typesize
+            item = last
+        }
+        return true
     }
 
     public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {

@@ -1,3 +1,4 @@
+import GyreCore
 import Testing
 @testable import GyreArrays
 @testable import GyreCodecs
@@ -36,6 +37,47 @@ struct CodecTests {
         let s = AnyNDArray.string(NDArray(["", "zarr", "ünïcødé"]), .variable)
         let v = CodecPipeline(arrayToBytes: VLenUTF8Codec(), bytesToBytes: [ZstdCodec()])
         #expect(try v.decode(try v.encode(s), shape: [3], dtype: .string(.variable)).scalars == s.scalars)
+    }
+
+    @Test("blosc item gather (lz4, byte shuffle, split streams): a few items anywhere, every type size, raw and compressed streams, short last blocks, equal a whole decode; corrupt streams are errors")
+    func bloscGather() throws {
+        var rng = SplitMix64(seed: 3)
+        for typesize in [2, 4, 8] {
+            // Half noise (raw streams), half smooth (compressed ones); 300,001 items: a short last block.
+            let count = 300_001 * typesize
+            var bytes = [UInt8](repeating: 0, count: count)
+            for i in 0..<count { bytes[i] = i % typesize < typesize / 2 ? UInt8(truncatingIfNeeded: rng.next()) : UInt8((i / 4096) % 7) }
+            for blocksize in [0, 65536, 4096 * typesize] {
+                let codec = try BloscCodec(cname: "lz4", clevel: 5, shuffle: .shuffle, typesize: typesize, blocksize: blocksize)
+                let encoded = try codec.encode(bytes)
+                var ranges: [Range<Int>] = [0..<typesize, (count - typesize)..<count, (count - 16 * typesize)..<count]
+                for _ in 0..<200 {
+                    let n = Int(rng.next() % 16) + 1
+                    let start = Int(rng.next() % UInt64(count / typesize - n)) * typesize
+                    ranges.append(start..<(start + n * typesize))
+                }
+                for r in ranges {
+                    var out = [UInt8](repeating: 0, count: r.count)
+                    let ok = try out.withUnsafeMutableBytes { try codec.decode(encoded, range: r, decodedCount: count, into: $0) }
+                    #expect(ok && out == Array(bytes[r]), "typesize \(typesize) blocksize \(blocksize) \(r)")
+                }
+                // The gather path itself answered (not blosc's) for an item inside the first block.
+                let direct = try encoded.withUnsafeBytes { raw in
+                    try [UInt8](repeating: 0, count: typesize).withUnsafeBytes { _ in
+                        var one = [UInt8](repeating: 0, count: typesize)
+                        let done = try one.withUnsafeMutableBytes { try BloscCodec.gatherItems(raw, range: typesize..<(2 * typesize), into: $0) }
+                        return done == true ? one : nil
+                    }
+                }
+                #expect(direct == Array(bytes[typesize..<(2 * typesize)]), "typesize \(typesize) blocksize \(blocksize): gathered")
+                // A stream size that runs past the buffer is an error, not a read outside it.
+                var bad = encoded
+                let firstBlock = Int(bad[16]) | Int(bad[17]) << 8 | Int(bad[18]) << 16 | Int(bad[19]) << 24
+                bad[firstBlock] = 0xff; bad[firstBlock + 1] = 0xff; bad[firstBlock + 2] = 0xff; bad[firstBlock + 3] = 0x7f
+                var out = [UInt8](repeating: 0, count: typesize)
+                #expect(throws: GyreCodecsError.self) { _ = try out.withUnsafeMutableBytes { try codec.decode(bad, range: 0..<typesize, decodedCount: count, into: $0) } }
+            }
+        }
     }
 
     @Test("blosc range decode: any item range of any stream equals the same bytes of a whole decode; bad offsets are errors")

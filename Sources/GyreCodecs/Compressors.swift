@@ -351,7 +351,7 @@ public struct BloscCodec: BytesToBytesCodec {
     /// A few items of a byte-shuffled, lz4-compressed stream split into one stream per byte of
     /// the type (blosc's usual layout for numbers), read without unshuffling whole blocks: byte
     /// j of item i of a block is byte i of the block's j-th stream, taken straight from a stream
-    /// stored raw, or from an lz4 stream decompressed only up to it. Nil when the stream is laid
+    /// stored raw, or from the lz4 stream decompressed. Nil when the stream is laid
     /// out otherwise, or the range holds more than a few items a block (then blosc decodes the
     /// blocks whole). The header and block offsets are checked by the caller.
     static func gatherItems(_ bytes: UnsafeRawBufferPointer, range: Range<Int>, into destination: UnsafeMutableRawBufferPointer) throws -> Bool? {
@@ -361,7 +361,9 @@ public struct BloscCodec: BytesToBytesCodec {
         guard flags & 0x01 != 0, flags & 0x04 == 0, flags & 0x10 == 0, flags >> 5 == 1, (2...16).contains(typesize),
               blocksize % typesize == 0, blocksize / typesize >= 256, range.count <= 16 * typesize else { return nil }
         let header = 16, blocks = (nbytes + blocksize - 1) / blocksize
-        var scratch = [UInt8]()
+        // One stream's bytes, allocated once a call and never cleared (lz4 writes every byte read).
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: blocksize / typesize, alignment: 16)
+        defer { scratch.deallocate() }
         var item = range.lowerBound / typesize
         let end = range.upperBound / typesize
         var out = 0
@@ -380,16 +382,14 @@ public struct BloscCodec: BytesToBytesCodec {
                 at += 4
                 guard csize > 0, at + csize <= bytes.count else { throw GyreCodecsError(.corrupt, "blosc: block \(block)'s stream \(j) runs past the buffer") }
                 let stream = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + csize)])
-                let need = last - first   // bytes of the stream up to the last item wanted
                 if csize == n {
                     for k in item..<last { destination[out + (k - item) * typesize + j] = stream[k - first] }
                 } else {
-                    if scratch.count < n { scratch = [UInt8](repeating: 0, count: n) }
-                    let got = scratch.withUnsafeMutableBytes { dst in
-                        LZ4_decompress_safe_partial(stream.baseAddress!.assumingMemoryBound(to: CChar.self), dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                                    Int32(csize), Int32(need), Int32(n))
-                    }
-                    guard got >= need else { throw GyreCodecsError(.corrupt, "blosc: block \(block)'s stream \(j) does not decompress (\(got))") }
+                    // The whole stream: lz4's fast loop decodes it faster than its partial
+                    // mode decodes the part before the item.
+                    let got = LZ4_decompress_safe(stream.baseAddress!.assumingMemoryBound(to: CChar.self), scratch.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                                  Int32(csize), Int32(n))
+                    guard got == n else { throw GyreCodecsError(.corrupt, "blosc: block \(block)'s stream \(j) does not decompress (\(got))") }
                     for k in item..<last { destination[out + (k - item) * typesize + j] = scratch[k - first] }
                 }
                 at += csize

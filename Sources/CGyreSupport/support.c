@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define GYRE_POOL_SLOTS 12
 #define GYRE_POOL_MAX_BYTES ((size_t)1 << 30)
@@ -99,3 +100,39 @@ void gyre_large_free(void *p, size_t n) {
     pool_bytes += cap;
     pthread_mutex_unlock(&pool_lock);
 }
+
+// ByteBuffer blocks: a 64-byte prefix whose first word is 0 for a malloc'd block, else the
+// size the large-block cache gave it.
+#define GYRE_BUFFER_POOLED ((size_t)1 << 20)
+
+void *gyre_buffer_alloc(size_t n) {
+    if (n >= GYRE_BUFFER_POOLED) {
+        size_t size = n + GYRE_HEADER < GYRE_LARGE_BLOCK ? GYRE_LARGE_BLOCK : n + GYRE_HEADER;
+        char *b = gyre_large_alloc(size);
+        if (!b) return NULL;
+        *(size_t *)b = size;
+        return b + GYRE_HEADER;
+    }
+    char *b = malloc(n + GYRE_HEADER);
+    if (!b) return NULL;
+    *(size_t *)b = 0;
+    return b + GYRE_HEADER;
+}
+
+void gyre_buffer_free(void *p) {
+    if (!p) return;
+    char *b = (char *)p - GYRE_HEADER;
+    size_t size = *(size_t *)b;
+    if (size == 0) free(b); else gyre_large_free(b, size);
+}
+
+void *gyre_buffer_realloc(void *p, size_t old_size, size_t n) {
+    if (!p) return gyre_buffer_alloc(n);
+    void *q = gyre_buffer_alloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, old_size < n ? old_size : n);
+    gyre_buffer_free(p);
+    return q;
+}
+
+void gyre_buffer_copy(void *dst, const void *src, size_t n) { memcpy(dst, src, n); }

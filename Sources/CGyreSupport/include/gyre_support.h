@@ -47,6 +47,14 @@ void *gyre_large_alloc(size_t n);
 void gyre_large_free(void *p, size_t n);
 /// Caps the bytes of freed blocks the cache keeps (1 GiB by default), freeing any over it.
 void gyre_large_cache_limit(size_t bytes);
+/// An allocator for NIO ByteBuffers that carry chunk-sized values (a server's responses): each
+/// block has a 64-byte prefix holding its kind, so freeing needs no size; blocks of 1 MiB and
+/// more come from the large-block cache (rounded up to GYRE_LARGE_BLOCK), so a response buffer
+/// reuses resident pages instead of faulting in fresh ones for every response.
+void *gyre_buffer_alloc(size_t n);
+void *gyre_buffer_realloc(void *p, size_t old_size, size_t n);
+void gyre_buffer_free(void *p);
+void gyre_buffer_copy(void *dst, const void *src, size_t n);
 /// The platform's O_DIRECT open flag (Swift's Glibc module does not export it).
 int gyre_o_direct_flag(void);
 

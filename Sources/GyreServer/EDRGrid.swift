@@ -48,8 +48,8 @@ struct EDRGrid: Sendable {
         }
         self.x = x; self.y = y; self.t = t; self.z = z
         self.parameters = parameters
-        xValues = (try? ds.variables[x]!.data.doubles()) ?? nil ?? []
-        yValues = (try? ds.variables[y]!.data.doubles()) ?? nil ?? []
+        xValues = (try? ds.variables[x]!.data.doubles()) ?? []
+        yValues = (try? ds.variables[y]!.data.doubles()) ?? []
         wraps = (xValues.max() ?? 0) > 180
     }
 
@@ -148,7 +148,7 @@ extension EDRGrid {
             case .values(let vs):
                 indexers[z] = .positions(try vs.map { try index.position(of: .double($0), method: .nearest) })
             case .interval(let a, let b):
-                let zs = (try? base.variables[z]!.data.doubles()) ?? nil ?? []
+                let zs = (try? base.variables[z]!.data.doubles()) ?? []
                 let pos = zs.indices.filter { zs[$0] >= a && zs[$0] <= b }
                 guard !pos.isEmpty else { throw GyreServerError(.noData, "no level of collection '\(name)' lies in z=\(a)/\(b)") }
                 indexers[z] = .positions(pos)

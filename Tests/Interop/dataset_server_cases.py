@@ -80,6 +80,14 @@ def sources(d, names):
     return {n: every[n] for n in names}
 
 
+def finish(failures):
+    """Reports the failures and exits 1, or prints ok."""
+    if failures:
+        print("\n".join(failures))
+        sys.exit(1)
+    print("ok")
+
+
 def check(url, d, names):
     failures = []
     for name, src in sources(d, names).items():
@@ -90,10 +98,7 @@ def check(url, d, names):
                 xr.testing.assert_identical(served, expected)
             except Exception as e:
                 failures.append(f"{name} (Zarr v{fmt} view): {type(e).__name__}: {e}")
-    if failures:
-        print("\n".join(failures))
-        sys.exit(1)
-    print("ok")
+    finish(failures)
 
 
 def edr(url, d, names):
@@ -172,10 +177,7 @@ def edr(url, d, names):
             xr.testing.assert_equal(got.sst.drop_vars([c for c in got.sst.coords if c not in want.coords]), want.drop_vars([c for c in want.coords if c not in got.sst.coords]))
         except Exception as e:
             failures.append(f"{name}: EDR: {type(e).__name__}: {e}")
-    if failures:
-        print("\n".join(failures))
-        sys.exit(1)
-    print("ok")
+    finish(failures)
 
 
 def evalview(url, d, names):
@@ -202,10 +204,7 @@ def evalview(url, d, names):
                     xr.testing.assert_allclose(got, want.astype(got.dtype), rtol=1e-6)
             except Exception as e:
                 failures.append(f"{name}: eval view of {expr}: {type(e).__name__}: {e}")
-    if failures:
-        print("\n".join(failures))
-        sys.exit(1)
-    print("ok")
+    finish(failures)
 
 
 def zarr2(url, d, names):
@@ -218,10 +217,7 @@ def zarr2(url, d, names):
             xr.testing.assert_identical(xr.open_zarr(f"{url}/datasets/{name}/zarr/").load(), src)
         except Exception as e:
             failures.append(f"{name} (zarr-python {zarr.__version__}): {type(e).__name__}: {e}")
-    if failures:
-        print("\n".join(failures))
-        sys.exit(1)
-    print("ok")
+    finish(failures)
 
 
 def signed(url, d, name):

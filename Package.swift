@@ -89,12 +89,15 @@ let package = Package(
             ]),
         // The umbrella: re-exports the public modules, nothing else.
         .target(name: "GyreExpr", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData"]),
+        // Beside GyreExpr: datashader-style rendering (canvas, point aggregation, shading,
+        // colormaps, spread) and PNG files over libdeflate.
+        .target(name: "GyreRender", dependencies: ["GyreCore", "GyreArrays", "CDeflate"]),
         .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
             dependencies: [
-                "Gyre", "GyreServer", "CGyreAllocator",
+                "Gyre", "GyreServer", "GyreRender", "CGyreAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]),
@@ -123,6 +126,7 @@ let package = Package(
             ]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreCore", "GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
+        .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "CDeflate"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
         .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),
@@ -132,10 +136,10 @@ let package = Package(
         // Interop: Python peers (NumPy, xarray, netCDF4, cftime) write fixtures, Swift compares.
         .testTarget(
             name: "GyreInteropTests",
-            dependencies: ["Gyre", "GyreTestSupport"],
+            dependencies: ["Gyre", "GyreRender", "GyreTestSupport"],
             path: "Tests/Interop",
             exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py", "zarr_cases.py", "xarray_zarr_cases.py", "netcdf_cases.py",
                       "compute_cases.py", "netcdf_native_cases.py", "repr_cases.py", "stac_api_check.py", "stac_client_check.py", "s3_cases.py",
-                      "dataset_server_cases.py", "covjson_validate.py"]),
+                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py"]),
     ]
 )

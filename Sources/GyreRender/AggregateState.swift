@@ -1,0 +1,218 @@
+import GyreArrays
+
+/// The partial state of one reduction over one canvas: `create` it, `append` chunks of points,
+/// `combine` states of other chunks (in row order where order matters: `first`, `last`), and
+/// `finalize` into an ``Aggregate``. The planes are those datashader keeps: counts (uint32),
+/// sums, sums of squared deviations (`m2`, updated as datashader's `m2` reduction does), values
+/// (min, max, first, last) and flags (any).
+public struct AggregateState: Sendable {
+    public let canvas: Canvas
+    public let reduction: RenderReduction
+    /// Whether a value column feeds `count` / `any` (then NaN values are not counted).
+    public let usesValues: Bool
+    var counts: [UInt32] = []
+    var sums: [Double] = []
+    var m2: [Double] = []
+    var values: [Double] = []
+    var flags: [Bool] = []
+
+    /// A state with no points yet.
+    public init(canvas: Canvas, reduction: RenderReduction, usesValues: Bool? = nil) {
+        self.canvas = canvas
+        self.reduction = reduction
+        self.usesValues = usesValues ?? reduction.requiresValues
+        let n = canvas.width * canvas.height
+        switch reduction {
+        case .count: counts = [UInt32](repeating: 0, count: n)
+        case .any: flags = [Bool](repeating: false, count: n)
+        case .sum, .min, .max, .first, .last: values = [Double](repeating: .nan, count: n)
+        case .mean:
+            sums = [Double](repeating: 0, count: n)
+            counts = [UInt32](repeating: 0, count: n)
+        case .std, .variance:
+            sums = [Double](repeating: 0, count: n)
+            counts = [UInt32](repeating: 0, count: n)
+            m2 = [Double](repeating: 0, count: n)
+        case .countCategories(let k): counts = [UInt32](repeating: 0, count: n * Swift.max(k, 0))
+        }
+    }
+
+    /// Adds `points` to the state (their columns as the reduction needs them).
+    public mutating func append(_ points: Points) throws {
+        if usesValues && points.values == nil {
+            throw GyreRenderError(.invalidArgument, "reduction \(reduction) needs a value column")
+        }
+        if case .countCategories(let k) = reduction {
+            guard let cats = points.categories else {
+                throw GyreRenderError(.invalidArgument, "count_cat needs a category column")
+            }
+            guard cats.names.count <= k else {
+                throw GyreRenderError(.invalidData, "the category column has \(cats.names.count) categories but the aggregate was made for \(k)")
+            }
+        }
+        switch (points.x, points.y) {
+        case (.float64(let x), .float64(let y)): appendXY(x, y, points)
+        case (.float32(let x), .float32(let y)): appendXY(x, y, points)
+        case (.float64(let x), .float32(let y)): appendXY(x, NDArray(y.elements.map(Double.init)), points)
+        case (.float32(let x), .float64(let y)): appendXY(NDArray(x.elements.map(Double.init)), y, points)
+        }
+    }
+
+    @inline(never)
+    mutating func appendXY<X: BinaryFloatingPoint>(_ x: NDArray<X>, _ y: NDArray<X>, _ points: Points) {
+        let b = Binner(canvas)
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeBufferPointer { ys in
+                if case .countCategories(let k) = reduction, let codes = points.categories?.codes {
+                    codes.withUnsafeBufferPointer { cs in
+                        counts.withUnsafeMutableBufferPointer { c in AggregateLoops.countCategories(b, xs, ys, cs, k, c) }
+                    }
+                    return
+                }
+                switch (usesValues ? points.values : nil) {
+                case .none: appendPlain(b, xs, ys)
+                case .float64(let v)?: v.withUnsafeBufferPointer { vs in appendValues(b, xs, ys, vs) }
+                case .float32(let v)?: v.withUnsafeBufferPointer { vs in appendValues(b, xs, ys, vs) }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    mutating func appendPlain<X: BinaryFloatingPoint>(_ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>) {
+        switch reduction {
+        case .any: flags.withUnsafeMutableBufferPointer { f in AggregateLoops.any(b, xs, ys, f) }
+        default: counts.withUnsafeMutableBufferPointer { c in AggregateLoops.count(b, xs, ys, c) }
+        }
+    }
+
+    @inline(__always)
+    mutating func appendValues<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
+        _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>
+    ) {
+        switch reduction {
+        case .count: counts.withUnsafeMutableBufferPointer { c in AggregateLoops.countValid(b, xs, ys, vs, c) }
+        case .any: flags.withUnsafeMutableBufferPointer { f in AggregateLoops.anyValid(b, xs, ys, vs, f) }
+        case .sum: values.withUnsafeMutableBufferPointer { a in AggregateLoops.sum(b, xs, ys, vs, a) }
+        case .min: values.withUnsafeMutableBufferPointer { a in AggregateLoops.min(b, xs, ys, vs, a) }
+        case .max: values.withUnsafeMutableBufferPointer { a in AggregateLoops.max(b, xs, ys, vs, a) }
+        case .first: values.withUnsafeMutableBufferPointer { a in AggregateLoops.first(b, xs, ys, vs, a) }
+        case .last: values.withUnsafeMutableBufferPointer { a in AggregateLoops.last(b, xs, ys, vs, a) }
+        case .mean:
+            sums.withUnsafeMutableBufferPointer { s in
+                counts.withUnsafeMutableBufferPointer { c in AggregateLoops.mean(b, xs, ys, vs, s, c) }
+            }
+        case .std, .variance:
+            sums.withUnsafeMutableBufferPointer { s in
+                counts.withUnsafeMutableBufferPointer { c in
+                    m2.withUnsafeMutableBufferPointer { m in AggregateLoops.moments(b, xs, ys, vs, s, c, m) }
+                }
+            }
+        case .countCategories: break
+        }
+    }
+
+    /// Folds `later` (the state of points that come after this state's) into this one.
+    public mutating func combine(_ later: AggregateState) throws {
+        guard later.canvas == canvas, later.reduction == reduction, later.usesValues == usesValues else {
+            throw GyreRenderError(.invalidArgument, "cannot combine a \(later.reduction) state on \(later.canvas) with a \(reduction) state on \(canvas)")
+        }
+        switch reduction {
+        case .count, .countCategories:
+            for i in counts.indices { counts[i] &+= later.counts[i] }
+        case .any:
+            for i in flags.indices where later.flags[i] { flags[i] = true }
+        case .sum:
+            for i in values.indices {
+                let a = values[i], b = later.values[i]
+                values[i] = a.isNaN ? b : (b.isNaN ? a : a + b)
+            }
+        case .min:
+            for i in values.indices {
+                let a = values[i], b = later.values[i]
+                if a.isNaN || b < a { values[i] = b }
+            }
+        case .max:
+            for i in values.indices {
+                let a = values[i], b = later.values[i]
+                if a.isNaN || b > a { values[i] = b }
+            }
+        case .first:
+            for i in values.indices where values[i].isNaN { values[i] = later.values[i] }
+        case .last:
+            for i in values.indices where !later.values[i].isNaN { values[i] = later.values[i] }
+        case .mean:
+            for i in sums.indices {
+                sums[i] += later.sums[i]
+                counts[i] &+= later.counts[i]
+            }
+        case .std, .variance:
+            // datashader's m2 combine: mu = (sa + sb) / (na + nb), m2 = sum of M + n (s/n - mu)^2
+            // over the parts that hold values.
+            for i in sums.indices {
+                let na = Double(counts[i]), nb = Double(later.counts[i])
+                if nb == 0 { continue }
+                if na == 0 {
+                    sums[i] = later.sums[i]
+                    counts[i] = later.counts[i]
+                    m2[i] = later.m2[i]
+                    continue
+                }
+                let sa = sums[i], sb = later.sums[i]
+                let mu = (sa + sb) / (na + nb)
+                let da = sa / na - mu, db = sb / nb - mu
+                m2[i] = (m2[i] + na * da * da) + (later.m2[i] + nb * db * db)
+                sums[i] = sa + sb
+                counts[i] &+= later.counts[i]
+            }
+        }
+    }
+
+    /// The aggregate: (height, width) — (height, width, categories) for `count_cat` — row 0 at
+    /// the canvas's `ymin`; uint32 counts, bool for `any`, float64 (NaN where no value) otherwise.
+    public func finalize(categories: [String]? = nil) -> Aggregate {
+        let shape = [canvas.height, canvas.width]
+        let data: AnyNDArray
+        switch reduction {
+        case .count: data = .uint32(try! NDArray(shape: shape, counts))
+        case .countCategories(let k): data = .uint32(try! NDArray(shape: shape + [k], counts))
+        case .any: data = .bool(try! NDArray(shape: shape, flags))
+        case .sum, .min, .max, .first, .last: data = .float64(try! NDArray(shape: shape, values))
+        case .mean:
+            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in counts[i] > 0 ? sums[i] / Double(counts[i]) : .nan })
+        case .variance:
+            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in counts[i] > 0 ? m2[i] / Double(counts[i]) : .nan })
+        case .std:
+            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in counts[i] > 0 ? (m2[i] / Double(counts[i])).squareRoot() : .nan })
+        }
+        var names = categories
+        if case .countCategories(let k) = reduction, names == nil { names = (0..<k).map(String.init) }
+        return Aggregate(canvas: canvas, reduction: reduction, data: data, categories: names)
+    }
+}
+
+extension NDArray where Element == Double {
+    /// The array with element `i` (C order) set to `f(i)`.
+    func filled(_ f: (Int) -> Double) -> NDArray {
+        var a = self
+        a.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = f(i) } }
+        return a
+    }
+}
+
+/// What aggregation gives: the canvas, the reduction and its pixels.
+public struct Aggregate: Sendable {
+    public let canvas: Canvas
+    public let reduction: RenderReduction
+    /// (height, width) or (height, width, categories); row 0 is the bottom of the canvas.
+    public let data: AnyNDArray
+    /// The category names of a `count_cat` aggregate, in code order.
+    public let categories: [String]?
+
+    public init(canvas: Canvas, reduction: RenderReduction, data: AnyNDArray, categories: [String]? = nil) {
+        self.canvas = canvas
+        self.reduction = reduction
+        self.data = data
+        self.categories = categories
+    }
+}

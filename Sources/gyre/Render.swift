@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Gyre
+import GyreRender
+
+/// `gyre render`: points from a CSV / NDJSON file or the 1-D variables of any dataset,
+/// aggregated onto a canvas and shaded as datashader does, written as a PNG.
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render points (CSV, NDJSON, or 1-D variables of a dataset) to a PNG, datashader-style.",
+        discussion: """
+            Examples:
+              gyre render trips.csv --x lon --y lat --how eq_hist --cmap fire -o trips.png
+              gyre render points.zarr --x lon --y lat --agg mean:temp --cmap viridis -o temp.png --agg-out temp-agg.zarr
+              gyre render obs.ndjson --x x --y y --agg count_cat:kind -o kinds.png
+            """)
+
+    @Argument(help: "A CSV, TSV or NDJSON file of points, or any dataset (Zarr, netCDF, URL) with 1-D variables.") var source: String
+    @Option(help: "The x column or variable.") var x: String
+    @Option(help: "The y column or variable.") var y: String
+    @Option(help: "The reduction: count | count:COL | any | sum:COL | mean:COL | min:COL | max:COL | std:COL | var:COL | first:COL | last:COL | count_cat:COL.") var agg = "count"
+    @Option(help: "Shading: eq_hist | log | linear | cbrt.") var how = "eq_hist"
+    @Option(help: "A colormap (\(Colormap.names.prefix(8).joined(separator: ", ")), ...; NAME_r reversed) or colours: white,#ff0000.") var cmap: String?
+    @Option(help: "Colours of the categories for count_cat (sets1to3, glasbey, or a list).") var colorKey: String?
+    @Option(help: "Canvas width in pixels.") var width = 1000
+    @Option(help: "Canvas height in pixels.") var height = 1000
+    @Option(help: "x range MIN,MAX (default: the data's).") var xRange: String?
+    @Option(help: "y range MIN,MAX (default: the data's).") var yRange: String?
+    @Option(help: "Values that get the first and last colour, MIN,MAX (not with eq_hist).") var span: String?
+    @Option(help: "Alpha of pixels with data (0-255).") var alpha = 255
+    @Option(help: "Smallest alpha of categorical pixels with data (0-255).") var minAlpha = 40
+    @Option(help: "Spread each pixel to a circle of this radius (datashader's spread).") var spread: Int?
+    @Flag(help: "Spread pixels until the image is dense enough (datashader's dynspread, up to 3 px).") var dynspread = false
+    @Option(help: "Threads (default: the cores).") var threads: Int?
+    @Option(name: .shortAndLong, help: "The PNG to write.") var output: String
+    @Option(help: "Also write the aggregate as a dataset (.zarr, or netCDF when it ends in .nc).") var aggOut: String?
+    @Flag(help: "Replace outputs that exist.") var overwrite = false
+    @OptionGroup var storage: StorageFlags
+
+    func run() async throws {
+        for path in [output] + (aggOut.map { [$0] } ?? []) where FileManager.default.fileExists(atPath: path) && !overwrite {
+            throw CLIError("\(path) already exists; pass --overwrite to replace it")
+        }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        let (reductionName, column) = try Self.parseAgg(agg)
+        var options = ShadeOptions(how: try ShadeHow(parsing: how), alpha: alpha, minAlpha: minAlpha)
+        do {
+            if let cmap { options.cmap = try Colormap.named(cmap) }
+            if let colorKey { options.colorKey = try Colormap.colorKey(colorKey) }
+        } catch { throw ValidationError("\(error)") }
+        options.span = try span.map { try Self.range($0, "--span") }
+        let xr = try xRange.map { try Self.range($0, "--x-range") }
+        let yr = try yRange.map { try Self.range($0, "--y-range") }
+
+        let points: Points
+        do {
+            points = try await loadPoints(reductionName: reductionName, column: column)
+        } catch let e as GyreRenderError { throw CLIError("\(e)") } catch { throw CLIError("\(error)") }
+        let reduction: RenderReduction
+        do {
+            reduction = try RenderReduction(name: reductionName, categories: points.categories?.names.count ?? 0)
+        } catch { throw ValidationError("--agg \(agg): \(error)") }
+        let canvas: Canvas
+        do {
+            let bounds = (xr == nil || yr == nil) ? points.bounds() : nil
+            canvas = try Canvas(
+                width: width, height: height,
+                xRange: xr ?? Canvas.expandedRange(min: bounds?.x.lowerBound ?? .nan, max: bounds?.x.upperBound ?? .nan),
+                yRange: yr ?? Canvas.expandedRange(min: bounds?.y.lowerBound ?? .nan, max: bounds?.y.upperBound ?? .nan))
+        } catch { throw ValidationError("\(error)") }
+        do {
+            let aggregate = try await canvas.points(points, reduction: reduction, usesValues: column != nil && reductionName != "count_cat", threads: threads)
+            var image = try shade(aggregate, options)
+            if let spread { image = try GyreRender.spread(image, radius: spread) }
+            if dynspread { image = try GyreRender.dynspread(image) }
+            let png = try PNG.encode(image)
+            try Data(png).write(to: URL(fileURLWithPath: output), options: .atomic)
+            if let aggOut { try await writeAggregate(aggregate, to: aggOut) }
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+    }
+
+    /// `NAME` or `NAME:COLUMN`.
+    static func parseAgg(_ text: String) throws -> (String, String?) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let name = parts.first, !name.isEmpty else { throw ValidationError("--agg: give a reduction such as count or mean:COLUMN") }
+        do { _ = try RenderReduction(name: name) } catch { throw ValidationError("--agg \(text): \(error)") }
+        let column = parts.count == 2 ? parts[1] : nil
+        let reduction = try RenderReduction(name: name)
+        if (reduction.requiresValues || name.hasPrefix("count_cat") || name.hasPrefix("count-cat")) && column == nil {
+            throw ValidationError("--agg \(text): \(name) needs a column, as \(name):COLUMN")
+        }
+        return (name, column)
+    }
+
+    static func range(_ text: String, _ flag: String) throws -> ClosedRange<Double> {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, hi > lo else {
+            throw ValidationError("\(flag) \(text): expected MIN,MAX with MIN < MAX")
+        }
+        return lo...hi
+    }
+
+    func loadPoints(reductionName: String, column: String?) async throws -> Points {
+        let categorical = reductionName.hasPrefix("count_cat") || reductionName.hasPrefix("count-cat")
+        if PointTable.handles(source) {
+            let table = try PointTable.read(source)
+            let xs = try table.numbers(x), ys = try table.numbers(y)
+            let cats = categorical ? try table.categories(column!) : nil
+            let values = categorical ? nil : try column.map { try table.numbers($0) }
+            return try Points(x: .float64(NDArray(xs)), y: .float64(NDArray(ys)), values: values.map { .float64(NDArray($0)) },
+                              categories: cats)
+        }
+        let ds = try await Dataset.open(source, storageOptions: try storage.options())
+        func variable(_ name: String, _ role: String) throws -> Variable {
+            guard let v = ds.variables[name] else {
+                throw CLIError("\(source) has no variable '\(name)' for \(role) (variables: \(ds.variables.keys.joined(separator: ", ")))")
+            }
+            guard v.ndim == 1 else { throw CLIError("\(source): '\(name)' has dimensions \(v.dims); \(role) must be 1-D") }
+            return v
+        }
+        let vx = try variable(x, "--x"), vy = try variable(y, "--y")
+        let vv = try column.map { try variable($0, "--agg") }
+        for v in [vy] + (vv.map { [$0] } ?? []) where v.count != vx.count {
+            throw CLIError("\(source): the variables have different lengths (\(vx.count) and \(v.count))")
+        }
+        let xs = try await vx.load().data, ys = try await vy.load().data
+        if categorical, let vv {
+            let codes = try await vv.load().data
+            let values = codes.doubles() ?? []
+            let table = PointTable(names: ["c"], columns: ["c": .numbers(values)], rowCount: values.count, source: source)
+            return try Points(x: .init(xs, name: x), y: .init(ys, name: y), categories: try table.categories("c"))
+        }
+        let values = try await vv?.load().data
+        return try Points(x: .init(xs, name: x), y: .init(ys, name: y), values: try values.map { try .init($0, name: column!) })
+    }
+
+    /// The aggregate as a dataset: the variable named after the reduction on (y, x) or (y, x,
+    /// category), with the pixel centres as coordinates.
+    func writeAggregate(_ a: Aggregate, to path: String) async throws {
+        let dims = a.categories == nil ? ["y", "x"] : ["y", "x", "category"]
+        var ds = try Dataset(coords: ["x": Variable("x", a.canvas.xCenters), "y": Variable("y", a.canvas.yCenters)])
+        if let names = a.categories {
+            ds = try Dataset(coords: ["x": Variable("x", a.canvas.xCenters), "y": Variable("y", a.canvas.yCenters),
+                                      "category": try Variable(["category"], .string(NDArray(names), .variable))])
+        }
+        let name = a.reduction.name
+        let attrs: Attributes = [
+            "long_name": .string("\(name) of the points in each pixel"),
+            "x_range": .values(AnyNDArray([a.canvas.xRange.lowerBound, a.canvas.xRange.upperBound])),
+            "y_range": .values(AnyNDArray([a.canvas.yRange.lowerBound, a.canvas.yRange.upperBound])),
+        ]
+        ds = try Dataset(dataVars: [name: try Variable(dims, a.data, attrs: attrs)], coords: ds.coords)
+        if path.hasSuffix(".nc") {
+            try await ds.writeNetCDF(to: path, options: NetCDFWriteOptions(overwrite: overwrite))
+        } else {
+            try await ds.writeZarr(to: Dataset.writableStore(path, storageOptions: try storage.options()), options: ZarrWriteOptions(overwrite: overwrite))
+        }
+    }
+}

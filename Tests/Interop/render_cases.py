@@ -1,0 +1,102 @@
+"""Writes the points, datashader's aggregates and shaded images, and the colormap tables of
+colorcet and matplotlib, for GyreRender's interop test to compare with.
+
+    python render_cases.py OUT_DIR
+"""
+import json
+import pathlib
+import sys
+
+import colorcet as cc
+import datashader as ds
+import datashader.transfer_functions as tf
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_hex
+
+
+def points(n=60_000, seed=7):
+    rng = np.random.default_rng(seed)
+    k = n // 3
+    x = np.concatenate([rng.normal(0, 1, k), rng.normal(3, 0.5, k), rng.uniform(-4, 6, n - 2 * k)])
+    y = np.concatenate([rng.normal(0, 1, k), rng.normal(-1, 0.3, k), rng.uniform(-3, 3, n - 2 * k)])
+    v = rng.normal(10, 4, n)
+    v[rng.random(n) < 0.05] = np.nan
+    cat = rng.integers(0, 4, n).astype(np.int32)
+    # Points on the canvas edges, outside it and NaN coordinates.
+    edges_x = np.array([-4.0, 6.0, 6.0, -4.0, 1.0, np.nan, 7.0, -5.0, 0.5])
+    edges_y = np.array([-3.0, 3.0, -3.0, 3.0, 3.0, 0.0, 0.0, 0.0, np.nan])
+    x = np.concatenate([x, edges_x])
+    y = np.concatenate([y, edges_y])
+    v = np.concatenate([v, np.linspace(1, 9, len(edges_x))])
+    cat = np.concatenate([cat, np.arange(len(edges_x), dtype=np.int32) % 4])
+    return x, y, v, cat
+
+
+def main(out):
+    out = pathlib.Path(out)
+    x, y, v, cat = points()
+    for name, a in (("x", x), ("y", y), ("v", v), ("cat", cat)):
+        np.save(out / f"{name}.npy", a)
+    names = ["alpha", "beta", "gamma", "delta"]
+    df = pd.DataFrame({"x": x, "y": y, "v": v, "cat": pd.Categorical.from_codes(cat, categories=names)})
+    canvases = {
+        "fixed": dict(plot_width=300, plot_height=200, x_range=(-4.0, 6.0), y_range=(-3.0, 3.0)),
+        "odd": dict(plot_width=97, plot_height=61, x_range=(-1.3, 2.9), y_range=(-1.7, 0.8)),
+        "bounds": dict(plot_width=128, plot_height=96),
+    }
+    aggs = {
+        "count": ds.count(), "count_v": ds.count("v"), "any": ds.any(), "sum": ds.sum("v"), "mean": ds.mean("v"),
+        "min": ds.min("v"), "max": ds.max("v"), "std": ds.std("v"), "var": ds.var("v"), "first": ds.first("v"),
+        "last": ds.last("v"), "count_cat": ds.count_cat("cat"),
+    }
+    cases = []
+    for cname, cargs in canvases.items():
+        cvs = ds.Canvas(**cargs)
+        for aname, red in aggs.items():
+            agg = cvs.points(df, "x", "y", agg=red)
+            f = f"agg-{cname}-{aname}.npy"
+            np.save(out / f, np.ascontiguousarray(agg.data))
+            xr = agg.attrs["x_range"]
+            yr = agg.attrs["y_range"]
+            cases.append(dict(kind="agg", canvas=cname, width=cargs["plot_width"], height=cargs["plot_height"],
+                              fixed="x_range" in cargs, x_range=list(map(float, xr)), y_range=list(map(float, yr)),
+                              reduction=aname, file=f,
+                              x_centers=agg.coords["x"].values.tolist(), y_centers=agg.coords["y"].values.tolist()))
+            if aname in ("count", "mean", "sum", "any", "max"):
+                shades = [("eq_hist", None, None), ("linear", None, None), ("log", None, None), ("cbrt", None, None)]
+                if aname in ("count", "mean"):
+                    shades += [("linear", None, [2.0, 30.0] if aname == "count" else [5.0, 15.0]),
+                               ("log", None, [1.0, 50.0] if aname == "count" else [8.0, 12.0])]
+                for how, _, span in shades:
+                    for cmap_name in ("default", "fire", "viridis"):
+                        if cmap_name == "default":
+                            cmap = ["lightblue", "darkblue"]
+                        elif cmap_name == "viridis":
+                            cm = matplotlib.colormaps["viridis"]
+                            cmap = [to_hex(cm(i)) for i in range(cm.N)]
+                        else:
+                            cmap = cc.fire
+                        img = tf.shade(agg, cmap=cmap, how=how, span=span)
+                        f = f"img-{cname}-{aname}-{how}-{cmap_name}-{'span' if span else 'auto'}.npy"
+                        rgba = np.ascontiguousarray(img.data).view(np.uint8).reshape(img.shape + (4,))
+                        np.save(out / f, rgba)
+                        cases.append(dict(kind="shade", canvas=cname, reduction=aname, how=how, cmap=cmap_name,
+                                          span=span, file=f))
+            if aname == "count_cat":
+                for how in ("eq_hist", "linear", "log", "cbrt"):
+                    img = tf.shade(agg, how=how)
+                    f = f"img-{cname}-{aname}-{how}.npy"
+                    np.save(out / f, np.ascontiguousarray(img.data).view(np.uint8).reshape(img.shape + (4,)))
+                    cases.append(dict(kind="shade", canvas=cname, reduction=aname, how=how, cmap="sets1to3", span=None, file=f))
+    tables = {name: list(getattr(cc, name)) for name in ("fire", "bmy", "kbc", "bgy", "gray", "coolwarm", "rainbow4", "bmw", "kbgyw", "bgyw", "dimgray", "blues", "cwr", "bkr", "bky", "bjy", "gwv", "rainbow", "isolum", "kb", "kg", "kr", "colorwheel")}
+    for name in ("viridis", "magma", "inferno", "plasma", "cividis"):
+        cm = matplotlib.colormaps[name]
+        tables[name] = [to_hex(cm(i)) for i in range(cm.N)]
+    (out / "cases.json").write_text(json.dumps(dict(cases=cases, categories=names, colormaps=tables,
+                                                  glasbey=list(cc.glasbey), sets1to3=list(ds.colors.Sets1to3))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -24,9 +24,9 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Colours of the categories for count_cat (sets1to3, glasbey, or a list).") var colorKey: String?
     @Option(help: "Canvas width in pixels.") var width = 1000
     @Option(help: "Canvas height in pixels.") var height = 1000
-    @Option(help: "x range MIN,MAX (default: the data's).") var xRange: String?
-    @Option(help: "y range MIN,MAX (default: the data's).") var yRange: String?
-    @Option(help: "Values that get the first and last colour, MIN,MAX (not with eq_hist).") var span: String?
+    @Option(parsing: .unconditional, help: "x range MIN,MAX (default: the data's).") var xRange: String?
+    @Option(parsing: .unconditional, help: "y range MIN,MAX (default: the data's).") var yRange: String?
+    @Option(parsing: .unconditional, help: "Values that get the first and last colour, MIN,MAX (not with eq_hist).") var span: String?
     @Option(help: "Alpha of pixels with data (0-255).") var alpha = 255
     @Option(help: "Smallest alpha of categorical pixels with data (0-255).") var minAlpha = 40
     @Option(help: "Spread each pixel to a circle of this radius (datashader's spread).") var spread: Int?

@@ -31,6 +31,8 @@ struct RenderInteropTests {
         let how: String?
         let cmap: String?
         let span: [Double]?
+        let points: Int?
+        let op: String?
     }
 
     static func reduction(_ name: String) throws -> (RenderReduction, usesValues: Bool) {
@@ -113,6 +115,26 @@ struct RenderInteropTests {
             shaded += 1
         }
         #expect(shaded > 100)
+
+        // spread and dynspread of a sparse and a dense image.
+        var spreads = 0
+        for c in spec.cases where c.kind == "spread" {
+            let canvas = try #require(aggs["fixed-count"]).canvas
+            let agg = try await canvas.points(plain.slice(0..<c.points!), reduction: .count)
+            let img = try shade(agg, ShadeOptions(cmap: try Colormap.named("fire"), how: .eqHist))
+            let out: RGBAImage
+            switch c.op! {
+            case "spread1": out = try spread(img, radius: 1)
+            case "spread2": out = try spread(img, radius: 2)
+            default: out = try dynspread(img, threshold: 0.5, maxRadius: 3)
+            }
+            let expected = try #require(try npy(c.file).typed(UInt8.self))
+            var worst = 0
+            for (a, b) in zip(out.pixels, expected.elements) { worst = max(worst, abs(Int(a) - Int(b))) }
+            #expect(worst <= 1, "\(c.file): a channel differs by \(worst) levels")
+            spreads += 1
+        }
+        #expect(spreads == 6)
 
         // The colormap tables equal colorcet's and matplotlib's.
         for (name, hexes) in spec.colormaps {

@@ -2,6 +2,7 @@
 colorcet and matplotlib, for GyreRender's interop test to compare with.
 
     python render_cases.py OUT_DIR
+    python render_cases.py --decode-png IN.png OUT.npy   (PIL's pixels of a PNG)
 """
 import json
 import pathlib
@@ -90,6 +91,17 @@ def main(out):
                     f = f"img-{cname}-{aname}-{how}.npy"
                     np.save(out / f, np.ascontiguousarray(img.data).view(np.uint8).reshape(img.shape + (4,)))
                     cases.append(dict(kind="shade", canvas=cname, reduction=aname, how=how, cmap="sets1to3", span=None, file=f))
+    # Spreading: a sparse and a dense count image, spread by 1 and 2 px and dynamically.
+    for label, frame in (("sparse", df.head(400)), ("dense", df)):
+        cargs = canvases["fixed"]
+        agg = ds.Canvas(**cargs).points(frame, "x", "y", agg=ds.count())
+        img = tf.shade(agg, cmap=cc.fire, how="eq_hist")
+        for op, result in (("spread1", tf.spread(img, px=1)), ("spread2", tf.spread(img, px=2)),
+                           ("dynspread", tf.dynspread(img, threshold=0.5, max_px=3))):
+            f = f"spread-{label}-{op}.npy"
+            np.save(out / f, np.ascontiguousarray(result.data).view(np.uint8).reshape(result.shape + (4,)))
+            cases.append(dict(kind="spread", canvas="fixed", reduction="count", how="eq_hist", cmap="fire",
+                              span=None, file=f, points=len(frame), op=op))
     tables = {name: list(getattr(cc, name)) for name in ("fire", "bmy", "kbc", "bgy", "gray", "coolwarm", "rainbow4", "bmw", "kbgyw", "bgyw", "dimgray", "blues", "cwr", "bkr", "bky", "bjy", "gwv", "rainbow", "isolum", "kb", "kg", "kr", "colorwheel")}
     for name in ("viridis", "magma", "inferno", "plasma", "cividis"):
         cm = matplotlib.colormaps[name]
@@ -98,5 +110,16 @@ def main(out):
                                                   glasbey=list(cc.glasbey), sets1to3=list(ds.colors.Sets1to3))))
 
 
+def decode_png(path, out):
+    """PIL's reading of a PNG Gyre wrote, as an (height, width, 4) uint8 array, top row first."""
+    from PIL import Image
+    with Image.open(path) as im:
+        assert im.mode == "RGBA", im.mode
+        np.save(out, np.asarray(im))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--decode-png":
+        decode_png(sys.argv[2], sys.argv[3])
+    else:
+        main(sys.argv[1])

@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "GyreServer",
             dependencies: [
-                "GyreCore", "GyreSTAC", "GyreCatalog", "GyreData", "GyreZarr", "GyreCodecs", "GyreStorage", "GyreCompute", "GyreExpr",
+                "GyreCore", "GyreSTAC", "GyreCatalog", "GyreData", "GyreZarr", "GyreCodecs", "GyreStorage", "GyreCompute", "GyreExpr", "GyreRender",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,8 +91,8 @@ let package = Package(
         .target(name: "GyreExpr", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData"]),
         // Beside GyreExpr: datashader-style rendering (canvas, point aggregation, shading,
         // colormaps, spread) and PNG files over libdeflate.
-        .target(name: "GyreRender", dependencies: ["GyreCore", "GyreArrays", "CDeflate"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "GyreRender", dependencies: ["GyreCore", "GyreArrays", "CDeflate", "CGyreSupport"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "GyreServerTests",
             dependencies: ["GyreCore", 
-                "GyreServer", "GyreCatalog", "GyreSTAC", "GyreData", "GyreZarr", "GyreStorage", "GyreExpr", "GyreCodecs",
+                "GyreServer", "GyreCatalog", "GyreSTAC", "GyreData", "GyreZarr", "GyreStorage", "GyreExpr", "GyreCodecs", "GyreRender",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

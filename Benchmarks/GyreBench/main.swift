@@ -2,6 +2,7 @@
 // Usage: gyre-bench reductions --data FILE.npy --peer PEER.json [--case "sum axis=1"] [--repeat N]
 //        gyre-bench zarr --dir DIR --peer PEER.json
 //        gyre-bench netcdf --dir DIR --peer PEER.json
+//        gyre-bench render --dir DIR --width W --height H --x-range A,B --y-range C,D [--repeat N]
 import Foundation
 import Gyre
 
@@ -176,12 +177,50 @@ func netcdfIO() async throws {
     }
 }
 
+/// Point rendering: x.npy, y.npy and v.npy of DIR aggregated onto a canvas (count and
+/// mean) and the count shaded with eq_hist, first call and the median of `--repeat` warm
+/// calls; the aggregates and the image go to DIR as gyre-*.npy for the driver to compare
+/// with datashader's. One JSON line per case on stdout.
+func render() async throws {
+    guard let dir = argument("--dir"), let w = argument("--width").flatMap(Int.init), let h = argument("--height").flatMap(Int.init),
+          let xr = argument("--x-range")?.split(separator: ",").compactMap({ Double($0) }), xr.count == 2,
+          let yr = argument("--y-range")?.split(separator: ",").compactMap({ Double($0) }), yr.count == 2 else {
+        fail("render needs --dir DIR --width W --height H --x-range A,B --y-range C,D")
+    }
+    let repeats = argument("--repeat").flatMap(Int.init) ?? 3
+    func npy(_ name: String) throws -> AnyNDArray { try AnyNDArray.readNPY(URL(fileURLWithPath: dir + "/" + name)) }
+    let points = try Points(x: .init(try npy("x.npy"), name: "x"), y: .init(try npy("y.npy"), name: "y"), values: .init(try npy("v.npy"), name: "v"))
+    let canvas = try Canvas(width: w, height: h, xRange: xr[0]...xr[1], yRange: yr[0]...yr[1])
+    func time(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    var count: Aggregate? = nil, mean: Aggregate? = nil, image: RGBAImage? = nil
+    let cases: [(String, () async throws -> Void)] = [
+        ("count", { count = try await canvas.points(points, reduction: .count) }),
+        ("mean", { mean = try await canvas.points(points, reduction: .mean) }),
+        ("eq_hist", { image = try shade(count!, ShadeOptions(cmap: try Colormap.named("fire"), how: .eqHist)) }),
+    ]
+    for (name, body) in cases {
+        let first = try await time(body)
+        var warm: [Double] = []
+        for _ in 0..<repeats { warm.append(try await time(body)) }
+        warm.sort()
+        print("{\"case\": \"\(name)\", \"first\": \(first), \"warm\": \(warm[warm.count / 2])}")
+    }
+    try count!.data.npyData().write(to: URL(fileURLWithPath: dir + "/gyre-count.npy"))
+    try mean!.data.npyData().write(to: URL(fileURLWithPath: dir + "/gyre-mean.npy"))
+    try AnyNDArray.uint8(try NDArray(shape: [h, w, 4], image!.pixels)).npyData().write(to: URL(fileURLWithPath: dir + "/gyre-eq_hist.npy"))
+}
+
 GyreRuntime.tuneAllocatorForLargeBuffers()
 do {
     switch CommandLine.arguments.dropFirst().first {
     case "reductions": try reductions()
     case "zarr": try await zarrIO()
     case "netcdf": try await netcdfIO()
+    case "render": try await render()
     default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json | zarr --dir DIR --peer PEER.json")
     }
 } catch {

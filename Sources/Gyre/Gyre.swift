@@ -9,3 +9,4 @@
 @_exported import GyreNetCDF
 @_exported import GyreSTAC
 @_exported import GyreCatalog
+@_exported import GyreRender

@@ -125,44 +125,46 @@ enum AggregateLoops {
         }
     }
 
+    /// (sum, count) side by side per pixel.
     @inline(__always)
     static func mean<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
-        _ s: UnsafeMutableBufferPointer<Double>, _ c: UnsafeMutableBufferPointer<UInt32>
+        _ m: UnsafeMutableBufferPointer<Double>
     ) {
-        let sb = s.baseAddress!, cb = c.baseAddress!
+        let mb = m.baseAddress!
         for i in 0..<xs.count {
             let v = Double(vs[i])
             if v.isNaN { continue }
             let p = b.pixel(Double(xs[i]), Double(ys[i]))
             if p >= 0 {
-                sb[p] += v
-                cb[p] &+= 1
+                mb[2 &* p] += v
+                mb[2 &* p &+ 1] += 1
             }
         }
     }
 
-    /// Sum, count and m2 together; m2 is updated before sum and count, with their old values
-    /// (datashader's `m2._append`).
+    /// (sum, count, m2) side by side per pixel; m2 is updated before sum and count, with their
+    /// old values (datashader's `m2._append`).
     @inline(__always)
     static func moments<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
-        _ s: UnsafeMutableBufferPointer<Double>, _ c: UnsafeMutableBufferPointer<UInt32>, _ m: UnsafeMutableBufferPointer<Double>
+        _ m: UnsafeMutableBufferPointer<Double>
     ) {
-        let sb = s.baseAddress!, cb = c.baseAddress!, mb = m.baseAddress!
+        let mb = m.baseAddress!
         for i in 0..<xs.count {
             let v = Double(vs[i])
             if v.isNaN { continue }
             let p = b.pixel(Double(xs[i]), Double(ys[i]))
             if p >= 0 {
-                let n = cb[p], sum = sb[p]
+                let k = 3 &* p
+                let sum = mb[k], n = mb[k + 1]
                 if n > 0 {
-                    let u1 = sum / Double(n)
-                    let u = (sum + v) / Double(n + 1)
-                    mb[p] += (v - u1) * (v - u)
+                    let u1 = sum / n
+                    let u = (sum + v) / (n + 1)
+                    mb[k + 2] += (v - u1) * (v - u)
                 }
-                sb[p] = sum + v
-                cb[p] = n &+ 1
+                mb[k] = sum + v
+                mb[k + 1] = n + 1
             }
         }
     }

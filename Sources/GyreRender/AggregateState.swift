@@ -2,17 +2,18 @@ import GyreArrays
 
 /// The partial state of one reduction over one canvas: `create` it, `append` chunks of points,
 /// `combine` states of other chunks (in row order where order matters: `first`, `last`), and
-/// `finalize` into an ``Aggregate``. The planes are those datashader keeps: counts (uint32),
-/// sums, sums of squared deviations (`m2`, updated as datashader's `m2` reduction does), values
-/// (min, max, first, last) and flags (any).
+/// `finalize` into an ``Aggregate``. The planes hold what datashader keeps: counts (uint32),
+/// values (sum, min, max, first, last), flags (any), and for mean, std and var the sum, count
+/// and sum of squared deviations (`m2`, updated as datashader's `m2` reduction does) of each
+/// pixel side by side in `moments` (one cache line a point instead of two or three).
 public struct AggregateState: Sendable {
     public let canvas: Canvas
     public let reduction: RenderReduction
     /// Whether a value column feeds `count` / `any` (then NaN values are not counted).
     public let usesValues: Bool
     var counts: [UInt32] = []
-    var sums: [Double] = []
-    var m2: [Double] = []
+    /// mean: (sum, count) per pixel; std and var: (sum, count, m2) per pixel.
+    var moments: [Double] = []
     var values: [Double] = []
     var flags: [Bool] = []
 
@@ -26,13 +27,8 @@ public struct AggregateState: Sendable {
         case .count: counts = [UInt32](repeating: 0, count: n)
         case .any: flags = [Bool](repeating: false, count: n)
         case .sum, .min, .max, .first, .last: values = [Double](repeating: .nan, count: n)
-        case .mean:
-            sums = [Double](repeating: 0, count: n)
-            counts = [UInt32](repeating: 0, count: n)
-        case .std, .variance:
-            sums = [Double](repeating: 0, count: n)
-            counts = [UInt32](repeating: 0, count: n)
-            m2 = [Double](repeating: 0, count: n)
+        case .mean: moments = [Double](repeating: 0, count: 2 * n)
+        case .std, .variance: moments = [Double](repeating: 0, count: 3 * n)
         case .countCategories(let k): counts = [UInt32](repeating: 0, count: n * Swift.max(k, 0))
         }
     }
@@ -98,16 +94,8 @@ public struct AggregateState: Sendable {
         case .max: values.withUnsafeMutableBufferPointer { a in AggregateLoops.max(b, xs, ys, vs, a) }
         case .first: values.withUnsafeMutableBufferPointer { a in AggregateLoops.first(b, xs, ys, vs, a) }
         case .last: values.withUnsafeMutableBufferPointer { a in AggregateLoops.last(b, xs, ys, vs, a) }
-        case .mean:
-            sums.withUnsafeMutableBufferPointer { s in
-                counts.withUnsafeMutableBufferPointer { c in AggregateLoops.mean(b, xs, ys, vs, s, c) }
-            }
-        case .std, .variance:
-            sums.withUnsafeMutableBufferPointer { s in
-                counts.withUnsafeMutableBufferPointer { c in
-                    m2.withUnsafeMutableBufferPointer { m in AggregateLoops.moments(b, xs, ys, vs, s, c, m) }
-                }
-            }
+        case .mean: moments.withUnsafeMutableBufferPointer { m in AggregateLoops.mean(b, xs, ys, vs, m) }
+        case .std, .variance: moments.withUnsafeMutableBufferPointer { m in AggregateLoops.moments(b, xs, ys, vs, m) }
         case .countCategories: break
         }
     }
@@ -142,28 +130,26 @@ public struct AggregateState: Sendable {
         case .last:
             for i in values.indices where !later.values[i].isNaN { values[i] = later.values[i] }
         case .mean:
-            for i in sums.indices {
-                sums[i] += later.sums[i]
-                counts[i] &+= later.counts[i]
-            }
+            for i in moments.indices { moments[i] += later.moments[i] }
         case .std, .variance:
             // datashader's m2 combine: mu = (sa + sb) / (na + nb), m2 = sum of M + n (s/n - mu)^2
             // over the parts that hold values.
-            for i in sums.indices {
-                let na = Double(counts[i]), nb = Double(later.counts[i])
+            for p in 0..<(moments.count / 3) {
+                let k = 3 * p
+                let na = moments[k + 1], nb = later.moments[k + 1]
                 if nb == 0 { continue }
                 if na == 0 {
-                    sums[i] = later.sums[i]
-                    counts[i] = later.counts[i]
-                    m2[i] = later.m2[i]
+                    moments[k] = later.moments[k]
+                    moments[k + 1] = nb
+                    moments[k + 2] = later.moments[k + 2]
                     continue
                 }
-                let sa = sums[i], sb = later.sums[i]
+                let sa = moments[k], sb = later.moments[k]
                 let mu = (sa + sb) / (na + nb)
                 let da = sa / na - mu, db = sb / nb - mu
-                m2[i] = (m2[i] + na * da * da) + (later.m2[i] + nb * db * db)
-                sums[i] = sa + sb
-                counts[i] &+= later.counts[i]
+                moments[k + 2] = (moments[k + 2] + na * da * da) + (later.moments[k + 2] + nb * db * db)
+                moments[k] = sa + sb
+                moments[k + 1] = na + nb
             }
         }
     }
@@ -179,11 +165,13 @@ public struct AggregateState: Sendable {
         case .any: data = .bool(try! NDArray(shape: shape, flags))
         case .sum, .min, .max, .first, .last: data = .float64(try! NDArray(shape: shape, values))
         case .mean:
-            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in counts[i] > 0 ? sums[i] / Double(counts[i]) : .nan })
+            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in moments[2 * i + 1] > 0 ? moments[2 * i] / moments[2 * i + 1] : .nan })
         case .variance:
-            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in counts[i] > 0 ? m2[i] / Double(counts[i]) : .nan })
+            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in moments[3 * i + 1] > 0 ? moments[3 * i + 2] / moments[3 * i + 1] : .nan })
         case .std:
-            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in counts[i] > 0 ? (m2[i] / Double(counts[i])).squareRoot() : .nan })
+            data = .float64(NDArray(shape: shape) { _ in 0 }.filled { i in
+                moments[3 * i + 1] > 0 ? (moments[3 * i + 2] / moments[3 * i + 1]).squareRoot() : .nan
+            })
         }
         var names = categories
         if case .countCategories(let k) = reduction, names == nil { names = (0..<k).map(String.init) }

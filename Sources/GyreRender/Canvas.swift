@@ -1,3 +1,5 @@
+import CGyreSupport
+
 /// Where aggregation puts points: `width` x `height` pixels over `xRange` x `yRange` in data
 /// units, linear axes, as datashader's `Canvas(plot_width, plot_height, x_range, y_range)`.
 ///
@@ -10,6 +12,42 @@ public struct Canvas: Sendable, Hashable {
     public let height: Int
     public let xRange: ClosedRange<Double>
     public let yRange: ClosedRange<Double>
+    /// The larger canvas this one is a window of (a map tile of the world at its zoom), or nil.
+    /// Grid cells then find their pixels in the larger canvas's frame, so that neighbouring
+    /// windows put every cell edge on the same pixel as one rendering of the whole.
+    public let frame: Frame?
+
+    /// A larger canvas (which may have more pixels than a canvas can hold) and where a window
+    /// of it starts: column and row of its bottom-left pixel.
+    public struct Frame: Sendable, Hashable {
+        public let xRange: ClosedRange<Double>
+        public let yRange: ClosedRange<Double>
+        public let width: Int
+        public let height: Int
+        public let column: Int
+        public let row: Int
+    }
+
+    /// The window of `width` x `height` pixels at `column`, `row` (from the bottom left) of a
+    /// canvas of `frameWidth` x `frameHeight` pixels over `xRange` x `yRange`.
+    public static func window(ofWidth frameWidth: Int, height frameHeight: Int, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>,
+                              column: Int, row: Int, width: Int, height: Int) throws -> Canvas {
+        guard frameWidth > 0, frameHeight > 0, column >= 0, row >= 0, column + width <= frameWidth, row + height <= frameHeight else {
+            throw GyreRenderError(.invalidArgument, "a window \(width)x\(height) at \(column),\(row) does not fit a canvas of \(frameWidth)x\(frameHeight)")
+        }
+        let dx = (xRange.upperBound - xRange.lowerBound) / Double(frameWidth), dy = (yRange.upperBound - yRange.lowerBound) / Double(frameHeight)
+        let x0 = xRange.lowerBound + Double(column) * dx, y0 = yRange.lowerBound + Double(row) * dy
+        let c = try Canvas(width: width, height: height, xRange: x0...(x0 + Double(width) * dx), yRange: y0...(y0 + Double(height) * dy))
+        return Canvas(c, frame: Frame(xRange: xRange, yRange: yRange, width: frameWidth, height: frameHeight, column: column, row: row))
+    }
+
+    private init(_ c: Canvas, frame: Frame) {
+        width = c.width
+        height = c.height
+        xRange = c.xRange
+        yRange = c.yRange
+        self.frame = frame
+    }
 
     /// A canvas; the ranges must be finite and not empty (``init(width:height:bounding:)``
     /// widens a degenerate range as datashader does).
@@ -25,10 +63,17 @@ public struct Canvas: Sendable, Hashable {
                 throw GyreRenderError(.invalidArgument, "\(name) range \(r.lowerBound),\(r.upperBound) must be finite with max > min")
             }
         }
+        for (name, r, n) in [("x", xRange, width), ("y", yRange, height)] {
+            let st = Self.scale(r, n)
+            guard st.s.isFinite, st.t.isFinite, (r.upperBound * st.s).isFinite else {
+                throw GyreRenderError(.invalidArgument, "\(name) range \(r.lowerBound),\(r.upperBound) is too narrow or too far out for \(n) pixels")
+            }
+        }
         self.width = width
         self.height = height
         self.xRange = xRange
         self.yRange = yRange
+        frame = nil
     }
 
     /// The range a canvas takes from data bounds, as datashader's `maybe_expand_bounds`: a
@@ -85,11 +130,12 @@ public struct Canvas: Sendable, Hashable {
 
     /// `row * width + column`, or -1 for a point outside the canvas (NaN included).
     @inlinable @inline(__always) func pixel(_ x: Double, _ y: Double) -> Int {
-        guard x >= xmin, x <= xmax, y >= ymin, y <= ymax else { return -1 }
-        var xx = Int(x * sx + tx)
-        var yy = Int(y * sy + ty)
-        if xx >= width { xx = width - 1 }
-        if yy >= height { yy = height - 1 }
+        // One branch for the four range tests (NaN fails each of them).
+        let inside = (x >= xmin ? 1 : 0) & (x <= xmax ? 1 : 0) & (y >= ymin ? 1 : 0) & (y <= ymax ? 1 : 0)
+        if inside == 0 { return -1 }
+        // In range, so x * sx + tx is in 0...width: C's truncation without Swift's checks.
+        let xx = Swift.min(gyre_truncate(x * sx + tx), width - 1)
+        let yy = Swift.min(gyre_truncate(y * sy + ty), height - 1)
         return yy &* width &+ xx
     }
 }

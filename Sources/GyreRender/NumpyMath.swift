@@ -24,10 +24,17 @@ enum NumpyMath {
         let slopes: [Double]
         let left: Double
         let right: Double
+        /// For evenly spaced knots (linspace): the first knot and the spacing, so the knot
+        /// below a value is found by division (then checked against the knots themselves,
+        /// which gives the same knot as the search).
+        let start: Double, step: Double, uniform: Bool
 
-        init(xp: [Double], fp: [Double], left: Double? = nil, right: Double? = nil) {
+        init(xp: [Double], fp: [Double], left: Double? = nil, right: Double? = nil, uniform: Bool = false) {
             self.xp = xp
             self.fp = fp
+            start = xp.first ?? 0
+            step = xp.count > 1 ? (xp[xp.count - 1] - xp[0]) / Double(xp.count - 1) : 0
+            self.uniform = uniform && step > 0 && step.isFinite
             self.left = left ?? fp.first ?? .nan
             self.right = right ?? fp.last ?? .nan
             var s = [Double](repeating: 0, count: Swift.max(xp.count - 1, 0))
@@ -44,12 +51,7 @@ enum NumpyMath {
             if x < xp[0] { return left }
             if x > xp[n - 1] { return right }
             // j: the last knot <= x.
-            var lo = 0, hi = n
-            while lo < hi {
-                let mid = lo + (hi - lo) >> 1
-                if x >= xp[mid] { lo = mid + 1 } else { hi = mid }
-            }
-            let j = lo - 1
+            let j = uniform ? knotByDivision(x, n) : knotBySearch(x, n)
             if j == n - 1 { return fp[j] }
             if xp[j] == x { return fp[j] }
             let slope = slopes[j]
@@ -59,6 +61,22 @@ enum NumpyMath {
                 if r.isNaN && fp[j] == fp[j + 1] { r = fp[j] }
             }
             return r
+        }
+
+        @inline(__always) func knotBySearch(_ x: Double, _ n: Int) -> Int {
+            var lo = 0, hi = n
+            while lo < hi {
+                let mid = lo + (hi - lo) >> 1
+                if x >= xp[mid] { lo = mid + 1 } else { hi = mid }
+            }
+            return lo - 1
+        }
+
+        @inline(__always) func knotByDivision(_ x: Double, _ n: Int) -> Int {
+            var j = Swift.min(Swift.max(Int((x - start) / step), 0), n - 1)
+            while j > 0 && xp[j] > x { j -= 1 }
+            while j + 1 < n && xp[j + 1] <= x { j += 1 }
+            return j
         }
     }
 

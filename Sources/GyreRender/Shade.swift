@@ -162,7 +162,7 @@ enum Shading {
         }
         let total = cdf.last!
         for i in cdf.indices { cdf[i] /= total }
-        let f = NumpyMath.Interp(xp: centers, fp: cdf)
+        let f = NumpyMath.Interp(xp: centers, fp: cdf, uniform: integer && hi - lo < Double(nbins))
         var out = [Double](repeating: .nan, count: d.count)
         for i in d.indices where !mask[i] { out[i] = f(d[i]) }
         return (out, levels)
@@ -208,9 +208,9 @@ enum Shading {
             if o.rescaleDiscreteLevels, o.how == .eqHist, let l = levels { span = rescale(levels: l, span: span) }
         }
         let xp = NumpyMath.linspace(span.0, span.1, o.cmap.colors.count)
-        let fr = NumpyMath.Interp(xp: xp, fp: o.cmap.colors.map { Double($0.r) }, left: 255)
-        let fg = NumpyMath.Interp(xp: xp, fp: o.cmap.colors.map { Double($0.g) }, left: 255)
-        let fb = NumpyMath.Interp(xp: xp, fp: o.cmap.colors.map { Double($0.b) }, left: 255)
+        let fr = NumpyMath.Interp(xp: xp, fp: o.cmap.colors.map { Double($0.r) }, left: 255, uniform: true)
+        let fg = NumpyMath.Interp(xp: xp, fp: o.cmap.colors.map { Double($0.g) }, left: 255, uniform: true)
+        let fb = NumpyMath.Interp(xp: xp, fp: o.cmap.colors.map { Double($0.b) }, left: 255, uniform: true)
         var px = [UInt8](repeating: 0, count: width * height * 4)
         let alpha = UInt8(o.alpha)
         for i in t.indices {

@@ -75,6 +75,7 @@ extension STACService {
         addDatasetRoutes(to: router)
         addDatasetRegistration(to: router)
         addEDRRoutes(to: router)
+        addTileRoutes(to: router)
         addSigningRoutes(to: router)
         return router
     }

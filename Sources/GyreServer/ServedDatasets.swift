@@ -89,6 +89,8 @@ public struct ServedDataset: Sendable {
     let edrGrid: Result<EDRGrid, GyreServerError>
     /// Zarr views of computed results, by expression, the most recently used kept.
     let evalViews = EvalViews(capacity: 32)
+    /// Map tiles drawn of it (`/tiles/{name}/...`), the most recently used kept.
+    let tiles = TileCache()
     /// Registered through the API (`POST /datasets`) and kept in the catalog database, so it can
     /// be removed (`DELETE /datasets/{name}`).
     public let registered: Bool

@@ -136,6 +136,25 @@ struct RenderInteropTests {
         }
         #expect(spreads == 6)
 
+        // Grids regridded onto canvases, as datashader's quadmesh.
+        var grids = 0
+        for c in spec.cases where c.kind == "quadmesh" {
+            let gx = try #require(try npy("grid-\(c.canvas)-x.npy").doubles()), gy = try #require(try npy("grid-\(c.canvas)-y.npy").doubles())
+            let grid = try GridValues(try npy("grid-\(c.canvas)-v.npy"), x: gx, y: gy)
+            let canvas = try Canvas(width: c.width!, height: c.height!, xRange: c.x_range![0]...c.x_range![1], yRange: c.y_range![0]...c.y_range![1])
+            let agg = try canvas.quadmesh(grid, reduction: try RenderReduction(name: c.reduction))
+            let expected = try npy(c.file)
+            #expect(agg.data.shape == expected.shape, "\(c.file): shape")
+            let tolerance: Double = c.reduction == "mean" || c.reduction == "sum" ? 1e-12 : 0
+            var bad = 0
+            for (a, b) in zip(agg.data.doubles()!, expected.doubles()!) {
+                if a.isNaN != b.isNaN || (!a.isNaN && abs(a - b) > tolerance * max(1, abs(b))) { bad += 1 }
+            }
+            #expect(bad == 0, "\(c.file): \(bad) pixels differ from datashader's quadmesh")
+            grids += 1
+        }
+        #expect(grids == 24)
+
         // The colormap tables equal colorcet's and matplotlib's.
         for (name, hexes) in spec.colormaps {
             let mine = try Colormap.named(name).colors.map(\.description)

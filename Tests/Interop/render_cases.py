@@ -102,6 +102,31 @@ def main(out):
             np.save(out / f, np.ascontiguousarray(result.data).view(np.uint8).reshape(result.shape + (4,)))
             cases.append(dict(kind="spread", canvas="fixed", reduction="count", how="eq_hist", cmap="fire",
                               span=None, file=f, points=len(frame), op=op))
+    # Grids regridded onto canvases (datashader's quadmesh): coarser (nearest), finer
+    # (reduced), mixed and uneven (rectilinear), ascending and descending coordinates.
+    rng = np.random.default_rng(5)
+    lat_merc = np.degrees(np.arctan(np.sinh(np.linspace(-2.5, 2.5, 90))))
+    grids = {
+        "coarse": (np.linspace(-179.5, 179.5, 72), np.linspace(87.5, -87.5, 36), (300, 200, (-60.0, 100.0), (-50.0, 40.0))),
+        "fine": (np.linspace(0.05, 59.95, 600), np.linspace(-19.95, 19.95, 400), (97, 61, (3.0, 57.0), (-18.0, 15.0))),
+        "mixed": (np.linspace(-10, 10, 800), np.linspace(5, -5, 50), (120, 90, (-8.0, 8.0), (-4.0, 4.0))),
+        "uneven": (np.linspace(-180, 180, 144, endpoint=False) + 1.25, lat_merc, (256, 256, (-180.0, 180.0), (-80.0, 80.0))),
+    }
+    for gname, (gx, gy, (w, h, xr, yr)) in grids.items():
+        vals = rng.normal(0, 1, (len(gy), len(gx))) + np.cos(np.deg2rad(gy))[:, None] * 3
+        vals[rng.random(vals.shape) < 0.1] = np.nan
+        np.save(out / f"grid-{gname}-x.npy", gx)
+        np.save(out / f"grid-{gname}-y.npy", gy)
+        np.save(out / f"grid-{gname}-v.npy", vals)
+        import xarray as xr_
+        da = xr_.DataArray(vals, dims=("y", "x"), coords={"x": gx, "y": gy}, name="v")
+        cvs = ds.Canvas(plot_width=w, plot_height=h, x_range=xr, y_range=yr)
+        for rname in ("mean", "max", "min", "sum", "first", "last"):
+            agg = cvs.quadmesh(da, x="x", y="y", agg=getattr(ds, rname)("v"))
+            f = f"quad-{gname}-{rname}.npy"
+            np.save(out / f, np.ascontiguousarray(agg.data).astype(np.float64))
+            cases.append(dict(kind="quadmesh", canvas=gname, width=w, height=h, x_range=list(xr), y_range=list(yr),
+                              reduction=rname, file=f))
     tables = {name: list(getattr(cc, name)) for name in ("fire", "bmy", "kbc", "bgy", "gray", "coolwarm", "rainbow4", "bmw", "kbgyw", "bgyw", "dimgray", "blues", "cwr", "bkr", "bky", "bjy", "gwv", "rainbow", "isolum", "kb", "kg", "kr", "colorwheel")}
     for name in ("viridis", "magma", "inferno", "plasma", "cividis"):
         cm = matplotlib.colormaps[name]

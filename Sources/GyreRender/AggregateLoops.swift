@@ -1,48 +1,44 @@
 /// The inner loops of point aggregation, one per reduction, each specialized for its column
-/// types: bin the point (``Binner``), skip it when outside, update the pixel. The update rules
-/// are datashader's `_append` functions.
+/// types: ``Binner/forEachPixel(_:_:_:)`` bins the points and skips those outside; the body
+/// updates the pixel by datashader's `_append` rule for the reduction.
 enum AggregateLoops {
     @inline(__always)
     static func count<X: BinaryFloatingPoint>(_ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>,
-                                              _ c: UnsafeMutableBufferPointer<UInt32>) {
-        let base = c.baseAddress!
-        for i in 0..<xs.count {
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 { base[p] &+= 1 }
-        }
+                                              _ a: UnsafeMutableBufferPointer<UInt32>) {
+        let base = a.baseAddress!
+        b.forEachPixel(xs, ys) { _, p in base[p] &+= 1 }
     }
 
     @inline(__always)
     static func any<X: BinaryFloatingPoint>(_ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>,
-                                            _ f: UnsafeMutableBufferPointer<Bool>) {
-        let base = f.baseAddress!
-        for i in 0..<xs.count {
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 { base[p] = true }
-        }
+                                              _ a: UnsafeMutableBufferPointer<Bool>) {
+        let base = a.baseAddress!
+        b.forEachPixel(xs, ys) { _, p in base[p] = true }
     }
 
     @inline(__always)
     static func countValid<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
-        _ c: UnsafeMutableBufferPointer<UInt32>
+        _ a: UnsafeMutableBufferPointer<UInt32>
     ) {
-        let base = c.baseAddress!
-        for i in 0..<xs.count where !vs[i].isNaN {
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 { base[p] &+= 1 }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            base[p] &+= 1
         }
     }
 
     @inline(__always)
     static func anyValid<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
-        _ f: UnsafeMutableBufferPointer<Bool>
+        _ a: UnsafeMutableBufferPointer<Bool>
     ) {
-        let base = f.baseAddress!
-        for i in 0..<xs.count where !vs[i].isNaN {
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 { base[p] = true }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            base[p] = true
         }
     }
 
@@ -51,15 +47,12 @@ enum AggregateLoops {
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
         _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let base = a.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 {
-                let old = base[p]
-                base[p] = old.isNaN ? v : old + v
-            }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            let old = base[p]
+            base[p] = old.isNaN ? v : old + v
         }
     }
 
@@ -68,15 +61,12 @@ enum AggregateLoops {
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
         _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let base = a.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 {
-                let old = base[p]
-                if old.isNaN || v < old { base[p] = v }
-            }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            let old = base[p]
+            if old.isNaN || v < old { base[p] = v }
         }
     }
 
@@ -85,15 +75,12 @@ enum AggregateLoops {
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
         _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let base = a.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 {
-                let old = base[p]
-                if old.isNaN || v > old { base[p] = v }
-            }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            let old = base[p]
+            if old.isNaN || v > old { base[p] = v }
         }
     }
 
@@ -102,12 +89,11 @@ enum AggregateLoops {
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
         _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let base = a.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 && base[p].isNaN { base[p] = v }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            if base[p].isNaN { base[p] = v }
         }
     }
 
@@ -116,12 +102,11 @@ enum AggregateLoops {
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
         _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let base = a.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 { base[p] = v }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            base[p] = v
         }
     }
 
@@ -129,17 +114,14 @@ enum AggregateLoops {
     @inline(__always)
     static func mean<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
-        _ m: UnsafeMutableBufferPointer<Double>
+        _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let mb = m.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 {
-                mb[2 &* p] += v
-                mb[2 &* p &+ 1] += 1
-            }
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            base[2 &* p] += v
+            base[2 &* p &+ 1] += 1
         }
     }
 
@@ -148,24 +130,21 @@ enum AggregateLoops {
     @inline(__always)
     static func moments<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>,
-        _ m: UnsafeMutableBufferPointer<Double>
+        _ a: UnsafeMutableBufferPointer<Double>
     ) {
-        let mb = m.baseAddress!
-        for i in 0..<xs.count {
-            let v = Double(vs[i])
-            if v.isNaN { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 {
-                let k = 3 &* p
-                let sum = mb[k], n = mb[k + 1]
-                if n > 0 {
-                    let u1 = sum / n
-                    let u = (sum + v) / (n + 1)
-                    mb[k + 2] += (v - u1) * (v - u)
-                }
-                mb[k] = sum + v
-                mb[k + 1] = n + 1
+        let base = a.baseAddress!, vb = vs.baseAddress!
+        b.forEachPixel(xs, ys) { i, p in
+            let v = Double(vb[i])
+            if v.isNaN { return }
+            let k = 3 &* p
+            let sum = base[k], n = base[k + 1]
+            if n > 0 {
+                let u1 = sum / n
+                let u = (sum + v) / (n + 1)
+                base[k + 2] += (v - u1) * (v - u)
             }
+            base[k] = sum + v
+            base[k + 1] = n + 1
         }
     }
 
@@ -175,13 +154,12 @@ enum AggregateLoops {
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ cs: UnsafeBufferPointer<Int32>, _ k: Int,
         _ c: UnsafeMutableBufferPointer<UInt32>
     ) {
-        guard k > 0 else { return }
+        guard k > 0, let cb = cs.baseAddress else { return }
         let base = c.baseAddress!
-        for i in 0..<xs.count {
-            let code = Int(cs[i])
-            if code < 0 || code >= k { continue }
-            let p = b.pixel(Double(xs[i]), Double(ys[i]))
-            if p >= 0 { base[p &* k &+ code] &+= 1 }
+        b.forEachPixel(xs, ys) { i, p in
+            let code = Int(cb[i])
+            if code < 0 || code >= k { return }
+            base[p &* k &+ code] &+= 1
         }
     }
 }

@@ -128,6 +128,28 @@ public struct Canvas: Sendable, Hashable {
         height = c.height
     }
 
+    /// Calls `body(i, pixel)` for each point `i` inside the canvas, in order. The canvas's
+    /// numbers are copied into locals first: read through `self` they would be reloaded after
+    /// every store the body makes (the compiler cannot rule out that the store changed them),
+    /// which made the loop twice as slow.
+    @inlinable @inline(__always)
+    func forEachPixel<X: BinaryFloatingPoint>(_ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ body: (Int, Int) -> Void) {
+        let sx = sx, tx = tx, sy = sy, ty = ty, xmin = xmin, xmax = xmax, ymin = ymin, ymax = ymax
+        let lastX = width &- 1, lastY = height &- 1, w = width
+        guard let xb = xs.baseAddress, let yb = ys.baseAddress else { return }
+        for i in 0..<Swift.min(xs.count, ys.count) {
+            let x = Double(xb[i]), y = Double(yb[i])
+            // One branch for the four range tests (NaN fails each of them).
+            let inside = (x >= xmin ? 1 : 0) & (x <= xmax ? 1 : 0) & (y >= ymin ? 1 : 0) & (y <= ymax ? 1 : 0)
+            if inside != 0 {
+                // In range, so x * sx + tx is in 0...width: C's truncation without Swift's checks.
+                let xx = Swift.min(gyre_truncate(x * sx + tx), lastX)
+                let yy = Swift.min(gyre_truncate(y * sy + ty), lastY)
+                body(i, yy &* w &+ xx)
+            }
+        }
+    }
+
     /// `row * width + column`, or -1 for a point outside the canvas (NaN included).
     @inlinable @inline(__always) func pixel(_ x: Double, _ y: Double) -> Int {
         // One branch for the four range tests (NaN fails each of them).

@@ -134,17 +134,18 @@ public struct Canvas: Sendable, Hashable {
     /// which made the loop twice as slow.
     @inlinable @inline(__always)
     func forEachPixel<X: BinaryFloatingPoint>(_ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ body: (Int, Int) -> Void) {
-        let sx = sx, tx = tx, sy = sy, ty = ty, xmin = xmin, xmax = xmax, ymin = ymin, ymax = ymax
+        let lo = SIMD2(xmin, ymin), hi = SIMD2(xmax, ymax), s = SIMD2(sx, sy), t = SIMD2(tx, ty)
         let lastX = width &- 1, lastY = height &- 1, w = width
         guard let xb = xs.baseAddress, let yb = ys.baseAddress else { return }
         for i in 0..<Swift.min(xs.count, ys.count) {
-            let x = Double(xb[i]), y = Double(yb[i])
-            // One branch for the four range tests (NaN fails each of them).
-            let inside = (x >= xmin ? 1 : 0) & (x <= xmax ? 1 : 0) & (y >= ymin ? 1 : 0) & (y <= ymax ? 1 : 0)
-            if inside != 0 {
-                // In range, so x * sx + tx is in 0...width: C's truncation without Swift's checks.
-                let xx = Swift.min(gyre_truncate(x * sx + tx), lastX)
-                let yy = Swift.min(gyre_truncate(y * sy + ty), lastY)
+            let p = SIMD2(Double(xb[i]), Double(yb[i]))
+            // The four range tests as one vector compare and one branch (NaN fails them).
+            if all((p .>= lo) .& (p .<= hi)) {
+                // x * sx + tx (two roundings, as datashader), in range so in 0...width: C's
+                // truncation without Swift's checks.
+                let f = p * s + t
+                let xx = Swift.min(gyre_truncate(f.x), lastX)
+                let yy = Swift.min(gyre_truncate(f.y), lastY)
                 body(i, yy &* w &+ xx)
             }
         }

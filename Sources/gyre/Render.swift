@@ -52,31 +52,96 @@ struct Render: AsyncParsableCommand {
         let xr = try xRange.map { try Self.range($0, "--x-range") }
         let yr = try yRange.map { try Self.range($0, "--y-range") }
 
-        let points: Points
+        let source: PointSource
         do {
-            points = try await loadPoints(reductionName: reductionName, column: column)
-        } catch let e as GyreRenderError { throw CLIError("\(e)") } catch { throw CLIError("\(error)") }
+            source = try await loadPoints(reductionName: reductionName, column: column)
+        } catch let e as GyreRenderError { throw CLIError("\(e)") } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
         let reduction: RenderReduction
         do {
-            reduction = try RenderReduction(name: reductionName, categories: points.categories?.names.count ?? 0)
+            reduction = try RenderReduction(name: reductionName, categories: source.points?.categories?.names.count ?? 0)
         } catch { throw ValidationError("--agg \(agg): \(error)") }
-        let canvas: Canvas
         do {
-            let bounds = (xr == nil || yr == nil) ? points.bounds() : nil
-            canvas = try Canvas(
-                width: width, height: height,
-                xRange: xr ?? Canvas.expandedRange(min: bounds?.x.lowerBound ?? .nan, max: bounds?.x.upperBound ?? .nan),
-                yRange: yr ?? Canvas.expandedRange(min: bounds?.y.lowerBound ?? .nan, max: bounds?.y.upperBound ?? .nan))
-        } catch { throw ValidationError("\(error)") }
-        do {
-            let aggregate = try await canvas.points(points, reduction: reduction, usesValues: column != nil && reductionName != "count_cat", threads: threads)
+            let bounds = (xr == nil || yr == nil) ? try await source.bounds() : nil
+            let canvas: Canvas
+            do {
+                canvas = try Canvas(
+                    width: width, height: height,
+                    xRange: xr ?? Canvas.expandedRange(min: bounds?.x.lowerBound ?? .nan, max: bounds?.x.upperBound ?? .nan),
+                    yRange: yr ?? Canvas.expandedRange(min: bounds?.y.lowerBound ?? .nan, max: bounds?.y.upperBound ?? .nan))
+            } catch { throw ValidationError("\(error)") }
+            let usesValues = column != nil && !reductionName.hasPrefix("count_cat") && !reductionName.hasPrefix("count-cat")
+            let aggregate = try await source.aggregate(canvas, reduction, usesValues: usesValues, threads: threads)
             var image = try shade(aggregate, options)
             if let spread { image = try GyreRender.spread(image, radius: spread) }
             if dynspread { image = try GyreRender.dynspread(image) }
             let png = try PNG.encode(image)
             try Data(png).write(to: URL(fileURLWithPath: output), options: .atomic)
             if let aggOut { try await writeAggregate(aggregate, to: aggOut) }
-        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+        } catch let e as CLIError { throw e } catch let e as ValidationError { throw e } catch { throw CLIError("\(error)") }
+    }
+
+    /// Where the points come from: a table in memory, or 1-D variables of a dataset read in
+    /// blocks (a pass for the bounds when no range is given, then one to aggregate), so a
+    /// dataset larger than memory renders in the memory of a few blocks.
+    enum PointSource {
+        case points(Points)
+        case variables(x: Variable, y: Variable, values: Variable?, names: (String, String, String?))
+
+        /// Points a block reads at most (`GYRE_RENDER_BLOCK` sets it, for tests and tuning).
+        static let block = ProcessInfo.processInfo.environment["GYRE_RENDER_BLOCK"].flatMap(Int.init).map { Swift.max(1, $0) } ?? 1 << 22
+
+        var points: Points? { if case .points(let p) = self { return p }; return nil }
+
+        var count: Int {
+            switch self {
+            case .points(let p): return p.count
+            case .variables(let x, _, _, _): return x.count
+            }
+        }
+
+        func block(_ k: Int) async throws -> Points {
+            guard case .variables(let vx, let vy, let vv, let names) = self else { return points! }
+            let lo = k * Self.block, hi = Swift.min(count, lo + Self.block)
+            let r = [Slice(lo, hi)]
+            let xs = try await vx.read(r), ys = try await vy.read(r)
+            let vs = try await vv?.read(r)
+            return try Points(x: .init(xs, name: names.0), y: .init(ys, name: names.1), values: try vs.map { try .init($0, name: names.2 ?? "values") })
+        }
+
+        var blocks: Int { (count + Self.block - 1) / Self.block }
+
+        func bounds() async throws -> (x: ClosedRange<Double>, y: ClosedRange<Double>)? {
+            if case .points(let p) = self { return p.bounds() }
+            var out: (x: ClosedRange<Double>, y: ClosedRange<Double>)? = nil
+            try await Bounded.forEach(count: blocks, limit: 2, { k in try await self.block(k).bounds().map { [$0.x.lowerBound, $0.x.upperBound, $0.y.lowerBound, $0.y.upperBound] } }) { _, b in
+                guard let b else { return }
+                out = out.map { (Swift.min($0.x.lowerBound, b[0])...Swift.max($0.x.upperBound, b[1]), Swift.min($0.y.lowerBound, b[2])...Swift.max($0.y.upperBound, b[3])) }
+                    ?? (b[0]...b[1], b[2]...b[3])
+            }
+            return out
+        }
+
+        func aggregate(_ canvas: Canvas, _ reduction: RenderReduction, usesValues: Bool, threads: Int?) async throws -> Aggregate {
+            if case .points(let p) = self { return try await canvas.points(p, reduction: reduction, usesValues: usesValues, threads: threads) }
+            // Blocks on all cores, each into a state of its own, combined in block order
+            // (first and last keep row order).
+            var total = AggregateState(canvas: canvas, reduction: reduction, usesValues: usesValues)
+            var pending: [Int: AggregateState] = [:]
+            var next = 0
+            let cores = Swift.max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            try await Bounded.forEach(count: blocks, limit: cores, { k in
+                var s = AggregateState(canvas: canvas, reduction: reduction, usesValues: usesValues)
+                try s.append(try await self.block(k))
+                return s
+            }) { k, s in
+                pending[k] = s
+                while let s = pending.removeValue(forKey: next) {
+                    try total.combine(s)
+                    next += 1
+                }
+            }
+            return total.finalize()
+        }
     }
 
     /// `NAME` or `NAME:COLUMN`.
@@ -100,15 +165,15 @@ struct Render: AsyncParsableCommand {
         return lo...hi
     }
 
-    func loadPoints(reductionName: String, column: String?) async throws -> Points {
+    func loadPoints(reductionName: String, column: String?) async throws -> PointSource {
         let categorical = reductionName.hasPrefix("count_cat") || reductionName.hasPrefix("count-cat")
         if PointTable.handles(source) {
             let table = try PointTable.read(source)
             let xs = try table.numbers(x), ys = try table.numbers(y)
             let cats = categorical ? try table.categories(column!) : nil
             let values = categorical ? nil : try column.map { try table.numbers($0) }
-            return try Points(x: .float64(NDArray(xs)), y: .float64(NDArray(ys)), values: values.map { .float64(NDArray($0)) },
-                              categories: cats)
+            return .points(try Points(x: .float64(NDArray(xs)), y: .float64(NDArray(ys)), values: values.map { .float64(NDArray($0)) },
+                                      categories: cats))
         }
         let ds = try await Dataset.open(source, storageOptions: try storage.options())
         func variable(_ name: String, _ role: String) throws -> Variable {
@@ -116,6 +181,7 @@ struct Render: AsyncParsableCommand {
                 throw CLIError("\(source) has no variable '\(name)' for \(role) (variables: \(ds.variables.keys.joined(separator: ", ")))")
             }
             guard v.ndim == 1 else { throw CLIError("\(source): '\(name)' has dimensions \(v.dims); \(role) must be 1-D") }
+            guard v.dtype.isNumeric else { throw CLIError("\(source): '\(name)' is \(v.dtype), not numbers") }
             return v
         }
         let vx = try variable(x, "--x"), vy = try variable(y, "--y")
@@ -123,15 +189,14 @@ struct Render: AsyncParsableCommand {
         for v in [vy] + (vv.map { [$0] } ?? []) where v.count != vx.count {
             throw CLIError("\(source): the variables have different lengths (\(vx.count) and \(v.count))")
         }
-        let xs = try await vx.load().data, ys = try await vy.load().data
         if categorical, let vv {
-            let codes = try await vv.load().data
-            let values = codes.doubles() ?? []
+            // Categories need every code first: the variables are read whole.
+            let xs = try await vx.load().data, ys = try await vy.load().data
+            let values = try await vv.load().data.doubles() ?? []
             let table = PointTable(names: ["c"], columns: ["c": .numbers(values)], rowCount: values.count, source: source)
-            return try Points(x: .init(xs, name: x), y: .init(ys, name: y), categories: try table.categories("c"))
+            return .points(try Points(x: .init(xs, name: x), y: .init(ys, name: y), categories: try table.categories("c")))
         }
-        let values = try await vv?.load().data
-        return try Points(x: .init(xs, name: x), y: .init(ys, name: y), values: try values.map { try .init($0, name: column!) })
+        return .variables(x: vx, y: vy, values: vv, names: (x, y, column))
     }
 
     /// The aggregate as a dataset: the variable named after the reduction on (y, x) or (y, x,

@@ -8,13 +8,14 @@ import Gyre
 struct CLITests {
     static var binary: URL { Interop.root.appendingPathComponent(".build/debug/gyre") }
 
-    static func gyre(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    static func gyre(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw InteropError("\(binary.path) is missing: build the package first (swift build --build-tests)")
         }
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

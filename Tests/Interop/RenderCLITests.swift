@@ -100,6 +100,16 @@ struct RenderCLITests {
         let img = try spread(try shade(agg, ShadeOptions(cmap: try Colormap.named("fire"))), radius: 1)
         #expect(try Data(contentsOf: URL(fileURLWithPath: png)) == Data(try PNG.encode(img)))
 
+        // Read in blocks of 300 points (seven blocks, the bounds in a pass of their own): the
+        // same aggregate, last values in row order.
+        let nc = dir.appendingPathComponent("last.nc").path
+        let blocks = try CLITests.gyre(["render", store, "--x", "lon", "--y", "lat", "--agg", "last:temp", "--width", "50", "--height", "40",
+                                        "-o", dir.appendingPathComponent("last.png").path, "--agg-out", nc], environment: ["GYRE_RENDER_BLOCK": "300"])
+        #expect(blocks.status == 0, "\(blocks.err)")
+        let last = try await canvas.points(try Points(x: s.x, y: s.y, values: s.v), reduction: .last)
+        let got = try await Dataset.open(nc).load()["last"]!.variable.data.doubles()!
+        #expect(zip(got, last.data.doubles()!).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 })
+
         let again = try CLITests.gyre(["render", store, "--x", "lon", "--y", "lat", "-o", png])
         #expect(again.status != 0 && again.err.contains("already exists"), "\(again.err)")
         let out = dir.appendingPathComponent("x.png").path

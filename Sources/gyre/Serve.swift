@@ -144,6 +144,9 @@ struct Serve: AsyncParsableCommand {
             }
             if demo {
                 text += "  try: curl '\(base)/search?collections=\(SampleCatalog.sentinel2)&bbox=-10,35,30,60&datetime=2019-01-01T00:00:00Z/2021-12-31T23:59:59Z&filter=eo:cloud_cover%3C25&limit=3'\n"
+                if let d = served.all.first, let v = d.dataset.dataVars.keys.first {
+                    text += "  map tiles: \(base)/tiles/\(d.name)/\(v)/{z}/{x}/{y}.png (try \(base)/tiles/\(d.name)/\(v)/1/0/0.png?cmap=coolwarm)\n"
+                }
             }
             // Unbuffered, so a parent process reading the pipe sees the URL at once.
             FileHandle.standardOutput.write(Data(text.utf8))

@@ -77,25 +77,47 @@ public struct AggregateState: Sendable {
     @inline(__always)
     mutating func appendPlain<X: BinaryFloatingPoint>(_ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>) {
         switch reduction {
-        case .any: flags.withUnsafeMutableBufferPointer { f in AggregateLoops.any(b, xs, ys, f) }
-        default: counts.withUnsafeMutableBufferPointer { c in AggregateLoops.count(b, xs, ys, c) }
+        case .any: flags.withUnsafeMutableBufferPointer { f in AggregateLoops.eachPoint(b, xs, ys, f) { a, p in a[p] = true } }
+        default: counts.withUnsafeMutableBufferPointer { c in AggregateLoops.eachPoint(b, xs, ys, c) { a, p in a[p] &+= 1 } }
         }
     }
 
+    /// The update rules of datashader's `_append` functions, for the reductions with values.
     @inline(__always)
     mutating func appendValues<X: BinaryFloatingPoint, V: BinaryFloatingPoint>(
         _ b: Binner, _ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ vs: UnsafeBufferPointer<V>
     ) {
         switch reduction {
-        case .count: counts.withUnsafeMutableBufferPointer { c in AggregateLoops.countValid(b, xs, ys, vs, c) }
-        case .any: flags.withUnsafeMutableBufferPointer { f in AggregateLoops.anyValid(b, xs, ys, vs, f) }
-        case .sum: values.withUnsafeMutableBufferPointer { a in AggregateLoops.sum(b, xs, ys, vs, a) }
-        case .min: values.withUnsafeMutableBufferPointer { a in AggregateLoops.min(b, xs, ys, vs, a) }
-        case .max: values.withUnsafeMutableBufferPointer { a in AggregateLoops.max(b, xs, ys, vs, a) }
-        case .first: values.withUnsafeMutableBufferPointer { a in AggregateLoops.first(b, xs, ys, vs, a) }
-        case .last: values.withUnsafeMutableBufferPointer { a in AggregateLoops.last(b, xs, ys, vs, a) }
-        case .mean: moments.withUnsafeMutableBufferPointer { m in AggregateLoops.mean(b, xs, ys, vs, m) }
-        case .std, .variance: moments.withUnsafeMutableBufferPointer { m in AggregateLoops.moments(b, xs, ys, vs, m) }
+        case .count: counts.withUnsafeMutableBufferPointer { c in AggregateLoops.eachValue(b, xs, ys, vs, c) { a, p, _ in a[p] &+= 1 } }
+        case .any: flags.withUnsafeMutableBufferPointer { f in AggregateLoops.eachValue(b, xs, ys, vs, f) { a, p, _ in a[p] = true } }
+        case .sum:
+            values.withUnsafeMutableBufferPointer { m in AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in a[p] = a[p].isNaN ? v : a[p] + v } }
+        case .min:
+            values.withUnsafeMutableBufferPointer { m in AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in if a[p].isNaN || v < a[p] { a[p] = v } } }
+        case .max:
+            values.withUnsafeMutableBufferPointer { m in AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in if a[p].isNaN || v > a[p] { a[p] = v } } }
+        case .first: values.withUnsafeMutableBufferPointer { m in AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in if a[p].isNaN { a[p] = v } } }
+        case .last: values.withUnsafeMutableBufferPointer { m in AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in a[p] = v } }
+        case .mean:
+            // (sum, count) side by side per pixel.
+            moments.withUnsafeMutableBufferPointer { m in
+                AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in
+                    a[2 &* p] += v
+                    a[2 &* p &+ 1] += 1
+                }
+            }
+        case .std, .variance:
+            // (sum, count, m2) per pixel; m2 is updated before sum and count, with their old
+            // values (datashader's `m2._append`).
+            moments.withUnsafeMutableBufferPointer { m in
+                AggregateLoops.eachValue(b, xs, ys, vs, m) { a, p, v in
+                    let k = 3 &* p
+                    let sum = a[k], n = a[k + 1]
+                    if n > 0 { a[k + 2] += (v - sum / n) * (v - (sum + v) / (n + 1)) }
+                    a[k] = sum + v
+                    a[k + 1] = n + 1
+                }
+            }
         case .countCategories: break
         }
     }

@@ -51,6 +51,13 @@ struct Render: AsyncParsableCommand {
         options.span = try span.map { try Self.range($0, "--span") }
         let xr = try xRange.map { try Self.range($0, "--x-range") }
         let yr = try yRange.map { try Self.range($0, "--y-range") }
+        // What can be checked before reading anything is checked first.
+        if options.how == .eqHist && options.span != nil {
+            throw ValidationError("--span cannot be used with --how eq_hist (datashader refuses it too); use linear, log or cbrt")
+        }
+        guard (0...255).contains(alpha), (0...255).contains(minAlpha) else { throw ValidationError("--alpha and --min-alpha must be in 0...255") }
+        do { _ = try Canvas(width: width, height: height, xRange: xr ?? 0...1, yRange: yr ?? 0...1) } catch { throw ValidationError("\(error)") }
+        if let spread, !(0...64).contains(spread) { throw ValidationError("--spread must be in 0...64") }
 
         let source: PointSource
         do {

@@ -89,6 +89,7 @@ struct AggregationTests {
         let pts = try Points(x: .float64(NDArray(p.x)), y: .float64(NDArray(p.y)), values: .float64(NDArray(p.v)),
                              categories: .init(codes: NDArray(p.c), names: ["a", "b", "c"]))
         for (r, usesValues) in Self.all {
+            await Task.yield()
             let want = Self.naive(canvas, p, r, usesValues: usesValues)
             let exact = [RenderReduction.count, .any, .min, .max, .first, .last, .countCategories(3)].contains(r)
             var one = AggregateState(canvas: canvas, reduction: r, usesValues: usesValues)
@@ -124,6 +125,7 @@ struct AggregationTests {
         let canvas = try Canvas(width: 64, height: 48, xRange: -5...7, yRange: -4...4)
         let pts = try Points(x: p.x, y: p.y, values: p.v)
         for r in [RenderReduction.count, .first, .last, .sum] {
+            await Task.yield()
             var one = AggregateState(canvas: canvas, reduction: r, usesValues: r != .count)
             try one.append(pts)
             let many = try await canvas.points(pts, reduction: r, usesValues: r != .count, threads: 3)

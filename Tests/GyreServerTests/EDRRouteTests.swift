@@ -14,6 +14,13 @@ struct EDRRouteTests {
     static let sample = try! SampleData.sst(days: 10, resolution: 30)
 
     func withEDR<T: Sendable>(limits: EvalLimits = EvalLimits(), _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await Self.serveSample(limits: limits) { _, client, _ in try await body(client) }
+    }
+
+    /// A service over an empty catalog serving the sample as `sst` and a dataset without a
+    /// grid as `plain`, driven in process (the EDR and tile tests share it).
+    static func serveSample<T: Sendable>(limits: EvalLimits = EvalLimits(),
+                                         _ body: @Sendable (ServedDataset, any TestClientProtocol, STACService) async throws -> T) async throws -> T {
         let dir = try DatasetRouteTests.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
@@ -22,7 +29,7 @@ struct EDRRouteTests {
                                             dataset: try Dataset(dataVars: ["v": try Variable(["i"], .float64(NDArray([1.0, 2])))]))
         let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([served, plain], limits: limits))
         let app = Application(router: service.router())
-        return try await app.test(.router) { client in try await body(client) }
+        return try await app.test(.router) { client in try await body(served, client, service) }
     }
 
     /// The sample's value of `name` at (time, lat, lon) positions, nil for NaN: the reference

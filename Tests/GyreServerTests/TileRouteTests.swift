@@ -11,22 +11,14 @@ import Testing
 
 @Suite("XYZ tiles of gridded variables at /tiles")
 struct TileRouteTests {
-    static let sample = try! SampleData.sst(days: 10, resolution: 30)
+    static let sample = EDRRouteTests.sample
 
     func withTiles<T: Sendable>(_ body: @Sendable (ServedDataset, any TestClientProtocol) async throws -> T) async throws -> T {
         try await withTiles { d, client, _ in try await body(d, client) }
     }
 
     func withTiles<T: Sendable>(_ body: @Sendable (ServedDataset, any TestClientProtocol, STACService) async throws -> T) async throws -> T {
-        let dir = try DatasetRouteTests.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
-        let served = try await ServedDataset(name: "sst", source: "generated", dataset: Self.sample, chunks: ["time": 4])
-        let plain = try await ServedDataset(name: "plain", source: "generated",
-                                            dataset: try Dataset(dataVars: ["v": try Variable(["i"], .float64(NDArray([1.0, 2])))]))
-        let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([served, plain]))
-        let app = Application(router: service.router())
-        return try await app.test(.router) { client in try await body(served, client, service) }
+        try await EDRRouteTests.serveSample(body)
     }
 
     /// Pixels that differ between two images, and the largest channel difference.
@@ -80,6 +72,7 @@ struct TileRouteTests {
                 let world = try Self.world(z: z, t: t, span: 0...30)
                 for x in 0..<(1 << z) {
                     for y in 0..<(1 << z) {
+                        await Task.yield()
                         let query = try QueryString("range=0,30&time=\(label)")
                         let tile = try await service.gridTile(served, variable: "sst", z: z, x: x, y: y, query: query)
                         let d = Self.difference(tile, Self.block(world, z: z, x: x, y: y))

@@ -60,6 +60,7 @@ struct RenderInteropTests {
         var aggs: [String: Aggregate] = [:]
         var checked = 0
         for c in spec.cases where c.kind == "agg" {
+            await Task.yield()
             let key = "\(c.canvas)-\(c.reduction)"
             let canvas: Canvas
             if c.fixed == true {
@@ -94,6 +95,7 @@ struct RenderInteropTests {
 
         var shaded = 0
         for c in spec.cases where c.kind == "shade" {
+            await Task.yield()  // seconds of shading in a debug build: let the suite's other tasks run
             let key = "\(c.canvas)-\(c.reduction)-\(c.how!)-\(c.cmap!)-\(c.span.map { "\($0)" } ?? "auto")"
             let agg = try #require(aggs["\(c.canvas)-\(c.reduction)"])
             var o = ShadeOptions(how: try ShadeHow(parsing: c.how!))
@@ -119,6 +121,7 @@ struct RenderInteropTests {
         // spread and dynspread of a sparse and a dense image.
         var spreads = 0
         for c in spec.cases where c.kind == "spread" {
+            await Task.yield()
             let canvas = try #require(aggs["fixed-count"]).canvas
             let agg = try await canvas.points(plain.slice(0..<c.points!), reduction: .count)
             let img = try shade(agg, ShadeOptions(cmap: try Colormap.named("fire"), how: .eqHist))
@@ -139,6 +142,7 @@ struct RenderInteropTests {
         // Grids regridded onto canvases, as datashader's quadmesh.
         var grids = 0
         for c in spec.cases where c.kind == "quadmesh" {
+            await Task.yield()
             let gx = try #require(try npy("grid-\(c.canvas)-x.npy").doubles()), gy = try #require(try npy("grid-\(c.canvas)-y.npy").doubles())
             let grid = try GridValues(try npy("grid-\(c.canvas)-v.npy"), x: gx, y: gy)
             let canvas = try Canvas(width: c.width!, height: c.height!, xRange: c.x_range![0]...c.x_range![1], yRange: c.y_range![0]...c.y_range![1])

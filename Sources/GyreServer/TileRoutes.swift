@@ -124,8 +124,7 @@ extension STACService {
             guard let values = slab.doubles() else { throw GyreServerError(.badRequest, "'\(variable)' is \(v.dtype), not numbers to draw") }
             // The slab in (row, column) order whatever the variable's axis order.
             let shape = slab.shape
-            var strides = [Int](repeating: 1, count: shape.count)
-            for a in stride(from: shape.count - 2, through: 0, by: -1) { strides[a] = strides[a + 1] * shape[a + 1] }
+            let strides = NDArray<Double>.contiguousStrides(shape)
             var grid2 = [Double](repeating: .nan, count: (r1 - r0 + 1) * cols.count)
             for r in 0...(r1 - r0) {
                 for (k, c) in cols.enumerated() { grid2[r * cols.count + k] = values[r * strides[rowAxis] + c.i * strides[colAxis]] }

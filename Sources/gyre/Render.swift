@@ -155,9 +155,9 @@ struct Render: AsyncParsableCommand {
     static func parseAgg(_ text: String) throws -> (String, String?) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard let name = parts.first, !name.isEmpty else { throw ValidationError("--agg: give a reduction such as count or mean:COLUMN") }
-        do { _ = try RenderReduction(name: name) } catch { throw ValidationError("--agg \(text): \(error)") }
+        let reduction: RenderReduction
+        do { reduction = try RenderReduction(name: name) } catch { throw ValidationError("--agg \(text): \(error)") }
         let column = parts.count == 2 ? parts[1] : nil
-        let reduction = try RenderReduction(name: name)
         if (reduction.requiresValues || name.hasPrefix("count_cat") || name.hasPrefix("count-cat")) && column == nil {
             throw ValidationError("--agg \(text): \(name) needs a column, as \(name):COLUMN")
         }

@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         // Floor 1: storage (stores with byte ranges: files, memory, HTTP and S3 over
@@ -90,8 +91,9 @@ let package = Package(
         // The umbrella: re-exports the public modules, nothing else.
         .target(name: "GyreExpr", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData"]),
         // Beside GyreExpr: datashader-style rendering (canvas, point aggregation, shading,
-        // colormaps, spread) and PNG files over libdeflate.
-        .target(name: "GyreRender", dependencies: ["GyreCore", "GyreArrays", "CDeflate", "CGyreSupport"]),
+        // colormaps, spread), PNG files over libdeflate, and quick plots of DataArrays (SVG, or
+        // PNG with FreeType text).
+        .target(name: "GyreRender", dependencies: ["GyreCore", "GyreArrays", "GyreData", "CDeflate", "CFreeType", "CGyreSupport"]),
         .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
@@ -126,7 +128,7 @@ let package = Package(
             ]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreCore", "GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
-        .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "CDeflate"]),
+        .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "GyreData", "CDeflate"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
         .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),

@@ -128,7 +128,10 @@ struct Eval: AsyncParsableCommand {
         return (z, NetCDFWriteOptions())
     }
 
-    func describe(_ v: ExprValue) -> String {
+    func describe(_ v: ExprValue) -> String { Self.describe(v) }
+
+    /// A plain value as Python prints it.
+    static func describe(_ v: ExprValue) -> String {
         switch v {
         case .number(let d, let i): return i ? String(Int(d)) : String(d)
         case .string(let s): return s

@@ -131,4 +131,40 @@ struct RenderCLITests {
         #expect(badND.status != 0 && badND.err.contains("line 2"), "\(badND.err)")
         #expect(!FileManager.default.fileExists(atPath: out), "nothing is written when the input is refused")
     }
+
+    @Test("gyre plot: a 2-D result as PNG and SVG that PIL and an XML parser read, a 1-D result as a line; refusals name what is wrong")
+    func plot() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("sst.zarr").path
+        #expect(try CLITests.gyre(["demo", "--days", "4", "--resolution", "10", "--zarr", store]).status == 0)
+        let png = dir.appendingPathComponent("map.png").path, svg = dir.appendingPathComponent("map.svg").path
+        let a = try CLITests.gyre(["plot", store, "sst.isel(time=1)", "-o", png, "--cmap", "fire", "--range", "0,30", "--width", "600", "--height", "400"])
+        #expect(a.status == 0, "\(a.err)")
+        let b = try CLITests.gyre(["plot", store, "sst.isel(time=1)", "-o", svg, "--cmap", "fire", "--range", "0,30"])
+        #expect(b.status == 0, "\(b.err)")
+        let (status, out) = try Interop.script("render_cases.py", ["--read-plot", png, svg])
+        #expect(status == 0, "\(out)")
+        let read = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] ?? [:]
+        #expect(read["png_size"] as? [Int] == [600, 400])
+        #expect((read["png_colours"] as? Int ?? 0) > 50)
+        #expect(read["svg_tag"] as? String == "{http://www.w3.org/2000/svg}svg")
+        let texts = read["texts"] as? [String] ?? []
+        #expect(texts.contains("Sea surface temperature [degC]  (time = 2001-01-02)"), "\(texts)")
+        #expect(texts.contains("latitude [degrees_north]") && texts.contains("longitude [degrees_east]"))
+        #expect((read["images"] as? [[Int]])?.count == 2)
+        // A 1-D result: a line plot.
+        let line = dir.appendingPathComponent("line.png").path
+        let c = try CLITests.gyre(["plot", store, "sst.mean(['lat', 'lon'])", "-o", line])
+        #expect(c.status == 0, "\(c.err)")
+        #expect(FileManager.default.fileExists(atPath: line))
+        // Refusals.
+        let cube = try CLITests.gyre(["plot", store, "sst", "-o", dir.appendingPathComponent("x.png").path])
+        #expect(cube.status != 0 && cube.err.contains("select or reduce"), "\(cube.err)")
+        let ext = try CLITests.gyre(["plot", store, "sst.isel(time=0)", "-o", dir.appendingPathComponent("x.jpg").path])
+        #expect(ext.status != 0 && ext.err.contains(".png or .svg"), "\(ext.err)")
+        let again = try CLITests.gyre(["plot", store, "sst.isel(time=1)", "-o", png])
+        #expect(again.status != 0 && again.err.contains("--overwrite"), "\(again.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.png").path))
+    }
 }

@@ -3,6 +3,8 @@ colorcet and matplotlib, for GyreRender's interop test to compare with.
 
     python render_cases.py OUT_DIR
     python render_cases.py --decode-png IN.png OUT.npy   (PIL's pixels of a PNG)
+    python render_cases.py --read-plot PLOT.png PLOT.svg  (what PIL and an XML parser read of
+                                                           gyre plot's files, as JSON)
 """
 import json
 import pathlib
@@ -143,8 +145,31 @@ def decode_png(path, out):
         np.save(out, np.asarray(im))
 
 
+def read_plot(png, svg):
+    import base64
+    import io
+    import xml.etree.ElementTree as ET
+    from PIL import Image
+    with Image.open(png) as im:
+        colours = len(np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0))
+        size = im.size
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(svg).getroot()
+    texts = [t.text for t in root.iter(ns + "text")]
+    images = []
+    for el in root.iter(ns + "image"):
+        href = el.get("href")
+        assert href.startswith("data:image/png;base64,"), href[:40]
+        with Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))) as im:
+            images.append(list(im.size))
+    print(json.dumps({"png_size": list(size), "png_colours": colours, "svg_tag": root.tag,
+                      "svg_size": [root.get("width"), root.get("height")], "texts": texts, "images": images}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "--decode-png":
         decode_png(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "--read-plot":
+        read_plot(sys.argv[2], sys.argv[3])
     else:
         main(sys.argv[1])

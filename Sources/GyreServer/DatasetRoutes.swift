@@ -18,7 +18,11 @@ extension STACService {
         router.get("/datasets/{name}") { request, context in
             let d = try self.requireDataset(context)
             let accept = request.headers[.accept] ?? ""
-            let wantsHTML = (try? QueryString(request.uri.query))?["f"] == "html" || (accept.contains("text/html") && !accept.contains("json"))
+            let f = (try? QueryString(request.uri.query))?["f"]
+            if f == "text" {
+                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: d.dataset.description)))
+            }
+            let wantsHTML = f == "html" || (accept.contains("text/html") && !accept.contains("json"))
             if wantsHTML {
                 return Self.html("<!doctype html><meta charset=utf-8><title>\(Self.htmlEscape(d.name))</title><pre>\(Self.htmlEscape(d.dataset.description))</pre>")
             }

@@ -11,7 +11,11 @@ extension STACService {
         let router = Router(context: GyreRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
 
-        router.get("/") { _, _ in Self.respond(try await self.landing()) }
+        // A browser asking for / gets the explorer; API clients get the landing page.
+        router.get("/") { request, _ in
+            if Self.wantsPage(request) { return Self.html(ExplorerAssets.page) }
+            return Self.respond(try await self.landing())
+        }
         router.get("/conformance") { _, _ in
             Self.respond(["conformsTo": .array(self.conformance.map { .string($0) })])
         }
@@ -76,6 +80,7 @@ extension STACService {
         addDatasetRegistration(to: router)
         addEDRRoutes(to: router)
         addTileRoutes(to: router)
+        addExplorerRoutes(to: router)
         addSigningRoutes(to: router)
         return router
     }

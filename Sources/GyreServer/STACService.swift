@@ -138,6 +138,7 @@ public final class STACService: Sendable {
         var links: [JSON] = [
             link("self", "/"), link("root", "/"),
             link("conformance", "/conformance", title: "Conformance classes"),
+            link("alternate", "/explorer", "text/html", title: "The explorer (a map of the catalog and the datasets)"),
             link("data", "/collections", title: "Collections"),
             link("service-desc", "/api", "application/vnd.oai.openapi+json;version=3.0", title: "OpenAPI definition"),
             link("service-doc", "/api.html", "text/html", title: "API documentation"),

@@ -48,8 +48,8 @@ struct STACServerInteropTests {
             url = String(text[range])
         }
 
-        /// Stdout up to its first newline, kept under a lock; `ready` is signalled once, at the first
-        /// newline or at the end of output. `all` keeps everything written.
+        /// Stdout up to the end of the first line with a URL, kept under a lock; `ready` is
+        /// signalled once, at that line's newline or at the end of output. `all` keeps everything written.
         final class FirstLine: @unchecked Sendable {
             private let lock = NSLock()
             private var data = Data()
@@ -63,7 +63,9 @@ struct STACServerInteropTests {
                 everything.append(chunk)
                 if !complete {
                     data.append(chunk)
-                    complete = chunk.isEmpty || chunk.contains(UInt8(ascii: "\n"))
+                    // The line that names the address (--demo prints a line before it).
+                    let text = String(decoding: data, as: UTF8.self)
+                    complete = chunk.isEmpty || (text.range(of: "http://").map { text[$0.upperBound...].contains("\n") } ?? false)
                     signal = complete
                 }
                 lock.unlock()

@@ -19,6 +19,7 @@ struct Render: AsyncParsableCommand {
     @Option(help: "The x column or variable.") var x: String
     @Option(help: "The y column or variable.") var y: String
     @Option(help: "The reduction: count | count:COL | any | sum:COL | mean:COL | min:COL | max:COL | std:COL | var:COL | first:COL | last:COL | count_cat:COL.") var agg = "count"
+    @Option(help: "points, or line: the points joined in their order (a NaN breaks the line), as datashader's Canvas.line.") var glyph = "points"
     @Option(help: "Shading: eq_hist | log | linear | cbrt.") var how = "eq_hist"
     @Option(help: "A colormap (\(Colormap.names.prefix(8).joined(separator: ", ")), ...; NAME_r reversed) or colours: white,#ff0000.") var cmap: String?
     @Option(help: "Colours of the categories for count_cat (sets1to3, glasbey, or a list).") var colorKey: String?
@@ -58,6 +59,8 @@ struct Render: AsyncParsableCommand {
         guard (0...255).contains(alpha), (0...255).contains(minAlpha) else { throw ValidationError("--alpha and --min-alpha must be in 0...255") }
         do { _ = try Canvas(width: width, height: height, xRange: xr ?? 0...1, yRange: yr ?? 0...1) } catch { throw ValidationError("\(error)") }
         if let spread, !(0...64).contains(spread) { throw ValidationError("--spread must be in 0...64") }
+        guard glyph == "points" || glyph == "line" else { throw ValidationError("--glyph must be points or line, not '\(glyph)'") }
+        if glyph == "line" && reductionName.hasPrefix("count_cat") { throw ValidationError("--agg count_cat is not drawn along lines") }
 
         let source: PointSource
         do {
@@ -77,7 +80,8 @@ struct Render: AsyncParsableCommand {
                     yRange: yr ?? Canvas.expandedRange(min: bounds?.y.lowerBound ?? .nan, max: bounds?.y.upperBound ?? .nan))
             } catch { throw ValidationError("\(error)") }
             let usesValues = column != nil && !reductionName.hasPrefix("count_cat") && !reductionName.hasPrefix("count-cat")
-            let aggregate = try await source.aggregate(canvas, reduction, usesValues: usesValues, threads: threads)
+            let aggregate = glyph == "line" ? try canvas.line(try await source.all(), reduction: reduction, usesValues: usesValues)
+                : try await source.aggregate(canvas, reduction, usesValues: usesValues, threads: threads)
             var image = try shade(aggregate, options)
             if let spread { image = try GyreRender.spread(image, radius: spread) }
             if dynspread { image = try GyreRender.dynspread(image) }
@@ -116,6 +120,15 @@ struct Render: AsyncParsableCommand {
         }
 
         var blocks: Int { (count + Self.block - 1) / Self.block }
+
+        /// Every point in one table (lines join consecutive points, so they are not split).
+        func all() async throws -> Points {
+            guard case .variables(let vx, let vy, let vv, let names) = self else { return points! }
+            let r = [Slice(0, count)]
+            let vs = try await vv?.read(r)
+            return try Points(x: .init(try await vx.read(r), name: names.0), y: .init(try await vy.read(r), name: names.1),
+                              values: try vs.map { try .init($0, name: names.2 ?? "values") })
+        }
 
         func bounds() async throws -> (x: ClosedRange<Double>, y: ClosedRange<Double>)? {
             if case .points(let p) = self { return p.bounds() }

@@ -138,6 +138,7 @@ struct Serve: AsyncParsableCommand {
         try await service.run(host: host, port: port, fixedBaseURL: baseURL != nil) { url in
             let base = baseURL ?? url
             var text = "gyre: serving \(name) as a STAC API at \(base) (transactions \(key == nil ? "off: no --api-key" : "on"))\n"
+            text += "  explorer: \(base)/ (open it in a browser: catalog search, datasets on the map, time series, plots)\n"
             if requireSigning { text += "  data routes need a token: \(base)/api/sas/v1/token/NAME\n" }
             for d in served.all {
                 text += "  dataset \(d.name): \(base)/datasets/\(d.name)/zarr/ (xarray.open_zarr(\"\(base)/datasets/\(d.name)/zarr/\"))\n"

@@ -162,3 +162,30 @@ struct AggregationTests {
         #expect(try RenderReduction(name: "var") == .variance)
     }
 }
+
+/// Lines worked out by hand (datashader's rules are checked against datashader in the interop suite).
+@Suite("GyreRender: lines")
+struct LineTests {
+    @Test("a diagonal visits one pixel a column, a joint once, a NaN breaks the line, a segment off the canvas is clipped")
+    func lines() throws {
+        let canvas = try Canvas(width: 4, height: 4, xRange: 0...4, yRange: 0...4)
+        func counts(_ x: [Double], _ y: [Double]) throws -> [Double] { try canvas.line(try Points(x: x, y: y)).data.doubles()! }
+        // (0.5, 0.5) to (3.5, 3.5): the diagonal.
+        let diag = try counts([0.5, 3.5], [0.5, 3.5])
+        #expect(diag == [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+        // Two segments meeting at (3.5, 0.5): the joint is visited once.
+        let vee = try counts([0.5, 3.5, 3.5], [0.5, 0.5, 3.5])
+        #expect(vee.reduce(0, +) == 7 && vee[3] == 1)
+        // A NaN breaks the line: no segment joins its neighbours.
+        let broken = try counts([0.5, 3.5, .nan, 0.5, 3.5], [0.5, 0.5, 0, 3.5, 3.5])
+        #expect(broken == [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1])
+        // From outside the canvas to inside: clipped at the edge, the pixels inside drawn.
+        let clipped = try counts([-10, 2.5], [1.5, 1.5])
+        #expect(clipped == [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        // Values: each segment brings its first point's value.
+        let sums = try canvas.line(try Points(x: [0.5, 3.5, 3.5], y: [0.5, 0.5, 3.5], values: [2, 5, 100]), reduction: .sum).data.doubles()!
+        #expect(sums[0] == 2 && sums[3] == 2 && sums[15] == 5)
+        #expect(throws: GyreRenderError.self) { try canvas.line(try Points(x: [0, 1], y: [0, 1]), reduction: .countCategories(2)) }
+        #expect(throws: GyreRenderError.self) { try canvas.line(try Points(x: [0, 1], y: [0, 1]), reduction: .sum) }
+    }
+}

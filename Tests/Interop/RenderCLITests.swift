@@ -132,6 +132,33 @@ struct RenderCLITests {
         #expect(!FileManager.default.fileExists(atPath: out), "nothing is written when the input is refused")
     }
 
+    @Test("--glyph line joins the points in order: the PNG equals the library's Canvas.line; count_cat along lines is refused")
+    func line() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var csv = "t,x,y,v\n"
+        var xs: [Double] = [], ys: [Double] = [], vs: [Double] = []
+        for i in 0..<600 {
+            let t = Double(i) / 600 * 12.0
+            xs.append(cos(t) * (1 + t / 12)); ys.append(sin(1.5 * t)); vs.append(Double(i % 7))
+            csv += "\(i),\(xs[i]),\(ys[i]),\(vs[i])\n"
+        }
+        try csv.write(to: dir.appendingPathComponent("walk.csv"), atomically: true, encoding: .utf8)
+        let png = dir.appendingPathComponent("line.png").path
+        let r = try CLITests.gyre(["render", dir.appendingPathComponent("walk.csv").path, "--x", "x", "--y", "y", "--glyph", "line",
+                                   "--agg", "max:v", "--how", "linear", "--width", "120", "--height", "80", "-o", png])
+        #expect(r.status == 0, "\(r.err)")
+        let points = try Points(x: xs, y: ys, values: vs)
+        let b = try #require(points.bounds())
+        let canvas = try Canvas(width: 120, height: 80, xRange: Canvas.expandedRange(min: b.x.lowerBound, max: b.x.upperBound),
+                                yRange: Canvas.expandedRange(min: b.y.lowerBound, max: b.y.upperBound))
+        let agg = try canvas.line(points, reduction: .max)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: png)) == Data(try PNG.encode(try shade(agg, ShadeOptions(how: .linear)))))
+        let cat = try CLITests.gyre(["render", dir.appendingPathComponent("walk.csv").path, "--x", "x", "--y", "y", "--glyph", "line",
+                                     "--agg", "count_cat:t", "-o", dir.appendingPathComponent("x.png").path])
+        #expect(cat.status != 0 && cat.err.contains("not drawn along lines"), "\(cat.err)")
+    }
+
     @Test("gyre plot: a 2-D result as PNG and SVG that PIL and an XML parser read, a 1-D result as a line; refusals name what is wrong")
     func plot() async throws {
         let dir = try Self.tempDir()

@@ -159,6 +159,35 @@ struct RenderInteropTests {
         }
         #expect(grids == 24)
 
+        // Lines (a random walk with breaks and excursions off the canvas), as datashader's Canvas.line.
+        let lx = try npy("line-x.npy"), ly = try npy("line-y.npy"), lv = try npy("line-v.npy")
+        let walk = try Points(x: .init(lx, name: "x"), y: .init(ly, name: "y"), values: .init(lv, name: "v"))
+        let walkPlain = try Points(x: .init(lx, name: "x"), y: .init(ly, name: "y"))
+        var lines = 0
+        for c in spec.cases where c.kind == "line" {
+            await Task.yield()
+            let canvas = try Canvas(width: c.width!, height: c.height!, xRange: c.x_range![0]...c.x_range![1], yRange: c.y_range![0]...c.y_range![1])
+            if c.canvas == "bounds", let b = walkPlain.bounds() {
+                #expect(canvas.xRange == Canvas.expandedRange(min: b.x.lowerBound, max: b.x.upperBound), "line bounds: x range")
+                #expect(canvas.yRange == Canvas.expandedRange(min: b.y.lowerBound, max: b.y.upperBound), "line bounds: y range")
+            }
+            let (red, usesValues) = try Self.reduction(c.reduction)
+            let agg = try canvas.line(usesValues ? walk : walkPlain, reduction: red, usesValues: usesValues)
+            let expected = try npy(c.file)
+            #expect(agg.data.shape == expected.shape, "\(c.file): shape")
+            let mine = agg.data.doubles() ?? (agg.data.typed(Bool.self)?.elements.map { $0 ? 1.0 : 0.0 } ?? [])
+            let tolerance: Double = c.reduction == "mean" ? 1e-6 : 0
+            var bad = 0, drawn = 0
+            for (a, b) in zip(mine, expected.doubles()!) {
+                if a.isNaN != b.isNaN || (!a.isNaN && abs(a - b) > tolerance * max(1, abs(b))) { bad += 1 }
+                if !b.isNaN && b != 0 { drawn += 1 }
+            }
+            #expect(bad == 0, "\(c.file): \(bad) pixels differ from datashader's line")
+            #expect(drawn > 500, "\(c.file): \(drawn) pixels drawn")
+            lines += 1
+        }
+        #expect(lines == 12)
+
         // The colormap tables equal colorcet's and matplotlib's.
         for (name, hexes) in spec.colormaps {
             let mine = try Colormap.named(name).colors.map(\.description)

@@ -129,6 +129,34 @@ def main(out):
             np.save(out / f, np.ascontiguousarray(agg.data).astype(np.float64))
             cases.append(dict(kind="quadmesh", canvas=gname, width=w, height=h, x_range=list(xr), y_range=list(yr),
                               reduction=rname, file=f))
+    # Lines: a random walk broken by NaNs, leaving the canvas and coming back (clipped), on a
+    # fixed canvas that cuts through it and on the data's own bounds.
+    rng = np.random.default_rng(9)
+    n = 3000
+    lx = np.cumsum(rng.normal(0, 0.05, n))
+    ly = np.cumsum(rng.normal(0, 0.05, n))
+    lv = rng.normal(10, 3, n)
+    lx[rng.random(n) < 0.01] = np.nan
+    ly[500] = np.nan
+    lx[1000:1003] = [lx[999] + 40.0, lx[999] + 41.0, lx[999]]
+    for name, a in (("x", lx), ("y", ly), ("v", lv)):
+        np.save(out / f"line-{name}.npy", a)
+    ldf = pd.DataFrame({"x": lx, "y": ly, "v": lv})
+    line_canvases = {
+        "fixed": dict(plot_width=300, plot_height=200, x_range=(float(np.nanpercentile(lx, 15)), float(np.nanpercentile(lx, 85))),
+                      y_range=(float(np.nanpercentile(ly, 10)), float(np.nanpercentile(ly, 90)))),
+        "bounds": dict(plot_width=150, plot_height=100),
+    }
+    for cname, cargs in line_canvases.items():
+        cvs = ds.Canvas(**cargs)
+        for aname, red in (("count", ds.count()), ("any", ds.any()), ("sum", ds.sum("v")), ("min", ds.min("v")),
+                           ("max", ds.max("v")), ("mean", ds.mean("v"))):
+            agg = cvs.line(ldf, "x", "y", agg=red)
+            f = f"line-{cname}-{aname}.npy"
+            np.save(out / f, np.ascontiguousarray(agg.data).astype(np.float64))
+            cases.append(dict(kind="line", canvas=cname, width=cargs["plot_width"], height=cargs["plot_height"],
+                              x_range=list(map(float, agg.attrs["x_range"])), y_range=list(map(float, agg.attrs["y_range"])),
+                              reduction=aname, file=f))
     tables = {name: list(getattr(cc, name)) for name in ("fire", "bmy", "kbc", "bgy", "gray", "coolwarm", "rainbow4", "bmw", "kbgyw", "bgyw", "dimgray", "blues", "cwr", "bkr", "bky", "bjy", "gwv", "rainbow", "isolum", "kb", "kg", "kr", "colorwheel")}
     for name in ("viridis", "magma", "inferno", "plasma", "cividis"):
         cm = matplotlib.colormaps[name]

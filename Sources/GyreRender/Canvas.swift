@@ -89,7 +89,7 @@ public struct Canvas: Sendable, Hashable {
     /// Scale and translate of the y axis (`row = y * s + t`).
     public var yScale: (s: Double, t: Double) { Self.scale(yRange, height) }
 
-    static func scale(_ r: ClosedRange<Double>, _ n: Int) -> (s: Double, t: Double) {
+    @usableFromInline static func scale(_ r: ClosedRange<Double>, _ n: Int) -> (s: Double, t: Double) {
         let s = Double(n) / (r.upperBound - r.lowerBound)
         return (s, -r.lowerBound * s)
     }
@@ -112,18 +112,36 @@ public struct Canvas: Sendable, Hashable {
 }
 
 /// The canvas's bin rule in the form the aggregation loops use (no optionals, no checks
-/// beyond the range test).
+/// beyond the range test). A window of a larger canvas (a map tile) bins by the larger
+/// canvas's rule and keeps the pixels that fall in the window, so that each point lands in
+/// exactly one tile, the pixel a whole-world rendering gives it.
 @usableFromInline struct Binner: Sendable {
     @usableFromInline let sx, tx, sy, ty, xmin, xmax, ymin, ymax: Double
     @usableFromInline let width, height: Int
+    /// The larger canvas's size and where the window starts (the canvas itself: 0, 0).
+    @usableFromInline let frameWidth, frameHeight, column, row: Int
+    @usableFromInline let windowed: Bool
 
     @inlinable init(_ c: Canvas) {
-        (sx, tx) = c.xScale
-        (sy, ty) = c.yScale
-        xmin = c.xRange.lowerBound
-        xmax = c.xRange.upperBound
-        ymin = c.yRange.lowerBound
-        ymax = c.yRange.upperBound
+        if let f = c.frame {
+            (sx, tx) = Canvas.scale(f.xRange, f.width)
+            (sy, ty) = Canvas.scale(f.yRange, f.height)
+            xmin = f.xRange.lowerBound
+            xmax = f.xRange.upperBound
+            ymin = f.yRange.lowerBound
+            ymax = f.yRange.upperBound
+            (frameWidth, frameHeight, column, row) = (f.width, f.height, f.column, f.row)
+            windowed = true
+        } else {
+            (sx, tx) = c.xScale
+            (sy, ty) = c.yScale
+            xmin = c.xRange.lowerBound
+            xmax = c.xRange.upperBound
+            ymin = c.yRange.lowerBound
+            ymax = c.yRange.upperBound
+            (frameWidth, frameHeight, column, row) = (c.width, c.height, 0, 0)
+            windowed = false
+        }
         width = c.width
         height = c.height
     }
@@ -135,9 +153,23 @@ public struct Canvas: Sendable, Hashable {
     @inlinable @inline(__always)
     func forEachPixel<X: BinaryFloatingPoint>(_ xs: UnsafeBufferPointer<X>, _ ys: UnsafeBufferPointer<X>, _ body: (Int, Int) -> Void) {
         let lo = SIMD2(xmin, ymin), hi = SIMD2(xmax, ymax), s = SIMD2(sx, sy), t = SIMD2(tx, ty)
-        let lastX = width &- 1, lastY = height &- 1, w = width
+        let lastX = frameWidth &- 1, lastY = frameHeight &- 1, w = width
         guard let xb = xs.baseAddress, let yb = ys.baseAddress else { return }
-        for i in 0..<Swift.min(xs.count, ys.count) {
+        let n = Swift.min(xs.count, ys.count)
+        if windowed {
+            let col = column, rw = row, h = height
+            for i in 0..<n {
+                let p = SIMD2(Double(xb[i]), Double(yb[i]))
+                if all((p .>= lo) .& (p .<= hi)) {
+                    let f = p * s + t
+                    let xx = Swift.min(gyre_truncate(f.x), lastX) &- col
+                    let yy = Swift.min(gyre_truncate(f.y), lastY) &- rw
+                    if UInt(bitPattern: xx) < UInt(w) && UInt(bitPattern: yy) < UInt(h) { body(i, yy &* w &+ xx) }
+                }
+            }
+            return
+        }
+        for i in 0..<n {
             let p = SIMD2(Double(xb[i]), Double(yb[i]))
             // The four range tests as one vector compare and one branch (NaN fails them).
             if all((p .>= lo) .& (p .<= hi)) {
@@ -157,8 +189,9 @@ public struct Canvas: Sendable, Hashable {
         let inside = (x >= xmin ? 1 : 0) & (x <= xmax ? 1 : 0) & (y >= ymin ? 1 : 0) & (y <= ymax ? 1 : 0)
         if inside == 0 { return -1 }
         // In range, so x * sx + tx is in 0...width: C's truncation without Swift's checks.
-        let xx = Swift.min(gyre_truncate(x * sx + tx), width - 1)
-        let yy = Swift.min(gyre_truncate(y * sy + ty), height - 1)
+        let xx = Swift.min(gyre_truncate(x * sx + tx), frameWidth - 1) &- column
+        let yy = Swift.min(gyre_truncate(y * sy + ty), frameHeight - 1) &- row
+        guard UInt(bitPattern: xx) < UInt(width) && UInt(bitPattern: yy) < UInt(height) else { return -1 }
         return yy &* width &+ xx
     }
 }

@@ -241,8 +241,9 @@ enum ExplorerAssets {
           const d = await getJSON("/datasets/" + enc(id));
           const sel = $("variable");
           sel.innerHTML = "";
+          const gridded = Object.values(d.data_vars).some((v) => v.dims.length >= 2);
           for (const [name, v] of Object.entries(d.data_vars)) {
-            if (v.dims.length < 2) { continue; }
+            if (gridded && v.dims.length < 2) { continue; }
             const o = document.createElement("option");
             o.value = name;
             o.textContent = name + " (" + v.dims.join(", ") + ")";
@@ -251,6 +252,7 @@ enum ExplorerAssets {
           const first = Object.keys(d.data_vars)[0];
           if (!$("expr").dataset.touched && first) { $("expr").value = first + ".mean('" + (d.data_vars[first].dims[0] || "") + "')"; }
           if (sel.value) { await chooseVariable(sel.value); }
+          else { status("tile-status", id + " has no variable to draw on the map"); }
         } catch (e) { fail("tile-status", id + ": " + e.message); }
       }
       $("variable").addEventListener("change", () => chooseVariable($("variable").value));
@@ -262,6 +264,8 @@ enum ExplorerAssets {
           const meta = await getJSON("/tiles/" + enc(state.dataset) + "/" + enc(name));
           state.meta = meta;
           state.steps = {};
+          state.range = null;
+          $("range-min").value = ""; $("range-max").value = "";
           const dims = $("dims");
           dims.innerHTML = "";
           for (const dim of meta.dims) {

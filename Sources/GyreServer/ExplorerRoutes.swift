@@ -80,7 +80,28 @@ extension STACService {
     func tileLayer(_ d: ServedDataset, variable: String) async throws -> JSON {
         let grid: EDRGrid
         do { grid = try d.edrGrid.get() } catch {
-            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid to draw tiles of: \(error.message)")
+            guard let layout = PointLayout.find(d.dataset) else {
+                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid or points to draw tiles of: \(error.message)")
+            }
+            guard let v = d.dataset.variables[variable], v.dims == [layout.dim] else {
+                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' along its points' dimension '\(layout.dim)'")
+            }
+            let lon = try await d.dataset.variables[layout.lon]!.load().data.doubles() ?? []
+            let lat = try await d.dataset.variables[layout.lat]!.load().data.doubles() ?? []
+            func range(_ a: [Double]) -> [JSON] {
+                let f = a.filter(\.isFinite)
+                return [.double(f.min() ?? -180), .double(f.max() ?? 180)]
+            }
+            let (x, y) = (range(lon), range(lat))
+            return [
+                "dataset": .string(d.name), "variable": .string(variable), "kind": "points",
+                "long_name": v.attrs["long_name"]?.stringValue.map { .string($0) } ?? .string(variable),
+                "units": v.attrs["units"]?.stringValue.map { .string($0) } ?? .null,
+                "dims": .array([]), "range": .null, "bounds": .array([x[0], y[0], x[1], y[1]]),
+                "agg": .string(variable == layout.lon || variable == layout.lat ? "count" : "mean"),
+                "tiles": .string("/tiles/\(Self.escape(d.name))/\(Self.escape(variable))/{z}/{x}/{y}.png"),
+                "colormaps": .array(Colormap.names.map { .string($0) }),
+            ]
         }
         guard let v = d.dataset.variables[variable], grid.parameters.contains(variable) else {
             throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' on its '\(grid.x)' and '\(grid.y)' axes; "
@@ -106,7 +127,7 @@ extension STACService {
         let xs = grid.xValues.map(grid.lon), ys = grid.yValues
         let bounds: [JSON] = [.double(xs.min() ?? -180), .double(ys.min() ?? -90), .double(xs.max() ?? 180), .double(ys.max() ?? 90)]
         return [
-            "dataset": .string(d.name), "variable": .string(variable),
+            "dataset": .string(d.name), "variable": .string(variable), "kind": "grid",
             "long_name": v.attrs["long_name"]?.stringValue.map { .string($0) } ?? .string(variable),
             "units": v.attrs["units"]?.stringValue.map { .string($0) } ?? .null,
             "dims": .array(dims),

@@ -91,6 +91,8 @@ public struct ServedDataset: Sendable {
     let evalViews = EvalViews(capacity: 32)
     /// Map tiles drawn of it (`/tiles/{name}/...`), the most recently used kept.
     let tiles = TileCache()
+    /// A point dataset's points in Web Mercator, for its tiles.
+    let points = ProjectedPoints()
     /// Registered through the API (`POST /datasets`) and kept in the catalog database, so it can
     /// be removed (`DELETE /datasets/{name}`).
     public let registered: Bool

@@ -45,7 +45,10 @@ extension STACService {
     func gridTile(_ d: ServedDataset, variable: String, z: Int, x: Int, y: Int, query: QueryString) async throws -> RGBAImage {
         let grid: EDRGrid
         do { grid = try d.edrGrid.get() } catch {
-            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid to draw tiles of: \(error.message)")
+            if let layout = PointLayout.find(d.dataset) {
+                return try await pointTile(d, layout, variable: variable, z: z, x: x, y: y, query: query)
+            }
+            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid or points to draw tiles of: \(error.message)")
         }
         guard let v = d.dataset.variables[variable], grid.parameters.contains(variable) else {
             throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' on its '\(grid.x)' and '\(grid.y)' axes; "

@@ -189,3 +189,38 @@ struct LineTests {
         #expect(throws: GyreRenderError.self) { try canvas.line(try Points(x: [0, 1], y: [0, 1]), reduction: .sum) }
     }
 }
+
+/// Map tiles of points: each tile bins by the whole world's rule at its zoom.
+@Suite("GyreRender: points on tiles")
+struct TilePointTests {
+    @Test("the 16 tiles of zoom 2 stitched together equal the world rendered at once; each point lands in one tile")
+    func tilesStitch() async throws {
+        var rng = SystemRandomNumberGenerator()
+        let e = WebMercator.extent
+        var xs: [Double] = [], ys: [Double] = []
+        for i in 0..<20_000 {
+            // Points on tile and pixel edges as well as anywhere.
+            if i % 10 == 0 {
+                xs.append(Double(Int.random(in: -4...4, using: &rng)) * e / 4); ys.append(Double(Int.random(in: -512...512, using: &rng)) * e / 512)
+            } else {
+                xs.append(Double.random(in: -e...e, using: &rng)); ys.append(Double.random(in: -e...e, using: &rng))
+            }
+        }
+        let points = try Points(x: xs, y: ys)
+        let world = try Canvas(width: 1024, height: 1024, xRange: -e...e, yRange: -e...e)
+        let whole = try await world.points(points, reduction: .count).data.doubles()!
+        var stitched = [Double](repeating: -1, count: 1024 * 1024)
+        var total = 0.0
+        for tx in 0..<4 {
+            for ty in 0..<4 {
+                let c = try WebMercator.canvas(z: 2, x: tx, y: ty)
+                let counts = try await c.points(points, reduction: .count).data.doubles()!
+                total += counts.reduce(0, +)
+                let col0 = 256 * tx, row0 = 1024 - 256 * (ty + 1)
+                for r in 0..<256 { for k in 0..<256 { stitched[(row0 + r) * 1024 + col0 + k] = counts[r * 256 + k] } }
+            }
+        }
+        #expect(total == Double(points.count))
+        #expect(stitched == whole)
+    }
+}

@@ -136,3 +136,63 @@ struct TileRouteTests {
         }
     }
 }
+
+/// Tiles of a point dataset: re-aggregated at each zoom.
+@Suite("XYZ tiles of point datasets")
+struct PointTileRouteTests {
+    static func serve<T: Sendable>(_ body: @Sendable (any TestClientProtocol, [Double], [Double], [Double]) async throws -> T) async throws -> T {
+        var rng = SplitMix64(seed: 3)
+        var lon: [Double] = [], lat: [Double] = [], v: [Double] = []
+        for _ in 0..<5000 {
+            lon.append(Double.random(in: -200...200, using: &rng))   // some beyond ±180, wrapped
+            lat.append(Double.random(in: -90...90, using: &rng))    // some beyond the Web Mercator limit, dropped
+            v.append(Double.random(in: 0...10, using: &rng))
+        }
+        let ds = try Dataset(dataVars: ["temp": try Variable(["obs"], .float64(NDArray(v)))],
+                             coords: ["lon": try Variable(["obs"], .float64(NDArray(lon)), attrs: ["units": "degrees_east"]),
+                                      "lat": try Variable(["obs"], .float64(NDArray(lat)), attrs: ["units": "degrees_north"])])
+        let dir = try DatasetRouteTests.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try SQLiteCatalog(path: dir.appendingPathComponent("catalog.db").path)
+        let served = try await ServedDataset(name: "obs", source: "generated", dataset: ds)
+        let service = STACService(backend: db, baseURL: "http://test.local", datasets: try ServedDatasets([served]))
+        let (x, y, values) = (lon, lat, v)
+        return try await Application(router: service.router()).test(.router) { client in try await body(client, x, y, values) }
+    }
+
+    static func mercator(_ lon: [Double], _ lat: [Double], _ v: [Double]?) throws -> Points {
+        var xs: [Double] = [], ys: [Double] = []
+        for i in lon.indices {
+            var l = (lon[i] + 180).truncatingRemainder(dividingBy: 360)
+            if l < 0 { l += 360 }
+            let ok = abs(lat[i]) <= WebMercator.maxLatitude
+            xs.append(ok ? WebMercator.x(longitude: l - 180) : .nan)
+            ys.append(ok ? WebMercator.y(latitude: lat[i]) : .nan)
+        }
+        return try Points(x: xs, y: ys, values: v)
+    }
+
+    @Test("a point tile equals the points binned on that tile's window and shaded; mean of a variable; bad parameters are 400")
+    func pointTiles() async throws {
+        try await Self.serve { client, lon, lat, v in
+            let r = try await client.execute(uri: "/tiles/obs/lon/1/0/0.png", method: .get)
+            #expect(r.status == .ok)
+            let canvas = try WebMercator.canvas(z: 1, x: 0, y: 0)
+            let counts = try await canvas.points(try Self.mercator(lon, lat, nil), reduction: .count)
+            let want = try PNG.encode(try shade(counts, ShadeOptions(cmap: try Colormap.named("fire"), how: .eqHist)))
+            #expect(Array(buffer: r.body) == want)
+            let m = try await client.execute(uri: "/tiles/obs/temp/2/1/1.png?how=linear&range=0,10&cmap=viridis", method: .get)
+            #expect(m.status == .ok)
+            let c2 = try WebMercator.canvas(z: 2, x: 1, y: 1)
+            let mean = try await c2.points(try Self.mercator(lon, lat, v), reduction: .mean, usesValues: true)
+            #expect(Array(buffer: m.body) == (try PNG.encode(try shade(mean, ShadeOptions(cmap: try Colormap.named("viridis"), how: .linear, span: 0...10)))))
+            let meta = try JSON.parse(Array(buffer: try await client.execute(uri: "/tiles/obs/temp", method: .get).body))
+            #expect(meta["kind"]?.string == "points" && meta["agg"]?.string == "mean")
+            for uri in ["/tiles/obs/nope/0/0/0.png", "/tiles/obs/temp/0/0/0.png?agg=bogus", "/tiles/obs/temp/0/0/0.png?range=0,1",
+                        "/tiles/obs/lon/0/0/0.png?agg=mean", "/tiles/obs/temp/0/0/0.png?time=3", "/tiles/obs/temp/0/0/0.png?agg=count_cat"] {
+                #expect(try await client.execute(uri: uri, method: .get).status == .badRequest, "\(uri)")
+            }
+            #expect(try await client.execute(uri: "/tiles/obs/temp/0/0/0.png?agg=max&how=log", method: .get).status == .ok)
+        }
+    }
+}

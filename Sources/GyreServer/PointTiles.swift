@@ -1,0 +1,107 @@
+import Foundation
+import GyreArrays
+import GyreCore
+import GyreData
+import GyreRender
+import Synchronization
+
+/// Where a dataset's points are: 1-D longitude and latitude variables along one dimension (a
+/// table of observations, not a grid).
+struct PointLayout: Sendable {
+    let lon: String
+    let lat: String
+    let dim: String
+
+    static func find(_ ds: Dataset) -> PointLayout? {
+        func pick(_ names: [String], _ standard: String, _ units: [String]) -> (String, Variable)? {
+            ds.variables.first { name, v in
+                v.ndim == 1 && v.dims[0] != name && v.dtype.isNumeric
+                    && (names.contains(name.lowercased()) || v.attrs["standard_name"]?.stringValue == standard
+                        || units.contains(v.attrs["units"]?.stringValue ?? ""))
+            }.map { ($0.key, $0.value) }
+        }
+        guard let (lon, lv) = pick(["lon", "longitude"], "longitude", ["degrees_east", "degree_east", "degrees_E"]),
+              let (lat, yv) = pick(["lat", "latitude"], "latitude", ["degrees_north", "degree_north", "degrees_N"]),
+              lv.dims == yv.dims else { return nil }
+        return PointLayout(lon: lon, lat: lat, dim: lv.dims[0])
+    }
+}
+
+/// Points projected to Web Mercator, kept per dataset and value variable (a few at a time).
+final class ProjectedPoints: Sendable {
+    private let cache = Mutex<[String: Points]>([:])
+
+    func points(_ key: String, make: () async throws -> Points) async throws -> Points {
+        if let p = cache.withLock({ $0[key] }) { return p }
+        let p = try await make()
+        cache.withLock { c in
+            if c.count >= 8 { c.removeAll() }
+            c[key] = p
+        }
+        return p
+    }
+}
+
+extension STACService {
+    /// One tile of a point dataset: the points in the tile re-aggregated at its zoom, binned by
+    /// the whole world's pixel rule at that zoom (each point in exactly one tile), then shaded.
+    /// `agg=` count (the default for the longitude or latitude variable), any, sum, mean (the
+    /// default for a value variable), min, max, std or var; `how=` eq_hist by default, as
+    /// datashader; `cmap=` fire by default; `range=` a span (not with eq_hist).
+    func pointTile(_ d: ServedDataset, _ layout: PointLayout, variable: String, z: Int, x: Int, y: Int, query: QueryString) async throws -> RGBAImage {
+        guard let v = d.dataset.variables[variable], v.dims == [layout.dim] else {
+            let along = d.dataset.variables.filter { $0.value.dims == [layout.dim] }.keys.sorted()
+            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' along its points' dimension '\(layout.dim)'; "
+                                  + "tiles are drawn of \(along)")
+        }
+        let coordinate = variable == layout.lon || variable == layout.lat
+        var options = ShadeOptions(cmap: try Colormap.named("fire"), how: .eqHist)
+        var reduction: RenderReduction = coordinate ? .count : .mean
+        for (name, value) in query.pairs {
+            switch name {
+            case "cmap":
+                do { options.cmap = try Colormap.named(value) } catch { throw GyreServerError(.badRequest, "cmap: \(error)") }
+            case "how":
+                do { options.how = try ShadeHow(parsing: value) } catch { throw GyreServerError(.badRequest, "how: \(error)") }
+            case "agg":
+                do { reduction = try RenderReduction(name: value) } catch { throw GyreServerError(.badRequest, "agg: \(error)") }
+                if case .countCategories = reduction { throw GyreServerError(.badRequest, "agg=count_cat is not drawn on tiles") }
+            case "range":
+                let parts = value.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, hi > lo else {
+                    throw GyreServerError(.badRequest, "range '\(value.prefix(80))' must be MIN,MAX with MIN < MAX")
+                }
+                options.span = lo...hi
+            case "token", "sig", "se", "sp", "sr", "st": break
+            default:
+                throw GyreServerError(.badRequest, "unknown tile parameter '\(name.prefix(80))' for points: use agg, cmap, how or range")
+            }
+        }
+        if options.how == .eqHist && options.span != nil {
+            throw GyreServerError(.badRequest, "range cannot be used with how=eq_hist (histogram equalization spreads the tile's own values)")
+        }
+        let usesValues = !coordinate
+        if coordinate && reduction.requiresValues {
+            throw GyreServerError(.badRequest, "agg=\(reduction.name) needs a value variable, not the coordinate '\(variable)'")
+        }
+        let key = usesValues ? variable : "<points>"
+        let points = try await d.points.points(key) {
+            guard let lon = try await d.dataset.variables[layout.lon]!.load().data.doubles(),
+                  let lat = try await d.dataset.variables[layout.lat]!.load().data.doubles() else {
+                throw GyreServerError(.badRequest, "the points' '\(layout.lon)' and '\(layout.lat)' are not numbers")
+            }
+            var xs = [Double](repeating: .nan, count: lon.count), ys = xs
+            for i in lon.indices where lon[i].isFinite && lat[i].isFinite && abs(lat[i]) <= WebMercator.maxLatitude {
+                var l = (lon[i] + 180).truncatingRemainder(dividingBy: 360)
+                if l < 0 { l += 360 }
+                xs[i] = WebMercator.x(longitude: l - 180)
+                ys[i] = WebMercator.y(latitude: lat[i])
+            }
+            let values = usesValues ? try await v.load().data : nil
+            return try Points(x: .float64(NDArray(xs)), y: .float64(NDArray(ys)), values: try values.map { try .init($0, name: variable) })
+        }
+        let canvas = try WebMercator.canvas(z: z, x: x, y: y)
+        let agg = try await canvas.points(points, reduction: reduction, usesValues: usesValues)
+        do { return try shade(agg, options) } catch { throw GyreServerError(.badRequest, "\(error)") }
+    }
+}

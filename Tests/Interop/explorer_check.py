@@ -47,6 +47,8 @@ def wait(driver, js, what, timeout=60):
 
 
 def shot(element, name):
+    element.parent.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    time.sleep(0.2)
     png = element.screenshot_as_png
     path = OUT / (name + ".png")
     path.write_bytes(png)
@@ -168,7 +170,9 @@ def run(driver):
         w = driver.execute_script("return document.getElementById('expr-image').naturalWidth")
         check("expression: the plot is shown", w == 720, w)
         plot = shot(driver.find_element(By.ID, "expr-image"), "expression")
+        check("expression: the plot is shown whole", plot.shape[0] > 150 and plot.shape[1] > 250, plot.shape)
         check("expression: the plot has content", colours(plot) > 50, colours(plot))
+        shot(driver.find_element(By.TAG_NAME, "body"), "expression-page")
     errors = driver.execute_script("return gyreExplorer.errors")
     check("the explorer reported no error", not errors, errors)
 

@@ -120,7 +120,9 @@ def wrk(base, lua, conns):
         v, u = float(m.group(1)), m.group(2)
         return v / 1000 if u == "us" else v if u == "ms" else v * 1000
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "timeouts": int(timeouts.group(1)) if timeouts else 0,
             "requests": int(re.search(r"(\d+) requests in", out).group(1))}
 
 
@@ -174,7 +176,8 @@ try:
             r = wrk(base, lua_for([path(*p) for p in part], f"{name}-{conns}"), conns)
             results[f"{name}_{conns}"] = r
             print(f"{name:8s} {conns:3d} connections: {r['rps']:8.1f} tiles/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
-                  + (f", {r['non_2xx']} non-2xx" if r["non_2xx"] else ""), flush=True)
+                  + (f", {r['non_2xx']} non-2xx" if r["non_2xx"] else "")
+                  + (f", {r['timeouts']} timed out (wrk's 2 s; not in the percentiles)" if r["timeouts"] else ""), flush=True)
         print(f"  ratio {results[f'gyre_{conns}']['rps'] / results[f'titiler_{conns}']['rps']:.1f}x", flush=True)
     results["rss_gyre"] = rss(g.pid)
     results["rss_titiler"] = rss(t.pid)

@@ -47,3 +47,13 @@ def v2_encoding():
     """Zarr v2, blosc-lz4 with shuffle, chunks of 10 days."""
     import numcodecs
     return {"sst": {"chunks": (10, 360, 720), "compressors": (numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1),)}}
+
+
+def ensure_cube(path, days):
+    """Writes the cube as Zarr v2 (v2_encoding) at `path` unless it is there already."""
+    if os.path.exists(os.path.join(path, ".zmetadata")):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    t0 = time.time()
+    cube(days).to_zarr(path, zarr_format=2, consolidated=True, encoding=v2_encoding())
+    print(f"made the cube ({days} x 360 x 720 float32) in {time.time() - t0:.0f} s", flush=True)

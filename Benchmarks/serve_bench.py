@@ -28,7 +28,7 @@ import tempfile
 import time
 
 
-from bench_common import cube, free_port, v2_encoding, wait
+from bench_common import ensure_cube, free_port, wait
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--gyre", required=True)
@@ -52,13 +52,7 @@ def rss(pid):
     return 0
 
 
-if not os.path.exists(os.path.join(cube_path, ".zmetadata")):
-    os.makedirs(root, exist_ok=True)
-    t0 = time.time()
-    ds = cube(args.time)
-    ds.to_zarr(cube_path, zarr_format=2, consolidated=True, encoding=v2_encoding())
-    del ds
-    print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s")
+ensure_cube(cube_path, args.time)
 
 work = tempfile.mkdtemp(prefix="gyre-serve-bench-")
 xpublish_code = r"""

@@ -30,7 +30,7 @@ import urllib.request
 
 import numpy as np
 
-from bench_common import cube, free_port, v2_encoding, wait
+from bench_common import ensure_cube, free_port, wait
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--gyre", required=True)
@@ -43,13 +43,7 @@ args = ap.parse_args()
 root = os.path.abspath(args.dir)
 cube_path = os.path.join(root, f"cube-{args.time}.zarr")
 
-if not os.path.exists(os.path.join(cube_path, ".zmetadata")):
-    os.makedirs(root, exist_ok=True)
-    t0 = time.time()
-    ds = cube(args.time)
-    ds.to_zarr(cube_path, zarr_format=2, consolidated=True, encoding=v2_encoding())
-    del ds
-    print(f"made the cube ({args.time} x 360 x 720 float32) in {time.time() - t0:.0f} s", flush=True)
+ensure_cube(cube_path, args.time)
 
 tpy = os.path.join(args.titiler_venv, "bin", "python")
 if subprocess.run([tpy, "-c", "import titiler.xarray, uvicorn"], capture_output=True).returncode != 0:

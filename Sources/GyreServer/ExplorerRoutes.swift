@@ -153,14 +153,8 @@ extension STACService {
             case "format":
                 guard value == "png" || value == "svg" else { throw GyreServerError(.badRequest, "format=\(value.prefix(40)): the formats are png and svg") }
                 svg = value == "svg"
-            case "cmap":
-                do { options.cmap = try Colormap.named(value) } catch { throw GyreServerError(.badRequest, "cmap: \(error)") }
-            case "range":
-                let parts = value.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-                guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, hi > lo else {
-                    throw GyreServerError(.badRequest, "range '\(value.prefix(80))' must be MIN,MAX with MIN < MAX")
-                }
-                options.range = lo...hi
+            case "cmap": options.cmap = try Self.colormapParameter(value)
+            case "range": options.range = try Self.rangeParameter(value)
             case "width", "height":
                 guard let n = Int(value), (100...4096).contains(n) else { throw GyreServerError(.badRequest, "\(name)=\(value.prefix(40)) must be an integer in 100...4096") }
                 if name == "width" { options.width = n } else { options.height = n }

@@ -59,19 +59,12 @@ extension STACService {
         var reduction: RenderReduction = coordinate ? .count : .mean
         for (name, value) in query.pairs {
             switch name {
-            case "cmap":
-                do { options.cmap = try Colormap.named(value) } catch { throw GyreServerError(.badRequest, "cmap: \(error)") }
-            case "how":
-                do { options.how = try ShadeHow(parsing: value) } catch { throw GyreServerError(.badRequest, "how: \(error)") }
+            case "cmap": options.cmap = try Self.colormapParameter(value)
+            case "how": options.how = try Self.shadeParameter(value)
             case "agg":
                 do { reduction = try RenderReduction(name: value) } catch { throw GyreServerError(.badRequest, "agg: \(error)") }
                 if case .countCategories = reduction { throw GyreServerError(.badRequest, "agg=count_cat is not drawn on tiles") }
-            case "range":
-                let parts = value.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-                guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, hi > lo else {
-                    throw GyreServerError(.badRequest, "range '\(value.prefix(80))' must be MIN,MAX with MIN < MAX")
-                }
-                options.span = lo...hi
+            case "range": options.span = try Self.rangeParameter(value)
             case "token", "sig", "se", "sp", "sr", "st": break
             default:
                 throw GyreServerError(.badRequest, "unknown tile parameter '\(name.prefix(80))' for points: use agg, cmap, how or range")

@@ -59,16 +59,9 @@ extension STACService {
         var range: ClosedRange<Double>?
         for (name, value) in query.pairs {
             switch name {
-            case "cmap":
-                do { options.cmap = try Colormap.named(value) } catch { throw GyreServerError(.badRequest, "cmap: \(error)") }
-            case "how":
-                do { options.how = try ShadeHow(parsing: value) } catch { throw GyreServerError(.badRequest, "how: \(error)") }
-            case "range":
-                let parts = value.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-                guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, hi > lo else {
-                    throw GyreServerError(.badRequest, "range '\(value.prefix(80))' must be MIN,MAX with MIN < MAX")
-                }
-                range = lo...hi
+            case "cmap": options.cmap = try Self.colormapParameter(value)
+            case "how": options.how = try Self.shadeParameter(value)
+            case "range": range = try Self.rangeParameter(value)
             case "token", "sig", "se", "sp", "sr", "st": break
             default:
                 guard v.dims.contains(name), name != grid.x, name != grid.y else {
@@ -138,6 +131,23 @@ extension STACService {
             do { image = try shade(agg, options) } catch { throw GyreServerError(.badRequest, "\(error)") }
         }
         return image
+    }
+
+    /// `cmap=`, `how=` and `range=MIN,MAX` of the tile and plot routes, a 400 when malformed.
+    static func colormapParameter(_ value: String) throws -> Colormap {
+        do { return try Colormap.named(value) } catch { throw GyreServerError(.badRequest, "cmap: \(error)") }
+    }
+
+    static func shadeParameter(_ value: String) throws -> ShadeHow {
+        do { return try ShadeHow(parsing: value) } catch { throw GyreServerError(.badRequest, "how: \(error)") }
+    }
+
+    static func rangeParameter(_ value: String) throws -> ClosedRange<Double> {
+        let parts = value.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, hi > lo else {
+            throw GyreServerError(.badRequest, "range '\(value.prefix(80))' must be MIN,MAX with MIN < MAX")
+        }
+        return lo...hi
     }
 
     /// The variable's range for colours: its valid or actual range attributes, else the

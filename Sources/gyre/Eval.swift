@@ -47,15 +47,7 @@ struct Eval: AsyncParsableCommand {
             throw CLIError("\(output) already exists; pass --overwrite to replace it")
         }
         let writeOptions = try outputOptions()
-        let ds: Dataset
-        do {
-            ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim, storageOptions: storageOptions)
-                : try await Dataset.open(files: sources, concatDim: concatDim, storageOptions: storageOptions)
-        } catch { throw CLIError("\(error)") }
-        let value: ExprValue
-        do { value = try await Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
-            throw CLIError(e.pointing(into: expression))
-        }
+        let value = try await Self.evaluate(expression, sources: sources, concatDim: concatDim, storageOptions: storageOptions)
         let result: Dataset?
         switch value {
         case .array(let a): result = try a.toDataset(name: a.name ?? "result")
@@ -129,6 +121,19 @@ struct Eval: AsyncParsableCommand {
     }
 
     func describe(_ v: ExprValue) -> String { Self.describe(v) }
+
+    /// Opens the sources (one dataset, or several files joined along `concatDim`) and evaluates
+    /// the expression over them, lazily; errors as the CLI prints them.
+    static func evaluate(_ expression: String, sources: [String], concatDim: String?, storageOptions: [String: String]) async throws -> ExprValue {
+        let ds: Dataset
+        do {
+            ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim, storageOptions: storageOptions)
+                : try await Dataset.open(files: sources, concatDim: concatDim, storageOptions: storageOptions)
+        } catch { throw CLIError("\(error)") }
+        do { return try await Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
+            throw CLIError(e.pointing(into: expression))
+        }
+    }
 
     /// A plain value as Python prints it.
     static func describe(_ v: ExprValue) -> String {

@@ -45,16 +45,7 @@ struct PlotCommand: AsyncParsableCommand {
         do { font = svg ? nil : try Font.standard() } catch { throw CLIError("\(error)") }
         let expression = arguments.last!
         let sources = Array(arguments.dropLast())
-        let storageOptions = try storage.options()
-        let ds: Dataset
-        do {
-            ds = sources.count == 1 ? try await Dataset.open(sources[0], concatDim: concatDim, storageOptions: storageOptions)
-                : try await Dataset.open(files: sources, concatDim: concatDim, storageOptions: storageOptions)
-        } catch { throw CLIError("\(error)") }
-        let value: ExprValue
-        do { value = try await Evaluator(dataset: ds).evaluate(expression) } catch let e as GyreExprError {
-            throw CLIError(e.pointing(into: expression))
-        }
+        let value = try await Eval.evaluate(expression, sources: sources, concatDim: concatDim, storageOptions: try storage.options())
         let figure: Figure
         do {
             switch value {

@@ -4,8 +4,8 @@ extension Canvas {
     /// Points joined in order by straight segments, aggregated as datashader's `Canvas.line`
     /// does without antialiasing (`line_width=0`): each segment clipped to the canvas
     /// (Liang-Barsky), its ends snapped to pixels (a point on the upper bound into the last
-    /// pixel), and the pixels between them visited once each (Bresenham); a NaN in x or y
-    /// breaks the line. A pixel where two segments meet is visited once. With a value column,
+    /// pixel), and the pixels between them visited once each (Bresenham); a NaN (or an
+    /// infinity) in x or y breaks the line. A pixel where two segments meet is visited once. With a value column,
     /// each segment contributes the value of its first point. Reductions: count, any, sum,
     /// mean, min, max, std, var, first and last.
     public func line(_ points: Points, reduction: RenderReduction = .count, usesValues: Bool? = nil) throws -> Aggregate {
@@ -32,7 +32,7 @@ extension Canvas {
         let n = xs.count
         guard n >= 2 else { return state.finalize() }
         for i in 0..<(n - 1) {
-            var segmentStart = i == 0 || xs[i - 1].isNaN || ys[i - 1].isNaN
+            var segmentStart = i == 0 || !xs[i - 1].isFinite || !ys[i - 1].isFinite
             let v = vs?[i] ?? 1
             guard let c = Self.clip(xmin, xmax, ymin, ymax, xs[i], xs[i + 1], ys[i], ys[i + 1]) else { continue }
             segmentStart = segmentStart || c.clippedStart
@@ -88,7 +88,8 @@ extension Canvas {
     static func clip(_ xmin: Double, _ xmax: Double, _ ymin: Double, _ ymax: Double,
                      _ x0: Double, _ x1: Double, _ y0: Double, _ y1: Double)
         -> (x0: Double, x1: Double, y0: Double, y1: Double, clippedStart: Bool, clippedEnd: Bool)? {
-        if x0.isNaN || x1.isNaN || y0.isNaN || y1.isNaN { return nil }
+        // A NaN or an infinity breaks the line (datashader leaves infinities undefined).
+        guard x0.isFinite, x1.isFinite, y0.isFinite, y1.isFinite else { return nil }
         if (x0 < xmin && x1 < xmin) || (x0 > xmax && x1 > xmax) || (y0 < ymin && y1 < ymin) || (y0 > ymax && y1 > ymax) { return nil }
         var t0 = 0.0, t1 = 1.0
         func clipt(_ p: Double, _ q: Double) -> Bool {
@@ -106,6 +107,7 @@ extension Canvas {
             return true
         }
         let dx = x1 - x0, dy = y1 - y0
+        guard dx.isFinite, dy.isFinite else { return nil }
         // datashader evaluates all four and skips the segment if any refuses it.
         let a = clipt(-dx, x0 - xmin), b = clipt(dx, xmax - x0), c = clipt(-dy, y0 - ymin), d = clipt(dy, ymax - y0)
         guard a && b && c && d else { return nil }
@@ -114,6 +116,7 @@ extension Canvas {
         if clippedEnd { nx1 = x0 + t1 * dx; ny1 = y0 + t1 * dy }
         let clippedStart = t0 > 0
         if clippedStart { nx0 = x0 + t0 * dx; ny0 = y0 + t0 * dy }
+        guard nx0.isFinite, nx1.isFinite, ny0.isFinite, ny1.isFinite else { return nil }
         return (nx0, nx1, ny0, ny1, clippedStart, clippedEnd)
     }
 }

@@ -136,7 +136,13 @@ enum ExplorerAssets {
       L.polyline(lines, { color: "#9aa", weight: 1, interactive: false }).addTo(map);
       const footprints = L.geoJSON(null, {
         style: () => ({ color: "#d0306e", weight: 1.5, fillOpacity: 0.08 }),
-        onEachFeature: (f, layer) => layer.bindTooltip(f.id + (f.properties.datetime ? "<br>" + f.properties.datetime : "")),
+        onEachFeature: (f, layer) => {
+          // Text nodes, never HTML: ids and properties come from whoever wrote the items.
+          const tip = document.createElement("div");
+          tip.textContent = String(f.id);
+          if (f.properties && f.properties.datetime) { tip.appendChild(document.createElement("br")); tip.appendChild(document.createTextNode(String(f.properties.datetime))); }
+          layer.bindTooltip(tip);
+        },
       }).addTo(map);
       let boxLayer = null, marker = null;
 
@@ -298,14 +304,18 @@ enum ExplorerAssets {
       function stepLabel(dim) {
         const d = state.meta.dims.find((x) => x.name === dim);
         const i = state.steps[dim];
-        return d.labels.length ? String(d.labels[i]) : String(i);
+        return d.labels.length ? String(d.labels[i]) : "@" + i;
       }
 
       function tileURL() {
         const q = [];
         for (const dim of state.meta.dims) { q.push(enc(dim.name) + "=" + enc(stepLabel(dim.name))); }
         q.push("cmap=" + enc(state.cmap));
-        if (state.range) { q.push("range=" + state.range.join(",")); }
+        if (state.range) {
+          q.push("range=" + state.range.join(","));
+          // Point tiles equalize their histogram by default, which takes no range.
+          if (state.meta.kind === "points") { q.push("how=linear"); }
+        }
         return state.meta.tiles + "?" + q.join("&");
       }
 

@@ -86,18 +86,17 @@ extension STACService {
             guard let v = d.dataset.variables[variable], v.dims == [layout.dim] else {
                 throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' along its points' dimension '\(layout.dim)'")
             }
-            let lon = try await d.dataset.variables[layout.lon]!.load().data.doubles() ?? []
-            let lat = try await d.dataset.variables[layout.lat]!.load().data.doubles() ?? []
-            func range(_ a: [Double]) -> [JSON] {
-                let f = a.filter(\.isFinite)
-                return [.double(f.min() ?? -180), .double(f.max() ?? 180)]
+            let b = try await d.points.bounds {
+                let lon = try await d.dataset.variables[layout.lon]!.load().data.doubles() ?? []
+                let lat = try await d.dataset.variables[layout.lat]!.load().data.doubles() ?? []
+                let fx = lon.filter(\.isFinite), fy = lat.filter(\.isFinite)
+                return [fx.min() ?? -180, fy.min() ?? -90, fx.max() ?? 180, fy.max() ?? 90]
             }
-            let (x, y) = (range(lon), range(lat))
             return [
                 "dataset": .string(d.name), "variable": .string(variable), "kind": "points",
                 "long_name": v.attrs["long_name"]?.stringValue.map { .string($0) } ?? .string(variable),
                 "units": v.attrs["units"]?.stringValue.map { .string($0) } ?? .null,
-                "dims": .array([]), "range": .null, "bounds": .array([x[0], y[0], x[1], y[1]]),
+                "dims": .array([]), "range": .null, "bounds": .array(b.map { .double($0) }),
                 "agg": .string(variable == layout.lon || variable == layout.lat ? "count" : "mean"),
                 "tiles": .string("/tiles/\(Self.escape(d.name))/\(Self.escape(variable))/{z}/{x}/{y}.png"),
                 "colormaps": .array(Colormap.names.map { .string($0) }),
@@ -113,7 +112,9 @@ extension STACService {
             if dim == grid.x || dim == grid.y { region.append(.all); continue }
             region.append(Slice(0, 1))
             var labels: [JSON] = []
-            if let c = d.dataset.variables[dim], c.dims == [dim], c.count <= 100_000 {
+            // Labels for the slider (up to a million; past that, and without a coordinate,
+            // the explorer asks for positions, `DIM=@N`).
+            if let c = d.dataset.variables[dim], c.dims == [dim], c.count <= 1_000_000 {
                 let data = try await c.load().data
                 switch data {
                 case .datetime64(let t, let unit): labels = t.elements.map { .string(formatDatetimeCompact($0, unit: unit)) }

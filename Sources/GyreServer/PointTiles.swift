@@ -27,18 +27,33 @@ struct PointLayout: Sendable {
     }
 }
 
-/// Points projected to Web Mercator, kept per dataset and value variable (a few at a time).
+/// Points projected to Web Mercator, kept per dataset and value variable (a few at a time),
+/// and the points' bounds. Tiles asked for at once share one load.
 final class ProjectedPoints: Sendable {
-    private let cache = Mutex<[String: Points]>([:])
+    private let cache = Mutex<[String: Task<Points, any Error>]>([:])
+    private let bounds = Mutex<[Double]?>(nil)
 
-    func points(_ key: String, make: () async throws -> Points) async throws -> Points {
-        if let p = cache.withLock({ $0[key] }) { return p }
-        let p = try await make()
-        cache.withLock { c in
+    func points(_ key: String, make: @escaping @Sendable () async throws -> Points) async throws -> Points {
+        let task = cache.withLock { c -> Task<Points, any Error> in
+            if let t = c[key] { return t }
             if c.count >= 8 { c.removeAll() }
-            c[key] = p
+            let t = Task { try await make() }
+            c[key] = t
+            return t
         }
-        return p
+        do { return try await task.value } catch {
+            // A failed load is not kept.
+            cache.withLock { c in if c[key] == task { c[key] = nil } }
+            throw error
+        }
+    }
+
+    /// West, south, east, north of the points (computed once).
+    func bounds(make: () async throws -> [Double]) async throws -> [Double] {
+        if let b = bounds.withLock({ $0 }) { return b }
+        let b = try await make()
+        bounds.withLock { $0 = b }
+        return b
     }
 }
 

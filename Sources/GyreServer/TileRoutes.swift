@@ -10,7 +10,7 @@ import Synchronization
 /// XYZ map tiles of served datasets at `/tiles/{dataset}/{variable}/{z}/{x}/{y}.png`: a
 /// gridded variable on longitude/latitude axes regridded onto the tile's Web Mercator pixels
 /// (datashader's quadmesh rule), shaded and written as PNG. Query parameters: a label for each
-/// other dimension (`time=2001-03-01`, nearest), `cmap=`, `range=MIN,MAX` (default the
+/// other dimension (`time=2001-03-01`, nearest; or a position, `time=@12`), `cmap=`, `range=MIN,MAX` (default the
 /// variable's `valid_min`/`valid_max`, `valid_range` or `actual_range`, else the minimum and
 /// maximum of the selected slice, so neighbouring tiles share colours), `how=` (linear by
 /// default). Tiles are kept in a bounded cache and carry ETags.
@@ -78,7 +78,13 @@ extension STACService {
             if dim == grid.y { rowAxis = axis; region.append(.all); continue }
             if dim == grid.x { colAxis = axis; region.append(.all); continue }
             var position = 0
-            if let label = selectors[dim] {
+            if let label = selectors[dim], label.hasPrefix("@") {
+                // A position rather than a label (`time=@12`: the 13th step).
+                guard let i = Int(label.dropFirst()), (0..<(v.sizes[dim] ?? 0)).contains(i) else {
+                    throw GyreServerError(.badRequest, "\(dim)=\(label.prefix(80)): a position is @0 to @\((v.sizes[dim] ?? 1) - 1)")
+                }
+                position = i
+            } else if let label = selectors[dim] {
                 guard let index = d.dataset.indexes[dim] else {
                     throw GyreServerError(.badRequest, "dimension '\(dim)' has no coordinate to select '\(label.prefix(80))' by")
                 }

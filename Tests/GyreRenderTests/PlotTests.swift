@@ -120,4 +120,39 @@ struct PlotTests {
         do { _ = try await Plot.figure(two, variable: nil); Issue.record("two variables plotted") } catch { #expect("\(error)".contains("plot draws one")) }
         await #expect(throws: GyreRenderError.self) { try await Plot.figure(try Self.grid(), options: PlotOptions(width: 40, height: 40)) }
     }
+
+    @Test("hostile numbers: tiny, huge and near-constant ranges, far-off and NaN drawing, extreme times, long lines; errors or pictures, never a trap")
+    func hostile() async throws {
+        #expect(Ticks.numeric(0, 4 * Double.leastNonzeroMagnitude).count <= 1)
+        #expect(Ticks.numeric(1.0, 1.0000000000000002).count <= 2)
+        #expect(Ticks.numeric(-1e308, 1e308).count <= 1)
+        #expect(Ticks.numeric(1e15, 1e15 + 2, target: 6).count <= 7)
+        #expect(Ticks.time(-9.3e18, 9.3e18, calendar: .standard).isEmpty)
+        #expect(Ticks.time(-9e18 + 1, 8.9e18, calendar: .standard).count < 200)
+        let font = try Font.standard()
+        var f = try Figure(width: 64, height: 48)
+        f.add(.rect(x: -10, y: -10, width: 5, height: 5, fill: .black))
+        f.add(.rect(x: 100, y: 100, width: 5, height: 5, fill: .black))
+        f.add(.rect(x: .nan, y: 0, width: .infinity, height: 5, fill: .black))
+        f.add(.polyline([(0, 0), (.infinity, 1e300)], color: .black, width: 1))
+        f.add(.polyline([(0, .nan), (5, 5)], color: .black, width: 1))
+        f.add(.image(RGBAImage(width: 1, height: 1, pixels: [1, 2, 3, 255]), x: -1e300, y: 0, width: 1e301, height: 10))
+        f.add(.text("far", x: 1e300, y: -1e300, size: 12, anchor: .middle, vertical: true, color: .black))
+        f.add(.text("huge", x: 10, y: 10, size: .infinity, anchor: .start, vertical: false, color: .black))
+        let r = f.raster(font: font)
+        #expect(r.width == 64)
+        #expect(try f.svg().contains("<svg"))
+        // A fill value left unmasked: refused with what it is, not drawn wrong.
+        let filled = try DataArray(.float64(NDArray([0, 1, .greatestFiniteMagnitude, 2])), dims: ["t"], name: "v")
+        do { _ = try await Plot.figure(filled); Issue.record("drew a range wider than a Double") } catch { #expect("\(error)".contains("too wide")) }
+        let tiny = try DataArray(.float64(NDArray([0, 5e-324, 0, 5e-324])), dims: ["t"], name: "v")
+        _ = try await Plot.figure(tiny).raster(font: font)
+        _ = try await Plot.figure(try Self.grid(), options: PlotOptions(range: 0...Double.leastNormalMagnitude)).raster(font: font)
+        // A series of many more points than pixels is drawn through at most four points a column.
+        let n = 100_000
+        let long = try DataArray(.float64(NDArray((0..<n).map { sin(Double($0)) })), dims: ["t"], name: "v")
+        let fig = try await Plot.figure(long, options: PlotOptions(width: 400, height: 300))
+        let drawn = fig.items.compactMap { if case .polyline(let p, let c, _) = $0, c == Plot.lineColor { return p.count }; return nil }
+        #expect(drawn.count == 1 && drawn[0] <= 4 * 400 && drawn[0] >= 300)
+    }
 }

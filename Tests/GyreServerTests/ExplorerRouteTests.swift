@@ -72,6 +72,12 @@ struct ExplorerRouteTests {
             let b = try await client.execute(uri: "/tiles/sst/sst/1/0/0.png?time=\(labels[9])&range=0,30", method: .get)
             #expect(a.status == .ok && b.status == .ok)
             #expect(Self.body(a) != Self.body(b))
+            // A position instead of a label: `time=@9` is the tenth step.
+            let c = try await client.execute(uri: "/tiles/sst/sst/1/0/0.png?time=@9&range=0,30", method: .get)
+            #expect(c.status == .ok && Self.body(c) == Self.body(b))
+            for bad in ["@10", "@-1", "@x"] {
+                #expect(try await client.execute(uri: "/tiles/sst/sst/1/0/0.png?time=\(bad)", method: .get).status == .badRequest, "\(bad)")
+            }
             #expect(try await client.execute(uri: "/tiles/sst/nope", method: .get).status == .badRequest)
             #expect(try await client.execute(uri: "/tiles/plain/v", method: .get).status == .badRequest)
             #expect(try await client.execute(uri: "/tiles/missing/v", method: .get).status == .notFound)

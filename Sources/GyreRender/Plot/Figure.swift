@@ -62,7 +62,8 @@ public struct Figure: Sendable {
 
         """
         func n(_ v: Double) -> String {
-            let r = (v * 100).rounded() / 100
+            // Coordinates far outside the figure are drawn at a far edge (and NaN at 0).
+            let r = ((v.isNaN ? 0 : Swift.min(Swift.max(v, -1e6), 1e6)) * 100).rounded() / 100
             return r == r.rounded() ? String(Int(r)) : String(r)
         }
         for item in items {
@@ -115,6 +116,7 @@ public struct Figure: Sendable {
             case .polyline(let points, let color, let w): buffer.stroke(points, color: color, width: w)
             case .image(let image, let x, let y, let w, let h): buffer.draw(image, x: x, y: y, width: w, height: h)
             case .text(let s, let x, let y, let size, let anchor, let vertical, let color):
+                guard size.isFinite, size >= 1, size <= 512 else { continue }
                 buffer.text(s, x: x, y: y, size: Int(size.rounded()), anchor: anchor, vertical: vertical, color: color, font: font)
             }
         }
@@ -151,17 +153,31 @@ struct RasterBuffer {
         pixels[i + 3] = UInt8((oa * 255).rounded().clamped(0, 255))
     }
 
+    /// A coordinate as a pixel index, clamped to a margin around the figure (NaN: nil).
+    static func pixel(_ v: Double, _ rule: FloatingPointRoundingRule = .toNearestOrAwayFromZero) -> Int? {
+        v.isNaN ? nil : Int(Swift.min(Swift.max(v, -1e6), 1e6).rounded(rule))
+    }
+
+    /// The pixels from `a` to `b` that lie within `0..<n` (empty when none).
+    static func span(_ a: Int, _ b: Int, _ n: Int) -> Range<Int> {
+        let lo = Swift.max(0, a), hi = Swift.min(n, b)
+        return lo < hi ? lo..<hi : 0..<0
+    }
+
     mutating func fill(x: Double, y: Double, width w: Double, height h: Double, _ c: RGBA) {
-        let x0 = Int(x.rounded()), y0 = Int(y.rounded()), x1 = Int((x + w).rounded()), y1 = Int((y + h).rounded())
-        for row in Swift.max(0, y0)..<Swift.min(height, Swift.max(y0, y1)) {
-            for col in Swift.max(0, x0)..<Swift.min(width, Swift.max(x0, x1)) { blend(col, row, c, 1) }
+        guard let x0 = Self.pixel(x), let y0 = Self.pixel(y), let x1 = Self.pixel(x + w), let y1 = Self.pixel(y + h) else { return }
+        for row in Self.span(y0, y1, height) {
+            for col in Self.span(x0, x1, width) { blend(col, row, c, 1) }
         }
     }
 
     /// A polyline of `width` pixels: each pixel takes the largest coverage any segment gives it
     /// (so joints are not blended twice), then is blended once.
     mutating func stroke(_ points: [(Double, Double)], color: RGBA, width lw: Double) {
-        guard points.count >= 2 else { return }
+        // Points far outside are brought to a margin around the figure (a line there is not
+        // seen); a line with a NaN point or width is not drawn.
+        guard points.count >= 2, lw.isFinite, lw > 0, lw < 100, !points.contains(where: { $0.0.isNaN || $0.1.isNaN }) else { return }
+        let points = points.map { (Swift.min(Swift.max($0.0, -1e4), 1e4), Swift.min(Swift.max($0.1, -1e4), 1e4)) }
         let half = lw / 2
         let pad = half + 1
         let xs = points.map(\.0), ys = points.map(\.1)
@@ -169,7 +185,8 @@ struct RasterBuffer {
         let by0 = Swift.max(0, Int((ys.min()! - pad).rounded(.down))), by1 = Swift.min(height - 1, Int((ys.max()! + pad).rounded(.up)))
         guard bx1 >= bx0, by1 >= by0 else { return }
         let bw = bx1 - bx0 + 1
-        var cover = [Double](repeating: 0, count: bw * (by1 - by0 + 1))
+        // Coverage in 1/255ths, the largest any segment gives each pixel.
+        var cover = [UInt8](repeating: 0, count: bw * (by1 - by0 + 1))
         for k in 0..<(points.count - 1) {
             let (ax, ay) = points[k], (qx, qy) = points[k + 1]
             let dx = qx - ax, dy = qy - ay
@@ -183,26 +200,29 @@ struct RasterBuffer {
                     var t = len2 > 0 ? ((cx - ax) * dx + (cy - ay) * dy) / len2 : 0
                     t = Swift.min(1, Swift.max(0, t))
                     let ex = ax + t * dx - cx, ey = ay + t * dy - cy
-                    let c = Swift.min(1, Swift.max(0, half + 0.5 - (ex * ex + ey * ey).squareRoot()))
+                    let c = UInt8((Swift.min(1, Swift.max(0, half + 0.5 - (ex * ex + ey * ey).squareRoot())) * 255).rounded())
                     let i = (py - by0) * bw + (px - bx0)
                     if c > cover[i] { cover[i] = c }
                 }
             }
         }
         for py in by0...by1 {
-            for px in bx0...bx1 { blend(px, py, color, cover[(py - by0) * bw + (px - bx0)]) }
+            for px in bx0...bx1 {
+                let c = cover[(py - by0) * bw + (px - bx0)]
+                if c > 0 { blend(px, py, color, Double(c) / 255) }
+            }
         }
     }
 
     /// An image (row 0 at the bottom) stretched over a rectangle, nearest pixel.
     mutating func draw(_ image: RGBAImage, x: Double, y: Double, width w: Double, height h: Double) {
-        guard w > 0, h > 0 else { return }
-        let x0 = Int(x.rounded()), y0 = Int(y.rounded()), x1 = Int((x + w).rounded()), y1 = Int((y + h).rounded())
-        for row in Swift.max(0, y0)..<Swift.min(height, Swift.max(y0, y1)) {
+        guard w > 0, h > 0, image.width > 0, image.height > 0, let x0 = Self.pixel(x), let y0 = Self.pixel(y),
+              let x1 = Self.pixel(x + w), let y1 = Self.pixel(y + h), x1 > x0, y1 > y0 else { return }
+        for row in Self.span(y0, y1, height) {
             // Row `row` of the figure shows the image's row from the top.
             let fromTop = Swift.min(image.height - 1, Int((Double(row - y0) + 0.5) / Double(y1 - y0) * Double(image.height)))
             let src = image.height - 1 - fromTop
-            for col in Swift.max(0, x0)..<Swift.min(width, Swift.max(x0, x1)) {
+            for col in Self.span(x0, x1, width) {
                 let sc = Swift.min(image.width - 1, Int((Double(col - x0) + 0.5) / Double(x1 - x0) * Double(image.width)))
                 let p = image[sc, src]
                 if p.a > 0 { blend(col, row, RGBA(p.r, p.g, p.b, p.a), 1) }
@@ -211,6 +231,7 @@ struct RasterBuffer {
     }
 
     mutating func text(_ s: String, x: Double, y: Double, size: Int, anchor: Figure.Anchor, vertical: Bool, color: RGBA, font: Font) {
+        guard let ox = Self.pixel(x), let oy = Self.pixel(y), (1...512).contains(size) else { return }
         let total = font.width(of: s, size: size)
         var pen: Double
         switch anchor {
@@ -227,8 +248,8 @@ struct RasterBuffer {
                     guard cov > 0 else { continue }
                     // (along, below) from the anchor: along the baseline, and below it.
                     let along = gx + c, below = r - g.top
-                    let px = vertical ? Int(x.rounded()) + below : Int(x.rounded()) + along
-                    let py = vertical ? Int(y.rounded()) - along : Int(y.rounded()) + below
+                    let px = vertical ? ox + below : ox + along
+                    let py = vertical ? oy - along : oy + below
                     blend(px, py, color, Double(cov) / 255)
                 }
             }

@@ -78,7 +78,10 @@ public final class Font: Sendable {
                 FT_Set_Pixel_Sizes(s.face, 0, FT_UInt(size))
                 s.size = size
             }
-            guard FT_Load_Char(s.face, FT_ULong(scalar.value), FT_Int32(FT_LOAD_RENDER)) == 0, let slot = s.face.pointee.glyph else {
+            // Outlines rendered to 8-bit coverage (a font's embedded 1-bit strikes are not used:
+            // their rows are packed bits).
+            guard FT_Load_Char(s.face, FT_ULong(scalar.value), FT_Int32(FT_LOAD_RENDER | FT_LOAD_NO_BITMAP)) == 0, let slot = s.face.pointee.glyph,
+                  slot.pointee.bitmap.pixel_mode == UInt8(FT_PIXEL_MODE_GRAY.rawValue) else {
                 let g = Glyph(width: 0, rows: 0, left: 0, top: 0, advance: Double(size) * 0.6, coverage: [])
                 s.glyphs[key] = g
                 return g

@@ -173,6 +173,25 @@ public enum Plot {
             return (fig, area)
         }
 
+        /// A line of many more points than pixel columns as it looks: each run of consecutive
+        /// points in one column kept as its first, lowest, highest and last point, in order.
+        static func decimated(_ points: [(Double, Double)]) -> [(Double, Double)] {
+            var out: [(Double, Double)] = []
+            var i = 0
+            while i < points.count {
+                let column = points[i].0.rounded(.down)
+                var j = i, lo = i, hi = i
+                while j + 1 < points.count && points[j + 1].0.rounded(.down) == column {
+                    j += 1
+                    if points[j].1 < points[lo].1 { lo = j }
+                    if points[j].1 > points[hi].1 { hi = j }
+                }
+                for k in Set([i, lo, hi, j]).sorted() { out.append(points[k]) }
+                i = j + 1
+            }
+            return out
+        }
+
         static func frame(_ a: (x: Double, y: Double, w: Double, h: Double)) -> Figure.Item {
             let (x0, y0, x1, y1) = (a.x + 0.5, a.y + 0.5, a.x + a.w - 0.5, a.y + a.h - 0.5)
             return .polyline([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)], color: Plot.axisColor, width: 1)
@@ -184,9 +203,19 @@ public enum Plot {
             return lo <= hi ? lo...hi : nil
         }
 
+        /// A range the layout can divide by: its span a finite number (values near the largest
+        /// Double span more than a Double holds).
+        static func drawable(_ r: ClosedRange<Double>, _ what: String) throws -> ClosedRange<Double> {
+            guard (r.upperBound - r.lowerBound).isFinite, (r.upperBound - r.lowerBound) * 1.25 < .greatestFiniteMagnitude else {
+                throw GyreRenderError(.invalidData, "\(what) spans \(r.lowerBound) to \(r.upperBound), too wide to draw (a fill value not marked missing?)")
+            }
+            return r
+        }
+
         mutating func line(x: Axis, values: [Double], valueLabel: String, title: String) throws -> Figure {
             guard let data = Self.finiteRange(values) else { throw GyreRenderError(.invalidArgument, "'\(valueLabel)' has no finite values to plot") }
-            let xr0 = Self.finiteRange(x.values) ?? 0...1
+            _ = try Self.drawable(options.range ?? data, "'\(valueLabel)'")
+            let xr0 = try Self.drawable(Self.finiteRange(x.values) ?? 0...1, "the \(x.label) axis")
             let xRange = xr0.lowerBound < xr0.upperBound ? xr0 : (xr0.lowerBound - 0.5)...(xr0.upperBound + 0.5)
             var yRange = options.range ?? data
             if options.range == nil {
@@ -196,8 +225,10 @@ public enum Plot {
             let yTicks = ticks(yRange.lowerBound, yRange.upperBound, nil, pixels: Double(options.height) - 100)
             var (fig, a) = try axes(x: x, xRange: xRange, yTicks: yTicks, yRange: yRange, yLabel: valueLabel, title: title, right: 24)
             var run: [(Double, Double)] = []
+            let columns = Int(a.w)
             func flush() {
                 if run.count == 1 { run.append(run[0]) }
+                if run.count > 2 * columns { run = Self.decimated(run) }
                 if !run.isEmpty { fig.add(.polyline(run, color: Plot.lineColor, width: 1.5)) }
                 run = []
             }
@@ -227,7 +258,10 @@ public enum Plot {
                 }
             }
             if range.lowerBound == range.upperBound { range = (range.lowerBound - 0.5)...(range.upperBound + 0.5) }
+            range = try Self.drawable(range, "'\(valueLabel)'")
             let grid = try GridValues(values: values, x: x.values, y: y.values)
+            _ = try Self.drawable(grid.xRange, "the \(x.label) axis")
+            _ = try Self.drawable(grid.yRange, "the \(y.label) axis")
             let cTicks = ticks(range.lowerBound, range.upperBound, nil, pixels: Double(options.height) - 100)
             let maxC = cTicks.map { width($0.label, Plot.tickSize) }.max() ?? 0
             let right = 14 + 18 + 8 + maxC + 10 + Plot.labelSize + 10

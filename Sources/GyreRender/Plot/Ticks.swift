@@ -6,20 +6,30 @@ import GyreArrays
 enum Ticks {
     /// Ticks within `lo...hi`, about `target` of them, with their labels.
     static func numeric(_ lo: Double, _ hi: Double, target: Int = 6) -> [(value: Double, label: String)] {
-        guard lo.isFinite, hi.isFinite, hi > lo else { return lo.isFinite ? [(lo, format(lo, step: 1))] : [] }
+        guard lo.isFinite, hi.isFinite, hi > lo, (hi - lo).isFinite else { return lo.isFinite ? [(lo, format(lo, step: 1))] : [] }
         // The step of 1, 2, 2.5 or 5 times a power of ten that gives the most ticks, at most
         // one more than the target.
         let raw = (hi - lo) / Double(Swift.max(1, target))
         let mag = pow(10, (log10(raw)).rounded(.down))
-        func count(_ step: Double) -> Int { Int((hi / step + 1e-9).rounded(.down) - (lo / step - 1e-9).rounded(.up)) + 1 }
-        let candidates = [0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100].map { $0 * mag }
-        let step = candidates.first { count($0) <= target + 1 } ?? 100 * mag
+        // A span too small for its own magnitude (a few ulps) or too small for a Double's
+        // steps: the two ends.
+        guard raw.isNormal, mag.isNormal, (hi - lo) > 1e-12 * Swift.max(abs(lo), abs(hi)) else {
+            return [(lo, format(lo, step: Swift.max(abs(lo) * 1e-3, .leastNormalMagnitude)))]
+        }
+        func count(_ step: Double) -> Double { (hi / step + 1e-9).rounded(.down) - (lo / step - 1e-9).rounded(.up) + 1 }
+        let candidates = [0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100].map { $0 * mag }.filter(\.isNormal)
+        guard let step = candidates.first(where: { count($0) <= Double(target + 1) }) ?? candidates.last else { return [] }
         var out: [(Double, String)] = []
-        var k = (lo / step - 1e-9).rounded(.up)
-        while k * step <= hi + step * 1e-9, out.count < 100 {
-            let v = abs(k * step) < step * 1e-9 ? 0 : k * step
+        let k0 = (lo / step - 1e-9).rounded(.up)
+        var i = 0.0
+        while out.count < 100 {
+            let raw = (k0 + i) * step
+            guard raw <= hi + step * 1e-9 else { break }
+            let v = abs(raw) < step * 1e-9 ? 0 : raw
+            // A step lost in the values' precision would repeat the same tick.
+            if let last = out.last?.0, v <= last { break }
             out.append((v, format(v, step: step)))
-            k += 1
+            i += 1
         }
         return out
     }
@@ -40,7 +50,8 @@ enum Ticks {
 
     /// Ticks between two times (microseconds since 1970-01-01 in `calendar`).
     static func time(_ lo: Double, _ hi: Double, calendar: CFCalendar, target: Int = 6) -> [(value: Double, label: String)] {
-        guard lo.isFinite, hi.isFinite, hi >= lo else { return [] }
+        // Beyond about 292,000 years of microseconds a time is not an Int64.
+        guard lo.isFinite, hi.isFinite, hi >= lo, abs(lo) < 9e18, abs(hi) < 9e18 else { return [] }
         let days = (hi - lo) / microsecondsPerDay
         let first = CFDate(ticks: Int64(lo.rounded(.down)), calendar: calendar)
         let last = CFDate(ticks: Int64(hi.rounded(.up)), calendar: calendar)
@@ -56,6 +67,7 @@ enum Ticks {
             let years = Double(last.year - first.year)
             let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000].first { years / Double($0) <= Double(target) } ?? 10000
             var y = Int((Double(first.year) / Double(step)).rounded(.down)) * step
+            y = Swift.max(y, -290_000)
             while y <= last.year { add(date(y, 1, 1), pad(y, 4)); y += step }
         } else if days > 60 {
             let months = days / 30.4

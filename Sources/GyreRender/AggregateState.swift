@@ -49,8 +49,8 @@ public struct AggregateState: Sendable {
         switch (points.x, points.y) {
         case (.float64(let x), .float64(let y)): appendXY(x, y, points)
         case (.float32(let x), .float32(let y)): appendXY(x, y, points)
-        case (.float64(let x), .float32(let y)): appendXY(x, NDArray(y.elements.map(Double.init)), points)
-        case (.float32(let x), .float64(let y)): appendXY(NDArray(x.elements.map(Double.init)), y, points)
+        case (.float64(let x), .float32(let y)): appendXY(x, NDArray(points.y.doubles), points)
+        case (.float32(let x), .float64(let y)): appendXY(NDArray(points.x.doubles), y, points)
         }
     }
 

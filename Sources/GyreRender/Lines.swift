@@ -17,8 +17,8 @@ extension Canvas {
         if withValues && points.values == nil {
             throw GyreRenderError(.invalidArgument, "\(reduction) along lines needs a value column")
         }
-        let xs = Self.doubles(points.x), ys = Self.doubles(points.y)
-        let vs = withValues ? points.values.map(Self.doubles) : nil
+        let xs = points.x.doubles, ys = points.y.doubles
+        let vs = withValues ? points.values?.doubles : nil
         var state = AggregateState(canvas: self, reduction: reduction, usesValues: withValues)
         let (sx, tx) = xScale, (sy, ty) = yScale
         let xmin = xRange.lowerBound, xmax = xRange.upperBound, ymin = yRange.lowerBound, ymax = yRange.upperBound
@@ -74,13 +74,6 @@ extension Canvas {
             }
         }
         return state.finalize()
-    }
-
-    static func doubles(_ c: Points.Coordinates) -> [Double] {
-        switch c {
-        case .float32(let a): return a.elements.map(Double.init)
-        case .float64(let a): return a.elements
-        }
     }
 
     /// Liang-Barsky clipping of the segment (x0, y0)-(x1, y1) to the box; nil when it misses

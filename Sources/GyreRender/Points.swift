@@ -34,6 +34,14 @@ public struct Points: Sendable {
             }
         }
 
+        /// The column as Doubles (a copy for float32).
+        public var doubles: [Double] {
+            switch self {
+            case .float32(let a): return a.elements.map(Double.init)
+            case .float64(let a): return a.elements
+            }
+        }
+
         /// The values `range` of the column (a view, no copy).
         func slice(_ r: Range<Int>) -> Coordinates {
             switch self {

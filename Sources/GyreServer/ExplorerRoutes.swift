@@ -78,14 +78,10 @@ extension STACService {
     /// their labels (the values tiles take as `DIM=`), the colour range tiles use by default
     /// (of the first step), the grid's bounds, and the variable's name and units.
     func tileLayer(_ d: ServedDataset, variable: String) async throws -> JSON {
-        let grid: EDRGrid
-        do { grid = try d.edrGrid.get() } catch {
-            guard let layout = PointLayout.find(d.dataset) else {
-                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid or points to draw tiles of: \(error.message)")
-            }
-            guard let v = d.dataset.variables[variable], v.dims == [layout.dim] else {
-                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' along its points' dimension '\(layout.dim)'")
-            }
+        let grid: EDRGrid, v: Variable
+        switch try tileSource(d, variable: variable) {
+        case .grid(let g, let gv): (grid, v) = (g, gv)
+        case .points(let layout, let v):
             let b = try await d.points.bounds {
                 let lon = try await d.dataset.variables[layout.lon]!.load().data.doubles() ?? []
                 let lat = try await d.dataset.variables[layout.lat]!.load().data.doubles() ?? []
@@ -101,10 +97,6 @@ extension STACService {
                 "tiles": .string("/tiles/\(Self.escape(d.name))/\(Self.escape(variable))/{z}/{x}/{y}.png"),
                 "colormaps": .array(Colormap.names.map { .string($0) }),
             ]
-        }
-        guard let v = d.dataset.variables[variable], grid.parameters.contains(variable) else {
-            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' on its '\(grid.x)' and '\(grid.y)' axes; "
-                                  + "tiles are drawn of \(grid.parameters)")
         }
         var dims: [JSON] = []
         var region: [Slice] = []

@@ -63,12 +63,7 @@ extension STACService {
     /// `agg=` count (the default for the longitude or latitude variable), any, sum, mean (the
     /// default for a value variable), min, max, std or var; `how=` eq_hist by default, as
     /// datashader; `cmap=` fire by default; `range=` a span (not with eq_hist).
-    func pointTile(_ d: ServedDataset, _ layout: PointLayout, variable: String, z: Int, x: Int, y: Int, query: QueryString) async throws -> RGBAImage {
-        guard let v = d.dataset.variables[variable], v.dims == [layout.dim] else {
-            let along = d.dataset.variables.filter { $0.value.dims == [layout.dim] }.keys.sorted()
-            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' along its points' dimension '\(layout.dim)'; "
-                                  + "tiles are drawn of \(along)")
-        }
+    func pointTile(_ d: ServedDataset, _ layout: PointLayout, _ v: Variable, variable: String, z: Int, x: Int, y: Int, query: QueryString) async throws -> RGBAImage {
         let coordinate = variable == layout.lon || variable == layout.lat
         var options = ShadeOptions(cmap: try Colormap.named("fire"), how: .eqHist)
         var reduction: RenderReduction = coordinate ? .count : .mean

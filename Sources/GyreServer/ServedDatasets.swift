@@ -91,6 +91,8 @@ public struct ServedDataset: Sendable {
     let evalViews = EvalViews(capacity: 32)
     /// Map tiles drawn of it (`/tiles/{name}/...`), the most recently used kept.
     let tiles = TileCache()
+    /// Where a dataset without a grid keeps its points (1-D longitude and latitude), if it does.
+    let pointLayout: PointLayout?
     /// A point dataset's points in Web Mercator, for its tiles.
     let points = ProjectedPoints()
     /// Registered through the API (`POST /datasets`) and kept in the catalog database, so it can
@@ -118,6 +120,7 @@ public struct ServedDataset: Sendable {
         self.dataset = dataset
         view = try await ZarrView(dataset, label: "dataset '\(name)'", chunks: chunks, compressors: compressors)
         edrGrid = Result { () throws(GyreServerError) in try EDRGrid(dataset, name: name) }
+        pointLayout = (try? edrGrid.get()) == nil ? PointLayout.find(dataset) : nil
     }
 
     /// The metadata in xarray's `to_dict(data=False)` form (with each variable's chunks and

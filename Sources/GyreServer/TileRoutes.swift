@@ -41,18 +41,40 @@ extension STACService {
         }
     }
 
-    /// One tile of a gridded variable.
-    func gridTile(_ d: ServedDataset, variable: String, z: Int, x: Int, y: Int, query: QueryString) async throws -> RGBAImage {
-        let grid: EDRGrid
-        do { grid = try d.edrGrid.get() } catch {
-            if let layout = PointLayout.find(d.dataset) {
-                return try await pointTile(d, layout, variable: variable, z: z, x: x, y: y, query: query)
+    /// What a variable's tiles are drawn from: a variable on the dataset's longitude/latitude
+    /// grid, or a variable along a point dataset's points; else a 400 that says which there are.
+    enum TileSource {
+        case grid(EDRGrid, Variable)
+        case points(PointLayout, Variable)
+    }
+
+    func tileSource(_ d: ServedDataset, variable: String) throws -> TileSource {
+        switch d.edrGrid {
+        case .success(let grid):
+            guard let v = d.dataset.variables[variable], grid.parameters.contains(variable) else {
+                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' on its '\(grid.x)' and '\(grid.y)' axes; "
+                                      + "tiles are drawn of \(grid.parameters)")
             }
-            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid or points to draw tiles of: \(error.message)")
+            return .grid(grid, v)
+        case .failure(let error):
+            guard let layout = d.pointLayout else {
+                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no longitude/latitude grid or points to draw tiles of: \(error.message)")
+            }
+            guard let v = d.dataset.variables[variable], v.dims == [layout.dim] else {
+                let along = d.dataset.variables.filter { $0.value.dims == [layout.dim] }.keys.sorted()
+                throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' along its points' dimension '\(layout.dim)'; "
+                                      + "tiles are drawn of \(along)")
+            }
+            return .points(layout, v)
         }
-        guard let v = d.dataset.variables[variable], grid.parameters.contains(variable) else {
-            throw GyreServerError(.badRequest, "dataset '\(d.name)' has no variable '\(variable.prefix(100))' on its '\(grid.x)' and '\(grid.y)' axes; "
-                                  + "tiles are drawn of \(grid.parameters)")
+    }
+
+    /// One tile of a variable: of a gridded variable here, of points in `pointTile`.
+    func gridTile(_ d: ServedDataset, variable: String, z: Int, x: Int, y: Int, query: QueryString) async throws -> RGBAImage {
+        let grid: EDRGrid, v: Variable
+        switch try tileSource(d, variable: variable) {
+        case .grid(let g, let gv): (grid, v) = (g, gv)
+        case .points(let layout, let pv): return try await pointTile(d, layout, pv, variable: variable, z: z, x: x, y: y, query: query)
         }
         var options = ShadeOptions(cmap: try Colormap.named("viridis"), how: .linear)
         var selectors: [String: String] = [:]

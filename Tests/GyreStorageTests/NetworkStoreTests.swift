@@ -456,7 +456,7 @@ struct MemoryCacheTests {
         let store = try HTTPStore(url: server.url, options: n)
         for _ in 0..<3 { #expect(try await store.get("v0") == [UInt8](repeating: 0, count: 1000)) }
         #expect(try await store.get("v0", range: .range(offset: 10, length: 5)) == [0, 0, 0, 0, 0])
-        #expect(server.accessLog.count == 2, "one GET for the value, one for the range: \(server.accessLog)")
+        #expect(server.accessLog(atLeast: 2).count == 2, "one GET for the value, one for the range: \(server.accessLog)")
         #expect(try await store.getStored("v0")?.array == [UInt8](repeating: 0, count: 1000))
         #expect(server.accessLog.count == 2)
         let cache = try #require(store.cache)

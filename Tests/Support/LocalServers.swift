@@ -51,6 +51,19 @@ package enum LocalServers {
             return text.split(separator: "\n").map(String.init)
         }
 
+        /// The access log once it holds at least `count` lines (nginx writes a line after the
+        /// response has gone, so a loaded machine can read the log before it), or as it is after
+        /// `seconds`.
+        package func accessLog(atLeast count: Int, seconds: Double = 5) -> [String] {
+            let deadline = Date().addingTimeInterval(seconds)
+            var lines = accessLog
+            while lines.count < count && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+                lines = accessLog
+            }
+            return lines
+        }
+
         init(_ executable: String, _ arguments: [String], port: Int, environment: [String: String] = [:], log: URL) throws {
             process = Process()
             process.executableURL = URL(fileURLWithPath: executable)

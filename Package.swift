@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "Gyre", targets: ["Gyre"]),
         .executable(name: "gyre", targets: ["gyre"]),
+        // Gyre's C ABI for Dask workers and Python clients (loaded by the gyre_dask module).
+        .library(name: "GyreWorker", type: .dynamic, targets: ["GyreWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -94,7 +96,14 @@ let package = Package(
         // colormaps, spread), PNG files over libdeflate, and quick plots of DataArrays (SVG, or
         // PNG with FreeType text).
         .target(name: "GyreRender", dependencies: ["GyreCore", "GyreArrays", "GyreData", "CDeflate", "CFreeType", "CGyreSupport"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        // Beside GyreExpr: task graphs of Gyre programs run on Dask distributed (the planner,
+        // the task runner every worker runs, the executor that submits to a scheduler, and the
+        // gyre_dask Python module as a resource).
+        .target(name: "GyreDistributed", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreStorage", "GyreZarr"],
+                resources: [.copy("Python")]),
+        // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
+        .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreCompute", "GyreData", "GyreZarr"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -128,6 +137,7 @@ let package = Package(
             ]),
         .testTarget(name: "GyreDataTests", dependencies: ["GyreCore", "GyreData", "GyreArrays", "GyreCompute", "GyreStorage", "GyreZarr"]),
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
+        .testTarget(name: "GyreDistributedTests", dependencies: ["GyreDistributed", "GyreCompute", "GyreData", "GyreExpr", "GyreArrays", "GyreZarr", "GyreStorage", "GyreTestSupport"]),
         .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "GyreData", "CDeflate"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).

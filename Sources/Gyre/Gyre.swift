@@ -10,3 +10,4 @@
 @_exported import GyreSTAC
 @_exported import GyreCatalog
 @_exported import GyreRender
+@_exported import GyreDistributed

@@ -57,30 +57,35 @@ public final class ComputeProgress: @unchecked Sendable {
         }
     }
 
-    func addTasks(_ n: Int) { lock.withLock { _tasksTotal += n } }
-    func taskDone(bytesRead: Int) { lock.withLock { _tasksDone += 1; _bytesRead += bytesRead } }
+    package func addTasks(_ n: Int) { lock.withLock { _tasksTotal += n } }
+    package func taskDone(bytesRead: Int) { lock.withLock { _tasksDone += 1; _bytesRead += bytesRead } }
     func reserve(_ bytes: Int) { lock.withLock { _memoryInUse += bytes; _peakMemory = Swift.max(_peakMemory, _memoryInUse) } }
     func release(_ bytes: Int) { lock.withLock { _memoryInUse -= bytes } }
 }
 
 /// Partial states combined as a binary tree (a carry chain, like a binary counter): at most
 /// log2(n) + 1 states are alive, and each value goes through O(log n) combines, which keeps
-/// float sums accurate.
+/// float sums accurate. A task that has no state for what is being combined (a group absent
+/// from its piece of the input) still takes its place in the tree, so every group is combined
+/// in the shape the tasks give, the same here and in a distributed run (`StageGraph`).
 struct TreeCombiner {
     var levels: [ReductionState?] = []
+    var occupied: [Bool] = []
     var count = 0
 
-    mutating func add(_ s: ReductionState, _ combine: (ReductionState, ReductionState) throws -> ReductionState) rethrows {
+    mutating func add(_ s: ReductionState?, _ combine: (ReductionState, ReductionState) throws -> ReductionState) rethrows {
         var carry = s
         var i = 0
         while true {
-            if i == levels.count { levels.append(carry); break }
-            if let l = levels[i] {
-                carry = try combine(l, carry)
+            if i == levels.count { levels.append(carry); occupied.append(true); break }
+            if occupied[i] {
+                carry = try Self.merge(levels[i], carry, combine)
                 levels[i] = nil
+                occupied[i] = false
                 i += 1
             } else {
                 levels[i] = carry
+                occupied[i] = true
                 break
             }
         }
@@ -90,10 +95,14 @@ struct TreeCombiner {
     /// The combination of everything added, earlier input first.
     func result(_ combine: (ReductionState, ReductionState) throws -> ReductionState) rethrows -> ReductionState? {
         var acc: ReductionState?
-        for l in levels.reversed() {
-            guard let l else { continue }
-            acc = try acc.map { try combine($0, l) } ?? l
-        }
+        for i in levels.indices.reversed() where occupied[i] { acc = try Self.merge(acc, levels[i], combine) }
         return acc
+    }
+
+    /// Two states combined, earlier first; an absent state leaves the other as it is.
+    static func merge(_ a: ReductionState?, _ b: ReductionState?, _ combine: (ReductionState, ReductionState) throws -> ReductionState) rethrows -> ReductionState? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return try combine(a, b)
     }
 }

@@ -204,7 +204,10 @@ package struct ReductionSource: LazyNode {
             // Per output block: results waiting for their turn, and the combiners fed in order.
             var pending: [Int: [Int: [Int: ReductionState]]] = [:]
             var nextSeq = [Int](repeating: 0, count: keptTiles.count)
-            var combiners = [[Int: TreeCombiner]](repeating: [:], count: keptTiles.count)
+            // One tree per requested group (0 without groups) from the first task on.
+            let requested = groups == nil ? [0] : Array(groupPosition.keys)
+            var combiners = [[Int: TreeCombiner]](repeating: Dictionary(uniqueKeysWithValues: requested.map { ($0, TreeCombiner()) }),
+                                                  count: keptTiles.count)
             let groupsHere = groupLabels
             let hasGroups = groups != nil
             let weightsHere = weights
@@ -220,60 +223,7 @@ package struct ReductionSource: LazyNode {
                 let bytes = box.elementCount * layout.bytesPerElement
                 progress?.reserve(bytes)
                 defer { progress?.release(bytes) }
-                // Slab by slab along the first axis (a chunk's stored bytes and one slab in
-                // memory, not the decoded chunk): where that axis is kept the slabs' states line
-                // up; where it is reduced, sums add into one state in place, and other states
-                // are combined per slab only when they are small beside a slab (per-slab map-sized
-                // states and their combines cost more than the memory saved: measured, a time
-                // mean twice as slow).
-                var states: [Int: ReductionState] = [:]
-                var lined: [Int: [ReductionState]] = [:]
-                var sums: [Int: PartialSumAccumulator] = [:]
-                let fresh = weightsHere == nil ? reducer.accumulator(axes: reducedAxes) : nil
-                let lineUp = !box.isEmpty && !reducedAxes.contains(0)
-                let stateElements = keptInputAxes.reduce(1) { $0 * box[$1].count }
-                let slabElements = options.slabBytes / Swift.max(inputItem, 1)
-                let slabbed = !box.isEmpty && (lineUp || fresh != nil || stateElements * 64 <= slabElements)
-                try await sub.readSlabs(box.slices, maxBytes: slabbed ? options.slabBytes : Int.max) { block, offset in
-                    var box = box
-                    if !box.isEmpty { box[0] = (box[0].lowerBound + offset)..<(box[0].lowerBound + offset + block.shape[0]) }
-                    var here: [Int: ReductionState] = [:]
-                    /// Folds one part of the block into group `g`'s state.
-                    func fold(_ part: AnyNDArray, _ g: Int) throws {
-                        if !lineUp, let fresh {
-                            var acc = sums[g] ?? fresh
-                            try acc.add(part)
-                            sums[g] = acc
-                        } else {
-                            let s = try reducer.create(part, axes: reducedAxes)
-                            here[g] = try here[g].map { try reducer.combine($0, s) } ?? s
-                        }
-                    }
-                    if let w = weightsHere {
-                        here[0] = try Self.weightedState(block, try await Self.readWeights(w, box: box, offsets: subOrigin, shape: block.shape), axes: reducedAxes)
-                    } else if hasGroups {
-                        let gax = reducedAxes[0]
-                        var runStart = box[gax].lowerBound
-                        while runStart < box[gax].upperBound {
-                            let label = groupsHere[runStart]
-                            var runEnd = runStart + 1
-                            while runEnd < box[gax].upperBound && groupsHere[runEnd] == label { runEnd += 1 }
-                            if label >= 0 {
-                                var it = [AxisIndex](repeating: .slice(.all), count: block.ndim)
-                                it[gax] = .slice(Slice(runStart - box[gax].lowerBound, runEnd - box[gax].lowerBound))
-                                try fold(try block.index(it), label)
-                            }
-                            runStart = runEnd
-                        }
-                    } else {
-                        try fold(block, 0)
-                    }
-                    for (g, s) in here {
-                        if lineUp { lined[g, default: []].append(s) } else { states[g] = try states[g].map { try reducer.combine($0, s) } ?? s }
-                    }
-                }
-                for (g, acc) in sums { states[g] = reducer.state(of: acc) }
-                for (g, parts) in lined { states[g] = try Self.lineUp(parts) }
+                let states = try await taskStates(sub, box: box, reducer: reducer, groupLabels: groupsHere, subOrigin: subOrigin, options: options)
                 progress?.taskDone(bytesRead: box.elementCount * inputItem)
                 return states
             }, consume: { k, states in
@@ -282,7 +232,8 @@ package struct ReductionSource: LazyNode {
                 while let ready = pending[ob]?[nextSeq[ob]] {
                     pending[ob]![nextSeq[ob]] = nil
                     nextSeq[ob] += 1
-                    for (g, s) in ready { try combiners[ob][g, default: TreeCombiner()].add(s, reducer.combine) }
+                    // Every group takes each task's place in its tree, present or not.
+                    for g in requested { try combiners[ob][g]!.add(ready[g], reducer.combine) }
                 }
                 guard nextSeq[ob] == reducedTiles.count else { return }
                 pending[ob] = nil
@@ -348,6 +299,74 @@ package struct ReductionSource: LazyNode {
         }
     }
 
+    /// The partial states (by group; 0 without groups) of one task's box of `sub` (the input
+    /// seen through a block's selection, starting at `subOrigin` of the input; `groupLabels`
+    /// along its group axis). This is one streaming task, locally or on a Dask worker.
+    func taskStates(_ sub: LazyArray, box: Box, reducer: Reducer, groupLabels groupsHere: [Int], subOrigin: [Int],
+                    options: ComputeOptions) async throws -> [Int: ReductionState] {
+        let reducedAxes = axes
+        let keptInputAxes = (0..<input.ndim).filter { !reducedAxes.contains($0) }
+        let inputItem = Swift.max(sub.dtype.itemSize, 1)
+        let weightsHere = weights
+        let hasGroups = groups != nil
+        // Slab by slab along the first axis (a chunk's stored bytes and one slab in
+        // memory, not the decoded chunk): where that axis is kept the slabs' states line
+        // up; where it is reduced, sums add into one state in place, and other states
+        // are combined per slab only when they are small beside a slab (per-slab map-sized
+        // states and their combines cost more than the memory saved: measured, a time
+        // mean twice as slow).
+        var states: [Int: ReductionState] = [:]
+        var lined: [Int: [ReductionState]] = [:]
+        var sums: [Int: PartialSumAccumulator] = [:]
+        let fresh = weightsHere == nil ? reducer.accumulator(axes: reducedAxes) : nil
+        let lineUp = !box.isEmpty && !reducedAxes.contains(0)
+        let stateElements = keptInputAxes.reduce(1) { $0 * box[$1].count }
+        let slabElements = options.slabBytes / Swift.max(inputItem, 1)
+        let slabbed = !box.isEmpty && (lineUp || fresh != nil || stateElements * 64 <= slabElements)
+        try await sub.readSlabs(box.slices, maxBytes: slabbed ? options.slabBytes : Int.max) { block, offset in
+            var box = box
+            if !box.isEmpty { box[0] = (box[0].lowerBound + offset)..<(box[0].lowerBound + offset + block.shape[0]) }
+            var here: [Int: ReductionState] = [:]
+            /// Folds one part of the block into group `g`'s state.
+            func fold(_ part: AnyNDArray, _ g: Int) throws {
+                if !lineUp, let fresh {
+                    var acc = sums[g] ?? fresh
+                    try acc.add(part)
+                    sums[g] = acc
+                } else {
+                    let s = try reducer.create(part, axes: reducedAxes)
+                    here[g] = try here[g].map { try reducer.combine($0, s) } ?? s
+                }
+            }
+            if let w = weightsHere {
+                here[0] = try Self.weightedState(block, try await Self.readWeights(w, box: box, offsets: subOrigin, shape: block.shape), axes: reducedAxes)
+            } else if hasGroups {
+                let gax = reducedAxes[0]
+                var runStart = box[gax].lowerBound
+                while runStart < box[gax].upperBound {
+                    let label = groupsHere[runStart]
+                    var runEnd = runStart + 1
+                    while runEnd < box[gax].upperBound && groupsHere[runEnd] == label { runEnd += 1 }
+                    if label >= 0 {
+                        var it = [AxisIndex](repeating: .slice(.all), count: block.ndim)
+                        it[gax] = .slice(Slice(runStart - box[gax].lowerBound, runEnd - box[gax].lowerBound))
+                        try fold(try block.index(it), label)
+                    }
+                    runStart = runEnd
+                }
+            } else {
+                try fold(block, 0)
+            }
+            for (g, s) in here {
+                if lineUp { lined[g, default: []].append(s) } else { states[g] = try states[g].map { try reducer.combine($0, s) } ?? s }
+            }
+        }
+        for (g, acc) in sums { states[g] = reducer.state(of: acc) }
+        for (g, parts) in lined { states[g] = try Self.lineUp(parts) }
+        for (g, acc) in sums { states[g] = reducer.state(of: acc) }
+        for (g, parts) in lined { states[g] = try Self.lineUp(parts) }
+        return states
+    }
     /// Partial states of consecutive slabs along the first output axis, as one state.
     static func lineUp(_ parts: [ReductionState]) throws -> ReductionState {
         guard parts.count > 1 else { return parts[0] }

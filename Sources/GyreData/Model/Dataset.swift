@@ -88,7 +88,7 @@ public struct Dataset: Sendable {
     }
 
     /// Replaces a variable's values, keeping whether it is a coordinate.
-    mutating func replaceVariable(_ name: String, _ v: Variable) throws {
+    package mutating func replaceVariable(_ name: String, _ v: Variable) throws {
         try insert(name, v, asCoord: coordNames.contains(name))
     }
 

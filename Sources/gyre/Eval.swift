@@ -26,6 +26,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Output chunk lengths, DIM=N,... (default: the result's blocks).") var chunks: String?
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "At the end, print the process's peak resident memory to stderr.") var peakMemory = false
+    @Option(help: "Run on this Dask scheduler (tcp://HOST:8786; default: DASK_SCHEDULER_ADDRESS when set). Workers need GYRE_LIBRARY; the Python that submits is GYRE_PYTHON or python3.") var scheduler: String?
     @OptionGroup var storage: StorageFlags
 
     func run() async throws {
@@ -47,6 +48,9 @@ struct Eval: AsyncParsableCommand {
             throw CLIError("\(output) already exists; pass --overwrite to replace it")
         }
         let writeOptions = try outputOptions()
+        if let address = scheduler ?? DaskExecutor.environmentScheduler {
+            return try await runOnDask(address, expression: expression, sources: sources, storageOptions: storageOptions, writeOptions: writeOptions.zarr)
+        }
         let value = try await Self.evaluate(expression, sources: sources, concatDim: concatDim, storageOptions: storageOptions)
         let result: Dataset?
         switch value {
@@ -92,6 +96,54 @@ struct Eval: AsyncParsableCommand {
             FileHandle.standardError.write(Data("peak resident memory: \(peak) bytes\n".utf8))
         }
         guard output == nil else { return }
+        if json {
+            print(String(decoding: result.valuesJSON(arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
+        } else if let resultName, let a = result[resultName] {
+            print(a.description)
+        } else {
+            print(result.description)
+        }
+    }
+
+    /// The same computation as a task graph on a Dask cluster: the workers read the sources
+    /// and write the output themselves; the result (without -o) comes back in blocks.
+    func runOnDask(_ address: String, expression: String, sources: [String], storageOptions: [String: String],
+                   writeOptions: ZarrWriteOptions) async throws {
+        if memory != nil { throw ValidationError("--memory budgets a local run; on Dask each worker's memory is Dask's to manage") }
+        if output?.hasSuffix(".nc") == true {
+            throw ValidationError("on Dask the workers write the output in pieces: write Zarr (a path or an s3:// URL), not netCDF")
+        }
+        // Workers run elsewhere: local paths are given to them whole.
+        func absolute(_ s: String) -> String {
+            guard !s.contains("://"), !s.hasPrefix("/") else { return s }
+            return FileManager.default.currentDirectoryPath + "/" + s
+        }
+        let program = ProgramReference(sources: sources.map(absolute), expression: expression, concatDim: concatDim,
+                                       storageOptions: storageOptions, output: output.map(absolute))
+        let computation: DistributedComputation
+        do { computation = try await DistributedComputation.plan(program, writeOptions: writeOptions) } catch { throw CLIError("\(error)") }
+        if dryRun {
+            let counts = computation.graph.counts
+            let kinds = counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
+            if json {
+                var o: JSONObject = ["dask_tasks": .int(Int64(computation.graph.tasks.count)), "scheduler": .string(address)]
+                for (k, n) in counts { o[k] = .int(Int64(n)) }
+                print(String(decoding: JSON.object(o).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
+            } else {
+                print("dask tasks: \(computation.graph.tasks.count) (\(kinds)) for \(address)")
+            }
+            return
+        }
+        let progress = ComputeProgress()
+        let display = ProgressDisplay(progress: progress, enabled: isatty(STDERR_FILENO) == 1)
+        display.start()
+        let result: Dataset?
+        do {
+            defer { display.stop() }
+            result = try await computation.run(on: DaskExecutor(scheduler: address), progress: progress)
+        } catch { throw CLIError("\(error)") }
+        guard let result else { return }
+        let resultName = computation.arrayName
         if json {
             print(String(decoding: result.valuesJSON(arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
         } else if let resultName, let a = result[resultName] {

@@ -164,6 +164,65 @@ package enum LocalServers {
                           port: port, log: dir.appendingPathComponent("proxy.log"))
     }
 
+    /// Gyre's native library for Dask workers, as the tests built it (`GYRE_LIBRARY` overrides).
+    package static var workerLibrary: String {
+        ProcessInfo.processInfo.environment["GYRE_LIBRARY"] ?? root.appendingPathComponent(".build/debug/libGyreWorker.so").path
+    }
+
+    /// A Dask cluster on loopback: `dask scheduler` and workers of one thread each (no nanny,
+    /// so a killed worker stays dead), from the test venv. Stopped by `stop` or when released.
+    package final class DaskCluster: @unchecked Sendable {
+        package let scheduler: Server
+        package private(set) var workers: [Server] = []
+        package let dir: URL
+        package var address: String { "tcp://127.0.0.1:\(scheduler.port)" }
+
+        /// Starts the scheduler and `workers` workers; `library` is the GYRE_LIBRARY they get
+        /// ("" for workers without Gyre).
+        package init(workers n: Int, library: String = LocalServers.workerLibrary) throws {
+            let dask = root.appendingPathComponent(".venv/bin/dask").path
+            guard FileManager.default.isExecutableFile(atPath: dask) else {
+                throw Failure(description: "dask is missing at \(dask): run scripts/setup first")
+            }
+            dir = try scratch("dask")
+            let port = try freePort()
+            scheduler = try Server(dask, ["scheduler", "--host", "127.0.0.1", "--port", String(port), "--no-dashboard"], port: port,
+                                   log: dir.appendingPathComponent("scheduler.log"))
+            for _ in 0..<n { try addWorker(library: library) }
+        }
+
+        /// Starts one more worker and waits until the scheduler has it.
+        @discardableResult
+        package func addWorker(library: String = LocalServers.workerLibrary) throws -> Server {
+            let dask = root.appendingPathComponent(".venv/bin/dask").path
+            let port = try freePort()
+            let log = dir.appendingPathComponent("worker-\(workers.count).log")
+            let w = try Server(dask, ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+                                      "--worker-port", String(port), "--local-directory", dir.path],
+                               port: port, environment: ["GYRE_LIBRARY": library], log: log)
+            let start = Date()
+            while !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("Registered to") {
+                guard Date().timeIntervalSince(start) < 60 else { throw Failure(description: "a Dask worker did not register within 60 s") }
+                usleep(50_000)
+            }
+            workers.append(w)
+            return w
+        }
+
+        /// Kills worker `i` at once (SIGKILL), as a machine that dies.
+        package func kill(worker i: Int) {
+            Foundation.kill(workers[i].process.processIdentifier, SIGKILL)
+            workers[i].process.waitUntilExit()
+        }
+
+        package func stop() {
+            for w in workers { w.stop() }
+            scheduler.stop()
+        }
+
+        deinit { stop() }
+    }
+
     /// Runs Python code with the test venv's interpreter and gives its stdout.
     package static func python(_ code: String, _ args: [String] = [], stdin: String = "") throws -> String {
         let p = Process()

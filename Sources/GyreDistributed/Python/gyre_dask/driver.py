@@ -30,7 +30,7 @@ def main():
     with open(a.graph) as f:
         graph = json.load(f)
     try:
-        client = Client(a.scheduler, timeout=a.timeout, set_as_default=False)
+        client = Client(a.scheduler, timeout=a.timeout)
     except Exception as e:
         say("error cannot reach the Dask scheduler at %s: %s" % (a.scheduler, e))
         return 2

@@ -63,6 +63,34 @@ extension LazyArray {
     }
 }
 
+extension LazyArray {
+    /// For reading `box` of this array, the box of each stage's output that is read, for the
+    /// stages read directly (not those inside another stage, which that stage's values
+    /// replace). Stage numbers as `reductionStages` gives them.
+    package func stageBoxesRead(_ box: Box) -> [Int: Box] {
+        var counter = 0
+        var out: [Int: Box] = [:]
+        stageBoxes(box, counter: &counter, into: &out)
+        return out
+    }
+
+    private func stageBoxes(_ box: Box, counter: inout Int, into out: inout [Int: Box]) {
+        guard let node = source as? any LazyNode else { return }
+        let sbox = sourceBox(box)
+        if node is ReductionSource {
+            for i in node.inputs { counter += i.reductionStages().count }
+            if !sbox.contains(where: \.isEmpty) {
+                out[counter] = out[counter].map { zip($0, sbox).map { Swift.min($0.lowerBound, $1.lowerBound)..<Swift.max($0.upperBound, $1.upperBound) } } ?? sbox
+            }
+            counter += 1
+            return
+        }
+        for (i, b) in zip(node.inputs, node.inputBoxes(sbox)) {
+            if let b { i.stageBoxes(b, counter: &counter, into: &out) } else { counter += i.reductionStages().count }
+        }
+    }
+}
+
 extension ReductionSource {
     /// Whether the reduction splits into partial states (not median or quantile).
     package var isDecomposable: Bool { reducer != nil }

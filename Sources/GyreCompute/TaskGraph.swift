@@ -137,24 +137,54 @@ package struct GraphBuilder {
         case write(chunkShape: [Int])
     }
 
+    /// The finalized blocks of one stage on their grid: per output axis the ranges, and the
+    /// task of each block, so a task finds the blocks a box of the output overlaps.
+    struct StageBlocks {
+        var ranges: [[Range<Int>]]
+        var tasks: [[Int]: Int] = [:]
+
+        init(boxes: [(Box, Int)], ndim: Int) {
+            ranges = (0..<ndim).map { a in Array(Set(boxes.map { $0.0[a] })).sorted { $0.lowerBound < $1.lowerBound } }
+            for (b, t) in boxes { tasks[b.map(\.lowerBound)] = t }
+        }
+
+        /// The tasks of the blocks `box` overlaps.
+        func overlapping(_ box: Box) -> [Int] {
+            var starts: [[Int]] = [[]]
+            for (a, r) in box.enumerated() {
+                let hits = ranges[a].filter { $0.overlaps(r) }.map(\.lowerBound)
+                starts = starts.flatMap { s in hits.map { s + [$0] } }
+            }
+            return starts.compactMap { tasks[$0] }
+        }
+    }
+
     /// Adds the tasks that compute `array` (the variable `name`) and returns the tasks that
-    /// give its result blocks (values) or write it.
+    /// give its result blocks (values) or write it. Each task takes only the stage blocks its
+    /// box reads.
     package mutating func lower(_ name: String, _ array: LazyArray, result: Result, options: ComputeOptions) throws -> [Int] {
         let stages = array.reductionStages()
+        var blocks: [StageBlocks] = []
         var finals: [[Int]] = []
+        /// The stage blocks reading `box` of `a` needs.
+        func needs(_ a: LazyArray, _ box: Box) -> [Int] {
+            a.stageBoxesRead(box).sorted { $0.key < $1.key }.flatMap { blocks[$0.key].overlapping($0.value) }
+        }
         for (j, st) in stages.enumerated() {
-            let deps = st.inside.flatMap { finals[$0] }
             let (kept, reduced) = try st.node.stageTiles(options: options, maxTasks: maxPiecesPerStage)
-            var outs: [Int] = []
+            let sub = try st.node.stageInput().input
+            var outs: [(Box, Int)] = []
             for tile in kept {
                 guard st.node.isDecomposable else {
-                    outs.append(add(.reduceBlock(variable: name, stage: j, tile: tile), deps))
+                    let deps = needs(sub, ReductionSource.taskBox(tile, reduced[0]))
+                    outs.append((st.node.outputBox(tile), add(.reduceBlock(variable: name, stage: j, tile: tile), deps)))
                     continue
                 }
                 // The combine tree of the local executor (TreeCombiner), with task ids.
                 var levels: [Int?] = []
                 for piece in reduced {
-                    var carry = add(.partial(variable: name, stage: j, piece: ReductionSource.taskBox(tile, piece)), deps)
+                    let box = ReductionSource.taskBox(tile, piece)
+                    var carry = add(.partial(variable: name, stage: j, piece: box), st.inside.isEmpty ? [] : needs(sub, box))
                     var i = 0
                     while true {
                         if i == levels.count { levels.append(carry); break }
@@ -174,12 +204,11 @@ package struct GraphBuilder {
                     acc = acc.map { add(.combine(variable: name, stage: j), [$0, l]) } ?? l
                 }
                 guard let root = acc else { throw GyreComputeError(.invalidArgument, "\(st.node.label) of \(name): nothing to reduce") }
-                outs.append(add(.finalize(variable: name, stage: j, tile: tile), [root]))
+                outs.append((st.node.outputBox(tile), add(.finalize(variable: name, stage: j, tile: tile), [root])))
             }
-            finals.append(outs)
+            blocks.append(StageBlocks(boxes: outs, ndim: st.node.shape.count))
+            finals.append(outs.map(\.1))
         }
-        let nested = Set(stages.flatMap(\.inside))
-        let top = stages.indices.filter { !nested.contains($0) }.flatMap { finals[$0] }
         switch result {
         case .values:
             // A reduction read as it is: its finalized blocks are the result.
@@ -187,10 +216,10 @@ package struct GraphBuilder {
                 return finals[stages.count - 1]
             }
             let layout = try StreamingLayout(array, reduced: [], gather: false, stateBytes: 0, outputBytes: 0, options: options, what: name)
-            return layout.boxes(Array(0..<array.ndim)).map { add(.compute(variable: name, region: $0), top) }
+            return layout.boxes(Array(0..<array.ndim)).map { add(.compute(variable: name, region: $0), needs(array, $0)) }
         case .write(let chunkShape):
             return Self.chunkAlignedBoxes(shape: array.shape, chunk: chunkShape, itemSize: Swift.max(array.dtype.itemSize, 1), taskBytes: options.taskBytes)
-                .map { add(.write(variable: name, region: $0), top) }
+                .map { add(.write(variable: name, region: $0), needs(array, $0)) }
         }
     }
 

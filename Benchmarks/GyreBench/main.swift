@@ -3,8 +3,10 @@
 //        gyre-bench zarr --dir DIR --peer PEER.json
 //        gyre-bench netcdf --dir DIR --peer PEER.json
 //        gyre-bench render --dir DIR --width W --height H --x-range A,B --y-range C,D [--repeat N]
+//        gyre-bench large-plan   (10^7-chunk sources: task graphs for Dask, and a local run)
 import Foundation
 import Gyre
+import GyreCompute
 
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -214,6 +216,79 @@ func render() async throws {
     try AnyNDArray.uint8(try NDArray(shape: [h, w, 4], image!.pixels)).npyData().write(to: URL(fileURLWithPath: dir + "/gyre-eq_hist.npy"))
 }
 
+/// A source of 10^7 chunks whose values come from their indices: v[t, y, x] = (t + 2y + 3x) mod 17.
+struct IndexSource: ChunkedArraySource {
+    let shape: [Int]
+    let chunk: [Int]
+    var sourceName: String { "synthetic \(shape) in chunks of \(chunk)" }
+    var dtype: DType { .float32 }
+    var chunks: [[Int]] { zip(shape, chunk).map { n, c in [Int](repeating: c, count: n / c) } }
+    func read(region: [Slice]) async throws -> AnyNDArray {
+        let r = try zip(region, shape).map { try $0.resolve(extent: $1) }
+        let (nt, ny, nx) = (r[0].count, r[1].count, r[2].count)
+        var values = [Float](repeating: 0, count: nt * ny * nx)
+        values.withUnsafeMutableBufferPointer { p in
+            var k = 0
+            for t in 0..<nt {
+                let tt = r[0].start + t * r[0].step
+                for y in 0..<ny {
+                    let base = tt + 2 * (r[1].start + y * r[1].step)
+                    for x in 0..<nx { p[k] = Float((base + 3 * (r[2].start + x * r[2].step)) % 17); k += 1 }
+                }
+            }
+        }
+        return .float32(try NDArray(shape: [nt, ny, nx], values))
+    }
+}
+
+func residentBytes() -> Int {
+    guard let t = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let f = t.split(separator: " ")
+    return f.count > 1 ? (Int(f[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+/// Issue 26's petabyte-class plans: a mean and an anomaly over a (10000, 3600, 7200) source of
+/// 10^7 chunks lowered to task graphs (tasks, seconds, memory), then a local mean over another
+/// 10^7-chunk source run to the end (the executor streams; its tasks are never all made).
+func largePlan() async throws {
+    let big = LazyArray(IndexSource(shape: [10_000, 3_600, 7_200], chunk: [10, 36, 72]))
+    let before = residentBytes()
+    var t0 = DispatchTime.now().uptimeNanoseconds
+    let options = ComputeOptions(threads: 1)
+    var mean = GraphBuilder()
+    _ = try mean.lower("mean", LazyArray(try ReductionSource(big, axes: [0], reduction: .mean, skipna: nil)), result: .values, options: options)
+    let m = LazyArray(try ReductionSource(big, axes: [0], reduction: .mean, skipna: nil))
+    let anomaly = try ElementwiseSource("subtract", operands: [ElementwiseOperand(.lazy(big), axes: [0, 1, 2]), ElementwiseOperand(.lazy(m), axes: [1, 2])],
+                                        shape: big.shape, dtype: .float32) { try $0[0].binary(.subtract, $0[1]) }
+    var write = GraphBuilder()
+    let writes = try write.lower("anomaly", LazyArray(anomaly), result: .write(chunkShape: [10, 360, 720]), options: options)
+    let lowered = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    let graph = TaskGraph(program: ProgramReference(sources: ["synthetic"], expression: "x - x.mean('time')", output: "anomaly.zarr"),
+                          tasks: write.tasks, results: writes)
+    let json = graph.json.serialized(indent: 0)
+    let total = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    let grown = residentBytes() - before
+    print("{\"case\": \"plan\", \"chunks\": 10000000, \"mean_tasks\": \(mean.tasks.count), \"anomaly_tasks\": \(write.tasks.count), \"lowered_seconds\": \(lowered), \"with_json_seconds\": \(total), \"json_bytes\": \(json.count), \"memory_growth_bytes\": \(grown)}")
+    // A local mean over 10^7 chunks of (1, 10, 10): 4 GB generated and reduced, streamed.
+    let source = IndexSource(shape: [1_000, 1_000, 1_000], chunk: [1, 10, 10])
+    let progress = ComputeProgress()
+    t0 = DispatchTime.now().uptimeNanoseconds
+    let values = try await ComputeOptions.$current.withValue(ComputeOptions(progress: progress)) {
+        try await LazyArray(try ReductionSource(LazyArray(source), axes: [0], reduction: .mean, skipna: nil)).compute()
+    }
+    let ran = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    guard case .float32(let got) = values else { fail("the mean is \(values.dtype)") }
+    var worst = 0.0
+    got.withUnsafeBufferPointer { p in
+        for (y, x) in [(0, 0), (1, 2), (500, 999), (999, 999), (123, 456)] {
+            var sum = 0.0
+            for t in 0..<1_000 { sum += Double((t + 2 * y + 3 * x) % 17) }
+            worst = Swift.max(worst, Swift.abs(Double(p[y * 1_000 + x]) - sum / 1_000))
+        }
+    }
+    print("{\"case\": \"local-run\", \"chunks\": \(source.chunks.map(\.count).reduce(1, *)), \"tasks\": \(progress.snapshot.tasksTotal), \"seconds\": \(ran), \"peak_rss_bytes\": \(GyreRuntime.peakResidentBytes() ?? 0), \"max_error\": \(worst)}")
+}
+
 GyreRuntime.tuneAllocatorForLargeBuffers()
 do {
     switch CommandLine.arguments.dropFirst().first {
@@ -221,6 +296,7 @@ do {
     case "zarr": try await zarrIO()
     case "netcdf": try await netcdfIO()
     case "render": try await render()
+    case "large-plan": try await largePlan()
     default: fail("usage: gyre-bench reductions --data FILE.npy --peer PEER.json | zarr --dir DIR --peer PEER.json")
     }
 } catch {

@@ -141,6 +141,34 @@ extension ReductionSource {
         return PartialStates(groups: try await taskStates(sub, box: box, reducer: reducer, groupLabels: labels, subOrigin: origin, options: options))
     }
 
+    /// The partial states of consecutive pieces (2^k of them), combined as the stage's combine
+    /// tree combines them: each piece one leaf of a balanced subtree.
+    package func partialStates(_ pieces: [Box], options: ComputeOptions) async throws -> PartialStates {
+        var levels: [PartialStates?] = []
+        for piece in pieces {
+            var carry = try await partialStates(piece, options: options)
+            var i = 0
+            while true {
+                if i == levels.count { levels.append(carry); break }
+                if let l = levels[i] {
+                    carry = try combine(l, carry)
+                    levels[i] = nil
+                    i += 1
+                } else {
+                    levels[i] = carry
+                    break
+                }
+            }
+        }
+        var acc: PartialStates?
+        for l in levels.reversed() {
+            guard let l else { continue }
+            acc = try acc.map { try combine($0, l) } ?? l
+        }
+        guard let acc else { throw fail("a partial task with no pieces") }
+        return acc
+    }
+
     /// Two pieces' states combined, the earlier first; a group one lacks is the other's.
     package func combine(_ a: PartialStates, _ b: PartialStates) throws -> PartialStates {
         guard let reducer else { throw fail("\(reduction) has no partial states") }

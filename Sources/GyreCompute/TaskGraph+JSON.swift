@@ -52,7 +52,7 @@ extension GraphTask {
     public var json: JSON {
         var o: JSONObject = ["id": .int(Int64(id)), "inputs": .array(inputs.map { .int(Int64($0)) }), "variable": .string(op.variable)]
         switch op {
-        case .partial(_, let s, let b): o["op"] = "partial"; o["stage"] = .int(Int64(s)); o["box"] = Self.boxJSON(b)
+        case .partial(_, let s, let p): o["op"] = "partial"; o["stage"] = .int(Int64(s)); o["pieces"] = .array(p.map(Self.boxJSON))
         case .combine(_, let s): o["op"] = "combine"; o["stage"] = .int(Int64(s))
         case .finalize(_, let s, let b): o["op"] = "finalize"; o["stage"] = .int(Int64(s)); o["box"] = Self.boxJSON(b)
         case .reduceBlock(_, let s, let b): o["op"] = "reduce"; o["stage"] = .int(Int64(s)); o["box"] = Self.boxJSON(b)
@@ -77,7 +77,9 @@ extension GraphTask {
         }
         let op: TaskOperation
         switch json["op"]?.string {
-        case "partial": op = .partial(variable: v, stage: try stage(), piece: try Self.box(json["box"], what))
+        case "partial":
+            guard let ps = json["pieces"]?.array, !ps.isEmpty else { throw fail("a partial task lists no pieces") }
+            op = .partial(variable: v, stage: try stage(), pieces: try ps.map { try Self.box($0, what) })
         case "combine": op = .combine(variable: v, stage: try stage())
         case "finalize": op = .finalize(variable: v, stage: try stage(), tile: try Self.box(json["box"], what))
         case "reduce": op = .reduceBlock(variable: v, stage: try stage(), tile: try Self.box(json["box"], what))

@@ -32,8 +32,9 @@ public struct ProgramReference: Sendable, Hashable {
 
 /// One operation of a distributed computation. Boxes are half-open ranges per dimension.
 public enum TaskOperation: Sendable, Hashable {
-    /// Partial states of stage `stage` of `variable` over `piece` of its input.
-    case partial(variable: String, stage: Int, piece: [Range<Int>])
+    /// Partial states of stage `stage` of `variable` over consecutive pieces of its input
+    /// (2^k of them, combined as one subtree of the stage's combine tree).
+    case partial(variable: String, stage: Int, pieces: [[Range<Int>]])
     /// Two states combined (the inputs, earlier first).
     case combine(variable: String, stage: Int)
     /// The stage's output block of kept tile `tile` from its combined state.
@@ -55,7 +56,8 @@ public enum TaskOperation: Sendable, Hashable {
     public var summary: String {
         func b(_ x: [Range<Int>]) -> String { "[" + x.map { "\($0.lowerBound):\($0.upperBound)" }.joined(separator: ", ") + "]" }
         switch self {
-        case .partial(let v, let s, let p): return "partial states of \(v) stage \(s) over \(b(p))"
+        case .partial(let v, let s, let p):
+            return "partial states of \(v) stage \(s) over \(p.count == 1 ? b(p[0]) : "\(p.count) pieces from \(b(p.first ?? [])) to \(b(p.last ?? []))")"
         case .combine(let v, let s): return "combine of \(v) stage \(s)"
         case .finalize(let v, let s, let t): return "finalize of \(v) stage \(s) block \(b(t))"
         case .reduceBlock(let v, let s, let t): return "\(v) stage \(s) block \(b(t))"
@@ -121,6 +123,11 @@ package struct GraphBuilder {
     /// Partial tasks one stage may have (larger pieces past that): with their combines, a
     /// stage stays under 10^5 tasks however many chunks its input has.
     package var maxPiecesPerStage = 40_000
+    /// Input bytes a partial task reads at most (whole pieces of `taskBytes`, a power of two
+    /// of them): four pieces, about 0.3 to 0.5 s of work on one core.
+    package var piecesPerPartial = 4
+
+    func batchPieceBytes(_ options: ComputeOptions) -> Int { piecesPerPartial * options.taskBytes }
 
     package init() {}
 
@@ -180,14 +187,14 @@ package struct GraphBuilder {
                     outs.append((st.node.outputBox(tile), add(.reduceBlock(variable: name, stage: j, tile: tile), deps)))
                     continue
                 }
-                // The combine tree of the local executor (TreeCombiner), with task ids.
+                // The combine tree of the local executor (TreeCombiner), with task ids. A
+                // partial task takes an aligned run of 2^k pieces (a whole subtree of that
+                // tree, combined inside the task); the last pieces go in smaller runs.
                 var levels: [Int?] = []
-                for piece in reduced {
-                    let box = ReductionSource.taskBox(tile, piece)
-                    var carry = add(.partial(variable: name, stage: j, piece: box), st.inside.isEmpty ? [] : needs(sub, box))
-                    var i = 0
+                func place(_ id: Int, level: Int) {
+                    var carry = id, i = level
                     while true {
-                        if i == levels.count { levels.append(carry); break }
+                        while levels.count <= i { levels.append(nil) }
                         if let l = levels[i] {
                             carry = add(.combine(variable: name, stage: j), [l, carry])
                             levels[i] = nil
@@ -197,6 +204,19 @@ package struct GraphBuilder {
                             break
                         }
                     }
+                }
+                let boxes = reduced.map { ReductionSource.taskBox(tile, $0) }
+                let pieceBytes = Swift.max(1, (boxes.first?.reduce(1) { $0 * $1.count } ?? 1) * Swift.max(sub.dtype.itemSize, 1))
+                var run = 1, level = 0
+                while run * 2 * pieceBytes <= batchPieceBytes(options) && run * 2 <= boxes.count { run *= 2; level += 1 }
+                var at = 0
+                while at < boxes.count {
+                    while run > boxes.count - at { run /= 2; level -= 1 }
+                    let pieces = Array(boxes[at..<(at + run)])
+                    var deps: [Int] = []
+                    if !st.inside.isEmpty { for b in pieces { deps += needs(sub, b) } }
+                    place(add(.partial(variable: name, stage: j, pieces: pieces), Array(Set(deps)).sorted()), level: level)
+                    at += run
                 }
                 var acc: Int?
                 for l in levels.reversed() {
@@ -286,9 +306,10 @@ package enum TaskPayload: Sendable {
             header["bytes"] = .int(Int64(n))
         }
         var out = Self.magic
+        out.reserveCapacity(Self.magic.count + 256 + blobs.reduce(0) { $0 + $1.count })
         out += JSON.object(header).serialized(indent: 0, sortedKeys: true).filter { $0 != 0x0A }
         out.append(0x0A)
-        for b in blobs { out += b }
+        for b in blobs { b.withUnsafeBytes { out.append(contentsOf: $0) } }
         return out
     }
 
@@ -301,7 +322,7 @@ package enum TaskPayload: Sendable {
         var at = nl + 1
         func take(_ n: JSON?) throws -> AnyNDArray {
             guard case .int(let len)? = n, len >= 0, at + Int(len) <= bytes.count else { throw fail("truncated payload") }
-            let d = Data(bytes[at..<(at + Int(len))])
+            let d = bytes.withUnsafeBytes { Data(bytes: $0.baseAddress! + at, count: Int(len)) }
             at += Int(len)
             return try AnyNDArray(npy: d, source: what)
         }

@@ -40,10 +40,10 @@ package enum TaskRunner {
             return s
         }
         switch task.op {
-        case .partial(_, let stage, let piece):
+        case .partial(_, let stage, let pieces):
             let (_, node) = try array.substitutingStages(try stageValues(array, decoded()), capture: stage)
             guard let node else { throw GyreDistributedError(.program, "no stage \(stage) in '\(task.op.variable)'") }
-            return try TaskPayload.states(try await node.partialStates(piece, options: options)).encoded()
+            return try TaskPayload.states(try await node.partialStates(pieces, options: options)).encoded()
         case .combine(_, let stage):
             let parts = try decoded()
             guard parts.count == 2 else { throw GyreDistributedError(.task, "a combine takes two states, task \(task.id) got \(parts.count)") }

@@ -69,7 +69,7 @@ import Testing
         #expect(grown < 1 << 30)
         // Every piece of the input is in exactly one partial task of each stage.
         var covered = 0
-        for t in mean.tasks { if case .partial(_, _, let b) = t.op { covered += b.reduce(1) { $0 * $1.count } } }
+        for t in mean.tasks { if case .partial(_, _, let ps) = t.op { for b in ps { covered += b.reduce(1) { $0 * $1.count } } } }
         #expect(covered == source.shape.reduce(1, *))
     }
 }

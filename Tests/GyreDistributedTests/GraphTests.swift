@@ -78,7 +78,7 @@ import Testing
             "\($0)".contains("plain value")
         }
         // A combine given bytes that are not a task's result.
-        let p = ProgramReference(sources: [cube.path], expression: "sst.mean('time')", taskBytes: 20_000)
+        let p = ProgramReference(sources: [cube.path], expression: "sst.mean('time')", taskBytes: 4_000)
         let c = try await DistributedComputation.plan(p)
         let combine = try #require(c.graph.tasks.first { if case .combine = $0.op { return true }; return false })
         var broken = c.graph

@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "GyreDistributed", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreStorage", "GyreZarr"],
                 resources: [.copy("Python")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
-        .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreCompute", "GyreData", "GyreZarr"]),
+        .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
         .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(

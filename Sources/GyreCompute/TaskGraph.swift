@@ -37,7 +37,8 @@ public enum TaskOperation: Sendable, Hashable {
     case partial(variable: String, stage: Int, pieces: [[Range<Int>]])
     /// Two states combined (the inputs, earlier first).
     case combine(variable: String, stage: Int)
-    /// The stage's output block of kept tile `tile` from its combined state.
+    /// The stage's output block of kept tile `tile` from the states its inputs give, folded in
+    /// order (the last combines of the stage's tree).
     case finalize(variable: String, stage: Int, tile: [Range<Int>])
     /// The stage's output block of `tile` read at once (median and quantile).
     case reduceBlock(variable: String, stage: Int, tile: [Range<Int>])
@@ -218,13 +219,11 @@ package struct GraphBuilder {
                     place(add(.partial(variable: name, stage: j, pieces: pieces), Array(Set(deps)).sorted()), level: level)
                     at += run
                 }
-                var acc: Int?
-                for l in levels.reversed() {
-                    guard let l else { continue }
-                    acc = acc.map { add(.combine(variable: name, stage: j), [$0, l]) } ?? l
-                }
-                guard let root = acc else { throw GyreComputeError(.invalidArgument, "\(st.node.label) of \(name): nothing to reduce") }
-                outs.append((st.node.outputBox(tile), add(.finalize(variable: name, stage: j, tile: tile), [root])))
+                // The finalize task folds what is left on the levels, the highest first (as
+                // TreeCombiner.result does), then finalizes: one task for the tree's last combines.
+                let roots = levels.reversed().compactMap { $0 }
+                guard !roots.isEmpty else { throw GyreComputeError(.invalidArgument, "\(st.node.label) of \(name): nothing to reduce") }
+                outs.append((st.node.outputBox(tile), add(.finalize(variable: name, stage: j, tile: tile), roots)))
             }
             blocks.append(StageBlocks(boxes: outs, ndim: st.node.shape.count))
             finals.append(outs.map(\.1))
@@ -279,59 +278,72 @@ package enum TaskPayload: Sendable {
 
     package func encoded() throws -> [UInt8] {
         var header: JSONObject = [:]
-        var blobs: [Data] = []
-        func npy(_ a: AnyNDArray) throws -> Data {
+        var arrays: [AnyNDArray] = []
+        func check(_ a: AnyNDArray) throws -> AnyNDArray {
             if case .cftime = a { throw GyreComputeError(.invalidArgument, "values in a non-standard calendar cannot travel between tasks yet") }
-            return try a.npyData()
+            return a
         }
         switch self {
         case .states(let s):
             header["kind"] = .string("states")
             var groups: [JSON] = []
             for g in s.groups.keys.sorted() {
-                let parts = try s.groups[g]!.parts.map(npy)
-                groups.append(.object(["group": .int(Int64(g)), "lengths": .array(parts.map { .int(Int64($0.count)) })]))
-                blobs += parts
+                let parts = try s.groups[g]!.parts.map(check)
+                groups.append(.object(["group": .int(Int64(g)), "parts": .int(Int64(parts.count))]))
+                arrays += parts
             }
             header["groups"] = .array(groups)
         case .values(let stage, let box, let array):
-            let d = try npy(array)
+            arrays = [try check(array)]
             header["kind"] = .string("values")
             if let stage { header["stage"] = .int(Int64(stage)) }
             header["box"] = .array(box.map { .array([.int(Int64($0.lowerBound)), .int(Int64($0.upperBound))]) })
-            header["lengths"] = .array([.int(Int64(d.count))])
-            blobs = [d]
         case .written(let n):
             header["kind"] = .string("written")
             header["bytes"] = .int(Int64(n))
         }
+        header["arrays"] = .int(Int64(arrays.count))
         var out = Self.magic
-        out.reserveCapacity(Self.magic.count + 256 + blobs.reduce(0) { $0 + $1.count })
+        out.reserveCapacity(Self.magic.count + 256 + arrays.reduce(0) { $0 + 128 + $1.count * Swift.max($1.dtype.itemSize, 1) })
         out += JSON.object(header).serialized(indent: 0, sortedKeys: true).filter { $0 != 0x0A }
         out.append(0x0A)
-        for b in blobs { b.withUnsafeBytes { out.append(contentsOf: $0) } }
+        for a in arrays { try a.appendNPY(to: &out) }
         return out
     }
 
     package init(decoding bytes: [UInt8], what: String) throws {
+        self = try bytes.withUnsafeBytes { try TaskPayload(decoding: $0, what: what) }
+    }
+
+    /// Reads a payload in place (the arrays are copied out once).
+    package init(decoding bytes: UnsafeRawBufferPointer, what: String) throws {
         func fail(_ why: String) -> GyreComputeError { GyreComputeError(.invalidArgument, "\(what): \(why)") }
         guard bytes.count > Self.magic.count, Array(bytes.prefix(Self.magic.count)) == Self.magic else { throw fail("not a Gyre task result") }
         guard let nl = bytes[Self.magic.count...].firstIndex(of: 0x0A) else { throw fail("truncated header") }
         let header: JSON
-        do { header = try JSON.parse(bytes[Self.magic.count..<nl], source: what) } catch { throw fail("bad header: \(error)") }
+        do { header = try JSON.parse(Array(bytes[Self.magic.count..<nl]), source: what) } catch { throw fail("bad header: \(error)") }
         var at = nl + 1
-        func take(_ n: JSON?) throws -> AnyNDArray {
-            guard case .int(let len)? = n, len >= 0, at + Int(len) <= bytes.count else { throw fail("truncated payload") }
-            let d = bytes.withUnsafeBytes { Data(bytes: $0.baseAddress! + at, count: Int(len)) }
-            at += Int(len)
-            return try AnyNDArray(npy: d, source: what)
+        /// The next `.npy` array: its length is read from its own header.
+        func take() throws -> AnyNDArray {
+            guard at + 10 <= bytes.count, bytes[at] == 0x93, bytes[at + 6] == 1 else { throw fail("truncated payload") }
+            let headerLength = Int(bytes[at + 8]) | Int(bytes[at + 9]) << 8
+            let descr = String(decoding: bytes[(at + 10)..<Swift.min(bytes.count, at + 10 + headerLength)], as: UTF8.self)
+            guard let r = descr.range(of: "'shape': ("), let close = descr[r.upperBound...].firstIndex(of: ")"),
+                  let d = descr.range(of: "'descr': '"), let dEnd = descr[d.upperBound...].firstIndex(of: "'") else { throw fail("bad array header") }
+            let shape = descr[r.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let (dtype, _) = try parseNumpyDescr(String(descr[d.upperBound..<dEnd]), source: what)
+            let length = 10 + headerLength + shape.reduce(1, *) * Swift.max(dtype.itemSize, 1)
+            guard at + length <= bytes.count else { throw fail("truncated payload") }
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + at), count: length, deallocator: .none)
+            at += length
+            return try AnyNDArray(npy: data, source: what)
         }
         switch header["kind"]?.string {
         case "states":
             var groups: [Int: ReductionState] = [:]
             for g in header["groups"]?.array ?? [] {
-                guard case .int(let k)? = g["group"], let lengths = g["lengths"]?.array else { throw fail("bad group entry") }
-                groups[Int(k)] = ReductionState(parts: try lengths.map { try take($0) })
+                guard let k = g["group"]?.integer, let n = g["parts"]?.integer, n >= 0, n < 16 else { throw fail("bad group entry") }
+                groups[Int(k)] = ReductionState(parts: try (0..<n).map { _ in try take() })
             }
             self = .states(PartialStates(groups: groups))
         case "values":
@@ -340,7 +352,7 @@ package enum TaskPayload: Sendable {
                 guard let p = r.array, p.count == 2, case .int(let lo) = p[0], case .int(let hi) = p[1], lo <= hi else { throw fail("bad box") }
                 return Int(lo)..<Int(hi)
             }
-            let array = try take(header["lengths"]?.array?.first)
+            let array = try take()
             guard array.shape == box.map(\.count) else { throw fail("a block of shape \(array.shape) for box \(box)") }
             self = .values(stage: header["stage"]?.integer.map(Int.init), box: box, array: array)
         case "written":

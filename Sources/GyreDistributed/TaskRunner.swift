@@ -10,9 +10,20 @@ import GyreZarr
 /// local graph executor does.
 package enum TaskRunner {
     package static func run(_ program: ProgramReference, _ task: GraphTask, inputs: [[UInt8]], threads: Int) async throws -> [UInt8] {
+        let payloads: [TaskPayload]
+        do { payloads = try inputs.enumerated().map { k, b in try TaskPayload(decoding: b, what: inputName(task, k)) } } catch {
+            throw GyreDistributedError(.task, "\(task.op.summary): \(error)", cause: error)
+        }
+        return try await run(program, task, payloads: payloads, threads: threads)
+    }
+
+    static func inputName(_ task: GraphTask, _ k: Int) -> String { "input \(k) (task \(task.inputs[safe: k] ?? -1)) of task \(task.id)" }
+
+    /// Runs a task on its inputs' results, already read.
+    package static func run(_ program: ProgramReference, _ task: GraphTask, payloads: [TaskPayload], threads: Int) async throws -> [UInt8] {
         do {
             return try await ComputeOptions.$current.withValue(ComputeOptions(threads: threads, taskBytes: program.taskBytes, slabBytes: program.slabBytes)) {
-                try await runHere(program, task, inputs: inputs)
+                try await runHere(program, task, inputs: payloads)
             }
         } catch let e as GyreDistributedError {
             throw e
@@ -21,13 +32,11 @@ package enum TaskRunner {
         }
     }
 
-    static func runHere(_ program: ProgramReference, _ task: GraphTask, inputs: [[UInt8]]) async throws -> [UInt8] {
+    static func runHere(_ program: ProgramReference, _ task: GraphTask, inputs: [TaskPayload]) async throws -> [UInt8] {
         let instance = try await ProgramCache.shared.instance(program)
         let array = try instance.array(task.op.variable)
         let options = ComputeOptions.current
-        func decoded() throws -> [TaskPayload] {
-            try inputs.enumerated().map { k, b in try TaskPayload(decoding: b, what: "input \(k) (task \(task.inputs[safe: k] ?? -1)) of task \(task.id)") }
-        }
+        func decoded() throws -> [TaskPayload] { inputs }
         func stageNode(_ stage: Int) throws -> ReductionSource {
             let stages = array.reductionStages()
             guard stages.indices.contains(stage) else {
@@ -50,8 +59,11 @@ package enum TaskRunner {
             return try TaskPayload.states(try stageNode(stage).combine(try states(parts[0]), try states(parts[1]))).encoded()
         case .finalize(_, let stage, let tile):
             let parts = try decoded()
-            guard parts.count == 1 else { throw GyreDistributedError(.task, "a finalize takes one state, task \(task.id) got \(parts.count)") }
-            let (box, values) = try stageNode(stage).finalize(try states(parts[0]), tile: tile)
+            guard !parts.isEmpty else { throw GyreDistributedError(.task, "a finalize takes states, task \(task.id) got none") }
+            let node = try stageNode(stage)
+            var state = try states(parts[0])
+            for p in parts.dropFirst() { state = try node.combine(state, try states(p)) }
+            let (box, values) = try node.finalize(state, tile: tile)
             return try TaskPayload.values(stage: stage, box: box, array: values).encoded()
         case .reduceBlock(_, let stage, let tile):
             let (_, node) = try array.substitutingStages(try stageValues(array, decoded()), capture: stage)

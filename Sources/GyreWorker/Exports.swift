@@ -1,4 +1,5 @@
 import Foundation
+import GyreArrays
 import GyreCompute
 import GyreData
 import GyreDistributed
@@ -26,6 +27,14 @@ private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -
     done.wait()
     return box.value!
 }
+
+/// Large buffers kept for reuse in this process (as the gyre binary keeps them): a worker's
+/// tasks allocate chunk-sized buffers again and again, and first-touch page faults on fresh
+/// memory cost more than the work on some machines. Done once, at the first call.
+private let tuned: Bool = {
+    GyreRuntime.tuneAllocatorForLargeBuffers()
+    return true
+}()
 
 private func cString(_ s: String) -> UnsafeMutablePointer<CChar> { strdup(s)! }
 
@@ -55,20 +64,23 @@ public func gyre_run_task(_ program: UnsafePointer<CChar>?, _ task: UnsafePointe
                           _ inputs: UnsafePointer<UnsafePointer<UInt8>?>?, _ lengths: UnsafePointer<Int64>?, _ threads: Int32,
                           _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ outLength: UnsafeMutablePointer<Int64>?,
                           _ errorOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
+    _ = tuned
     do {
         let p = try ProgramReference(json: try JSON.parse(try text(program, "the program")))
         let t = try GraphTask(json: try JSON.parse(try text(task, "the task")))
-        var bufs: [[UInt8]] = []
+        // The inputs read in place (Python keeps them alive for the call).
+        var payloads: [TaskPayload] = []
         for i in 0..<Int(max(count, 0)) {
-            guard let inputs, let lengths, lengths[i] >= 0 else { throw GyreDistributedError(.task, "input \(i) of task \(t.id) is missing") }
-            let n = Int(lengths[i])
-            bufs.append(n == 0 ? [] : [UInt8](UnsafeBufferPointer(start: inputs[i], count: n)))
+            guard let inputs, let lengths, lengths[i] >= 0, let base = inputs[i] else { throw GyreDistributedError(.task, "input \(i) of task \(t.id) is missing") }
+            do {
+                payloads.append(try TaskPayload(decoding: UnsafeRawBufferPointer(start: base, count: Int(lengths[i])), what: "input \(i) of task \(t.id)"))
+            } catch { throw GyreDistributedError(.task, "\(t.op.summary): \(error)", cause: error) }
         }
-        guard bufs.count == t.inputs.count else {
-            throw GyreDistributedError(.task, "task \(t.id) takes \(t.inputs.count) inputs but was given \(bufs.count)")
+        guard payloads.count == t.inputs.count else {
+            throw GyreDistributedError(.task, "task \(t.id) takes \(t.inputs.count) inputs but was given \(payloads.count)")
         }
-        let given = bufs
-        let result = blocking { try await TaskRunner.run(p, t, inputs: given, threads: Int(max(threads, 1))) }
+        let given = payloads
+        let result = blocking { try await TaskRunner.run(p, t, payloads: given, threads: Int(max(threads, 1))) }
         let bytes = try result.get()
         let m = malloc(max(bytes.count, 1))!
         bytes.withUnsafeBytes { m.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }

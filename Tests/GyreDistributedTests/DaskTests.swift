@@ -82,6 +82,32 @@ import Testing
         #expect(dry == 0)
     }
 
+    @Test("sources and output in S3 (moto): the workers read the cube and write the anomaly there themselves")
+    func objectStorage() async throws {
+        let s3 = try LocalServers.moto()
+        defer { s3.stop() }
+        let options = ["endpoint_url": s3.url, "key": "testing", "secret": "testing", "region": "us-east-1"]
+        var s3Options = S3Options(endpoint: s3.url, region: "us-east-1", credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"))
+        s3Options.network.attempts = 2
+        try await S3Store(bucket: "gyre", options: s3Options).createBucket()
+        let local = try await Fixtures.cube(days: 60)
+        let dir = local.deletingLastPathComponent()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Dataset.open(local.path).write(to: "s3://gyre/cube.zarr", storageOptions: options)
+        let cluster = try LocalServers.DaskCluster(workers: 2)
+        defer { cluster.stop() }
+        let anomaly = "sst.groupby('time.month') - sst.groupby('time.month').mean()"
+        let p = ProgramReference(sources: ["s3://gyre/cube.zarr"], expression: anomaly, storageOptions: options,
+                                 output: "s3://gyre/anomaly.zarr", taskBytes: 20_000)
+        let c = try await DistributedComputation.plan(p)
+        #expect((c.graph.counts["write"] ?? 0) > 1)
+        #expect(try await c.run(on: dask(cluster)) == nil)
+        // The same values as the anomaly computed here from the local files.
+        let want = try await Fixtures.direct(ProgramReference(sources: [local.path], expression: anomaly, taskBytes: 20_000))
+        let got = try await Dataset.open("s3://gyre/anomaly.zarr", storageOptions: options)
+        #expect(try Fixtures.same(try await got.variables["sst"]!.load().data, try want.variables["sst"]!.data))
+    }
+
     @Test("a worker killed in the middle of a run: Dask runs its tasks again; the store is complete and identical")
     func killedWorker() async throws {
         let cluster = try LocalServers.DaskCluster(workers: 2)

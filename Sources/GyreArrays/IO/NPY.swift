@@ -133,8 +133,8 @@ extension AnyNDArray {
         }
     }
 
-    /// The array as an `.npy` payload (version 1.0, little-endian, C order).
-    public func npyData() throws -> Data {
+    /// The `.npy` header (version 1.0, little-endian, C order) of the array.
+    func npyHeader() throws -> [UInt8] {
         let descr: String
         switch dtype {
         case .bool: descr = "|b1"
@@ -156,16 +156,34 @@ extension AnyNDArray {
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let total = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-        out.append(header.data(using: .ascii)!)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+    }
+
+    /// The array as an `.npy` payload (version 1.0, little-endian, C order).
+    public func npyData() throws -> Data {
+        var out: [UInt8] = []
+        try appendNPY(to: &out)
+        return Data(out)
+    }
+
+    /// Appends the array as an `.npy` payload to `out`: its header, then its elements copied
+    /// once.
+    package func appendNPY(to out: inout [UInt8]) throws {
+        let header = try npyHeader()
+        out.reserveCapacity(out.count + header.count + count * Swift.max(dtype.itemSize, 1))
+        out += header
+        final class Sink { var out: [UInt8] = [] }
         struct Bytes: _ArrayReader {
-            func read<T>(_ a: NDArray<T>) -> Data {
-                if let b = a as? NDArray<Bool> { return Data(b.elements.map { $0 ? 1 : 0 }) }
-                return a.withUnsafeBufferPointer { Data(buffer: $0) }
+            let sink: Sink
+            func read<T>(_ a: NDArray<T>) {
+                if let b = a as? NDArray<Bool> { sink.out += b.elements.map { $0 ? 1 : 0 }; return }
+                a.withUnsafeBufferPointer { sink.out.append(contentsOf: UnsafeRawBufferPointer($0)) }
             }
         }
-        out.append(_read(Bytes()))
-        return out
+        let sink = Sink()
+        swap(&sink.out, &out)
+        contiguous()._read(Bytes(sink: sink))
+        swap(&sink.out, &out)
     }
 }
 

@@ -96,6 +96,7 @@ def _probe():
 
 def check_workers(client):
     """Every worker of the cluster loads Gyre's library, or a GyreError names those that cannot."""
+    _register_by_value()
     workers = client.scheduler_info().get("workers", {})
     if not workers:
         raise GyreError("the Dask scheduler at %s has no workers to run Gyre's tasks" % client.scheduler.address)
@@ -127,20 +128,22 @@ def run_graph(client, graph, on_progress=None):
     check_workers(client)
     tasks = graph["tasks"]
     token = uuid.uuid4().hex[:12]
-    program_key = "gyre-program-" + token
     program = json.dumps(graph["program"], sort_keys=True)
 
     def key(i):
-        return "gyre-%s-%d" % (token, i)
+        # Keys named by operation, so Dask learns each kind's duration apart.
+        return "gyre-%s-%s-%d" % (tasks[i]["op"], token, i)
 
     # A function of this call, which plain pickle cannot take: Dask then pickles the graph with
     # cloudpickle, and this module by value, so neither the scheduler nor the workers need it.
+    # The program (a few hundred bytes) goes in every task: a task that took it from a key
+    # would be placed where that key is, all on one worker.
     def gyre_task(program, task, *inputs):
         return run_task(program, task, *inputs)
 
-    dsk = {program_key: program}
+    dsk = {}
     for t in tasks:
-        dsk[key(t["id"])] = (gyre_task, program_key, json.dumps(t, sort_keys=True)) + tuple(key(i) for i in t["inputs"])
+        dsk[key(t["id"])] = (gyre_task, program, json.dumps(t, sort_keys=True)) + tuple(key(i) for i in t["inputs"])
     keys = [key(t["id"]) for t in tasks]
     futures = client.get(dsk, keys, sync=False)
     by_key = {f.key: i for i, f in enumerate(futures)}

@@ -24,7 +24,7 @@ import Testing
         let dir = cube.deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: dir) }
         for expression in Fixtures.expressions {
-            let p = ProgramReference(sources: [cube.path], expression: expression, taskBytes: 60_000)
+            let p = ProgramReference(sources: [cube.path], expression: expression, taskBytes: 20_000)
             let want = try await Fixtures.direct(p)
             let c = try await DistributedComputation.plan(p)
             let progress = ComputeProgress()
@@ -110,29 +110,36 @@ import Testing
 
     @Test("a worker killed in the middle of a run: Dask runs its tasks again; the store is complete and identical")
     func killedWorker() async throws {
-        let cluster = try LocalServers.DaskCluster(workers: 2)
-        defer { cluster.stop() }
-        let cube = try await Fixtures.cube(days: 360, chunkDays: 2)
+        let cube = try await Fixtures.cube(days: 720, chunkDays: 2)
         let dir = cube.deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: dir) }
         let anomaly = "sst.groupby('time.month') - sst.groupby('time.month').mean()"
-        let here = dir.appendingPathComponent("here.zarr"), there = dir.appendingPathComponent("dask.zarr")
+        let here = dir.appendingPathComponent("here.zarr")
         let graph = try await DistributedComputation.plan(ProgramReference(sources: [cube.path], expression: anomaly, output: here.path, taskBytes: 8_000))
         _ = try await graph.run(on: LocalGraphExecutor.gyre(threads: 2))
-        let c = try await DistributedComputation.plan(ProgramReference(sources: [cube.path], expression: anomaly, output: there.path, taskBytes: 8_000))
-        let total = c.graph.tasks.count
-        #expect(total > 200, "\(c.graph.counts)")
-        let progress = ComputeProgress()
-        let executor = dask(cluster)
-        let run = Task { try await c.run(on: executor, progress: progress) }
-        let deadline = Date().addingTimeInterval(120)
-        while progress.snapshot.tasksDone < total / 4 && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
-        let doneAtKill = progress.snapshot.tasksDone
-        cluster.kill(worker: 0)
-        _ = try await run.value
-        #expect(doneAtKill < total, "the run ended before the worker was killed")
-        #expect(progress.snapshot.tasksDone == total)
-        #expect(try GraphTests.files(here) == GraphTests.files(there), "the store written through a worker's death differs")
+        // The kill must land while tasks remain: on a loaded machine the whole run can finish
+        // between two looks at the progress, so a run that did is tried again (three times).
+        var killedMidRun = false
+        for attempt in 0..<3 where !killedMidRun {
+            let cluster = try LocalServers.DaskCluster(workers: 2)
+            defer { cluster.stop() }
+            let there = dir.appendingPathComponent("dask-\(attempt).zarr")
+            let c = try await DistributedComputation.plan(ProgramReference(sources: [cube.path], expression: anomaly, output: there.path, taskBytes: 8_000))
+            let total = c.graph.tasks.count
+            #expect(total > 400, "\(c.graph.counts)")
+            let progress = ComputeProgress()
+            let executor = dask(cluster)
+            let run = Task { try await c.run(on: executor, progress: progress) }
+            let deadline = Date().addingTimeInterval(120)
+            while progress.snapshot.tasksDone < 1 && Date() < deadline { try await Task.sleep(nanoseconds: 2_000_000) }
+            cluster.kill(worker: 0)
+            let doneAtKill = progress.snapshot.tasksDone
+            _ = try await run.value
+            killedMidRun = doneAtKill < total
+            #expect(progress.snapshot.tasksDone == total)
+            #expect(try GraphTests.files(here) == GraphTests.files(there), "the store written through a worker's death differs (killed after \(doneAtKill) of \(total) tasks)")
+        }
+        #expect(killedMidRun, "every run ended before the worker was killed")
     }
 
     @Test("an unreachable scheduler, workers without Gyre and a task on corrupt data each give an error naming the cause")

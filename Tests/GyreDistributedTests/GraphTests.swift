@@ -15,7 +15,7 @@ import Testing
     func sameBytes(_ expression: String) async throws {
         let cube = try await Fixtures.cube()
         defer { try? FileManager.default.removeItem(at: cube.deletingLastPathComponent()) }
-        let p = ProgramReference(sources: [cube.path], expression: expression, taskBytes: 60_000)
+        let p = ProgramReference(sources: [cube.path], expression: expression, taskBytes: 20_000)
         let want = try await Fixtures.direct(p)
         let c = try await DistributedComputation.plan(p)
         #expect(c.graph.tasks.count > (expression.contains("median") ? 0 : 3), "\(expression): \(c.graph.counts)")

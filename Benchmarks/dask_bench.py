@@ -14,7 +14,7 @@ task graphs and a local 10^7-chunk run) when --gyre-bench is given.
 Usage: dask_bench.py --store bench-data/serve/cube-1460.zarr --lib .build/release/libGyreWorker.so
                      [--gyre-bench .build/release/gyre-bench] [--repeat 3]
 """
-import argparse, json, os, socket, subprocess, sys, tempfile, time, warnings
+import argparse, json, os, subprocess, sys, tempfile, time, warnings
 
 warnings.simplefilter("ignore")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +30,8 @@ a = p.parse_args()
 os.environ["GYRE_LIBRARY"] = os.path.abspath(a.lib)
 
 import numpy as np, xarray as xr, dask
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import free_port
 from distributed import Client
 import gyre_dask
 
@@ -38,14 +40,6 @@ CASES = {
     "climatology": ("sst.groupby('time.month').mean()", lambda ds: ds.sst.groupby("time.month").mean()),
 }
 DASK = os.path.join(os.path.dirname(sys.executable), "dask")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Cluster:

@@ -50,14 +50,13 @@ extension GraphTask {
     }
 
     public var json: JSON {
-        var o: JSONObject = ["id": .int(Int64(id)), "inputs": .array(inputs.map { .int(Int64($0)) }), "variable": .string(op.variable)]
+        var o: JSONObject = ["id": .int(Int64(id)), "inputs": .array(inputs.map { .int(Int64($0)) }), "variable": .string(op.variable),
+                             "op": .string(op.kind)]
         switch op {
-        case .partial(_, let s, let p): o["op"] = "partial"; o["stage"] = .int(Int64(s)); o["pieces"] = .array(p.map(Self.boxJSON))
-        case .combine(_, let s): o["op"] = "combine"; o["stage"] = .int(Int64(s))
-        case .finalize(_, let s, let b): o["op"] = "finalize"; o["stage"] = .int(Int64(s)); o["box"] = Self.boxJSON(b)
-        case .reduceBlock(_, let s, let b): o["op"] = "reduce"; o["stage"] = .int(Int64(s)); o["box"] = Self.boxJSON(b)
-        case .compute(_, let b): o["op"] = "compute"; o["box"] = Self.boxJSON(b)
-        case .write(_, let b): o["op"] = "write"; o["box"] = Self.boxJSON(b)
+        case .partial(_, let s, let p): o["stage"] = .int(Int64(s)); o["pieces"] = .array(p.map(Self.boxJSON))
+        case .combine(_, let s): o["stage"] = .int(Int64(s))
+        case .finalize(_, let s, let b), .reduceBlock(_, let s, let b): o["stage"] = .int(Int64(s)); o["box"] = Self.boxJSON(b)
+        case .compute(_, let b), .write(_, let b): o["box"] = Self.boxJSON(b)
         }
         return .object(o)
     }

@@ -53,6 +53,18 @@ public enum TaskOperation: Sendable, Hashable {
         }
     }
 
+    /// The operation's name, as the graph's JSON and Dask's keys give it.
+    public var kind: String {
+        switch self {
+        case .partial: return "partial"
+        case .combine: return "combine"
+        case .finalize: return "finalize"
+        case .reduceBlock: return "reduce"
+        case .compute: return "compute"
+        case .write: return "write"
+        }
+    }
+
     /// One line for errors and logs.
     public var summary: String {
         func b(_ x: [Range<Int>]) -> String { "[" + x.map { "\($0.lowerBound):\($0.upperBound)" }.joined(separator: ", ") + "]" }
@@ -94,18 +106,7 @@ public struct TaskGraph: Sendable {
     /// Tasks by kind, for plans and progress.
     public var counts: [String: Int] {
         var c: [String: Int] = [:]
-        for t in tasks {
-            let k: String
-            switch t.op {
-            case .partial: k = "partial"
-            case .combine: k = "combine"
-            case .finalize: k = "finalize"
-            case .reduceBlock: k = "reduce"
-            case .compute: k = "compute"
-            case .write: k = "write"
-            }
-            c[k, default: 0] += 1
-        }
+        for t in tasks { c[t.op.kind, default: 0] += 1 }
         return c
     }
 }

@@ -11,8 +11,11 @@ best time is reported, with Dask's task count for both, the results checked to a
 again on one worker for the 1 -> 2 worker scaling. Last, gyre-bench large-plan (10^7-chunk
 task graphs and a local 10^7-chunk run) when --gyre-bench is given.
 
+With --s3 the cube is uploaded to moto's S3 server (from the venv, on loopback) and both tools
+read it from there (Gyre's S3 store on the workers; s3fs for xarray).
+
 Usage: dask_bench.py --store bench-data/serve/cube-1460.zarr --lib .build/release/libGyreWorker.so
-                     [--gyre-bench .build/release/gyre-bench] [--repeat 3]
+                     [--gyre-bench .build/release/gyre-bench] [--repeat 3] [--s3]
 """
 import argparse, json, os, subprocess, sys, tempfile, time, warnings
 
@@ -26,6 +29,7 @@ p.add_argument("--lib", required=True)
 p.add_argument("--gyre-bench")
 p.add_argument("--repeat", type=int, default=3)
 p.add_argument("--case", action="append")
+p.add_argument("--s3", action="store_true", help="read the cube from moto's S3 server (uploaded first) instead of files")
 a = p.parse_args()
 os.environ["GYRE_LIBRARY"] = os.path.abspath(a.lib)
 
@@ -40,6 +44,30 @@ CASES = {
     "climatology": ("sst.groupby('time.month').mean()", lambda ds: ds.sst.groupby("time.month").mean()),
 }
 DASK = os.path.join(os.path.dirname(sys.executable), "dask")
+SOURCE, GYRE_OPTIONS, XARRAY_OPTIONS = a.store, None, None
+moto = None
+if a.s3:
+    port = free_port()
+    endpoint = "http://127.0.0.1:%d" % port
+    moto = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import boto3
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    for _ in range(100):
+        try:
+            s3.create_bucket(Bucket="bench")
+            break
+        except Exception:
+            time.sleep(0.2)
+    t0 = time.time()
+    for d, _, files in os.walk(a.store):
+        for f in files:
+            path = os.path.join(d, f)
+            s3.upload_file(path, "bench", "cube.zarr/" + os.path.relpath(path, a.store))
+    print("uploaded the cube to moto in %.0f s" % (time.time() - t0), flush=True)
+    SOURCE = "s3://bench/cube.zarr"
+    GYRE_OPTIONS = {"endpoint_url": endpoint, "key": "testing", "secret": "testing", "region": "us-east-1"}
+    XARRAY_OPTIONS = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": endpoint}}
 
 
 class Cluster:
@@ -80,13 +108,13 @@ class Cluster:
 
 def gyre_run(client, expr):
     t0 = time.perf_counter()
-    r = gyre_dask.compute(client, [a.store], expr)
+    r = gyre_dask.compute(client, [SOURCE], expr, storage_options=GYRE_OPTIONS)
     return time.perf_counter() - t0, r["sst"]
 
 
 def xarray_run(client, make):
     t0 = time.perf_counter()
-    ds = xr.open_zarr(a.store, consolidated=True)
+    ds = xr.open_zarr(SOURCE, consolidated=True, storage_options=XARRAY_OPTIONS)
     lazy = make(ds)
     v = lazy.compute().values
     return time.perf_counter() - t0, v
@@ -102,14 +130,14 @@ def best(fn, n):
 
 cases = a.case or list(CASES)
 results = {}
-print("cluster: dask %s / distributed, workers of one thread, no nanny; store %s (files)" % (dask.__version__, a.store), flush=True)
+print("cluster: dask %s / distributed, workers of one thread, no nanny; store %s" % (dask.__version__, SOURCE if a.s3 else a.store + " (files)"), flush=True)
 two = Cluster(2)
 try:
     for name in cases:
         expr, make = CASES[name]
-        graph = gyre_dask.plan([a.store], expr)
+        graph = gyre_dask.plan([SOURCE], expr, storage_options=GYRE_OPTIONS)
         gyre_tasks = len(graph["tasks"])
-        xr_tasks = len(make(xr.open_zarr(a.store, consolidated=True)).__dask_graph__())
+        xr_tasks = len(make(xr.open_zarr(SOURCE, consolidated=True, storage_options=XARRAY_OPTIONS)).__dask_graph__())
         g, gv = best(lambda: gyre_run(two.client, expr), a.repeat)
         x, xv = best(lambda: xarray_run(two.client, make), a.repeat)
         diff = float(np.nanmax(np.abs(gv.astype("f8") - xv.astype("f8"))))
@@ -129,6 +157,10 @@ try:
                           "scaling": round(g1 / r["gyre_2"], 2)}), flush=True)
 finally:
     one.close()
+
+if moto is not None:
+    moto.terminate()
+    moto.wait()
 
 if a.gyre_bench:
     out = subprocess.run([a.gyre_bench, "large-plan"], capture_output=True, text=True)

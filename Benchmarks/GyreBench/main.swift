@@ -241,18 +241,12 @@ struct IndexSource: ChunkedArraySource {
     }
 }
 
-func residentBytes() -> Int {
-    guard let t = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let f = t.split(separator: " ")
-    return f.count > 1 ? (Int(f[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-}
-
 /// Issue 26's petabyte-class plans: a mean and an anomaly over a (10000, 3600, 7200) source of
 /// 10^7 chunks lowered to task graphs (tasks, seconds, memory), then a local mean over another
 /// 10^7-chunk source run to the end (the executor streams; its tasks are never all made).
 func largePlan() async throws {
     let big = LazyArray(IndexSource(shape: [10_000, 3_600, 7_200], chunk: [10, 36, 72]))
-    let before = residentBytes()
+    let before = GyreRuntime.residentBytes() ?? 0
     var t0 = DispatchTime.now().uptimeNanoseconds
     let options = ComputeOptions(threads: 1)
     var mean = GraphBuilder()
@@ -267,7 +261,7 @@ func largePlan() async throws {
                           tasks: write.tasks, results: writes)
     let json = graph.json.serialized(indent: 0)
     let total = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-    let grown = residentBytes() - before
+    let grown = (GyreRuntime.residentBytes() ?? 0) - before
     print("{\"case\": \"plan\", \"chunks\": 10000000, \"mean_tasks\": \(mean.tasks.count), \"anomaly_tasks\": \(write.tasks.count), \"lowered_seconds\": \(lowered), \"with_json_seconds\": \(total), \"json_bytes\": \(json.count), \"memory_growth_bytes\": \(grown)}")
     // A local mean over 10^7 chunks of (1, 10, 10): 4 GB generated and reduced, streamed.
     let source = IndexSource(shape: [1_000, 1_000, 1_000], chunk: [1, 10, 10])

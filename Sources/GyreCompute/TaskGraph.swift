@@ -298,7 +298,7 @@ package enum TaskPayload: Sendable {
             arrays = [try check(array)]
             header["kind"] = .string("values")
             if let stage { header["stage"] = .int(Int64(stage)) }
-            header["box"] = .array(box.map { .array([.int(Int64($0.lowerBound)), .int(Int64($0.upperBound))]) })
+            header["box"] = GraphTask.boxJSON(box)
         case .written(let n):
             header["kind"] = .string("written")
             header["bytes"] = .int(Int64(n))
@@ -324,20 +324,12 @@ package enum TaskPayload: Sendable {
         let header: JSON
         do { header = try JSON.parse(Array(bytes[Self.magic.count..<nl]), source: what) } catch { throw fail("bad header: \(error)") }
         var at = nl + 1
-        /// The next `.npy` array: its length is read from its own header.
+        /// The next `.npy` array.
         func take() throws -> AnyNDArray {
-            guard at + 10 <= bytes.count, bytes[at] == 0x93, bytes[at + 6] == 1 else { throw fail("truncated payload") }
-            let headerLength = Int(bytes[at + 8]) | Int(bytes[at + 9]) << 8
-            let descr = String(decoding: bytes[(at + 10)..<Swift.min(bytes.count, at + 10 + headerLength)], as: UTF8.self)
-            guard let r = descr.range(of: "'shape': ("), let close = descr[r.upperBound...].firstIndex(of: ")"),
-                  let d = descr.range(of: "'descr': '"), let dEnd = descr[d.upperBound...].firstIndex(of: "'") else { throw fail("bad array header") }
-            let shape = descr[r.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            let (dtype, _) = try parseNumpyDescr(String(descr[d.upperBound..<dEnd]), source: what)
-            let length = 10 + headerLength + shape.reduce(1, *) * Swift.max(dtype.itemSize, 1)
-            guard at + length <= bytes.count else { throw fail("truncated payload") }
-            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + at), count: length, deallocator: .none)
+            guard at < bytes.count else { throw fail("truncated payload") }
+            let (array, length) = try AnyNDArray.npyPrefix(UnsafeRawBufferPointer(rebasing: bytes[at...]), source: what)
             at += length
-            return try AnyNDArray(npy: data, source: what)
+            return array
         }
         switch header["kind"]?.string {
         case "states":
@@ -348,11 +340,7 @@ package enum TaskPayload: Sendable {
             }
             self = .states(PartialStates(groups: groups))
         case "values":
-            guard let b = header["box"]?.array else { throw fail("no box") }
-            let box: Box = try b.map { r in
-                guard let p = r.array, p.count == 2, case .int(let lo) = p[0], case .int(let hi) = p[1], lo <= hi else { throw fail("bad box") }
-                return Int(lo)..<Int(hi)
-            }
+            let box = try GraphTask.box(header["box"], what)
             let array = try take()
             guard array.shape == box.map(\.count) else { throw fail("a block of shape \(array.shape) for box \(box)") }
             self = .values(stage: header["stage"]?.integer.map(Int.init), box: box, array: array)

@@ -96,9 +96,14 @@ struct Eval: AsyncParsableCommand {
             FileHandle.standardError.write(Data("peak resident memory: \(peak) bytes\n".utf8))
         }
         guard output == nil else { return }
+        printResult(result, name: resultName)
+    }
+
+    /// A computed result as JSON (`--json`), as its array's repr, or as the dataset's.
+    func printResult(_ result: Dataset, name: String?) {
         if json {
-            print(String(decoding: result.valuesJSON(arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
-        } else if let resultName, let a = result[resultName] {
+            print(String(decoding: result.valuesJSON(arrayName: name).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
+        } else if let name, let a = result[name] {
             print(a.description)
         } else {
             print(result.description)
@@ -143,14 +148,7 @@ struct Eval: AsyncParsableCommand {
             result = try await computation.run(on: DaskExecutor(scheduler: address), progress: progress)
         } catch { throw CLIError("\(error)") }
         guard let result else { return }
-        let resultName = computation.arrayName
-        if json {
-            print(String(decoding: result.valuesJSON(arrayName: resultName).serialized(indent: 2, sortedKeys: true), as: UTF8.self))
-        } else if let resultName, let a = result[resultName] {
-            print(a.description)
-        } else {
-            print(result.description)
-        }
+        printResult(result, name: computation.arrayName)
     }
 
     /// How `-o` writes: `--format`, `--codec` and `--chunks` checked before anything is read.

@@ -32,18 +32,12 @@ import Testing
         #expect(plan.tasks > 0 && plan.tasks <= 100_000)
     }
 
-    /// The process's resident memory (Linux /proc), 0 elsewhere.
-    static func residentBytes() -> Int {
-        guard let t = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let f = t.split(separator: " ")
-        return f.count > 1 ? (Int(f[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-    }
 
     @Test("the 10^7-chunk mean and an anomaly lowered to task graphs for Dask: under 10^5 tasks and 1 GB")
     func tenMillionChunkGraphs() throws {
         let source = Synthetic()
         let x = LazyArray(source)
-        let before = Self.residentBytes()
+        let before = GyreRuntime.residentBytes() ?? 0
         let started = Date()
         let options = ComputeOptions(threads: 1)
         var mean = GraphBuilder()
@@ -59,7 +53,7 @@ import Testing
         let lowered = Date().timeIntervalSince(started)
         let json = graph.json.serialized(indent: 0)
         let seconds = Date().timeIntervalSince(started)
-        let grown = Self.residentBytes() - before
+        let grown = (GyreRuntime.residentBytes() ?? 0) - before
         print("10^7-chunk graphs: mean \(mean.tasks.count) tasks (\(meanResults.count) result blocks), anomaly \(write.tasks.count) tasks (\(writes.count) writes), JSON \(json.count) bytes, lowered in \(String(format: "%.2f", lowered)) s, \(String(format: "%.2f", seconds)) s with the JSON, resident memory +\(grown / 1_000_000) MB")
         #expect(mean.tasks.count > 1000 && mean.tasks.count <= 100_000)
         #expect(write.tasks.count > 1000 && write.tasks.count <= 100_000)

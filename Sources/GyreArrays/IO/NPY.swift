@@ -6,8 +6,14 @@ extension AnyNDArray {
     /// Parses an `.npy` payload. Corrupt or truncated data gives an error naming what is wrong;
     /// `source` names the file in messages.
     public init(npy data: Data, source: String = "<npy>") throws {
+        self = try data.withUnsafeBytes { try AnyNDArray.npyPrefix($0, source: source).array }
+    }
+
+    /// Parses the `.npy` payload at the start of `raw` (more bytes may follow it): the array
+    /// and the bytes the payload takes.
+    package static func npyPrefix(_ raw: UnsafeRawBufferPointer, source: String = "<npy>") throws -> (array: AnyNDArray, length: Int) {
         func fail(_ why: String) -> GyreArraysError { GyreArraysError(.corruptData, "\(source): \(why)") }
-        let bytes = [UInt8](data.prefix(12))
+        let bytes = [UInt8](raw.prefix(12))
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw fail("not an .npy file (bad magic)")
         }
@@ -21,9 +27,9 @@ extension AnyNDArray {
             headerStart = 12
         default: throw fail("unsupported .npy version \(major)")
         }
-        guard data.count >= headerStart + headerLen else { throw fail("truncated header") }
-        let headerData = data.subdata(in: (data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLen))
-        guard let header = String(data: headerData, encoding: major == 3 ? .utf8 : .isoLatin1) else { throw fail("unreadable header") }
+        guard raw.count >= headerStart + headerLen else { throw fail("truncated header") }
+        let headerBytes = Data(raw[headerStart..<(headerStart + headerLen)])
+        guard let header = String(data: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else { throw fail("unreadable header") }
         func field(_ key: String) throws -> String {
             guard let r = header.range(of: "'\(key)':") else { throw fail("header has no '\(key)'") }
             return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
@@ -43,18 +49,15 @@ extension AnyNDArray {
         let (dtype, bigEndian) = try parseNumpyDescr(descr, source: source)
         let count = shape.reduce(1, *)
         let itemSize = dtype.itemSize
-        let payloadStart = data.startIndex + headerStart + headerLen
+        let payloadStart = headerStart + headerLen
         let (needed, overflow) = count.multipliedReportingOverflow(by: itemSize)
-        guard !overflow, data.count - (headerStart + headerLen) >= needed else {
-            throw fail("truncated data: shape \(shape) of \(descr) needs \(needed) bytes, file has \(data.count - headerStart - headerLen)")
+        guard !overflow, raw.count - payloadStart >= needed else {
+            throw fail("truncated data: shape \(shape) of \(descr) needs \(needed) bytes, file has \(raw.count - payloadStart)")
         }
         let storeShape = fortran ? Array(shape.reversed()) : shape
-        var arr = try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> AnyNDArray in
-            let p = raw.baseAddress! + (payloadStart - data.startIndex)
-            return try AnyNDArray.fromRaw(p, count: count, shape: storeShape, dtype: dtype, swap: bigEndian)
-        }
+        var arr = try AnyNDArray.fromRaw(raw.baseAddress! + payloadStart, count: count, shape: storeShape, dtype: dtype, swap: bigEndian)
         if fortran { arr = try arr.transposed() }
-        self = arr
+        return (arr, payloadStart + needed)
     }
 
     /// Reads an `.npy` file.

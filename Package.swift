@@ -60,6 +60,9 @@ let package = Package(
         .target(name: "GyreZarr", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreChunks"]),
         // Floor 2: netCDF-3/4 through netcdf-c, every call serialized on one queue.
         .target(name: "GyreNetCDF", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreChunks", "CNetCDF", "CHDF5"]),
+        // Floor 3, above GyreZarr and GyreNetCDF: kerchunk references (made from netCDF files
+        // and Zarr stores, combined along a dimension, read as a Zarr store).
+        .target(name: "GyreReferences", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreNetCDF", "GyreZarr"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: ["GyreCore", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB,
@@ -78,7 +81,7 @@ let package = Package(
         .target(
             name: "GyreData",
             dependencies: [
-                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreCompute",
+                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreReferences", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // Top floor, beside the CLI: the HTTP server (STAC API over a CatalogBackend).
@@ -103,7 +106,7 @@ let package = Package(
                 resources: [.copy("Python")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
         .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -139,6 +142,7 @@ let package = Package(
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreDistributedTests", dependencies: ["GyreDistributed", "GyreCompute", "GyreData", "GyreExpr", "GyreArrays", "GyreZarr", "GyreStorage", "GyreTestSupport"]),
         .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "GyreData", "CDeflate"]),
+        .testTarget(name: "GyreReferencesTests", dependencies: ["GyreReferences", "GyreNetCDF", "GyreZarr", "GyreStorage", "GyreArrays", "GyreData"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
         .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),
@@ -152,6 +156,6 @@ let package = Package(
             path: "Tests/Interop",
             exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py", "zarr_cases.py", "xarray_zarr_cases.py", "netcdf_cases.py",
                       "compute_cases.py", "netcdf_native_cases.py", "repr_cases.py", "stac_api_check.py", "stac_client_check.py", "s3_cases.py",
-                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py"]),
+                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py"]),
     ]
 )

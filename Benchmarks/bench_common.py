@@ -57,3 +57,36 @@ def ensure_cube(path, days):
     t0 = time.time()
     cube(days).to_zarr(path, zarr_format=2, consolidated=True, encoding=v2_encoding())
     print(f"made the cube ({days} x 360 x 720 float32) in {time.time() - t0:.0f} s", flush=True)
+
+
+def netcdf_files(root, nfiles, nt, ny, nx, nsmall):
+    """The netCDF benchmark's files, written once: `nfiles` netCDF-4 files of (nt, ny, nx)
+    float32 in root/big (zlib level 1, shuffle, one chunk per file) and `nsmall` uncompressed
+    one-day files of (1, 18, 36) in root/small."""
+    import shutil
+    import netCDF4
+
+    def write(path, t0, nt, ny, nx, zlib, seed):
+        rng = np.random.default_rng(seed)
+        with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+            nc.createDimension("time", None); nc.createDimension("lat", ny); nc.createDimension("lon", nx)
+            t = nc.createVariable("time", "i4", ("time",)); t.units = "days since 2000-01-01"; t.calendar = "standard"; t[:] = np.arange(t0, t0 + nt)
+            la = nc.createVariable("lat", "f4", ("lat",)); la[:] = np.linspace(-89.75, 89.75, ny)
+            lo = nc.createVariable("lon", "f4", ("lon",)); lo[:] = np.linspace(0.25, 359.75, nx)
+            kw = dict(zlib=True, complevel=1, shuffle=True, chunksizes=(nt, ny, nx)) if zlib else {}
+            v = nc.createVariable("sst", "f4", ("time", "lat", "lon"), fill_value=np.float32(np.nan), **kw)
+            base = (20 + 8 * np.cos(np.deg2rad(np.linspace(-89.75, 89.75, ny))))[None, :, None].astype("f4")
+            v[:] = base + rng.standard_normal((nt, ny, nx)).astype("f4")
+            v.units = "degC"
+
+    big = os.path.join(root, "big"); small = os.path.join(root, "small")
+    stamp = os.path.join(root, f"done-{nfiles}-{nt}-{ny}-{nx}-{nsmall}")
+    if os.path.exists(stamp):
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(big); os.makedirs(small)
+    for i in range(nfiles):
+        write(os.path.join(big, f"sst_{i:03d}.nc"), i * nt, nt, ny, nx, True, i)
+    for i in range(nsmall):
+        write(os.path.join(small, f"day_{i:05d}.nc"), i, 1, 18, 36, False, i)
+    open(stamp, "w").close()

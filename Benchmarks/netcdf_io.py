@@ -10,6 +10,7 @@ Each case is timed three times; the median is reported.
 """
 import argparse, glob, json, os, shutil, time
 import numpy as np, netCDF4, xarray as xr, dask
+import bench_common
 
 p = argparse.ArgumentParser()
 p.add_argument("--dir", required=True)
@@ -18,29 +19,8 @@ p.add_argument("--quick", action="store_true")
 a = p.parse_args()
 NFILES, NT, NY, NX, NSMALL = (20, 73, 360, 720, 4000) if not a.quick else (4, 5, 36, 72, 200)
 
-def write(path, t0, nt, ny, nx, zlib, seed):
-    rng = np.random.default_rng(seed)
-    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
-        nc.createDimension("time", None); nc.createDimension("lat", ny); nc.createDimension("lon", nx)
-        t = nc.createVariable("time", "i4", ("time",)); t.units = "days since 2000-01-01"; t.calendar = "standard"; t[:] = np.arange(t0, t0 + nt)
-        la = nc.createVariable("lat", "f4", ("lat",)); la[:] = np.linspace(-89.75, 89.75, ny)
-        lo = nc.createVariable("lon", "f4", ("lon",)); lo[:] = np.linspace(0.25, 359.75, nx)
-        kw = dict(zlib=True, complevel=1, shuffle=True, chunksizes=(nt, ny, nx)) if zlib else {}
-        v = nc.createVariable("sst", "f4", ("time", "lat", "lon"), fill_value=np.float32(np.nan), **kw)
-        base = (20 + 8 * np.cos(np.deg2rad(np.linspace(-89.75, 89.75, ny))))[None, :, None].astype("f4")
-        v[:] = base + rng.standard_normal((nt, ny, nx)).astype("f4")
-        v.units = "degC"
-
 big = os.path.join(a.dir, "big"); small = os.path.join(a.dir, "small")
-stamp = os.path.join(a.dir, f"done-{NFILES}-{NT}-{NY}-{NX}-{NSMALL}")
-if not os.path.exists(stamp):
-    shutil.rmtree(a.dir, ignore_errors=True)
-    os.makedirs(big); os.makedirs(small)
-    for i in range(NFILES):
-        write(os.path.join(big, f"sst_{i:03d}.nc"), i * NT, NT, NY, NX, True, i)
-    for i in range(NSMALL):
-        write(os.path.join(small, f"day_{i:05d}.nc"), i, 1, 18, 36, False, i)
-    open(stamp, "w").close()
+bench_common.netcdf_files(a.dir, NFILES, NT, NY, NX, NSMALL)
 
 dask.config.set(scheduler="threads", num_workers=2)
 REPEAT = 3

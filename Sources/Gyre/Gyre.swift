@@ -7,6 +7,7 @@
 @_exported import GyreCodecs
 @_exported import GyreZarr
 @_exported import GyreNetCDF
+@_exported import GyreReferences
 @_exported import GyreSTAC
 @_exported import GyreCatalog
 @_exported import GyreRender

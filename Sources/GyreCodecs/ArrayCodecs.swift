@@ -264,3 +264,69 @@ public func numpyName(_ d: DType, bigEndian: Bool = false) -> String {
     case .cftime: return "\(e)i8"
     }
 }
+
+/// numcodecs `fletcher32` (HDF5's Fletcher-32 filter): the bytes followed by their 32-bit
+/// Fletcher checksum over big-endian 16-bit words, stored little-endian. Decoding checks and
+/// strips it.
+public struct Fletcher32Codec: BytesToBytesCodec {
+    public var name: String { "numcodecs.fletcher32" }
+    public init() {}
+    public var v3Configuration: JSON { .object(["name": "numcodecs.fletcher32", "configuration": .object([:])]) }
+
+    /// The checksum as HDF5 computes it (`H5_checksum_fletcher32`).
+    public static func checksum(_ data: UnsafeRawBufferPointer) -> UInt32 {
+        var sum1: UInt32 = 0, sum2: UInt32 = 0
+        var words = data.count / 2, i = 0
+        while words > 0 {
+            var block = Swift.min(words, 360)
+            words -= block
+            while block > 0 {
+                sum1 &+= UInt32(data[i]) << 8 | UInt32(data[i + 1])
+                sum2 &+= sum1
+                i += 2
+                block -= 1
+            }
+            sum1 = (sum1 & 0xffff) &+ (sum1 >> 16)
+            sum2 = (sum2 & 0xffff) &+ (sum2 >> 16)
+        }
+        if data.count % 2 == 1 {
+            sum1 &+= UInt32(data[i]) << 8
+            sum2 &+= sum1
+            sum1 = (sum1 & 0xffff) &+ (sum1 >> 16)
+            sum2 = (sum2 & 0xffff) &+ (sum2 >> 16)
+        }
+        sum1 = (sum1 & 0xffff) &+ (sum1 >> 16)
+        sum2 = (sum2 & 0xffff) &+ (sum2 >> 16)
+        return sum2 << 16 | sum1
+    }
+
+    public func encode(_ bytes: [UInt8]) throws -> [UInt8] {
+        let c = bytes.withUnsafeBytes { Self.checksum($0) }
+        return bytes + withUnsafeBytes(of: c.littleEndian) { Array($0) }
+    }
+
+    /// The bytes without their checksum, after checking it.
+    public static func strip(_ bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        guard bytes.count >= 4 else { throw GyreCodecsError(.corrupt, "fletcher32: \(bytes.count) bytes, shorter than the checksum") }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)])
+        let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24
+        let computed = checksum(body)
+        guard stored == computed else {
+            throw GyreCodecsError(.corrupt, "fletcher32: checksum \(String(stored, radix: 16)) stored, \(String(computed, radix: 16)) computed (corrupt data)")
+        }
+        return body
+    }
+
+    public func decode(_ bytes: [UInt8]) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { Array(try Self.strip($0)) }
+    }
+
+    public func decode(stored bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Bool {
+        let body = try Self.strip(bytes)
+        guard body.count == destination.count else {
+            throw GyreCodecsError(.corrupt, "fletcher32: \(body.count) bytes, the chunk needs \(destination.count)")
+        }
+        destination.copyMemory(from: body)
+        return true
+    }
+}

@@ -40,6 +40,7 @@ public enum CodecRegistry {
             return .arrayToArray(try TransposeCodec(order: order))
         case "vlen-utf8": return .arrayToBytes(VLenUTF8Codec())
         case "crc32c", "numcodecs.crc32c": return .bytesToBytes(CRC32CCodec())
+        case "fletcher32", "numcodecs.fletcher32": return .bytesToBytes(Fletcher32Codec())
         case "zstd", "numcodecs.zstd":
             return .bytesToBytes(ZstdCodec(level: Int32(try int(c, "level", 3, name)), checksum: c["checksum"]?.bool ?? false))
         case "gzip", "numcodecs.gzip": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 5, name)), format: .gzip))
@@ -115,6 +116,7 @@ public enum CodecRegistry {
         case "gzip": return .bytesToBytes(ZlibCodec(level: Int32(try int(c, "level", 1, id)), format: .gzip))
         case "lz4": return .bytesToBytes(LZ4Codec(acceleration: Int32(try int(c, "acceleration", 1, id))))
         case "crc32c": return .bytesToBytes(CRC32CCodec())
+        case "fletcher32": return .bytesToBytes(Fletcher32Codec())
         case "shuffle": return .bytesToBytes(ShuffleCodec(elementSize: Int(try int(c, "elementsize", 4, id))))
         case "delta": return .arrayToArray(try delta(c, dtype: dtype))
         case "vlen-utf8": return .arrayToBytes(VLenUTF8Codec())
@@ -144,6 +146,7 @@ public enum CodecRegistry {
         case let b as BloscCodec:
             return ["id": "blosc", "cname": .string(b.cname), "clevel": .int(Int64(b.clevel)), "shuffle": .int(Int64(b.shuffle.code)), "blocksize": .int(Int64(b.blocksize))]
         case is CRC32CCodec: return ["id": "crc32c"]
+        case is Fletcher32Codec: return ["id": "fletcher32"]
         case let s as ShuffleCodec: return ["id": "shuffle", "elementsize": .int(Int64(s.elementSize))]
         case let d as DeltaCodec: return ["id": "delta", "dtype": .string(numpyName(d.dtype)), "astype": .string(numpyName(d.astype))]
         case is VLenUTF8Codec: return ["id": "vlen-utf8"]

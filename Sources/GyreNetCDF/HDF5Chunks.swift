@@ -13,7 +13,7 @@ import GyreCodecs
 /// big-endian data, a dataset whose extent differs from the variable's shape) goes through
 /// netcdf-c as before. Chunks that were never written read as the variable's fill value.
 package final class HDF5ChunkIndex: @unchecked Sendable {
-    package enum Filter: Sendable, Equatable { case shuffle(elementSize: Int), deflate }
+    package enum Filter: Sendable, Equatable { case shuffle(elementSize: Int), deflate, fletcher32 }
 
     /// What HDF5 says about the dataset, read once.
     package struct Layout: Sendable {
@@ -166,19 +166,27 @@ package final class HDF5ChunkIndex: @unchecked Sendable {
                 try ZlibCodec(format: .zlib).decode(raw: bytes, into: tmp)
                 ShuffleCodec.unshuffle(UnsafeRawBufferPointer(tmp), into: destination, elementSize: es)
             } else {
-                // Deflate before shuffle (or twice): not what netCDF writes, decoded step by step.
+                // Fletcher32, or deflate before shuffle (or twice): decoded step by step.
                 var current = Array(bytes)
                 for f in active.reversed() {
-                    var next = [UInt8](repeating: 0, count: destination.count)
-                    if let es = shuffleSize(f) {
+                    switch f {
+                    case .fletcher32:
+                        current = try current.withUnsafeBytes { Array(try Fletcher32Codec.strip($0)) }
+                    case .shuffle(let es):
+                        var next = [UInt8](repeating: 0, count: destination.count)
                         guard current.count == next.count else {
                             throw GyreCodecsError(.corrupt, "\(current.count) bytes before unshuffling, the chunk needs \(next.count)")
                         }
                         next.withUnsafeMutableBytes { d in current.withUnsafeBytes { ShuffleCodec.unshuffle($0, into: d, elementSize: es) } }
-                    } else {
+                        current = next
+                    case .deflate:
+                        var next = [UInt8](repeating: 0, count: destination.count)
                         try next.withUnsafeMutableBytes { d in try current.withUnsafeBytes { try ZlibCodec(format: .zlib).decode(raw: $0, into: d) } }
+                        current = next
                     }
-                    current = next
+                }
+                guard current.count == destination.count else {
+                    throw GyreCodecsError(.corrupt, "\(current.count) bytes decoded, the chunk needs \(destination.count)")
                 }
                 current.withUnsafeBytes { destination.copyMemory(from: $0) }
             }

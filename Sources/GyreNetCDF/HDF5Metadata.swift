@@ -185,7 +185,8 @@ enum HDF5Metadata {
                 switch filter.id {
                 case 1: filters.append(.deflate)
                 case 2: filters.append(.shuffle(elementSize: filter.values.first.map { Int($0) } ?? d.type.size(offsetSize: 8)))
-                default: unsupported = "HDF5 filter \(filter.id)\(filter.id == 3 ? " (fletcher32)" : filter.id == 4 ? " (szip)" : "")"
+                case 3: filters.append(.fletcher32)
+                default: unsupported = "HDF5 filter \(filter.id)\(filter.id == 4 ? " (szip)" : "")"
                 }
             }
             layout = unsupported.map { .unsupported($0) } ?? .chunked(chunkShape: shape, tree: tree, filters: filters)

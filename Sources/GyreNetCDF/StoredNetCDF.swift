@@ -132,7 +132,7 @@ package final class StoredNetCDF: @unchecked Sendable {
     func missing() -> GyreNetCDFError { GyreNetCDFError(.open, "\(name): no such file") }
 
     /// The stored chunks of a chunked variable by grid position, read from its B-tree once.
-    func chunkMap(_ variable: String, tree: UInt64?, chunkShape: [Int]) async throws -> [[Int]: HDF5ChunkIndex.Location] {
+    package func chunkMap(_ variable: String, tree: UInt64?, chunkShape: [Int]) async throws -> [[Int]: HDF5ChunkIndex.Location] {
         let load = lock.withLock { () -> Task<[[Int]: HDF5ChunkIndex.Location], any Error> in
             if let t = chunkMaps[variable] { return t }
             let t = Task { try await self.loadChunkMap(variable, tree: tree, chunkShape: chunkShape) }

@@ -251,3 +251,21 @@ package enum ByteRanges {
         return out
     }
 }
+
+/// Where a value of a `ReferencingStore` really lies.
+package enum StoredReference: Sendable {
+    /// The value's bytes, held in the reference itself.
+    case bytes(StoredBytes)
+    /// A whole value of another store.
+    case object(any ReadableStore, key: String)
+    /// A byte range of a value of another store.
+    case range(any ReadableStore, key: String, Range<Int>)
+}
+
+/// A store whose values stand for byte ranges of values elsewhere (kerchunk references: each
+/// key a range of some file). The chunk engine asks it where a chunk lies and reads that range
+/// itself, so ranges of one file that lie close together are fetched in one request.
+package protocol ReferencingStore: ReadableStore {
+    /// Where the value of `key` lies; nil when the store has no such key.
+    func reference(_ key: String) throws -> StoredReference?
+}

@@ -57,8 +57,15 @@ public enum StoreResolver {
     /// `sst.nc`): what single-file formats such as netCDF read by byte range.
     public static func file(_ location: String, options: [String: String] = [:],
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (store: any ReadableStore, key: String) {
+        let (parent, key) = try split(location)
+        return (try store(for: parent, options: options, environment: environment), key)
+    }
+
+    /// A file's location split into its directory's location (with the query string) and the
+    /// file's key there, as `file(_:options:)` splits it.
+    public static func split(_ location: String) throws -> (parent: String, key: String) {
         guard let s = scheme(location), let sep = location.range(of: "://") else {
-            return (FileStore(path: (location as NSString).deletingLastPathComponent), (location as NSString).lastPathComponent)
+            return ((location as NSString).deletingLastPathComponent, (location as NSString).lastPathComponent)
         }
         var path = location, query = ""
         if let q = path.firstIndex(of: "?") { query = String(path[q...]); path = String(path[..<q]) }
@@ -73,8 +80,7 @@ public enum StoreResolver {
             guard let decoded = key.removingPercentEncoding else { throw GyreStorageError(.invalidKey, "\(HTTPTransport.shown(location)): bad percent-encoding") }
             key = decoded
         }
-        let parent = String(path[..<slash]) + query
-        return (try store(for: parent, options: options, environment: environment), key)
+        return (String(path[..<slash]) + query, key)
     }
 
     /// The locations a glob over an `s3://` URL matches (`s3://bucket/sst/*.nc`,

@@ -109,7 +109,24 @@ struct ZarrChunkLocator: ChunkLocator {
 
     func locate(_ chunks: [[Int]]) async throws -> [ChunkLocation?] {
         guard let shard, let first = chunks.first else {
-            return chunks.map { ChunkLocation(.object(array.store, key: chunkKey($0)), decoder: decoder) }
+            guard let refs = array.store as? any ReferencingStore else {
+                return chunks.map { ChunkLocation(.object(array.store, key: chunkKey($0)), decoder: decoder) }
+            }
+            // References: each chunk is a byte range of some file, read as the engine reads
+            // ranges (merged where they lie close together).
+            return try chunks.map { c in
+                let key = chunkKey(c)
+                let r: StoredReference?
+                do { r = try refs.reference(key) } catch let e as GyreStorageError {
+                    throw GyreZarrError(.chunk, "\(name): chunk '\(key)': \(e.message)", cause: e)
+                }
+                switch r {
+                case nil: return nil
+                case .bytes(let b)?: return ChunkLocation(.held(b, 0..<b.count), decoder: decoder)
+                case .object(let s, let k)?: return ChunkLocation(.object(s, key: k), decoder: decoder)
+                case .range(let s, let k, let range)?: return ChunkLocation(.range(s, key: k, range), decoder: decoder)
+                }
+            }
         }
         // One shard's inner chunks (the engine groups them by shard).
         let s = zip(first, innerGrid).map { $0 / $1 }

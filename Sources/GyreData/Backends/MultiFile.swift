@@ -3,6 +3,7 @@ import Foundation
 import GyreArrays
 import GyreCompute
 import GyreNetCDF
+import GyreReferences
 import GyreStorage
 import OrderedCollections
 
@@ -42,6 +43,13 @@ extension Dataset {
     /// there opens lazily, each chunk read by byte range.
     public static func open(_ path: String, group: String = "/", concatDim: String? = nil, combine: CombineOptions = CombineOptions(),
                             decode options: CFDecodeOptions = CFDecodeOptions(), storageOptions: [String: String] = [:]) async throws -> Dataset {
+        if let refs = try referencesLocation(path, storageOptions) {
+            let store: ReferenceStore
+            do { store = try await ReferenceStore.open(refs.location, options: refs.options) } catch let e as GyreReferencesError {
+                throw GyreDataError(e.code == .notFound ? .fileNotFound : .invalidArgument, e.message, cause: e)
+            }
+            return try await openZarr(store, path: group == "/" ? "" : group.trimmingCharacters(in: CharacterSet(charactersIn: "/")), decode: options)
+        }
         if let scheme = StoreResolver.scheme(path) {
             let store = try StoreResolver.store(for: path, options: storageOptions)
             if scheme == "file", let local = store as? FileStore {
@@ -86,6 +94,28 @@ extension Dataset {
             throw GyreDataError(.invalidArgument, "\(path): not a netCDF file or Zarr store (no netCDF-3 or HDF5 signature)")
         }
         return try await openNetCDF(path, group: group, decode: options)
+    }
+
+    /// Where a kerchunk references file is, when `path` names one: a `reference://` URL
+    /// (`reference://refs.json`, `reference://s3://bucket/refs.json`, or `reference://` with
+    /// the storage option `fo`, as fsspec takes it), or a path or URL ending in `.json`. The
+    /// options left are those of the referenced files (fsspec's `remote_options` are the
+    /// same options here).
+    static func referencesLocation(_ path: String, _ options: [String: String]) throws -> (location: String, options: [String: String])? {
+        var rest = options
+        let fo = rest.removeValue(forKey: "fo")
+        rest.removeValue(forKey: "remote_protocol")
+        rest.removeValue(forKey: "target_protocol")
+        if StoreResolver.scheme(path) == "reference" {
+            let after = String(path.dropFirst("reference://".count))
+            guard let location = after.isEmpty ? fo : after, !location.isEmpty else {
+                throw GyreDataError(.invalidArgument, "\(path): a reference:// URL needs the references file after it (reference://refs.json) or the storage option fo=FILE")
+            }
+            return (location, rest)
+        }
+        let bare = String(path.prefix { $0 != "?" && $0 != "#" }).lowercased()
+        guard bare.hasSuffix(".json") else { return nil }
+        return (path, rest)
     }
 
     /// Whether a path or URL's name (before any query) ends as netCDF and HDF5 files do (`.nc`,

@@ -2,50 +2,13 @@ import GyreCore
 import Foundation
 import GyreArrays
 
-/// CF time units: "UNITS since REFERENCE".
-public struct CFTimeUnits: Sendable {
-    /// Microseconds in one unit step.
-    public let microseconds: Int64
-    /// The unit name as written in CF ("days", "hours", ...).
-    public let unitName: String
-    public let reference: ParsedDate
-
-    public static let unitNames: [(names: [String], canonical: String, us: Int64)] = [
-        (["days", "day", "d"], "days", 86_400_000_000),
-        (["hours", "hour", "hr", "hrs", "h"], "hours", 3_600_000_000),
-        (["minutes", "minute", "min", "mins"], "minutes", 60_000_000),
-        (["seconds", "second", "sec", "secs", "s"], "seconds", 1_000_000),
-        (["milliseconds", "millisecond", "msec", "msecs", "ms"], "milliseconds", 1000),
-        (["microseconds", "microsecond", "usec", "usecs", "us"], "microseconds", 1),
-    ]
-
-    /// Parses "days since 2000-01-01", "hours since 1900-1-1 0:0:0", "seconds since 1970-01-01T00:00:00Z".
-    public init(_ text: String) throws {
-        let parts = text.trimmingCharacters(in: .whitespaces).components(separatedBy: " since ")
-        guard parts.count == 2 else {
-            throw GyreDataError(.cfDecoding, "time units '\(text)' are not of the form 'UNITS since DATE'")
-        }
-        let u = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
-        guard let entry = CFTimeUnits.unitNames.first(where: { $0.names.contains(u) }) else {
-            throw GyreDataError(.cfDecoding, "unsupported time unit '\(parts[0])' in '\(text)' (months and years are not fixed lengths)")
-        }
-        microseconds = entry.us
-        unitName = entry.canonical
-        do { reference = try parseDateComponents(parts[1]) } catch {
-            throw GyreDataError(.cfDecoding, "bad reference date in time units '\(text)'", cause: error as? GyreArraysError)
-        }
-    }
-
-    /// Whether a units string looks like CF time units.
-    public static func isTimeUnits(_ text: String) -> Bool { (try? CFTimeUnits(text)) != nil }
-}
-
 extension CF {
     /// Decodes numbers in "UNITS since DATE" to times: datetime64[ns] for the standard calendars
     /// when every date fits (and, for "standard", falls after the 1582 reform), otherwise
     /// calendar-aware cftime values, as xarray does. NaN and NaT-sentinel inputs give NaT.
     public static func decodeTimes(_ values: AnyNDArray, units unitsText: String, calendar calendarName: String?) throws -> AnyNDArray {
-        let units = try CFTimeUnits(unitsText)
+        let units: CFTimeUnits
+        do { units = try CFTimeUnits(unitsText) } catch let e as GyreArraysError { throw GyreDataError(.cfDecoding, e.message, cause: e) }
         let calName = calendarName ?? "standard"
         guard let calendar = CFCalendar(cfName: calName) else {
             throw GyreDataError(.cfDecoding, "unknown calendar '\(calName)'")
@@ -176,7 +139,8 @@ extension CF {
     /// Encodes times as numbers in `units` (int64 when exact, float64 otherwise; NaT becomes
     /// NaN in float output or the int64 minimum sentinel in integer output).
     public static func encodeTimes(_ values: AnyNDArray, units unitsText: String, calendar calendarName: String?) throws -> AnyNDArray {
-        let units = try CFTimeUnits(unitsText)
+        let units: CFTimeUnits
+        do { units = try CFTimeUnits(unitsText) } catch let e as GyreArraysError { throw GyreDataError(.cfDecoding, e.message, cause: e) }
         let ref = units.reference
         var deltasUs: [Int64?] = []
         var deltasNs: [Int64?] = []

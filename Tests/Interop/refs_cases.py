@@ -271,10 +271,31 @@ def generate(out):
 
 # ---------------------------------------------------------------------------------- reading
 
+def remote_protocol(path):
+    """The protocol of the files a reference set points at (its first URL's), as fsspec needs it."""
+    with open(path) as f:
+        doc = json.load(f)
+    templates = doc.get("templates", {}) if doc.get("version") == 1 else {}
+    refs = doc["refs"] if doc.get("version") == 1 else doc
+    for v in refs.values():
+        if isinstance(v, list) and v and isinstance(v[0], str):
+            url = v[0]
+            for k, t in templates.items():
+                url = url.replace("{{" + k + "}}", t)
+            return url.split("://")[0] if "://" in url else "file"
+    return "file"
+
+
 def open_refs(path, **kw):
-    return xr.open_dataset("reference://", engine="zarr", chunks=None, **kw,
-                           backend_kwargs={"consolidated": False,
-                                           "storage_options": {"fo": path, "remote_protocol": "file"}})
+    proto = remote_protocol(path)
+    if proto == "file":
+        return xr.open_dataset("reference://", engine="zarr", chunks=None, **kw,
+                               backend_kwargs={"consolidated": False, "storage_options": {"fo": path, "remote_protocol": "file"}})
+    # Remote files: the reference filesystem made here (xarray's own would read the JSON
+    # through a synchronous filesystem beside an asynchronous one, which fsspec refuses).
+    import fsspec, zarr
+    fs = fsspec.filesystem("reference", fo=path, remote_protocol=proto, asynchronous=True, remote_options={"asynchronous": True})
+    return xr.open_dataset(zarr.storage.FsspecStore(fs, read_only=True), engine="zarr", chunks=None, consolidated=False, **kw)
 
 
 def open_sources(sources, dim, **kw):

@@ -104,9 +104,13 @@ let package = Package(
         // gyre_dask Python module as a resource).
         .target(name: "GyreDistributed", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreStorage", "GyreZarr"],
                 resources: [.copy("Python")]),
+        // Recipes (ETL into Zarr, resumable) and publishing their results to a catalog,
+        // above GyreExpr (transforms are expressions).
+        .target(name: "GyreRecipes", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreZarr", "GyreData", "GyreExpr",
+                                                    "GyreSTAC", "GyreCatalog", .product(name: "Yams", package: "Yams")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
         .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -142,6 +146,7 @@ let package = Package(
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreDistributedTests", dependencies: ["GyreDistributed", "GyreCompute", "GyreData", "GyreExpr", "GyreArrays", "GyreZarr", "GyreStorage", "GyreTestSupport"]),
         .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "GyreData", "CDeflate"]),
+        .testTarget(name: "GyreRecipesTests", dependencies: ["GyreRecipes", "GyreReferences", "GyreData", "GyreStorage", "GyreArrays"]),
         .testTarget(name: "GyreReferencesTests", dependencies: ["GyreReferences", "GyreNetCDF", "GyreZarr", "GyreStorage", "GyreArrays", "GyreData"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
@@ -156,6 +161,6 @@ let package = Package(
             path: "Tests/Interop",
             exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py", "zarr_cases.py", "xarray_zarr_cases.py", "netcdf_cases.py",
                       "compute_cases.py", "netcdf_native_cases.py", "repr_cases.py", "stac_api_check.py", "stac_client_check.py", "s3_cases.py",
-                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py"]),
+                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py", "recipe_cases.py"]),
     ]
 )

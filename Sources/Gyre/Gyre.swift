@@ -8,6 +8,7 @@
 @_exported import GyreZarr
 @_exported import GyreNetCDF
 @_exported import GyreReferences
+@_exported import GyreRecipes
 @_exported import GyreSTAC
 @_exported import GyreCatalog
 @_exported import GyreRender

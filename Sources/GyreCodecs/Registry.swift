@@ -154,3 +154,33 @@ public enum CodecRegistry {
         }
     }
 }
+
+extension CodecRegistry {
+    /// Compressors by the command line's and recipes' spelling: `zstd:LEVEL`,
+    /// `blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle]`, `zlib:LEVEL`, `gzip:LEVEL`, `lz4`, `none`.
+    public static func compressors(spec: String) throws -> [any BytesToBytesCodec] {
+        let parts = spec.split(separator: ":").map(String.init)
+        func fail(_ why: String) -> GyreCodecsError { GyreCodecsError(.invalidConfiguration, "codec '\(spec)': \(why)") }
+        func level(_ i: Int, _ d: Int32, _ range: ClosedRange<Int32>) throws -> Int32 {
+            guard parts.count > i else { return d }
+            guard let l = Int32(parts[i]), range.contains(l) else { throw fail("level '\(parts[i])' is not in \(range)") }
+            return l
+        }
+        switch parts.first ?? "" {
+        case "none": return []
+        case "zstd": return [ZstdCodec(level: try level(1, 3, -7...22))]
+        case "zlib": return [ZlibCodec(level: try level(1, 1, 0...9), format: .zlib)]
+        case "gzip": return [ZlibCodec(level: try level(1, 5, 0...9), format: .gzip)]
+        case "lz4": return [LZ4Codec()]
+        case "blosc":
+            guard parts.count >= 2 else { throw fail("blosc needs a compressor name, e.g. blosc:lz4:5") }
+            let shuffle = parts.count > 3 ? BloscCodec.Shuffle(rawValue: parts[3]) : .shuffle
+            guard let shuffle else { throw fail("shuffle must be shuffle, bitshuffle or noshuffle") }
+            do { return [try BloscCodec(cname: parts[1], clevel: try level(2, 5, 0...9), shuffle: shuffle, typesize: 1)] } catch let e as GyreCodecsError {
+                throw fail(e.message)
+            }
+        default:
+            throw GyreCodecsError(.invalidConfiguration, "unknown codec '\(spec)'; use zstd:LEVEL, blosc:CNAME:LEVEL[:SHUFFLE], zlib:LEVEL, gzip:LEVEL, lz4 or none")
+        }
+    }
+}

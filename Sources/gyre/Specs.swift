@@ -6,30 +6,7 @@ enum Specs {
     /// `zstd:LEVEL`, `blosc:CNAME:LEVEL[:shuffle|bitshuffle|noshuffle]`, `zlib:LEVEL`,
     /// `gzip:LEVEL`, `lz4`, `none`.
     static func compressors(_ spec: String) throws -> [any BytesToBytesCodec] {
-        let parts = spec.split(separator: ":").map(String.init)
-        func level(_ i: Int, _ d: Int32, _ range: ClosedRange<Int32>) throws -> Int32 {
-            guard parts.count > i else { return d }
-            guard let l = Int32(parts[i]), range.contains(l) else {
-                throw CLIError("codec '\(spec)': level '\(parts[i])' is not in \(range)")
-            }
-            return l
-        }
-        switch parts.first ?? "" {
-        case "none": return []
-        case "zstd": return [ZstdCodec(level: try level(1, 3, -7...22))]
-        case "zlib": return [ZlibCodec(level: try level(1, 1, 0...9), format: .zlib)]
-        case "gzip": return [ZlibCodec(level: try level(1, 5, 0...9), format: .gzip)]
-        case "lz4": return [LZ4Codec()]
-        case "blosc":
-            guard parts.count >= 2 else { throw CLIError("codec '\(spec)': blosc needs a compressor name, e.g. blosc:lz4:5") }
-            let shuffle = parts.count > 3 ? BloscCodec.Shuffle(rawValue: parts[3]) : .shuffle
-            guard let shuffle else { throw CLIError("codec '\(spec)': shuffle must be shuffle, bitshuffle or noshuffle") }
-            do { return [try BloscCodec(cname: parts[1], clevel: try level(2, 5, 0...9), shuffle: shuffle, typesize: 1)] } catch let e as GyreCodecsError {
-                throw CLIError("codec '\(spec)': \(e.message)")
-            }
-        default:
-            throw CLIError("unknown codec '\(spec)'; use zstd:LEVEL, blosc:CNAME:LEVEL[:SHUFFLE], zlib:LEVEL, gzip:LEVEL, lz4 or none")
-        }
+        do { return try CodecRegistry.compressors(spec: spec) } catch let e as GyreCodecsError { throw CLIError(e.message) }
     }
 
     /// `DIM=N,DIM=N` with positive N.

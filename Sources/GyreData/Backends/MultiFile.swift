@@ -159,6 +159,13 @@ extension Dataset {
         return try combineFiles(parts, concatDim: concatDim, combine: combine)
     }
 
+    /// Combines datasets already opened (each named by its file, for messages) as
+    /// `open(files:)` combines files: along `concatDim` (inferred when nil), in coordinate order.
+    public static func combine(_ parts: [(file: String, ds: Dataset)], concatDim: String? = nil, combine: CombineOptions = CombineOptions()) throws -> Dataset {
+        guard let first = parts.first else { throw GyreDataError(.invalidArgument, "no datasets to combine") }
+        return parts.count == 1 ? first.ds : try combineFiles(parts, concatDim: concatDim, combine: combine)
+    }
+
     static func combineFiles(_ unsorted: [(file: String, ds: Dataset)], concatDim: String?, combine: CombineOptions) throws -> Dataset {
         let dim = try concatDim ?? inferConcatDim(unsorted)
         for p in unsorted where p.ds.sizes[dim] == nil {
@@ -337,7 +344,7 @@ extension Dataset {
     }
 
     /// combine_by_coords: the one dimension whose coordinate values differ between files.
-    static func inferConcatDim(_ parts: [(file: String, ds: Dataset)]) throws -> String {
+    package static func inferConcatDim(_ parts: [(file: String, ds: Dataset)]) throws -> String {
         let first = parts[0]
         var candidates: [String] = []
         for (d, _) in first.ds.indexes {

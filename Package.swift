@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "GyreComputeTests", dependencies: ["GyreCompute", "GyreArrays"]),
         .testTarget(name: "GyreDistributedTests", dependencies: ["GyreDistributed", "GyreCompute", "GyreData", "GyreExpr", "GyreArrays", "GyreZarr", "GyreStorage", "GyreTestSupport"]),
         .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "GyreData", "CDeflate"]),
-        .testTarget(name: "GyreRecipesTests", dependencies: ["GyreRecipes", "GyreReferences", "GyreData", "GyreStorage", "GyreArrays"]),
+        .testTarget(name: "GyreRecipesTests", dependencies: ["GyreRecipes", "GyreReferences", "GyreData", "GyreStorage", "GyreArrays", "GyreTestSupport"]),
         .testTarget(name: "GyreReferencesTests", dependencies: ["GyreReferences", "GyreNetCDF", "GyreZarr", "GyreStorage", "GyreArrays", "GyreData"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).

@@ -1,5 +1,6 @@
-"""Kerchunk references (issue 27): Gyre against kerchunk and xarray + fsspec, in one run, on
-the netCDF benchmark's files (bench_common.netcdf_files, written once).
+"""References and recipes (issue 27): Gyre against kerchunk, xarray + fsspec and xarray's
+open_mfdataset + to_zarr, in one run, on the netCDF benchmark's files
+(bench_common.netcdf_files, written once).
 
   refs_bench.py --dir DIR --gyre PATH/TO/gyre [--quick] [--repeat N]
 
@@ -9,7 +10,10 @@ the netCDF benchmark's files (bench_common.netcdf_files, written once).
 (b) the same for the 4,000 small one-day files;
 (c) the time mean of sst read through the references: xarray.open_dataset("reference://",
     engine="zarr", chunks={}) on kerchunk's references with dask (2 threads), against
-    `gyre eval refs.json "sst.mean()"` on Gyre's. The two means must agree.
+    `gyre eval refs.json "sst.mean()"` on Gyre's. The two means must agree;
+(d) the 20 files into one Zarr v3 store (zstd level 3, chunks of 73 days):
+    xarray.open_mfdataset(...).to_zarr(...) with dask (2 threads), against `gyre recipe run`
+    of a recipe listing the files (which also checks the target against the sources).
 Each case is timed `repeat` times (wall clock, the Gyre side a whole process); the median is
 reported, with the ratio peer / Gyre.
 """
@@ -102,6 +106,38 @@ mg = first_number(json.loads(text))
 if abs(mg - mx) > 1e-4 * max(1.0, abs(mx)):
     sys.exit(f"the means differ: Gyre {mg}, xarray {mx}")
 rows.append(("time mean through the references", tx, tg))
+
+# (d) the recipe against open_mfdataset + to_zarr.
+import shutil
+import zarr.codecs
+big = sorted(glob.glob(os.path.join(a.dir, "big", "*.nc")))
+xz, gz = os.path.join(out_dir, "xarray.zarr"), os.path.join(out_dir, "recipe.zarr")
+
+
+def xarray_convert():
+    shutil.rmtree(xz, ignore_errors=True)
+    ds = xr.open_mfdataset(big, combine="by_coords").chunk({"time": NT})
+    ds.to_zarr(xz, zarr_format=3, mode="w", consolidated=True,
+               encoding={"sst": {"compressors": [zarr.codecs.ZstdCodec(level=3)], "chunks": (NT, NY, NX)}})
+
+
+recipe = os.path.join(out_dir, "recipe.yaml")
+with open(recipe, "w") as f:
+    f.write("name: bench\nsource:\n  files:\n" + "".join(f"    - {p}\n" for p in big)
+            + f"  concat_dim: time\ntarget: {{url: {gz}, format: zarr3, chunks: {{time: {NT}}}, codec: 'zstd:3'}}\n")
+
+
+def gyre_recipe():
+    gyre("recipe", "run", recipe, "--overwrite")
+
+
+tx, _ = median(xarray_convert)
+tg, _ = median(gyre_recipe)
+a_ = xr.open_zarr(xz)["sst"]
+b_ = xr.open_zarr(gz)["sst"]
+if not bool((a_.isel(time=slice(0, 3)) == b_.isel(time=slice(0, 3))).all()):
+    sys.exit("the recipe's store differs from xarray's")
+rows.append(("recipe: 20 files into Zarr v3 (zstd-3)", tx, tg))
 
 print(f"{'case':<40} {'peer s':>9} {'Gyre s':>9} {'ratio':>7}")
 for label, tp, tg in rows:

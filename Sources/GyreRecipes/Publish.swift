@@ -124,7 +124,9 @@ public enum RecipePublisher {
     }
 
     static func stamp(_ t: Int64, _ unit: TimeUnit) -> String {
-        let s = formatDatetime64(t, unit: unit)
+        // Whole seconds are written as such (RFC 3339 without a fraction of zeros).
+        let perSecond = unit.nanoseconds < 1_000_000_000 ? 1_000_000_000 / unit.nanoseconds : 1
+        let s = perSecond > 1 && t % perSecond == 0 ? formatDatetime64(t / perSecond, unit: .seconds) : formatDatetime64(t, unit: unit)
         return (s.contains("T") ? s : s + "T00:00:00") + "Z"
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GyreCodecs
 import GyreCore
+import GyreStorage
 import GyreZarr
 import Yams
 
@@ -73,14 +74,26 @@ public struct Recipe: Sendable {
     public var document: JSON
 
     /// Parses a recipe from YAML (or JSON, which is YAML). Unknown keys, wrong types and
-    /// impossible values are errors naming `source` and the key.
+    /// impossible values are errors naming `source` and the key. Relative paths in it are
+    /// taken from `source`'s directory.
     public static func parse(yaml text: String, source: String) throws -> Recipe {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
             throw GyreRecipesError(.recipe, "\(source): not YAML: \(error)")
         }
         guard let node else { throw GyreRecipesError(.recipe, "\(source): the recipe is empty") }
-        return try parse(json: try json(node, at: "", source: source), source: source)
+        var r = try parse(json: try json(node, at: "", source: source), source: source)
+        // Relative paths are the recipe file's neighbours, wherever it is run from.
+        let base = (source as NSString).deletingLastPathComponent
+        if !base.isEmpty {
+            func resolved(_ p: String) -> String { StoreResolver.scheme(p) != nil || p.hasPrefix("/") ? p : (base as NSString).appendingPathComponent(p) }
+            switch r.inputs {
+            case .files(let f): r.inputs = .files(f.map(resolved))
+            case .pattern(let p, let key, let values): r.inputs = .pattern(resolved(p), key: key, values: values)
+            }
+            r.target = resolved(r.target)
+        }
+        return r
     }
 
     /// YAML as JSON: mappings, sequences, and scalars by YAML's core schema.

@@ -86,19 +86,21 @@ public enum ReferenceCombiner {
             }
             dim = differing[0]
         }
-        // Contiguous arrays made of one-row chunks, regrouped into as few chunks as the files'
-        // lengths allow (their greatest common divisor along the dimension, whole otherwise).
+        // Uncompressed arrays along the dimension (netCDF contiguous variables, one chunk of
+        // their whole shape; netCDF-3 records, one chunk a row) are cut or joined into chunks of
+        // as many rows as the files' lengths allow (their greatest common divisor), each one
+        // range of its file, so files of unequal lengths combine.
         for name in parts[0].order {
-            guard parts.allSatisfy({ p in p.arrays[name].map { isRows($0) } ?? false }) else { continue }
-            let along = parts[0].arrays[name]!.dims.first == dim
+            guard parts.allSatisfy({ p in p.arrays[name].map { $0.dims.first == dim && isPlain($0) } ?? false }) else { continue }
             var k = 0
-            if along { for p in parts { k = gcd(k, p.arrays[name]!.shape[0]) } }
-            var regrouped: [Part] = []
+            for p in parts { k = gcd(k, p.arrays[name]!.shape[0]) }
+            guard k > 0, parts.contains(where: { $0.arrays[name]!.chunks[0] != k }) else { continue }
+            var rechunked: [Part] = []
             for p in parts {
-                guard let r = regroup(p, name, rows: along ? k : p.arrays[name]!.shape[0]) else { break }
-                regrouped.append(r)
+                guard let r = rechunk(p, name, rows: k) else { break }
+                rechunked.append(r)
             }
-            if regrouped.count == parts.count { parts = regrouped }
+            if rechunked.count == parts.count { parts = rechunked }
         }
         for p in parts where !p.arrays.values.contains(where: { $0.dims.contains(dim) }) {
             throw GyreReferencesError(.combine, "\(p.source): no variable has the dimension '\(dim)'")
@@ -271,43 +273,63 @@ public enum ReferenceCombiner {
 
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
-    /// Whether an array is uncompressed and chunked one row at a time along its first
-    /// dimension, whole along the rest.
-    static func isRows(_ a: ArrayInfo) -> Bool {
+    /// Whether an array is uncompressed, whole along all but its first dimension, in chunks of
+    /// one row or of its whole length along that one.
+    static func isPlain(_ a: ArrayInfo) -> Bool {
         let s = a.shape, c = a.chunks
-        return !s.isEmpty && s[0] > 0 && c.first == 1 && Array(c.dropFirst()) == Array(s.dropFirst()) && (a.zarray["compressor"]?.isNull ?? true)
-            && (a.zarray["filters"]?.isNull ?? true)
+        return !s.isEmpty && s[0] > 0 && (c.first == 1 || c.first == s[0]) && Array(c.dropFirst()) == Array(s.dropFirst())
+            && (a.zarray["compressor"]?.isNull ?? true) && (a.zarray["filters"]?.isNull ?? true)
     }
 
-    /// The part with one array's one-row chunks joined `rows` at a time where they are
-    /// adjacent ranges of one file (or all inline); nil when they are not.
-    static func regroup(_ p: Part, _ name: String, rows k: Int) -> Part? {
+    /// The part with one plain array in chunks of `k` rows: rows of one chunk are cut from its
+    /// range (or inline bytes), rows of several joined when they are adjacent ranges of one
+    /// file (or all inline); nil when they are not.
+    static func rechunk(_ p: Part, _ name: String, rows k: Int) -> Part? {
         let a = p.arrays[name]!
-        let n = a.shape[0]
-        guard k > 1, n % k == 0 else { return k == 1 ? p : nil }
+        let n = a.shape[0], c = a.chunks[0]
+        guard n % k == 0 else { return nil }
+        if c == k { return p }
         let sep = a.separator
         let tail = String(repeating: sep + "0", count: a.shape.count - 1)
+        guard let item = itemSize(a.zarray["dtype"]?.string ?? "") else { return nil }
+        let rowBytes = a.shape.dropFirst().reduce(item, *)
+        // Every row's bytes, as a range or inline, from the chunks as they are.
+        var rowsOf: [ReferenceSet.Entry?] = []
+        for j in 0..<(n / c) {
+            let e = p.refs["\(name)/\(j)\(tail)"]
+            for r in 0..<c {
+                switch e {
+                case nil: rowsOf.append(nil)
+                case .range(let u, let o, let len)?:
+                    guard len == c * rowBytes else { return nil }
+                    rowsOf.append(.range(url: u, offset: o + r * rowBytes, length: rowBytes))
+                case .inline(let b)?:
+                    guard b.count == c * rowBytes else { return nil }
+                    rowsOf.append(.inline(Array(b[(r * rowBytes)..<((r + 1) * rowBytes)])))
+                case .whole?: return nil
+                }
+            }
+        }
         var refs = p.refs
+        for j in 0..<(n / c) { refs["\(name)/\(j)\(tail)"] = nil }
         for j in 0..<(n / k) {
-            let keys = (0..<k).map { "\(name)/\(j * k + $0)\(tail)" }
-            let entries = keys.map { p.refs[$0] }
+            let rows = rowsOf[(j * k)..<((j + 1) * k)]
             var joined: ReferenceSet.Entry?
-            if entries.allSatisfy({ $0 == nil }) { joined = nil } else if case .range(let u, let o, let len)? = entries[0] {
-                var end = o + len
-                for e in entries.dropFirst() {
-                    guard case .range(let u2, let o2, let l2)? = e, u2 == u, o2 == end, l2 == len else { return nil }
+            if rows.allSatisfy({ $0 == nil }) { joined = nil } else if case .range(let u, let o, _)?? = rows.first {
+                var end = o
+                for e in rows {
+                    guard case .range(let u2, let o2, let l2)? = e, u2 == u, o2 == end else { return nil }
                     end += l2
                 }
                 joined = .range(url: u, offset: o, length: end - o)
             } else {
                 var bytes: [UInt8] = []
-                for e in entries {
+                for e in rows {
                     guard case .inline(let b)? = e else { return nil }
                     bytes += b
                 }
                 joined = .inline(bytes)
             }
-            for key in keys { refs[key] = nil }
             refs["\(name)/\(j)\(tail)"] = joined
         }
         var z = a.zarray
@@ -318,5 +340,11 @@ public enum ReferenceCombiner {
         var arrays = p.arrays
         arrays[name] = ArrayInfo(zarray: z, zattrs: a.zattrs, dims: a.dims)
         return Part(source: p.source, refs: refs, arrays: arrays, order: p.order)
+    }
+
+    /// Bytes per element of a NumPy dtype string ("<f4", "|S1", ">i2").
+    static func itemSize(_ dtype: String) -> Int? {
+        guard dtype.count >= 3, let n = Int(dtype.dropFirst(2)) else { return nil }
+        return n
     }
 }

@@ -4,6 +4,7 @@ import GyreCodecs
 import GyreCore
 import GyreNetCDF
 import GyreStorage
+import GyreZarr
 
 /// How references are made.
 public struct ReferenceOptions: Sendable {
@@ -14,10 +15,6 @@ public struct ReferenceOptions: Sendable {
     public var storageOptions: [String: String] = [:]
     /// Sources whose metadata is read at once.
     public var maxConcurrency = 16
-    /// Contiguous variables split into chunks of one row along their first dimension (each a
-    /// byte range of the file), which combining files regroups into as few chunks as their
-    /// lengths allow; otherwise a contiguous variable is one chunk of its whole shape.
-    package var splitContiguous = false
     public init(inlineThreshold: Int = 500, storageOptions: [String: String] = [:]) {
         self.inlineThreshold = inlineThreshold
         self.storageOptions = storageOptions
@@ -86,7 +83,7 @@ public enum NetCDFReferences {
         var fill: JSON = .null
         if let f = v.attribute("_FillValue") {
             switch f {
-            case .values(let a) where a.count >= 1: fill = fillJSON(a.scalars[0])
+            case .values(let a) where a.count >= 1: fill = ZarrTypes.fillJSON(a.scalars[0], dtype: a.dtype, v2: true)
             case .text(let t) where v.isChar: fill = .string(Data(t.utf8.prefix(1)).base64EncodedString())
             default: break
             }
@@ -112,7 +109,6 @@ public enum NetCDFReferences {
         case .contiguous(let address):
             let n = shape.reduce(item, *)
             var chunks = shape.map { Swift.max($0, 1) }
-            if options.splitContiguous, !shape.isEmpty, shape[0] > 0 { chunks[0] = 1 }
             refs.setJSON(name + "/.zarray", zarray(shape: shape, chunks: chunks, dtype: typeName, fill: fill, filters: .null, compressor: .null))
             guard let address, n > 0 else { break }
             let rowBytes = shape.dropFirst().reduce(item, *)
@@ -179,23 +175,6 @@ public enum NetCDFReferences {
 
     static func chunkKey(_ c: [Int]) -> String { c.isEmpty ? "0" : c.map(String.init).joined(separator: ".") }
 
-    static func fillJSON(_ s: Scalar) -> JSON {
-        switch s {
-        case .bool(let b): return .bool(b)
-        case .int(let i): return .int(i)
-        case .uint(let u): return u <= UInt64(Int64.max) ? .int(Int64(u)) : .double(Double(u))
-        case .float32(let f): return number(Double(f))
-        case .double(let d): return number(d)
-        default: return .null
-        }
-    }
-
-    static func number(_ d: Double) -> JSON {
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
-        return .double(d)
-    }
-
     /// netCDF attributes as the JSON of Zarr attributes (netCDF-4's internal ones left out).
     static func attributes(_ list: [(name: String, value: NetCDFAttribute)]) -> JSONObject {
         var o = JSONObject()
@@ -204,7 +183,7 @@ public enum NetCDFReferences {
             case .text(let t): o[k] = .string(t)
             case .strings(let s): o[k] = s.count == 1 ? .string(s[0]) : .array(s.map { .string($0) })
             case .values(let a):
-                let items = a.scalars.map(fillJSON)
+                let items = a.scalars.map { ZarrTypes.fillJSON($0, dtype: a.dtype, v2: true) }
                 o[k] = items.count == 1 ? items[0] : .array(items)
             }
         }

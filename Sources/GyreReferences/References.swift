@@ -41,9 +41,7 @@ public enum References {
     public static func create(_ sources: [String], concatDim: String? = nil, options: ReferenceOptions = ReferenceOptions(),
                               progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> ReferenceSet {
         guard !sources.isEmpty else { throw GyreReferencesError(.invalidArgument, "no sources to make references for") }
-        var o = options
-        o.splitContiguous = sources.count > 1
-        let opts = o
+        let opts = options
         let done = Counter()
         let made = try await Bounded.map(count: sources.count, limit: Swift.max(1, options.maxConcurrency)) { i -> ReferenceSet in
             let r = try await make(sources[i], options: opts)

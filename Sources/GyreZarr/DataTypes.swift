@@ -4,7 +4,7 @@ import GyreArrays
 import GyreCodecs
 
 /// Zarr data types and fill values, v2 (NumPy dtype strings) and v3 (names and extensions).
-enum ZarrTypes {
+package enum ZarrTypes {
     /// A v2 dtype string: the dtype, whether it is big-endian, whether it is an object (vlen) type.
     static func v2(_ s: String, source: String) throws -> (DType, bigEndian: Bool) {
         if s == "|O" || s == "<O" || s == ">O" { return (.string(.variable), false) }
@@ -99,7 +99,7 @@ enum ZarrTypes {
     }
 
     /// A fill value as JSON (v2 uses base64 for bytes strings).
-    static func fillJSON(_ s: Scalar?, dtype: DType, v2: Bool) -> JSON {
+    package static func fillJSON(_ s: Scalar?, dtype: DType, v2: Bool) -> JSON {
         guard let s else { return .null }
         switch s {
         case .bool(let b): return .bool(b)

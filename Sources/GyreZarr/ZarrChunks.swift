@@ -23,7 +23,30 @@ struct PipelineDecoder: ChunkDecoder {
 
     var chunkBytes: Int { shape.reduce(dtype.itemSize, *) }
 
+    /// Native bytes under several bytes-to-bytes codecs, each of which decodes to exactly the
+    /// chunk's size (compressors, shuffle): decoded stage by stage without arrays.
+    var chained: Bool {
+        guard pipeline.arrayToArray.isEmpty, let b = pipeline.arrayToBytes as? BytesCodec, b.bigEndian == (UInt16(1).bigEndian == 1),
+              pipeline.bytesToBytes.count >= 2 else { return false }
+        return pipeline.bytesToBytes.allSatisfy { $0 is ShuffleCodec || $0 is ZlibCodec || $0 is ZstdCodec || $0 is LZ4Codec || $0 is BloscCodec }
+    }
+
     func decode(_ stored: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws {
+        if chained {
+            // A compressor after filters that keep the size (shuffle, as netCDF-4 and kerchunk
+            // write): each stage decodes into a chunk-sized scratch buffer, the last into place.
+            let stages = pipeline.bytesToBytes.reversed()
+            var current = stored
+            var scratch: [UnsafeMutableRawBufferPointer] = []
+            defer { scratch.forEach(freeScratch) }
+            for (i, codec) in stages.enumerated() {
+                let out = i == stages.count - 1 ? destination : allocateScratch(destination.count)
+                if i < stages.count - 1 { scratch.append(out) }
+                guard try codec.decode(stored: current, into: out) else { break }
+                if i == stages.count - 1 { return }
+                current = UnsafeRawBufferPointer(out)
+            }
+        }
         if native {
             if let codec = pipeline.bytesToBytes.first {
                 if try codec.decode(stored: stored, into: destination) { return }

@@ -1,4 +1,5 @@
 import Foundation
+import GyreTestSupport
 import Testing
 import GyreArrays
 import GyreData
@@ -45,15 +46,7 @@ struct RecipeTests {
     }
 
     /// Every file under a directory, by relative path, with its bytes.
-    static func tree(_ root: URL) throws -> [String: Data] {
-        var out: [String: Data] = [:]
-        for case let p as String in FileManager.default.enumerator(atPath: root.path)! {
-            var isDir: ObjCBool = false
-            let full = root.appendingPathComponent(p).path
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { out[p] = try Data(contentsOf: URL(fileURLWithPath: full)) }
-        }
-        return out
-    }
+    static func tree(_ root: URL) throws -> [String: Data] { try LocalServers.fileTree(root) }
 
     @Test("bad recipes are errors naming the file and the key, before anything is read or written")
     func badRecipes() throws {

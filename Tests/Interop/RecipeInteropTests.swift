@@ -146,7 +146,10 @@ struct RecipeInteropTests {
         try json.write(to: file, atomically: true, encoding: .utf8)
         let valid = try CLITests.gyre(["stac", "validate", file.path])
         #expect(valid.status == 0, "\(valid.out)\(valid.err)")
-        // The dataset is served too.
+        // stac-api-validator's core and collections checks (extension schemas from the wheels
+        // setup downloads), and the dataset served too.
+        let validator = try Interop.script("stac_api_check.py", [server.url, "daily-sst", "k", "core,collections"])
+        #expect(validator.0 == 0 && validator.1.contains("stac-api-validator: 0 errors"), "\(validator.1.suffix(3000))")
         let zattrs = try LocalServers.python("import urllib.request,sys; print(urllib.request.urlopen(sys.argv[1]).status)", [server.url + "/datasets/daily-sst/zarr/.zmetadata"])
         #expect(zattrs.contains("200"))
         // Publishing again (nothing new) updates the collection in place.
@@ -154,13 +157,5 @@ struct RecipeInteropTests {
         #expect(again.status == 0 && again.out.contains("nothing new"), "\(again.out)\(again.err)")
     }
 
-    static func tree(_ root: URL) throws -> [String: Data] {
-        var out: [String: Data] = [:]
-        for case let p as String in FileManager.default.enumerator(atPath: root.path)! {
-            var isDir: ObjCBool = false
-            let full = root.appendingPathComponent(p).path
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { out[p] = try Data(contentsOf: URL(fileURLWithPath: full)) }
-        }
-        return out
-    }
+    static func tree(_ root: URL) throws -> [String: Data] { try LocalServers.fileTree(root) }
 }

@@ -4,7 +4,7 @@ stac-validator fetches the STAC JSON schemas from schemas.stacspec.org, which CI
 pystac ships the same core schemas, so schema lookups are answered from pystac's copies. Nothing
 else about the validator changes. Prints every error and warning; exit status 1 on any error.
 
-usage: stac_api_check.py ROOT_URL COLLECTION API_KEY
+usage: stac_api_check.py ROOT_URL COLLECTION API_KEY [CLASSES]
 """
 import json
 import sys
@@ -13,6 +13,21 @@ import stac_validator.utilities as svu
 from pystac.validation.local_validator import get_local_schema_cache
 
 LOCAL = get_local_schema_cache()
+# Extension schemas from the wheels scripts/setup downloads (PySTAC's extension packages ship
+# them): json-schema/NAME/vX.Y.Z.json is https://stac-extensions.github.io/NAME/vX.Y.Z/schema.json.
+import glob, os, zipfile  # noqa: E402
+
+for wheel in glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", ".venv", "stac-extension-wheels", "*.whl")):
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            parts = name.split("/")
+            if len(parts) >= 2 and parts[-2] != "json-schema" and "json-schema" in parts and name.endswith(".json"):
+                LOCAL[f"https://stac-extensions.github.io/{parts[-2]}/{parts[-1][:-5]}/schema.json"] = json.loads(z.read(name))
+# The datacube schema refers to PROJJSON's v0.4 schema; Debian's proj-data ships PROJ's own
+# (v0.5, a superset), which answers for it.
+if os.path.exists("/usr/share/proj/projjson.schema.json"):
+    with open("/usr/share/proj/projjson.schema.json") as f:
+        LOCAL["https://proj.org/schemas/v0.4/projjson.schema.json"] = json.load(f)
 _remote = svu._schema_cache
 
 
@@ -23,6 +38,10 @@ def _local_first(path):
 
 
 svu._schema_cache = _local_first
+# pystac's own validator (which stac-api-validator also runs) answers from the same schemas.
+import pystac.validation.stac_validator as pvs  # noqa: E402
+
+pvs.get_local_schema_cache = lambda: dict(LOCAL)
 
 
 def _local_addr(version, stac_type):
@@ -39,6 +58,9 @@ if hasattr(svs, "set_schema_addr"):
 from stac_api_validator.validations import QueryConfig, validate_api  # noqa: E402
 
 root, collection, key = sys.argv[1], sys.argv[2], sys.argv[3]
+# An optional fourth argument names the classes (comma-separated), e.g. "core,collections"
+# for a catalog of collections without items.
+only = sys.argv[4].split(",") if len(sys.argv) > 4 else None
 geometry = json.dumps({"type": "Polygon", "coordinates": [[[-180, -60], [180, -60], [180, 76], [-180, 76], [-180, -60]]]})
 ccs = ["core", "collections", "features", "item-search", "filter", "item-search#sort", "item-search#fields",
        "item-search#query", "features#filter", "transaction"]
@@ -46,8 +68,10 @@ ccs = ["core", "collections", "features", "item-search", "filter", "item-search#
 # which a numeric property never equals. The eq value is one the collection has.
 import requests  # noqa: E402
 
-first = requests.get(f"{root}/collections/{collection}/items", params={"limit": 1}, timeout=30).json()["features"][0]
-cloud = first["properties"]["eo:cloud_cover"]
+if only:
+    ccs = only
+first = (requests.get(f"{root}/collections/{collection}/items", params={"limit": 1}, timeout=30).json()["features"] or [{}])[0]
+cloud = first.get("properties", {}).get("eo:cloud_cover", 10)
 query = QueryConfig(
     query_comparison_field="eo:cloud_cover", query_eq_value=cloud, query_neq_value=cloud,
     query_lt_value=25, query_lte_value=25, query_gt_value=25, query_gte_value=25,

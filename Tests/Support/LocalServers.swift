@@ -242,3 +242,17 @@ package enum LocalServers {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension LocalServers {
+    /// Every file under a directory by its relative path, with its bytes: stores compared
+    /// byte for byte.
+    package static func fileTree(_ root: URL) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for case let p as String in FileManager.default.enumerator(atPath: root.path) ?? FileManager.DirectoryEnumerator() {
+            var isDir: ObjCBool = false
+            let full = root.appendingPathComponent(p).path
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { out[p] = try Data(contentsOf: URL(fileURLWithPath: full)) }
+        }
+        return out
+    }
+}

@@ -110,8 +110,8 @@ rows.append(("time mean through the references", tx, tg))
 # (d) the recipe against open_mfdataset + to_zarr.
 import shutil
 import zarr.codecs
-big = sorted(glob.glob(os.path.join(a.dir, "big", "*.nc")))
-xz, gz = os.path.join(out_dir, "xarray.zarr"), os.path.join(out_dir, "recipe.zarr")
+big = sorted(os.path.abspath(p) for p in glob.glob(os.path.join(a.dir, "big", "*.nc")))
+xz, gz = os.path.abspath(os.path.join(out_dir, "xarray.zarr")), os.path.abspath(os.path.join(out_dir, "recipe.zarr"))
 
 
 def xarray_convert():

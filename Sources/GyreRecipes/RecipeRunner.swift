@@ -66,7 +66,6 @@ public struct RecipePlan: Sendable {
     public var bytes: Int
     public var concurrency: Int
     public var target: String
-    public var mode: String
 }
 
 /// Runs recipes: inputs opened in parallel (with retries), combined and transformed lazily,
@@ -238,7 +237,7 @@ public enum RecipeRunner {
     // MARK: Plan
 
     /// What a run would read and write, reading only the inputs' metadata.
-    public static func plan(_ r: Recipe, options: RecipeRunOptions = RecipeRunOptions()) async throws -> RecipePlan {
+    public static func plan(_ r: Recipe) async throws -> RecipePlan {
         let locations = try r.locations()
         let (opened, failed) = try await open(locations, r)
         guard !opened.isEmpty else { throw GyreRecipesError(.inputs, "no input could be opened: \(failed.first.map { "\($0.input): \($0.error)" } ?? "")") }
@@ -256,8 +255,7 @@ public enum RecipeRunner {
                 return (a.name, a.variable.dims, m.shape, m.chunkShape, numpyName(m.dtype), codecs.isEmpty ? "none" : codecs)
             },
             units: (n + c - 1) / c, bytes: plan.arrays.reduce(0) { $0 + $1.variable.nbytes },
-            concurrency: Swift.max(1, Swift.min(r.concurrency, r.memoryBudget / Swift.max(1, unitBytes * 3))), target: r.target,
-            mode: options.overwrite ? "write" : "write")
+            concurrency: Swift.max(1, Swift.min(r.concurrency, r.memoryBudget / Swift.max(1, unitBytes * 3))), target: r.target)
     }
 
     // MARK: Run
@@ -411,9 +409,10 @@ public enum RecipeRunner {
         let start0 = base, written = arrays, along = dim
         let progressState = ProgressState(total: units.count, bytesTotal: total, done: units.count - todo.count,
                                           bytesDone: (units.count - todo.count) * unitBytes, started: started, callback: options.progress)
-        // Steps checked at the end against what was read from the sources: up to 8 spread
-        // along the dimension (coordinates along it are checked whole).
-        let samples = Set((0..<Swift.min(8, n)).map { base + ($0 * Swift.max(n - 1, 0)) / Swift.max(Swift.min(8, n) - 1, 1) })
+        // Steps checked at the end against what was read from the sources: the first, the
+        // middle and the last along the dimension (reading one back decodes its whole chunk;
+        // coordinates along it are checked whole).
+        let samples = n == 0 ? Set<Int>() : Set([base, base + n / 2, base + n - 1])
         let captured = Captured()
         // Units in parallel, each retried; one that still fails names the inputs it reads.
         let outcomes = try await Bounded.map(count: todo.count, limit: limit) { i -> (Range<Int>, String?) in

@@ -100,6 +100,11 @@ extension ReferenceSet {
                 for (i, item) in items.enumerated() { try set.generate(item, templates: templates, source: "\(source): gen[\(i)]") }
             }
         } else {
+            // Version 0 is any mapping: it must at least hold Zarr metadata.
+            let zarrKeys: Set<String> = [".zgroup", ".zarray", ".zmetadata", "zarr.json"]
+            guard top.keys.contains(where: { zarrKeys.contains(String($0.split(separator: "/").last ?? "")) }) else {
+                throw GyreReferencesError(.format, "\(source): not a netCDF file, Zarr store or kerchunk references (JSON without 'version' and 'refs', and without Zarr metadata keys such as .zgroup, .zarray or zarr.json)")
+            }
             refs = top
         }
         for (key, value) in refs {

@@ -157,5 +157,48 @@ struct RecipeInteropTests {
         #expect(again.status == 0 && again.out.contains("nothing new"), "\(again.out)\(again.err)")
     }
 
+    @Test("a target on S3 (moto): written, checked and resumable there, equal to the local run; published to PostgreSQL")
+    func s3TargetAndPostgres() async throws {
+        let dir = try Interop.generate("recipe_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try LocalServers.moto()
+        defer { server.stop() }
+        let options = ["endpoint_url": server.url, "key": "testing", "secret": "testing"]
+        let bucket = try #require(try StoreResolver.store(for: "s3://recipes", options: options) as? S3Store)
+        try await bucket.createBucket()
+        let pattern = dir.path + "/daily/sst_{time:%Y%m%d}.nc"
+        let so = "storage_options: {endpoint_url: \"\(server.url)\", key: testing, secret: testing}"
+        let remote = """
+            name: s3-sst
+            source: {pattern: "\(pattern)", keys: {time: {start: 2020-01-01, end: 2020-01-12, freq: 1D}}}
+            target: {url: "s3://recipes/sst.zarr", format: zarr3, chunks: {time: 4}, codec: "zstd:3", \(so)}
+            catalog: {collection: s3-sst, description: Daily SST on S3, license: CC-BY-4.0}
+            """
+        let r = try Self.write(remote, dir.appendingPathComponent("s3.yaml"))
+        let ran = try CLITests.gyre(["recipe", "run", r])
+        try #require(ran.status == 0, "\(ran.err)")
+        #expect(try await bucket.get("sst.zarr.recipe.json") != nil, "the manifest beside the target on S3")
+        let local = dir.appendingPathComponent("local.zarr").path
+        let lr = try Self.write(Self.recipe(pattern, end: "2020-01-12", target: local, chunks: 4), dir.appendingPathComponent("local.yaml"))
+        #expect(try CLITests.gyre(["recipe", "run", lr]).status == 0)
+        let onS3 = try await Dataset.open("s3://recipes/sst.zarr", storageOptions: options).load()
+        #expect(try onS3.equals(try await Dataset.open(local).load()), "the S3 target differs from the local one")
+        // Published to PostgreSQL (a database of its own); the asset names the endpoint, not the key.
+        let name = "gyre_recipe_\(UInt32.random(in: 0..<UInt32.max))"
+        try STACServerInteropTests.psql("CREATE DATABASE \(name)")
+        defer { try? STACServerInteropTests.psql("DROP DATABASE \(name) WITH (FORCE)") }
+        let admin = ProcessInfo.processInfo.environment["GYRE_TEST_POSTGRES"] ?? "postgresql://gyre:gyre@127.0.0.1:5432/postgres"
+        let url = admin.replacingOccurrences(of: #"/[^/]*$"#, with: "/\(name)", options: .regularExpression)
+        let published = try CLITests.gyre(["publish", r, "--postgres", url])
+        try #require(published.status == 0, "\(published.err)")
+        let catalog = try await PostgresCatalog(url: url)
+        let c = try #require(try await catalog.collection("s3-sst"))
+        let asset = try #require(c.assets?["zarr"])
+        #expect(asset.href == "s3://recipes/sst.zarr")
+        let text = c.json.text
+        #expect(text.contains(server.url) && !text.contains("testing"), "the collection carries the endpoint and no credentials: \(text.prefix(2000))")
+        #expect(try await catalog.registeredDatasets().contains { $0.name == "s3-sst" })
+    }
+
     static func tree(_ root: URL) throws -> [String: Data] { try LocalServers.fileTree(root) }
 }

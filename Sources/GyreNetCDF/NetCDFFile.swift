@@ -95,6 +95,13 @@ public struct NetCDFFile: Sendable {
     /// signature.
     public static func sniff(_ path: String) -> Bool { signature(path) != nil }
 
+    /// Whether a path or URL's name (before any query) ends as netCDF and HDF5 files do (`.nc`,
+    /// `.nc4`, `.nc3`, `.cdf`, `.netcdf`, `.h5`, `.hdf5`, `.he5`).
+    public static func hasNetCDFName(_ location: String) -> Bool {
+        let bare = String(location.prefix { $0 != "?" && $0 != "#" }).lowercased()
+        return [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"].contains { bare.hasSuffix($0) }
+    }
+
     enum Signature { case classic, hdf5 }
 
     static func signature(_ path: String) -> Signature? {

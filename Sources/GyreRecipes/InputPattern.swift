@@ -1,4 +1,5 @@
 import Foundation
+import GyreArrays
 import GyreCore
 
 /// Input patterns: `{key}`, `{key:FORMAT}` placeholders filled from a key's values, dates by
@@ -58,19 +59,10 @@ enum InputPattern {
     }
 
     static func date(_ s: String, what: String = "", source: String = "") throws -> Recipe.ParsedDateTime {
-        let t = s.trimmingCharacters(in: .whitespaces)
-        let parts = t.split(whereSeparator: { $0 == "T" || $0 == " " })
-        let ymd = parts.first?.split(separator: "-").map { Int($0) } ?? []
-        guard ymd.count == 3, let y = ymd[0], let m = ymd[1], let d = ymd[2], (1...12).contains(m), (1...31).contains(d) else {
+        guard let d = try? parseDateComponents(s.trimmingCharacters(in: .whitespaces)), d.resolution >= .day else {
             throw GyreRecipesError(.recipe, "\(source): '\(what)': '\(s)' is not a date (YYYY-MM-DD[THH:MM[:SS]])")
         }
-        var out = Recipe.ParsedDateTime(year: y, month: m, day: d)
-        if parts.count > 1 {
-            let hms = parts[1].split(separator: ":").map { Int($0) }
-            guard hms.count >= 2, hms.allSatisfy({ $0 != nil }) else { throw GyreRecipesError(.recipe, "\(source): '\(what)': '\(s)' has a bad time of day") }
-            out.hour = hms[0]!; out.minute = hms[1]!; out.second = hms.count > 2 ? hms[2]! : 0
-        }
-        return out
+        return Recipe.ParsedDateTime(year: Int(d.year), month: Int(d.month), day: Int(d.day), hour: Int(d.hour), minute: Int(d.minute), second: Int(d.second))
     }
 
     static func later(_ a: Recipe.ParsedDateTime, than b: Recipe.ParsedDateTime) -> Bool {
@@ -78,9 +70,7 @@ enum InputPattern {
             && [a.year, a.month, a.day, a.hour, a.minute, a.second] != [b.year, b.month, b.day, b.hour, b.minute, b.second]
     }
 
-    static func daysIn(_ y: Int, _ m: Int) -> Int {
-        [31, (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
-    }
+    static func daysIn(_ y: Int, _ m: Int) -> Int { Int(CalendarMath.daysInMonth(Int64(y), Int64(m), .proleptic_gregorian)) }
 
     /// The next date by a pandas-style frequency: `ND` days, `Nh`/`NH` hours, `NMS` months
     /// (from the start), `NYS`/`NAS` years.

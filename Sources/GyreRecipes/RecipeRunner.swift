@@ -328,8 +328,10 @@ public enum RecipeRunner {
         // An append (new or resumed) adds to the arrays as they are.
         var oldLength = 0
         var existingChunk: Int? = nil
+        var targetGroup: ZarrGroup? = nil
         if report.appended {
             let group = try await ZarrGroup.open(target)
+            targetGroup = group
             let d = manifest!.dim
             guard let a = group.arrays.values.first(where: { $0.dimensionNames?.contains(d) == true }), let axis = a.dimensionNames?.firstIndex(of: d) else {
                 throw GyreRecipesError(.target, "\(r.target): no array along '\(d)' to append to")
@@ -353,9 +355,8 @@ public enum RecipeRunner {
             report.resumedUnits = 0
         }
         var (ds, dim, offsets) = try await build(opened, r)
-        if report.appended {
+        if let group = targetGroup {
             // Times are written in the target's units and calendar, not the new files' own.
-            let group = try await ZarrGroup.open(target)
             for (name, v) in ds.variables where v.dtype.isDatetime {
                 guard let m = group.arrays[name], let units = m.attributes["units"]?.string else { continue }
                 var w = v
@@ -369,8 +370,8 @@ public enum RecipeRunner {
         let plan = try ds.zarrPlan(options: writeOpts)
         let c = writeOpts.chunks[dim]!
         let n = ds.sizes[dim] ?? 0
-        if report.appended {
-            try await checkAppend(target, ds: ds, dim: dim, oldLength: oldLength, plan: plan)
+        if let group = targetGroup {
+            try await checkAppend(target, group: group, ds: ds, dim: dim, oldLength: oldLength, plan: plan)
         }
         // Units: [start, end) along the dimension in target coordinates, never sharing a chunk.
         var units: [Range<Int>] = []
@@ -513,9 +514,8 @@ public enum RecipeRunner {
 
     /// An append must bring the target's variables with the same dimensions, dtypes and sizes
     /// (but along the dimension), and values along it after the target's last.
-    static func checkAppend(_ target: any ReadableStore, ds: Dataset, dim: String, oldLength: Int,
+    static func checkAppend(_ target: any ReadableStore, group: ZarrGroup, ds: Dataset, dim: String, oldLength: Int,
                             plan: (arrays: [(name: String, variable: Variable, metadata: ZarrArrayMetadata, stored: ZarrArray?)], attributes: JSONObject)) async throws {
-        let group = try await ZarrGroup.open(target)
         for a in plan.arrays {
             guard let m = group.arrays[a.name] else { throw GyreRecipesError(.target, "appending: '\(a.name)' is not in the target") }
             guard m.dtype == a.metadata.dtype, m.dimensionNames?.compactMap({ $0 }) == a.variable.dims else {

@@ -155,11 +155,12 @@ public enum ReferenceCombiner {
             if name == dim, let coordinate {
                 // Concatenated and inlined, uncompressed (as float64 when times in other units
                 // became fractions of the first file's).
+                let storedDtype = coordinate[0].dtype
                 var coordinate = coordinate
                 if coordinate.contains(where: { $0.dtype != coordinate[0].dtype }) { coordinate = try coordinate.map { try $0.astype(.float64) } }
                 let all = try AnyNDArray.concatenate(coordinate, axis: 0)
                 var z = first.zarray
-                if all.dtype != (try await values(parts[0], dim)).dtype {
+                if all.dtype != storedDtype {
                     z["dtype"] = .string(numpyName(all.dtype))
                     z["fill_value"] = .null
                 }
@@ -291,8 +292,8 @@ public enum ReferenceCombiner {
         if c == k { return p }
         let sep = a.separator
         let tail = String(repeating: sep + "0", count: a.shape.count - 1)
-        guard let item = itemSize(a.zarray["dtype"]?.string ?? "") else { return nil }
-        let rowBytes = a.shape.dropFirst().reduce(item, *)
+        guard let (dtype, _) = try? ZarrTypes.v2(a.zarray["dtype"]?.string ?? "", source: p.source), dtype.hasFixedLayout else { return nil }
+        let rowBytes = a.shape.dropFirst().reduce(dtype.itemSize, *)
         // Every row's bytes, as a range or inline, from the chunks as they are.
         var rowsOf: [ReferenceSet.Entry?] = []
         for j in 0..<(n / c) {
@@ -340,11 +341,5 @@ public enum ReferenceCombiner {
         var arrays = p.arrays
         arrays[name] = ArrayInfo(zarray: z, zattrs: a.zattrs, dims: a.dims)
         return Part(source: p.source, refs: refs, arrays: arrays, order: p.order)
-    }
-
-    /// Bytes per element of a NumPy dtype string ("<f4", "|S1", ">i2").
-    static func itemSize(_ dtype: String) -> Int? {
-        guard dtype.count >= 3, let n = Int(dtype.dropFirst(2)) else { return nil }
-        return n
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GyreCore
+import GyreNetCDF
 import GyreStorage
 
 /// Making references: `gyre refs create` and the library's entry point.
@@ -17,7 +18,7 @@ public enum References {
             }
             return isDir.boolValue ? .zarr : .netCDF
         }
-        if [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"].contains(where: { bare.hasSuffix($0) }) { return .netCDF }
+        if NetCDFFile.hasNetCDFName(source) { return .netCDF }
         let store = try StoreResolver.store(for: source, options: options)
         for marker in ["zarr.json", ".zmetadata", ".zgroup", ".zarray"] where (try? await store.get(marker, range: .range(offset: 0, length: 1))) != nil {
             return .zarr

@@ -6,7 +6,7 @@ import GyreCodecs
 /// Zarr data types and fill values, v2 (NumPy dtype strings) and v3 (names and extensions).
 package enum ZarrTypes {
     /// A v2 dtype string: the dtype, whether it is big-endian, whether it is an object (vlen) type.
-    static func v2(_ s: String, source: String) throws -> (DType, bigEndian: Bool) {
+    package static func v2(_ s: String, source: String) throws -> (DType, bigEndian: Bool) {
         if s == "|O" || s == "<O" || s == ">O" { return (.string(.variable), false) }
         do { return try parseNumpyDescr(s, source: source) } catch {
             throw GyreZarrError(.unsupported, "\(source): unsupported dtype '\(s)'")

@@ -1,7 +1,7 @@
 import GyreCore
 /// Day arithmetic for the CF calendars. Days are counted from 1970-01-01 of each calendar.
 /// Years use astronomical numbering (year 0 exists) in every calendar.
-enum CalendarMath {
+package enum CalendarMath {
     static let cumulativeDays: [Int64] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365]
     static let cumulativeDaysLeap: [Int64] = [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366]
 
@@ -60,7 +60,7 @@ enum CalendarMath {
     /// First day of the Gregorian calendar in the mixed "standard" calendar: 1582-10-15.
     static let gregorianStart: Int64 = -141427
 
-    static func daysInMonth(_ y: Int64, _ m: Int64, _ cal: CFCalendar) -> Int64 {
+    package static func daysInMonth(_ y: Int64, _ m: Int64, _ cal: CFCalendar) -> Int64 {
         switch cal {
         case .day360: return 30
         case .noleap: return cumulativeDays[Int(m)] - cumulativeDays[Int(m) - 1]

@@ -121,10 +121,7 @@ extension Dataset {
     /// Whether a path or URL's name (before any query) ends as netCDF and HDF5 files do (`.nc`,
     /// `.nc4`, `.nc3`, `.cdf`, `.netcdf`, `.h5`, `.hdf5`, `.he5`): such a URL is opened as a
     /// netCDF file without first looking for Zarr metadata under it.
-    public static func hasNetCDFName(_ location: String) -> Bool {
-        let bare = String(location.prefix { $0 != "?" && $0 != "#" }).lowercased()
-        return [".nc", ".nc4", ".nc3", ".cdf", ".netcdf", ".h5", ".hdf5", ".he5"].contains { bare.hasSuffix($0) }
-    }
+    public static func hasNetCDFName(_ location: String) -> Bool { NetCDFFile.hasNetCDFName(location) }
 
     /// The files a glob pattern matches, sorted by name. A pattern that matches nothing is an
     /// error naming it.

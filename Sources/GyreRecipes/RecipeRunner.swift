@@ -414,7 +414,7 @@ public enum RecipeRunner {
         // middle and the last along the dimension (reading one back decodes its whole chunk;
         // coordinates along it are checked whole).
         let samples = n == 0 ? Set<Int>() : Set([base, base + n / 2, base + n - 1])
-        let captured = Captured()
+        let checked = Checked()
         // Units in parallel, each retried; one that still fails names the inputs it reads.
         let outcomes = try await Bounded.map(count: todo.count, limit: limit) { i -> (Range<Int>, String?) in
             let u = todo[i]
@@ -425,19 +425,28 @@ public enum RecipeRunner {
                         var region = a.variable.shape.map { _ in Slice() }
                         region[axis] = Slice(u.lowerBound - start0, u.upperBound - start0)
                         let data = try await a.variable.read(region)
-                        for k in samples where u.contains(k) {
-                            var step = data.shape.map { _ in Slice() }
-                            step[axis] = Slice(k - u.lowerBound, k - u.lowerBound + 1)
-                            captured.put(a.name, k, try data.index(step.map { .slice($0) }))
-                        }
                         var origin = a.variable.shape.map { _ in 0 }
                         origin[axis] = u.lowerBound
                         try await written[a.name]!.write(data, at: origin)
+                        // The sampled steps in this part, read back now (beside the other
+                        // parts' work, while what the sources gave is still in memory).
+                        guard a.variable.ndim > 1 else { continue }
+                        for k in samples.sorted() where u.contains(k) {
+                            var step = data.shape.map { _ in Slice() }
+                            step[axis] = Slice(k - u.lowerBound, k - u.lowerBound + 1)
+                            var got = a.variable.shape.map { _ in Slice() }
+                            got[axis] = Slice(k, k + 1)
+                            let x = try data.index(step.map { .slice($0) })
+                            try await compare(x, written[a.name]!, got, what: "'\(a.name)' at \(along)=\(k)", target: r.target)
+                            checked.add(a.name, k, count: x.count)
+                        }
                     }
                 }
                 try await writer.finished(u.lowerBound)
                 progressState.advance(bytes: alongDim.reduce(0) { $0 + $1.variable.nbytes / Swift.max(n, 1) * u.count })
                 return (u, nil)
+            } catch let e as GyreRecipesError where e.code == .validation {
+                throw e
             } catch {
                 return (u, describe(error))
             }
@@ -445,6 +454,7 @@ public enum RecipeRunner {
         report.read = opened.map(\.file)
         report.writtenUnits = outcomes.filter { $0.1 == nil }.count
         report.bytes = total
+        report.validated = checked.values
         let unitFailures = outcomes.filter { $0.1 != nil }
         if !unitFailures.isEmpty {
             var named: [(input: String, error: String)] = []
@@ -463,23 +473,20 @@ public enum RecipeRunner {
             }
         }
         // The target against the sources: the sampled steps of every variable along the
-        // dimension (as read from the sources when they were written; read again for units an
-        // interrupted run wrote), and 1-D coordinates along it whole.
+        // dimension (checked as their parts were written; read from the sources again for
+        // parts an interrupted run wrote), and 1-D coordinates along it whole.
         let failedUnits = units.filter { u in unitFailures.contains { $0.0 == u } }
         for a in alongDim {
             let axis = a.variable.dims.firstIndex(of: dim)!
             let checks: [Int] = a.variable.ndim == 1 ? [] : samples.sorted().filter { k in !failedUnits.contains { $0.contains(k) } }
-            for k in checks {
+            for k in checks where !checked.contains(a.name, k) {
                 var got = a.variable.shape.map { _ in Slice() }
                 got[axis] = Slice(k, k + 1)
-                var x = captured.get(a.name, k)
-                if x == nil {
-                    var want = got
-                    want[axis] = Slice(k - base, k - base + 1)
-                    x = try await a.variable.read(want)
-                }
-                try await compare(x!, arrays[a.name]!, got, what: "'\(a.name)' at \(dim)=\(k)", target: r.target)
-                report.validated += x!.count
+                var want = got
+                want[axis] = Slice(k - base, k - base + 1)
+                let x = try await a.variable.read(want)
+                try await compare(x, arrays[a.name]!, got, what: "'\(a.name)' at \(dim)=\(k)", target: r.target)
+                report.validated += x.count
             }
             if a.variable.ndim == 1, failedUnits.isEmpty {
                 let x = try await a.variable.read([Slice()])
@@ -504,12 +511,13 @@ public enum RecipeRunner {
         guard same else { throw GyreRecipesError(.validation, "\(target): \(what) differs from the sources") }
     }
 
-    /// Sampled steps as they were read from the sources.
-    final class Captured: @unchecked Sendable {
+    /// The sampled steps checked as their parts were written, and how many values they hold.
+    final class Checked: @unchecked Sendable {
         let lock = NSLock()
-        var values: [String: AnyNDArray] = [:]
-        func put(_ name: String, _ k: Int, _ a: AnyNDArray) { lock.withLock { values["\(name)\u{0}\(k)"] = a } }
-        func get(_ name: String, _ k: Int) -> AnyNDArray? { lock.withLock { values["\(name)\u{0}\(k)"] } }
+        var steps: [String: Int] = [:]
+        func add(_ name: String, _ k: Int, count: Int) { lock.withLock { steps["\(name)\u{0}\(k)"] = count } }
+        func contains(_ name: String, _ k: Int) -> Bool { lock.withLock { steps["\(name)\u{0}\(k)"] != nil } }
+        var values: Int { lock.withLock { steps.values.reduce(0, +) } }
     }
 
     /// An append must bring the target's variables with the same dimensions, dtypes and sizes

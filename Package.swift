@@ -63,6 +63,9 @@ let package = Package(
         // Floor 3, above GyreZarr and GyreNetCDF: kerchunk references (made from netCDF files
         // and Zarr stores, combined along a dimension, read as a Zarr store).
         .target(name: "GyreReferences", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreNetCDF", "GyreZarr"]),
+        // TIFF, GeoTIFF and COG (floor 3, beside GyreZarr and GyreNetCDF): directories read by
+        // byte range, tiles and strips located for the chunk engine.
+        .target(name: "GyreTIFF", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreChunks", "CZstd", "CDeflate"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: ["GyreCore", .product(name: "OrderedCollections", package: "swift-collections")]),
         // Floor 2, above GyreSTAC: catalogs of collections and items (SQLite through GRDB,
@@ -81,7 +84,7 @@ let package = Package(
         .target(
             name: "GyreData",
             dependencies: [
-                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreReferences", "GyreCompute",
+                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // Top floor, beside the CLI: the HTTP server (STAC API over a CatalogBackend).
@@ -110,7 +113,7 @@ let package = Package(
                                                     "GyreSTAC", "GyreCatalog", .product(name: "Yams", package: "Yams")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
         .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -161,6 +164,6 @@ let package = Package(
             path: "Tests/Interop",
             exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py", "zarr_cases.py", "xarray_zarr_cases.py", "netcdf_cases.py",
                       "compute_cases.py", "netcdf_native_cases.py", "repr_cases.py", "stac_api_check.py", "stac_client_check.py", "s3_cases.py",
-                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py", "recipe_cases.py"]),
+                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py", "recipe_cases.py", "tiff_cases.py"]),
     ]
 )

@@ -8,6 +8,7 @@
 @_exported import GyreZarr
 @_exported import GyreNetCDF
 @_exported import GyreReferences
+@_exported import GyreTIFF
 @_exported import GyreRecipes
 @_exported import GyreSTAC
 @_exported import GyreCatalog

@@ -35,7 +35,7 @@ public struct CombineOptions: Sendable {
 
 extension Dataset {
     /// Opens a path: a Zarr store (a directory with zarr.json, .zgroup or .zmetadata), a netCDF
-    /// file (netCDF-3 or HDF5 signature), or a glob pattern (`*`, `?`, `[...]`) matching netCDF
+    /// file (netCDF-3 or HDF5 signature), a GeoTIFF (`openGeoTIFF`), or a glob pattern (`*`, `?`, `[...]`) matching netCDF
     /// files or Zarr stores, which are combined along `concatDim` (inferred when nil).
     ///
     /// `path` may also be a URL (`s3://bucket/cube.zarr`, `https://host/cube.zarr?token`,
@@ -59,6 +59,7 @@ extension Dataset {
                 let matched = try await StoreResolver.glob(path, options: storageOptions)
                 return try await open(files: matched, concatDim: concatDim, group: group, combine: combine, decode: options, storageOptions: storageOptions)
             }
+            if hasTIFFName(path) { return try await openGeoTIFF(path, decode: options, storageOptions: storageOptions) }
             let named = hasNetCDFName(path)
             if !named {
                 for marker in ["zarr.json", ".zmetadata", ".zgroup"] where try await store.get(marker, range: .range(offset: 0, length: 1)) != nil {
@@ -90,8 +91,9 @@ extension Dataset {
             }
             throw GyreDataError(.invalidArgument, "\(path): a directory that is not a Zarr store (no zarr.json, .zgroup or .zmetadata)")
         }
+        if sniffTIFF(path) { return try await openGeoTIFF(path, decode: options) }
         guard NetCDFFile.sniff(path) else {
-            throw GyreDataError(.invalidArgument, "\(path): not a netCDF file or Zarr store (no netCDF-3 or HDF5 signature)")
+            throw GyreDataError(.invalidArgument, "\(path): not a netCDF file, GeoTIFF or Zarr store (no netCDF-3, HDF5 or TIFF signature)")
         }
         return try await openNetCDF(path, group: group, decode: options)
     }

@@ -1,0 +1,139 @@
+import Foundation
+import GyreTestSupport
+import Testing
+import Gyre
+
+/// GeoTIFFs and COGs written by GDAL (rasterio's, `tiff_cases.py`), read by Gyre value for value
+/// as rasterio reads them: every compression but JPEG, predictors 2 and 3, tiles and strips,
+/// pixel and band interleaving, BigTIFF, big-endian files, nodata, scale and offset,
+/// geographic, projected, rotated and PixelIsPoint georeferencing, COG and internal overviews;
+/// and broken files refused naming the file and what is wrong.
+@Suite("Interop: GeoTIFF and COG against GDAL (rasterio)", .enabled(if: Interop.enabled), .serialized)
+struct TIFFInteropTests {
+    static func cases(_ dir: URL) throws -> [JSONObject] {
+        let j = try JSON.parse(Array(try Data(contentsOf: dir.appendingPathComponent("cases.json"))))
+        return try #require(j.array).compactMap(\.object)
+    }
+
+    static func npy(_ dir: URL, _ name: String) throws -> AnyNDArray {
+        try AnyNDArray.readNPY(dir.appendingPathComponent(name))
+    }
+
+    @Test("every lossless fixture: shape, dtype, values, transform, EPSG, nodata, scale and offset, overviews, as rasterio reads them")
+    func fixtures() async throws {
+        let dir = try Interop.generate("tiff_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var checked = 0
+        for c in try Self.cases(dir) {
+            let file = try #require(c["file"]?.string)
+            let path = dir.appendingPathComponent(file).path
+            if c["lossy"]?.bool == true {
+                // JPEG is not decoded: the error says so and names the file.
+                await #expect(throws: GyreTIFFError.self) { _ = try await GeoTIFF.open(path).array().read(region: [Slice(), Slice(), Slice()]) }
+                do { _ = try await GeoTIFF.open(path) } catch let e as GyreTIFFError {
+                    #expect(e.message.contains(path) && e.message.contains("JPEG"), "\(file): \(e.message)")
+                }
+                continue
+            }
+            let tiff = try await GeoTIFF.open(path)
+            let shape = try #require(c["shape"]?.array).compactMap(\.integer).map(Int.init)
+            #expect([tiff.image.bands, tiff.image.height, tiff.image.width] == shape, "\(file): shape")
+            #expect(tiff.image.dtype.description == c["dtype"]?.string, "\(file): dtype \(tiff.image.dtype)")
+            #expect(tiff.image.tiled == c["tiled"]?.bool, "\(file): tiled")
+            #expect(tiff.bigTIFF == c["bigtiff"]?.bool, "\(file): BigTIFF")
+            #expect(tiff.littleEndian == (c["byteorder"]?.string == "little"), "\(file): byte order")
+            let want = try Self.npy(dir, try #require(c["values"]?.string))
+            let got = try await tiff.array().read(region: [Slice(), Slice(), Slice()])
+            let gotBytes = try got.rawBytes(), wantBytes = try want.rawBytes()
+            let same = got.shape == want.shape && got.dtype == want.dtype && gotBytes == wantBytes
+            #expect(same, "\(file): values differ from rasterio's")
+            // A window across tile edges, with steps, equals the same window of the whole.
+            let window = [Slice(0, shape[0]), Slice(shape[1] / 3, shape[1] - 1, step: 2), Slice(5, shape[2] - 7, step: 3)]
+            let part = try await tiff.array().read(region: window)
+            let sameWindow = (try part.rawBytes()) == (try want.index(window.map { AxisIndex.slice($0) }).contiguous().rawBytes())
+            #expect(sameWindow, "\(file): a window differs")
+            // Georeferencing.
+            let t = try #require(c["transform"]?.array).compactMap(\.number)
+            if c["epsg"] == .null && t == [1, 0, 0, 0, 1, 0] {
+                #expect(tiff.geo == nil || tiff.geo?.epsg == nil, "\(file): georeferencing where rasterio finds none")
+            } else {
+                let g = try #require(tiff.geo, "\(file): no georeferencing")
+                #expect(zip(g.transform, t).allSatisfy { abs($0 - $1) <= 1e-9 * Swift.max(1, abs($1)) }, "\(file): transform \(g.transform), rasterio \(t)")
+                #expect(g.epsg.map(Int64.init) == c["epsg"]?.integer, "\(file): EPSG \(String(describing: g.epsg))")
+                #expect(g.pixelIsPoint == (c["area_or_point"]?.string == "Point"), "\(file): raster type")
+            }
+            switch c["nodata"] {
+            case .string("nan")?: #expect(tiff.nodata?.isNaN == true, "\(file): nodata")
+            case .null?, nil: #expect(tiff.nodata == nil, "\(file): nodata \(String(describing: tiff.nodata))")
+            case let v?: #expect(tiff.nodata == v.number, "\(file): nodata \(String(describing: tiff.nodata))")
+            }
+            #expect(tiff.scales == (c["scale"]?.array ?? []).compactMap(\.number), "\(file): scales \(tiff.scales)")
+            #expect(tiff.offsets == (c["offset"]?.array ?? []).compactMap(\.number), "\(file): offsets \(tiff.offsets)")
+            // Overviews, largest first, each value for value.
+            let ovShapes = (c["overviews"]?.array ?? []).compactMap { $0.array?.compactMap(\.integer).map(Int.init) }
+            #expect(tiff.overviews.map { [$0.height, $0.width] } == ovShapes, "\(file): overviews \(tiff.overviews.map { [$0.height, $0.width] })")
+            for (k, name) in (c["overview_values"]?.array ?? []).compactMap(\.string).enumerated() where k < tiff.overviews.count {
+                let w = try Self.npy(dir, name)
+                let g = try await tiff.array(level: k + 1).read(region: [Slice(), Slice(), Slice()])
+                let sameOverview = (try g.rawBytes()) == (try w.rawBytes())
+                #expect(sameOverview, "\(file): overview \(k + 1) differs")
+            }
+            checked += 1
+        }
+        #expect(checked >= 40, "only \(checked) fixtures checked")
+    }
+
+    @Test("Dataset.open on a GeoTIFF: band_data (band, y, x) with pixel-centre coordinates, nodata as NaN, scale and offset applied, spatial_ref")
+    func dataset() async throws {
+        let dir = try Interop.generate("tiff_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Nodata: masked to NaN by CF decoding, as rioxarray's open_dataset does.
+        let nd = try await Dataset.open(dir.appendingPathComponent("nodata_m9999_f32.tif").path).load()
+        let v = try #require(nd.variables["band_data"])
+        #expect(v.dims == ["band", "y", "x"])
+        let raw = try #require(try Self.npy(dir, "nodata_m9999_f32.npy").doubles())
+        let decoded = try #require(try v.data.doubles())
+        #expect(raw.count == decoded.count && zip(raw, decoded).allSatisfy { $0 == -9999 ? $1.isNaN : $0 == $1 }, "nodata not masked")
+        #expect(raw.contains(-9999))
+        // Coordinates: pixel centres from the transform.
+        let cog = try await Dataset.open(dir.appendingPathComponent("cog_deflate_u16.tif").path)
+        let x = try #require(try cog.variables["x"]!.data.doubles()), y = try #require(try cog.variables["y"]!.data.doubles())
+        #expect(x.count == 900 && y.count == 700 && x[0] == 500005 && y[0] == 4999995 && x[1] - x[0] == 10 && y[1] - y[0] == -10)
+        #expect(cog.variables["spatial_ref"]?.attrs["spatial_ref"]?.stringValue == "EPSG:32633")
+        #expect(cog.variables["band_data"]?.attrs["grid_mapping"]?.stringValue == "spatial_ref")
+        // One scale and offset for all bands would be applied; per-band ones are kept as attributes.
+        let so = try await Dataset.open(dir.appendingPathComponent("scale_offset_i16.tif").path)
+        #expect(so.variables["band_data"]?.attrs["scales"]?.doubles == [0.01, 0.5, 2])
+        // gyre info opens it as any dataset.
+        let r = try CLITests.gyre(["info", dir.appendingPathComponent("cog_zstd_pred2_i16.tif").path])
+        #expect(r.status == 0 && r.out.contains("band_data") && r.out.contains("spatial_ref"), "\(r.err)")
+    }
+
+    @Test("broken files: truncated, a directory past the end, an unknown compression: errors naming the file and what is wrong")
+    func broken() async throws {
+        let dir = try Interop.generate("tiff_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let truncated = dir.appendingPathComponent("bad_truncated.tif").path
+        let t = try await GeoTIFF.open(truncated)
+        do {
+            _ = try await t.array().read(region: [Slice(), Slice(), Slice()])
+            Issue.record("a truncated file read")
+        } catch {
+            #expect("\(error)".contains(truncated), "\(error)")
+        }
+        do {
+            _ = try await GeoTIFF.open(dir.appendingPathComponent("bad_ifd_offset.tif").path)
+            Issue.record("a directory past the end opened")
+        } catch let e as GyreTIFFError {
+            #expect(e.message.contains("bad_ifd_offset.tif") && e.message.contains("past the end"), "\(e.message)")
+        }
+        do {
+            _ = try await GeoTIFF.open(dir.appendingPathComponent("bad_compression.tif").path)
+            Issue.record("an unknown compression opened")
+        } catch let e as GyreTIFFError {
+            #expect(e.code == .unsupported && e.message.contains("JPEG 2000") && e.message.contains("bad_compression.tif"), "\(e.message)")
+        }
+        let r = try CLITests.gyre(["info", dir.appendingPathComponent("bad_ifd_offset.tif").path])
+        #expect(r.status != 0 && r.err.contains("bad_ifd_offset.tif"), "gyre info: \(r.err)")
+    }
+}

@@ -45,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "CFreeType", path: "Sources/CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         .systemLibrary(name: "CNetCDF", path: "Sources/CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CProj", path: "Sources/CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         // Floor 1: storage (stores with byte ranges: files, memory, HTTP and S3 over
         // async-http-client, Signature V4 with swift-crypto) and codecs.
         .target(name: "GyreStorage", dependencies: [
@@ -65,6 +66,9 @@ let package = Package(
         .target(name: "GyreReferences", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreNetCDF", "GyreZarr"]),
         // TIFF, GeoTIFF and COG (floor 3, beside GyreZarr and GyreNetCDF): directories read by
         // byte range, tiles and strips located for the chunk engine.
+        // Coordinate reference systems through PROJ, affine grids, reprojection (floor 1,
+        // beside GyreArrays' kernels: it needs only arrays).
+        .target(name: "GyreGeo", dependencies: ["GyreCore", "GyreArrays", "CProj"]),
         .target(name: "GyreTIFF", dependencies: ["GyreCore", "GyreArrays", "GyreStorage", "GyreChunks", "CZstd", "CDeflate"]),
         // Floor 2: STAC models, GeoJSON geometry and predicates, CQL2 (text and JSON) to one AST.
         .target(name: "GyreSTAC", dependencies: ["GyreCore", .product(name: "OrderedCollections", package: "swift-collections")]),
@@ -84,7 +88,7 @@ let package = Package(
         .target(
             name: "GyreData",
             dependencies: [
-                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreCompute",
+                "GyreCore", "GyreArrays", "GyreStorage", "GyreCodecs", "GyreZarr", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreGeo", "GyreCompute",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]),
         // Top floor, beside the CLI: the HTTP server (STAC API over a CatalogBackend).
@@ -113,7 +117,7 @@ let package = Package(
                                                     "GyreSTAC", "GyreCatalog", .product(name: "Yams", package: "Yams")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
         .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreGeo", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",
@@ -151,6 +155,8 @@ let package = Package(
         .testTarget(name: "GyreRenderTests", dependencies: ["GyreCore", "GyreRender", "GyreArrays", "GyreData", "CDeflate"]),
         .testTarget(name: "GyreRecipesTests", dependencies: ["GyreRecipes", "GyreReferences", "GyreData", "GyreStorage", "GyreArrays", "GyreTestSupport"]),
         .testTarget(name: "GyreReferencesTests", dependencies: ["GyreReferences", "GyreNetCDF", "GyreZarr", "GyreStorage", "GyreArrays", "GyreData"]),
+        .testTarget(name: "GyreTIFFTests", dependencies: ["GyreTIFF", "GyreArrays", "GyreStorage"]),
+        .testTarget(name: "GyreGeoTests", dependencies: ["GyreGeo", "GyreArrays"]),
         .testTarget(name: "GyreNetCDFTests", dependencies: ["GyreNetCDF", "GyreArrays", "GyreStorage"]),
         // What the test targets share: the real servers they start (moto's S3, nginx).
         .target(name: "GyreTestSupport", path: "Tests/Support", exclude: ["fault_proxy.py"]),

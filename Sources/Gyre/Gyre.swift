@@ -9,6 +9,7 @@
 @_exported import GyreNetCDF
 @_exported import GyreReferences
 @_exported import GyreTIFF
+@_exported import GyreGeo
 @_exported import GyreRecipes
 @_exported import GyreSTAC
 @_exported import GyreCatalog

@@ -1,6 +1,7 @@
 import Foundation
 import GyreArrays
 import GyreCompute
+import GyreGeo
 import GyreStorage
 import GyreTIFF
 import OrderedCollections
@@ -48,8 +49,10 @@ extension Dataset {
             }
             var sr: Attributes = ["GeoTransform": .string([t[2], t[0], t[1], t[5], t[3], t[4]].map { Self.gdalNumber($0) }.joined(separator: " "))]
             if let epsg = tiff.geo?.epsg {
-                sr["crs"] = .string("EPSG:\(epsg)")
-                sr["spatial_ref"] = .string("EPSG:\(epsg)")
+                // The CRS as rioxarray writes it: WKT in crs_wkt and spatial_ref.
+                let crs = try? CRS(epsg: epsg)
+                sr["crs_wkt"] = .string(crs?.wkt ?? "EPSG:\(epsg)")
+                sr["spatial_ref"] = .string(crs?.wkt ?? "EPSG:\(epsg)")
             }
             raw["spatial_ref"] = try Variable([], .int64(NDArray(scalar: 0)), attrs: sr)
             raw["band_data"]!.attrs["grid_mapping"] = .string("spatial_ref")

@@ -116,8 +116,11 @@ let package = Package(
         .target(name: "GyreRecipes", dependencies: ["GyreCore", "GyreArrays", "GyreCodecs", "GyreStorage", "GyreZarr", "GyreData", "GyreExpr",
                                                     "GyreSTAC", "GyreCatalog", .product(name: "Yams", package: "Yams")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
+        // STAC items to cubes (floor 5, beside GyreExpr): stack, mosaics.
+        .target(name: "GyreCube", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreGeo", "GyreSTAC", "GyreStorage", "GyreTIFF",
+                                                 .product(name: "OrderedCollections", package: "swift-collections")]),
         .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
-        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreGeo", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
+        .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreGeo", "GyreCube", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),
         // The CLI.
         .executableTarget(
             name: "gyre",

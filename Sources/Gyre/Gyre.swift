@@ -10,6 +10,7 @@
 @_exported import GyreReferences
 @_exported import GyreTIFF
 @_exported import GyreGeo
+@_exported import GyreCube
 @_exported import GyreRecipes
 @_exported import GyreSTAC
 @_exported import GyreCatalog

@@ -117,7 +117,7 @@ let package = Package(
                                                     "GyreSTAC", "GyreCatalog", .product(name: "Yams", package: "Yams")]),
         // The C ABI (libGyreWorker.so): a task, a plan, a finish, called from Python.
         // STAC items to cubes (floor 5, beside GyreExpr): stack, mosaics.
-        .target(name: "GyreCube", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreGeo", "GyreSTAC", "GyreStorage", "GyreTIFF",
+        .target(name: "GyreCube", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreGeo", "GyreSTAC", "GyreStorage", "GyreTIFF", "GyreRender", .product(name: "NIOHTTP1", package: "swift-nio"),
                                                  .product(name: "OrderedCollections", package: "swift-collections")]),
         .target(name: "GyreWorker", dependencies: ["GyreDistributed", "GyreArrays", "GyreCompute", "GyreData", "GyreZarr"]),
         .target(name: "Gyre", dependencies: ["GyreCore", "GyreArrays", "GyreCompute", "GyreData", "GyreExpr", "GyreRender", "GyreDistributed", "GyreNetCDF", "GyreReferences", "GyreTIFF", "GyreGeo", "GyreCube", "GyreRecipes", "GyreStorage", "GyreCodecs", "GyreChunks", "GyreZarr", "GyreSTAC", "GyreCatalog"]),

@@ -287,7 +287,7 @@ struct StackSource: ChunkedArraySource {
         // output's), unless the full resolution is asked for.
         let tiff: GeoTIFF
         do { tiff = try await tiffs.open(a.href) } catch {
-            throw GyreCubeError(.read, "item '\(a.item)', asset '\(a.key)' (\(a.href)): \(error)", cause: error as? any Error & Sendable)
+            throw GyreCubeError(.read, "item '\(a.item)', asset '\(a.key)' (\(a.href)): \(error)", cause: error)
         }
         var level = 0
         var src = a.grid
@@ -318,7 +318,7 @@ struct StackSource: ChunkedArraySource {
         do {
             values = try await tiff.array(level: level).read(region: [Slice(0, 1), Slice(r0, r1), Slice(c0, c1)])
         } catch {
-            throw GyreCubeError(.read, "item '\(a.item)', asset '\(a.key)' (\(a.href)): \(error)", cause: error as? any Error & Sendable)
+            throw GyreCubeError(.read, "item '\(a.item)', asset '\(a.key)' (\(a.href)): \(error)", cause: error)
         }
         let v = try values.astype(.float64).doubles() ?? []
         // Positions outside the window are outside the image; inside, relative to the window.

@@ -15,5 +15,5 @@ struct GyreCommand: AsyncParsableCommand {
         commandName: "gyre",
         abstract: "Gyre: labeled N-d arrays, chunked storage and catalogs for big-data geoscience.",
         version: "0.1.0",
-        subcommands: [Demo.self, Info.self, Convert.self, Eval.self, PlotCommand.self, Refs.self, RecipeCommand.self, Publish.self, Render.self, STAC.self, Serve.self])
+        subcommands: [Demo.self, Info.self, Convert.self, CubeCommand.self, Eval.self, PlotCommand.self, Refs.self, RecipeCommand.self, Publish.self, Render.self, STAC.self, Serve.self])
 }

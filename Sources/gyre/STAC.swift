@@ -143,91 +143,33 @@ struct STAC: AsyncParsableCommand {
         @Flag(help: "Print one ItemCollection as JSON.") var json = false
 
         func run() async throws {
-            guard limit >= 1 else { throw CLIError("--limit must be at least 1") }
-            if let maxItems, maxItems < 0 { throw CLIError("--max-items must not be negative") }
-            var body = JSONObject()
+            var search = STACSearch()
+            search.limit = limit
+            search.maxItems = maxItems
+            search.datetime = datetime
+            search.filter = filter
+            search.collections = collections?.split(separator: ",").map(String.init)
+            search.ids = ids?.split(separator: ",").map(String.init)
+            search.sortby = sortby?.split(separator: ",").map(String.init)
             do {
-                if let bbox {
-                    let numbers = try bbox.split(separator: ",").map { part -> Double in
-                        guard let d = Double(part.trimmingCharacters(in: .whitespaces)) else { throw CLIError("--bbox: \"\(part)\" is not a number") }
-                        return d
-                    }
-                    body["bbox"] = try BBox(numbers).json
-                }
+                if let bbox { search.bbox = try Specs.numbers(bbox, option: "--bbox") }
                 if let intersects {
                     let data = try Data(contentsOf: URL(fileURLWithPath: intersects))
-                    body["intersects"] = try Geometry(json: try JSON.parse(data, source: intersects), path: intersects).json
+                    search.intersects = try Geometry(json: try JSON.parse(data, source: intersects), path: intersects)
                 }
-                if let datetime { _ = try TemporalInterval(parameter: datetime); body["datetime"] = .string(datetime) }
-                if let filter { body["filter"] = try CQL2.parse(text: filter).json; body["filter-lang"] = "cql2-json" }
             } catch let e as any GyreErrorProtocol { throw CLIError(e.message) }
-            if let collections { body["collections"] = .array(collections.split(separator: ",").map { .string(String($0)) }) }
-            if let ids { body["ids"] = .array(ids.split(separator: ",").map { .string(String($0)) }) }
-            if let sortby {
-                body["sortby"] = .array(sortby.split(separator: ",").map { raw -> JSON in
-                    var f = raw.trimmingCharacters(in: .whitespaces), dir = "asc"
-                    if f.hasPrefix("-") { dir = "desc"; f.removeFirst() } else if f.hasPrefix("+") { f.removeFirst() }
-                    return ["field": .string(f), "direction": .string(dir)]
-                })
-            }
-            body["limit"] = .int(Int64(maxItems.map { min($0, limit) } ?? limit))
-            let root = url.hasSuffix("/") ? String(url.dropLast()) : url
-            var request = URLRequest(url: try endpoint(root + "/search"))
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(JSON.object(body).serialized)
-
-            var features: [JSON] = []
-            var pages = 0
-            while true {
-                let page = try await fetch(request)
-                pages += 1
-                for f in page["features"]?.array ?? [] {
-                    if let maxItems, features.count >= maxItems { break }
-                    features.append(f)
-                    if !json { print(line(f)) }
+            let (features, pages): ([JSON], Int)
+            do {
+                (features, pages) = try await search.run(url) { page in
+                    if !json { for f in page { print(line(f)) } }
                 }
-                if let maxItems, features.count >= maxItems { break }
-                guard let next = page["links"]?.array?.first(where: { $0["rel"]?.string == "next" }), let href = next["href"]?.string else { break }
-                var r = URLRequest(url: try endpoint(href))
-                if next["method"]?.string == "POST" {
-                    r.httpMethod = "POST"
-                    r.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                    let merge = next["merge"]?.bool ?? false
-                    var b = merge ? body : [:]
-                    for (k, v) in next["body"]?.object ?? [:] { b[k] = v }
-                    r.httpBody = Data(JSON.object(b).serialized)
-                }
-                request = r
-                guard pages < 1_000_000 else { throw CLIError("stopped after a million pages; the server's next links may loop") }
-            }
+            } catch let e as GyreCubeError { throw CLIError(e.message) }
             if json {
                 let fc: JSON = ["type": "FeatureCollection", "features": .array(features), "numberReturned": .int(Int64(features.count))]
                 print(fc.text)
             } else {
                 FileHandle.standardError.write(Data("\(features.count) items in \(pages) page\(pages == 1 ? "" : "s")\n".utf8))
             }
-        }
-
-        func endpoint(_ s: String) throws -> URL {
-            guard let u = URL(string: s), u.scheme == "http" || u.scheme == "https" else { throw CLIError("\(s) is not an http(s) URL") }
-            return u
-        }
-
-        func fetch(_ request: URLRequest) async throws -> JSON {
-            let (data, response): (Data, URLResponse)
-            do { (data, response) = try await URLSession.shared.data(for: request) } catch {
-                throw CLIError("\(request.url?.absoluteString ?? ""): \(error.localizedDescription)")
-            }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            let body: JSON
-            do { body = try JSON.parse(data, source: request.url?.absoluteString ?? "response") } catch {
-                throw CLIError("\(request.url?.absoluteString ?? ""): HTTP \(status), and the body is not JSON: \(String(decoding: data.prefix(200), as: UTF8.self))")
-            }
-            guard status == 200 else {
-                throw CLIError("\(request.url?.absoluteString ?? ""): HTTP \(status): \(body["description"]?.string ?? body.text)")
-            }
-            return body
         }
 
         func line(_ f: JSON) -> String {

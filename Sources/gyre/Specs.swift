@@ -21,4 +21,15 @@ enum Specs {
         }
         return out
     }
+
+    /// `A,B,C,...`: finite numbers, `count` of them when given.
+    static func numbers(_ spec: String, option: String, count: Int? = nil) throws -> [Double] {
+        let parts = spec.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = try parts.map { part -> Double in
+            guard let d = Double(part), d.isFinite else { throw CLIError("\(option): \"\(part)\" is not a number") }
+            return d
+        }
+        if let count, values.count != count { throw CLIError("\(option): \(count) numbers, comma-separated (got \(values.count))") }
+        return values
+    }
 }

@@ -113,4 +113,65 @@ struct CubeInteropTests {
             print("cube \(name): \(offByOne) of \(valid) off by one; median worst \(m.worst), monthly worst \(mm.worst)")
         }
     }
+
+    @Test("gyre cube end to end: COGs behind nginx, items in gyre serve's catalog, searched by area, time and cloud cover; the median mosaic equals stackstac's")
+    func cli() async throws {
+        let dir = try Interop.generate("cube_cases.py")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = try #require(try JSON.parse(Array(try Data(contentsOf: dir.appendingPathComponent("cases.json")))).object)
+        let c = try #require(manifest["cases"]?.array?.compactMap(\.object).first { $0["name"]?.string == "a_r10_nearest" })
+        let nginx = try LocalServers.nginx(serving: dir)
+        defer { nginx.stop() }
+        // The items, their hrefs on the HTTP server, in a collection of the catalog.
+        let fc = try JSON.parse(Array(try Data(contentsOf: dir.appendingPathComponent(try Self.str(manifest, "items")))))
+        var lines: [String] = []
+        for f in fc["features"]?.array ?? [] {
+            var item = try Item(json: f)
+            item.collection = "s2-fixture"
+            for (k, a) in item.assets {
+                var a2 = a
+                a2.href = nginx.url + "/cogs/" + (a.href as NSString).lastPathComponent
+                item.assets[k] = a2
+            }
+            lines.append(item.json.text)
+        }
+        try lines.joined(separator: "\n").write(to: dir.appendingPathComponent("served.ndjson"), atomically: true, encoding: .utf8)
+        let collection: JSON = ["type": "Collection", "id": "s2-fixture", "stac_version": "1.1.0", "description": "Sentinel-2-like fixture scenes", "license": "CC0-1.0",
+                                "extent": ["spatial": ["bbox": [[16, 49, 20, 52]]], "temporal": ["interval": [["2020-01-01T00:00:00Z", "2020-12-31T23:59:59Z"]]]], "links": []]
+        try collection.text.write(to: dir.appendingPathComponent("collection.json"), atomically: true, encoding: .utf8)
+        let db = dir.appendingPathComponent("catalog.db").path
+        let ingest = try CLITests.gyre(["stac", "ingest", dir.appendingPathComponent("collection.json").path, dir.appendingPathComponent("served.ndjson").path, "--catalog", db])
+        try #require(ingest.status == 0, "\(ingest.err)")
+        let server = try STACServerInteropTests.Server(catalog: ["--catalog", db], apiKey: "k")
+        defer { server.stop() }
+        // Every item has cloud cover under 50 here, so the filter keeps them all; a filter that
+        // drops every item is an error that says so.
+        let bounds = try Self.nums(c, "bounds").map { String($0) }.joined(separator: ",")
+        let out = dir.appendingPathComponent("median.zarr").path
+        let r = try CLITests.gyre(["cube", "--stac", server.url, "--collections", "s2-fixture", "--bbox", "16,49,20,52",
+                                   "--datetime", "2020-01-01T00:00:00Z/2020-12-31T23:59:59Z", "--filter", "eo:cloud_cover < 50",
+                                   "--assets", "B04,B03,B02", "--resolution", "10", "--crs", "EPSG:32633", "--bounds", bounds,
+                                   "--no-overviews", "--method", "median", "-o", out])
+        try #require(r.status == 0, "gyre cube: \(r.err)")
+        let ds = try await Dataset.open(out)
+        let v = try #require(ds.variables["cube"])
+        #expect(v.dims == ["band", "y", "x"])
+        let got = try #require(try await v.load().data.astype(.float64).doubles())
+        let want = try Self.npy(dir, c, "median")
+        let diff = Self.compare(got, want, tol: 0)
+        #expect(diff.bad == 0 && diff.nanMismatch == 0, "gyre cube's median against stackstac's: \(diff)")
+        // A PNG of the same mosaic, and errors that name what is wrong.
+        let png = dir.appendingPathComponent("median.png").path
+        let p = try CLITests.gyre(["cube", "--stac", server.url, "--collections", "s2-fixture", "--bbox", "16,49,20,52", "--assets", "B04,B03,B02",
+                                   "--resolution", "20", "--crs", "EPSG:32633", "--bounds", bounds, "--method", "median", "-o", png])
+        try #require(p.status == 0, "gyre cube -o png: \(p.err)")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
+        #expect(bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let none = try CLITests.gyre(["cube", "--stac", server.url, "--collections", "s2-fixture", "--filter", "eo:cloud_cover < 0",
+                                      "--assets", "B04", "--method", "median", "-o", dir.appendingPathComponent("none.png").path])
+        #expect(none.status != 0 && none.err.contains("no items"), "\(none.err)")
+        let missing = try CLITests.gyre(["cube", "--stac", server.url, "--collections", "s2-fixture", "--assets", "B99", "--method", "median",
+                                         "-o", dir.appendingPathComponent("missing.zarr").path])
+        #expect(missing.status != 0 && missing.err.contains("B99"), "\(missing.err)")
+    }
 }

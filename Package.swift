@@ -173,6 +173,6 @@ let package = Package(
             path: "Tests/Interop",
             exclude: ["numpy_cases.py", "cf_cases.py", "codec_cases.py", "zarr_cases.py", "xarray_zarr_cases.py", "netcdf_cases.py",
                       "compute_cases.py", "netcdf_native_cases.py", "repr_cases.py", "stac_api_check.py", "stac_client_check.py", "s3_cases.py",
-                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py", "recipe_cases.py", "tiff_cases.py", "warp_cases.py", "cube_cases.py"]),
+                      "dataset_server_cases.py", "covjson_validate.py", "render_cases.py", "explorer_check.py", "refs_cases.py", "recipe_cases.py", "tiff_cases.py", "warp_cases.py", "cube_cases.py", "cog_check.py"]),
     ]
 )

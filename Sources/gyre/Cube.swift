@@ -10,7 +10,8 @@ struct CubeCommand: AsyncParsableCommand {
         discussion: """
             The cube is lazy: each output chunk reads only the tiles of the COGs it needs. With \
             --method the time dimension is reduced (median: a cloudless mosaic; --groupby time.month: \
-            one mosaic per month). Output: a Zarr store (the cube or the mosaic), or a PNG of the mosaic \
+            one mosaic per month). Output: a Zarr store (the cube or the mosaic), a Cloud-Optimized GeoTIFF of the \
+            mosaic (deflate, predictor 3, overviews), or a PNG of it \
             (three bands as red, green, blue, or one band in gray; --range or the 2nd to 98th percentile). \
             Example: gyre cube --stac http://127.0.0.1:8080 --collections sentinel-2-l2a --bbox 17.8,50.1,17.9,50.16 \
             --datetime 2020-01-01T00:00:00Z/2020-06-30T23:59:59Z --filter "eo:cloud_cover < 25" --assets B04,B03,B02 \
@@ -34,7 +35,7 @@ struct CubeCommand: AsyncParsableCommand {
     @Option(help: "Output chunk size along y and x.") var chunkSize = 1024
     @Flag(help: "Read the full resolution even when an overview would do (as stackstac).") var noOverviews = false
     @Option(help: "The PNG's value range, MIN,MAX (default: the 2nd and 98th percentiles).") var range: String?
-    @Option(name: .shortAndLong, help: "Output: DIR.zarr (or any Zarr location), or FILE.png (a mosaic).") var output: String
+    @Option(name: .shortAndLong, help: "Output: DIR.zarr (or any Zarr location), FILE.tif (a COG of the mosaic), or FILE.png (a picture of it).") var output: String
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @OptionGroup var storage: StorageFlags
     @Option(help: "A header for the STAC API, NAME=VALUE (repeatable; an API key, say).") var header: [String] = []
@@ -48,10 +49,9 @@ struct CubeCommand: AsyncParsableCommand {
         if let method, !["median", "mean", "min", "max", "first"].contains(method) { throw CLIError("--method \(method): median, mean, min, max or first") }
         if groupby != nil && method == nil { throw CLIError("--groupby needs --method") }
         let lower = output.lowercased()
-        let png = lower.hasSuffix(".png")
-        if lower.hasSuffix(".tif") || lower.hasSuffix(".tiff") { throw CLIError("\(output): writing GeoTIFF is not there yet; write a Zarr store or a PNG") }
-        if png && method == nil { throw CLIError("\(output): a PNG is a mosaic: give --method (median, say)") }
-        if png && groupby != nil { throw CLIError("\(output): --groupby gives several mosaics; write them to a Zarr store") }
+        let png = lower.hasSuffix(".png"), tif = lower.hasSuffix(".tif") || lower.hasSuffix(".tiff")
+        if (png || tif) && method == nil { throw CLIError("\(output): an image is a mosaic: give --method (median, say)") }
+        if (png || tif) && groupby != nil { throw CLIError("\(output): --groupby gives several mosaics; write them to a Zarr store") }
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw CLIError("\(output) already exists; pass --overwrite to replace it") }
         let ll = try bbox.map { try Specs.numbers($0, option: "--bbox", count: 4) }
 
@@ -104,7 +104,13 @@ struct CubeCommand: AsyncParsableCommand {
                     result = try await Mosaic.reduce(cube, method: method)
                 }
             }
-            if png {
+            if tif {
+                let loaded = try await result.variable.load()
+                let crs = try CRS(cube.variable.attrs["crs"]?.stringValue ?? "")
+                try COGWriter.write(loaded.data, to: output, epsg: crs.epsg, geographic: crs.isGeographic, transform: cube.variable.attrs["transform"]?.doubles,
+                                    nodata: .nan, options: COGOptions())
+                FileHandle.standardError.write(Data("\(output): \(loaded.shape[2]) x \(loaded.shape[1]) COG mosaic of \(cube.shape[0]) scenes\n".utf8))
+            } else if png {
                 let loaded = try await result.variable.load()
                 let image = try Mosaic.rgb(loaded.data, range: try range.map { try Specs.numbers($0, option: "--range", count: 2) })
                 try Data(try PNG.encode(image)).write(to: URL(fileURLWithPath: output))

@@ -137,4 +137,52 @@ struct TIFFInteropTests {
         let r = try CLITests.gyre(["info", dir.appendingPathComponent("bad_ifd_offset.tif").path])
         #expect(r.status != 0 && r.err.contains("bad_ifd_offset.tif"), "gyre info: \(r.err)")
     }
+
+    @Test("COGs Gyre writes pass GDAL's COG rules (rio-cogeo) and read back in rasterio and in Gyre as written: deflate, zstd, predictors, bands, nodata, BigTIFF, overviews")
+    func writer() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gyre-cog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func smooth(_ bands: Int, _ h: Int, _ w: Int, _ f: (Int, Int, Int) -> Double) -> [Double] {
+            var v: [Double] = []
+            for b in 0..<bands { for y in 0..<h { for x in 0..<w { v.append(f(b, y, x)) } } }
+            return v
+        }
+        let u16 = try AnyNDArray.float64(try NDArray(shape: [1, 700, 900], smooth(1, 700, 900) { _, y, x in Double((y * 37 + x * 11) % 4000 + 100) })).astype(.uint16)
+        var nanValues = smooth(1, 300, 257) { _, y, x in sin(Double(x) / 17) * cos(Double(y) / 23) * 100 }
+        for k in stride(from: 0, to: nanValues.count, by: 13) { nanValues[k] = .nan }
+        let f32 = try AnyNDArray.float64(try NDArray(shape: [1, 300, 257], nanValues)).astype(.float32)
+        let i16 = try AnyNDArray.float64(try NDArray(shape: [3, 130, 100], smooth(3, 130, 100) { b, y, x in Double(b * 1000 - y * 7 + x * 3) })).astype(.int16)
+        let f64 = try AnyNDArray.float64(try NDArray(shape: [2, 64, 80], smooth(2, 64, 80) { b, y, x in Double(b) + Double(y) * 0.5 - Double(x) * 0.25 }))
+        let utm = [10.0, 0, 500_000, 0, -10, 5_000_000]
+        var cases: [JSON] = []
+        func write(_ name: String, _ a: AnyNDArray, epsg: Int, geographic: Bool = false, transform: [Double], nodata: Double?, _ configure: (inout COGOptions) -> Void) throws {
+            var o = COGOptions()
+            configure(&o)
+            try COGWriter.write(a, to: dir.appendingPathComponent(name).path, epsg: epsg, geographic: geographic, transform: transform, nodata: nodata, options: o)
+            try a.npyData().write(to: dir.appendingPathComponent(name + ".npy"))
+            var levels = 0, side = Swift.max(a.shape[1], a.shape[2]), small = Swift.min(a.shape[1], a.shape[2])
+            while o.overviews && side > o.blockSize && small >= 2 { levels += 1; side /= 2; small /= 2 }
+            cases.append(["file": .string(name), "values": .string(name + ".npy"), "epsg": .int(Int64(epsg)), "transform": .array(transform.map { .double($0) }),
+                          "nodata": nodata.map { $0.isNaN ? JSON.string("nan") : .double($0) } ?? .null, "overviews": .int(Int64(levels))])
+        }
+        try write("u16_deflate.tif", u16, epsg: 32633, transform: utm, nodata: 0) { $0.blockSize = 256 }
+        try write("f32_zstd_nan.tif", f32, epsg: 4326, geographic: true, transform: [0.01, 0, 10, 0, -0.01, 50], nodata: .nan) { $0.compression = .zstd; $0.blockSize = 64; $0.level = 3 }
+        try write("i16_bands_big.tif", i16, epsg: 3857, transform: [30, 0, 1_000_000, 0, -30, 6_000_000], nodata: -32768) { $0.bigTIFF = true; $0.blockSize = 32 }
+        try write("f64_plain.tif", f64, epsg: 32633, transform: utm, nodata: nil) { $0.compression = .none; $0.predictor = false; $0.overviews = false; $0.blockSize = 32 }
+        try Data(JSON.array(cases).text.utf8).write(to: dir.appendingPathComponent("cogs.json"))
+        let (status, out) = try Interop.script("cog_check.py", [dir.appendingPathComponent("cogs.json").path])
+        #expect(status == 0 && out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "GDAL on Gyre's COGs:\n\(out)")
+        // Gyre reads them back as written, overviews included.
+        for (name, a) in [("u16_deflate.tif", u16), ("f32_zstd_nan.tif", f32), ("i16_bands_big.tif", i16), ("f64_plain.tif", f64)] {
+            let t = try await GeoTIFF.open(dir.appendingPathComponent(name).path)
+            let back = try await t.array().read(region: [Slice(), Slice(), Slice()])
+            let same = (try back.rawBytes()) == (try a.rawBytes())
+            #expect(same, "\(name): Gyre reads other values back")
+            for level in 1...Swift.max(1, t.overviews.count) where level <= t.overviews.count {
+                _ = try await t.array(level: level).read(region: [Slice(), Slice(), Slice()])
+            }
+        }
+        #expect(try await GeoTIFF.open(dir.appendingPathComponent("u16_deflate.tif").path).overviews.count == 2)
+    }
 }

@@ -15,7 +15,7 @@ struct HDF5ChunkDecoder: ChunkDecoder {
 
     func decode(_ stored: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws {
         try HDF5ChunkIndex.decode(stored, filters: filters, mask: mask, into: destination, what: "\(name): chunk \(chunk)")
-        if bigEndian { StoredVariableReader.swap(destination, itemSize) }
+        if bigEndian { ByteOrder.swapInPlace(destination, itemSize: itemSize) }
     }
 }
 

@@ -466,7 +466,7 @@ struct StoredVariableReader: Sendable {
                 for m in s.members {
                     let dst = buffer.pointer + m * runBytes
                     dst.copyMemory(from: raw.baseAddress! + (runs[m].lowerBound - s.span.lowerBound), byteCount: runBytes)
-                    if bigEndian { Self.swap(UnsafeMutableRawBufferPointer(start: dst, count: runBytes), size) }
+                    if bigEndian { ByteOrder.swapInPlace(UnsafeMutableRawBufferPointer(start: dst, count: runBytes), itemSize: size) }
                 }
             }
         }
@@ -493,17 +493,7 @@ struct StoredVariableReader: Sendable {
         return try await locator(chunkShape: chunkShape, tree: tree, filters: filters)
     }
 
-    static func swap(_ b: inout [UInt8], _ size: Int) { b.withUnsafeMutableBytes { swap($0, size) } }
-
-    static func swap(_ b: UnsafeMutableRawBufferPointer, _ size: Int) {
-        guard size > 1 else { return }
-        var i = 0
-        while i + size <= b.count {
-            var lo = i, hi = i + size - 1
-            while lo < hi { let t = b[lo]; b[lo] = b[hi]; b[hi] = t; lo += 1; hi -= 1 }
-            i += size
-        }
-    }
+    static func swap(_ b: inout [UInt8], _ size: Int) { b.withUnsafeMutableBytes { ByteOrder.swapInPlace($0, itemSize: size) } }
 
     /// One element of the variable's fill value: its `_FillValue`, or netCDF's default.
     static func fillBytes(_ v: NetCDFVariable, itemSize: Int) -> [UInt8] {

@@ -196,16 +196,6 @@ enum TIFFCodec {
         }
     }
 
-    static func swap(_ b: UnsafeMutableRawBufferPointer, _ size: Int) {
-        guard size > 1 else { return }
-        let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        while i + size <= b.count {
-            var lo = i, hi = i + size - 1
-            while lo < hi { let t = p[lo]; p[lo] = p[hi]; p[hi] = t; lo += 1; hi -= 1 }
-            i += size
-        }
-    }
 }
 
 struct TIFFDecodeFailure: Error, CustomStringConvertible {
@@ -274,10 +264,10 @@ struct TIFFChunkDecoder: ChunkDecoder {
         case 3:
             TIFFCodec.undoFloatingPoint(out, rows: storedRows, width: width, samples: samples, itemSize: itemSize)
         case 2:
-            if bigEndian { TIFFCodec.swap(out, itemSize) }
+            if bigEndian { ByteOrder.swapInPlace(out, itemSize: itemSize) }
             TIFFCodec.undoHorizontal(out, rows: storedRows, width: width, samples: samples, itemSize: itemSize)
         default:
-            if bigEndian { TIFFCodec.swap(out, itemSize) }
+            if bigEndian { ByteOrder.swapInPlace(out, itemSize: itemSize) }
         }
     }
 }

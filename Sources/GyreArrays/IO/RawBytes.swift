@@ -83,3 +83,30 @@ extension AnyNDArray {
         }
     }
 }
+
+/// Byte order of raw element buffers.
+package enum ByteOrder {
+    /// Reverses the bytes of each `itemSize`-byte element of `b` in place (big-endian stored
+    /// values made native, or back); a trailing partial element is left alone.
+    package static func swapInPlace(_ b: UnsafeMutableRawBufferPointer, itemSize: Int) {
+        guard itemSize > 1, let base = b.baseAddress else { return }
+        let n = b.count / itemSize
+        func run<T: FixedWidthInteger>(_: T.Type) {
+            for i in 0..<n {
+                let v = base.loadUnaligned(fromByteOffset: i * itemSize, as: T.self)
+                base.storeBytes(of: v.byteSwapped, toByteOffset: i * itemSize, as: T.self)
+            }
+        }
+        switch itemSize {
+        case 2: run(UInt16.self)
+        case 4: run(UInt32.self)
+        case 8: run(UInt64.self)
+        default:
+            let p = base.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<n {
+                var lo = i * itemSize, hi = lo + itemSize - 1
+                while lo < hi { let t = p[lo]; p[lo] = p[hi]; p[hi] = t; lo += 1; hi -= 1 }
+            }
+        }
+    }
+}

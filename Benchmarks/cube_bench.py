@@ -8,8 +8,14 @@ Data (written once into DIR, kept while DIR/done-* matches the parameters): N it
 4 tile positions, a 2 x 2 block of tiles overlapping by a tenth, each revisited on N/4 dates over
 2020 with offsets of up to 4 pixels) of three single-band uint16 COGs each (B04, B03, B02;
 DEFLATE, predictor 2, 512-px blocks, overviews), EPSG:32633, 10 m pixels, SIZE x SIZE pixels
-(default 2048: 120 x 3 x 2048^2 uint16 = 3.0 GB uncompressed). Nodata 0: a swath edge on some
-dates, cloud blobs on most; values a smooth function of position and season plus noise.
+(default 1024: 120 x 3 x 1024^2 uint16 = 0.75 GB uncompressed, 0.46 GB on disk; the mosaic is
+3 x 1954 x 1954). Nodata 0: a swath edge on some dates, cloud blobs on most; values a smooth
+function of position and season plus noise.
+Why not 2048 px (3 GB): the peers' dense (time=120, band, y, x) float64 stack costs
+N x mosaic pixels, and at 2048 px one stackstac run took 9 min and 15 GB of RSS and odc-stac
+went past 6 min and 20 GB (of this machine's 23 GB) before it was stopped; at 1024 px one
+round of the peers takes about 3 min (stackstac ~90 s, odc-stac ~80 s, 5.5 GB each), so a
+full run (three tools, 3 repeats) stays well under 20 minutes.
 Items (projection v2 fields on each asset, raster:bands nodata 0, eo:cloud_cover) are in
 DIR/items.json with absolute hrefs. Seeded: a run gives the same files every time.
 
@@ -20,6 +26,9 @@ nearest, the NaN-skipping median over time as a (band, y, x) float mosaic writte
   - odc.stac.load(..., dtype=float64, nodata=NaN, chunks 1024 x 1024, groupby="id"), the
     bands to_array("band"), .median("time"), to_zarr;
   - gyre cube --items ... --method median -o OUT.zarr.
+No explicit rechunk: dask's median puts time into one chunk itself, with "auto" chunks along y
+and x (373 x 373 here: 120 x 373^2 float64 = dask's 128 MiB array.chunk-size), which are also
+the Zarr chunks the peers write.
 Each tool runs in its own process under GNU time (peak RSS = its max RSS); the Python peers
 are this script in --worker mode and time themselves from reading items.json to the written
 store (interpreter start and imports left out, the old store removed before the clock starts);
@@ -282,7 +291,7 @@ def main():
     p.add_argument("--quick", action="store_true", help="12 items of 640 x 640, one run each")
     p.add_argument("--repeat", type=int, help="runs per tool (default 3; --quick 1)")
     p.add_argument("--items", type=int, help="number of items (default 120; --quick 12)")
-    p.add_argument("--size", type=int, help="pixels a side of a scene (default 2048; --quick 640)")
+    p.add_argument("--size", type=int, help="pixels a side of a scene (default 1024; --quick 640)")
     p.add_argument("--tools", default="stackstac,odc,gyre", help="which tools to run, comma-separated")
     p.add_argument("--threads", type=int, default=2, help="dask threads for the peers")
     p.add_argument("--jobs", type=int, default=os.cpu_count(), help="processes writing the data")
@@ -297,7 +306,7 @@ def main():
     if "gyre" in tools and not a.gyre:
         p.error("--gyre PATH is needed (or --skip-gyre)")
     n = a.items or (12 if a.quick else 120)
-    size = a.size or (640 if a.quick else 2048)
+    size = a.size or (640 if a.quick else 1024)
     repeat = a.repeat or (1 if a.quick else 3)
 
     root = os.path.abspath(a.dir)

@@ -88,7 +88,12 @@ public struct STACSearch: Sendable {
             if let m = maxItems, features.count >= m { break }
             guard let next = json["links"]?.array?.first(where: { $0["rel"]?.string == "next" }), let href = next["href"]?.string else { break }
             guard pages < 1_000_000 else { throw GyreCubeError(.search, "stopped after a million pages; the server's next links may loop") }
-            url = href
+            guard let nextURL = URL(string: href, relativeTo: URL(string: url)), nextURL.scheme == "http" || nextURL.scheme == "https" else {
+                throw GyreCubeError(.search, "\(shown): a next link that is not an http(s) URL: \(href.prefix(200))")
+            }
+            // Headers (an API key) go only to the API's own host.
+            if nextURL.host != u.host || nextURL.port != u.port { options.headers = [] }
+            url = nextURL.absoluteString
             if next["method"]?.string == "POST" {
                 method = .POST
                 var b = (next["merge"]?.bool ?? false) ? body : [:]

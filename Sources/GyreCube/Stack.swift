@@ -60,6 +60,7 @@ public enum Cube {
         guard options.chunkSize >= 16, options.chunkSize <= 1 << 16 else { throw GyreCubeError(.invalidArgument, "chunk size \(options.chunkSize)") }
         guard options.dtype == .float64 || options.dtype == .float32 else { throw GyreCubeError(.invalidArgument, "dtype \(options.dtype): float32 or float64") }
         let tiffs = TIFFCache(storageOptions: options.storageOptions)
+        if let r = options.resolution, !(r > 0 && r.isFinite) { throw GyreCubeError(.invalidArgument, "resolution \(r) must be positive") }
         // Each item's time and assets, with their grids.
         var rows: [(item: Item, time: Timestamp, text: String, assets: [StackAsset?])] = []
         for item in items {
@@ -99,6 +100,9 @@ public enum Cube {
             let same = all.filter { $0.grid.crs == crs }
             guard !same.isEmpty else { throw GyreCubeError(.invalidArgument, "no asset is in \(crs): give the resolution") }
             resolution = same.map { Swift.min(abs($0.grid.transform.a), abs($0.grid.transform.e)) }.min()!
+            guard resolution > 0, resolution.isFinite else {
+                throw GyreCubeError(.invalidArgument, "the assets' pixel size in \(crs) is \(resolution) (rotated or broken proj:transform): give the resolution")
+            }
         }
         var bounds: [Double]
         if let b = options.bounds {
@@ -118,10 +122,11 @@ public enum Cube {
                       (bounds[2] / resolution).rounded(.up) * resolution, (bounds[3] / resolution).rounded(.up) * resolution]
         }
         // stackstac's shape: the span over the resolution, rounded to the nearest.
-        let width = Int((bounds[2] - bounds[0] + resolution / 2) / resolution), height = Int((bounds[3] - bounds[1] + resolution / 2) / resolution)
-        guard width > 0, height > 0, Double(width) * Double(height) < 1e11 else {
-            throw GyreCubeError(.invalidArgument, "a grid of \(width) x \(height) pixels for bounds \(bounds) at \(resolution)")
+        let w = (bounds[2] - bounds[0] + resolution / 2) / resolution, h = (bounds[3] - bounds[1] + resolution / 2) / resolution
+        guard w.isFinite, h.isFinite, w >= 1, h >= 1, w * h < 1e11 else {
+            throw GyreCubeError(.invalidArgument, "a grid of \(w) x \(h) pixels for bounds \(bounds) at \(resolution)")
         }
+        let width = Int(w), height = Int(h)
         let grid = Grid(crs: crs, transform: .northUp(west: bounds[0], north: bounds[3], xres: resolution, yres: resolution), width: width, height: height)
         // Assets that overlap the bounds (strictly, as stackstac); items with none are left out.
         var index = 0
@@ -136,12 +141,13 @@ public enum Cube {
             if assets.contains(where: { $0 != nil }) { kept.append((r.item, r.time, r.text, assets)) }
         }
         guard !kept.isEmpty else { throw GyreCubeError(.items, "none of the \(rows.count) items has an asset inside the bounds \(unsnapped) (\(crs))") }
-        // Ordered by datetime as written (stackstac sorts the strings), ties kept in order.
-        let order = kept.indices.sorted { (kept[$0].text, $0) < (kept[$1].text, $1) }
+        // Ordered by datetime (stackstac sorts the strings, which is the same order for times
+        // written alike), ties kept in order.
+        let order = kept.indices.sorted { (kept[$0].time, $0) < (kept[$1].time, $1) }
         kept = order.map { kept[$0] }
         let source = StackSource(grid: grid, assets: kept.map(\.assets), bands: options.assets, options: options, tiffs: tiffs)
         var coords: OrderedDictionary<String, Variable> = [:]
-        coords["time"] = try Variable(["time"], .datetime64(NDArray(kept.map { $0.time.microseconds * 1000 }), TimeUnit.nanoseconds))
+        coords["time"] = try Variable(["time"], .datetime64(NDArray(kept.map { $0.time.microseconds }), TimeUnit.microseconds))
         coords["band"] = try Variable(["band"], AnyNDArray(options.assets))
         let t = grid.transform
         coords["x"] = try Variable(["x"], .float64(NDArray((0..<width).map { t.c + (Double($0) + 0.5) * t.a })))
@@ -167,8 +173,14 @@ public enum Cube {
             nodata = n.number ?? (n.string == "nan" ? .nan : nil)
         }
         let code = field("proj:code")?.string ?? field("proj:epsg")?.integer.map { "EPSG:\($0)" } ?? field("proj:wkt2")?.string
-        if let code, let t = field("proj:transform")?.array?.compactMap(\.number), t.count >= 6,
-           let s = field("proj:shape")?.array?.compactMap(\.integer), s.count == 2, s[0] > 0, s[1] > 0 {
+        if let code, let tj = field("proj:transform")?.array, let sj = field("proj:shape")?.array {
+            let t = tj.compactMap(\.number), s = sj.compactMap(\.integer)
+            guard t.count == tj.count, t.count == 6 || t.count == 9, s.count == 2, sj.count == 2, s[0] > 0, s[1] > 0, s[0] <= 1 << 24, s[1] <= 1 << 24 else {
+                throw GyreCubeError(.items, "\(what): proj:transform \(JSON.array(tj).text) and proj:shape \(JSON.array(sj).text): 6 or 9 numbers and two positive sizes")
+            }
+            guard abs(t[0]) > 0, abs(t[4]) > 0 || abs(t[1]) > 0, t.allSatisfy(\.isFinite) else {
+                throw GyreCubeError(.items, "\(what): proj:transform \(t) has no pixel size")
+            }
             let crs: CRS
             do { crs = try CRS(code) } catch let e as GyreGeoError { throw GyreCubeError(.items, "\(what): proj CRS \(code): \(e.message)") }
             let affine: Affine
@@ -224,7 +236,11 @@ final class TIFFCache: @unchecked Sendable {
             opened[href] = t
             return t
         }
-        return try await task.value
+        do { return try await task.value } catch {
+            // A failed open is not kept: the next read tries again.
+            lock.withLock { if opened[href] == task { opened[href] = nil } }
+            throw error
+        }
     }
 }
 
@@ -302,6 +318,9 @@ struct StackSource: ChunkedArraySource {
                 src = Grid(crs: a.grid.crs, transform: Affine(g.a * sx, g.b * sy, g.c, g.d * sx, g.e * sy, g.f), width: o.width, height: o.height)
             }
         }
+        guard tiff.image.bands == 1 else {
+            throw GyreCubeError(.read, "item '\(a.item)', asset '\(a.key)' (\(a.href)): \(tiff.image.bands) bands; a stacked asset is one band")
+        }
         guard tiff.image.width == a.grid.width, tiff.image.height == a.grid.height else {
             throw GyreCubeError(.read, "item '\(a.item)', asset '\(a.key)': proj:shape says \(a.grid.height) x \(a.grid.width), \(a.href) is \(tiff.image.height) x \(tiff.image.width)")
         }
@@ -311,8 +330,9 @@ struct StackSource: ChunkedArraySource {
         let pad = options.resampling == .bilinear ? 1 : 0
         let fx = px.filter(\.isFinite), fy = py.filter(\.isFinite)
         guard let x0 = fx.min(), let x1 = fx.max(), let y0 = fy.min(), let y1 = fy.max() else { return out }
-        let c0 = Swift.max(0, Int(x0.rounded(.down)) - pad), c1 = Swift.min(src.width, Int(x1.rounded(.down)) + 1 + pad)
-        let r0 = Swift.max(0, Int(y0.rounded(.down)) - pad), r1 = Swift.min(src.height, Int(y1.rounded(.down)) + 1 + pad)
+        func clamp(_ v: Double, _ n: Int) -> Int { Int(Swift.min(Swift.max(v.rounded(.down), -1), Double(n) + 1)) }
+        let c0 = Swift.max(0, clamp(x0, src.width) - pad), c1 = Swift.min(src.width, clamp(x1, src.width) + 1 + pad)
+        let r0 = Swift.max(0, clamp(y0, src.height) - pad), r1 = Swift.min(src.height, clamp(y1, src.height) + 1 + pad)
         guard c0 < c1, r0 < r1 else { return out }
         let values: AnyNDArray
         do {

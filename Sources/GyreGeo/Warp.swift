@@ -129,8 +129,12 @@ public enum Warp {
             guard var lo = f.min(), var hi = f.max(), hi > lo else { return 1 }
             if abs(lo - lo.rounded()) < 1e-6 { lo = lo.rounded() }
             if abs(hi - hi.rounded()) < 1e-6 { hi = hi.rounded() }
+            // Positions far outside the source are clamped to just beyond it.
+            lo = Swift.min(Swift.max(lo, -1), Double(size) + 1)
+            hi = Swift.min(Swift.max(hi, -1), Double(size) + 1)
+            guard hi > lo else { return 1 }
             let s0 = nd / (hi - lo)
-            let rad = s0 < 0.95 ? Int((Double(radius) / s0).rounded(.up)) : radius
+            let rad = s0 < 0.95 ? Int(Swift.min((Double(radius) / s0).rounded(.up), Double(size) + 2)) : radius
             let loC = Int(Swift.max(0, lo)), hiC = Int(Swift.min(hi.rounded(.up), Double(size)))
             let raw = Swift.max(0, Swift.min(Double(size - loC), hi - lo))
             let win: Int
@@ -171,7 +175,10 @@ public enum Warp {
             }
         }
         let useFour = scale.x >= 0.95 && scale.y >= 0.95
-        func taps(_ s: Double) -> (k: Double, radius: Int) { (Swift.min(s, 1), s < 1 ? Int((1 / s).rounded(.up)) : 1) }
+        func taps(_ s: Double) -> (k: Double, radius: Int) {
+            let k = s.isFinite && s > 1e-3 ? Swift.min(s, 1) : 1
+            return (k, k < 1 ? Int((1 / k).rounded(.up)) : 1)
+        }
         let tx = taps(scale.x), ty = taps(scale.y)
         var wx = [Double](repeating: 0, count: 2 * tx.radius), wy = [Double](repeating: 0, count: 2 * ty.radius)
         for k in 0..<n {
@@ -244,16 +251,8 @@ public enum Warp {
     public static func cast(_ values: [Double], shape: [Int], to dtype: DType) throws -> AnyNDArray {
         let result = AnyNDArray.float64(try NDArray(shape: shape, values))
         if dtype.isFloatingPoint { return try result.astype(dtype) }
-        let (lo, hi): (Double, Double)
-        switch dtype {
-        case .uint8: (lo, hi) = (0, 255)
-        case .int8: (lo, hi) = (-128, 127)
-        case .uint16: (lo, hi) = (0, 65535)
-        case .int16: (lo, hi) = (-32768, 32767)
-        case .uint32: (lo, hi) = (0, 4294967295)
-        case .int32: (lo, hi) = (-2147483648, 2147483647)
-        default: (lo, hi) = (-9.2e18, 9.2e18)
-        }
+        let r = dtype.integerRange ?? (-9.2e18)...(9.2e18)
+        let (lo, hi) = (r.lowerBound, r.upperBound)
         return try AnyNDArray.float64(try NDArray(shape: shape, values.map { $0.isNaN ? 0 : Swift.min(hi, Swift.max(lo, ($0 + 0.5).rounded(.down))) })).astype(dtype)
     }
 }

@@ -39,7 +39,9 @@ public struct TIFFImage: Sendable {
         width = try need(TIFFTag.imageWidth, "ImageWidth")
         height = try need(TIFFTag.imageLength, "ImageLength")
         bands = int(TIFFTag.samplesPerPixel) ?? 1
-        guard width > 0, height > 0, width < 1 << 31, height < 1 << 31, bands > 0, bands < 1 << 16 else {
+        // At most 2^24 pixels a side (a 1 m grid of the whole equator is 2^25.3; coordinates of a
+        // side are built whole) and 2^16 samples.
+        guard width > 0, height > 0, width <= 1 << 24, height <= 1 << 24, bands > 0, bands < 1 << 16 else {
             throw GyreTIFFError(.format, "\(what): \(width) x \(height) pixels of \(bands) samples is impossible")
         }
         let bits = t[TIFFTag.bitsPerSample]?.integers ?? [1]
@@ -93,7 +95,16 @@ public struct TIFFImage: Sendable {
             offsets = t[TIFFTag.stripOffsets]?.integers ?? []
             byteCounts = t[TIFFTag.stripByteCounts]?.integers ?? []
         }
-        let expected = ((width + blockWidth - 1) / blockWidth) * ((height + blockHeight - 1) / blockHeight) * (planar ? bands : 1)
+        // A block (a tile, or a strip: rows of the whole width) is decoded whole: at most 1 GiB.
+        let itemBytes = dtype.itemSize
+        let (rowBytes, o1) = (blockWidth * (planar ? 1 : bands)).multipliedReportingOverflow(by: itemBytes)
+        let (blockBytes, o2) = rowBytes.multipliedReportingOverflow(by: blockHeight)
+        guard !o1, !o2, blockBytes <= 1 << 30 else {
+            throw GyreTIFFError(.unsupported, "\(what): \(tiled ? "tiles" : "strips") of \(blockWidth) x \(blockHeight) pixels of \(planar ? 1 : bands) samples (more than 1 GiB each)")
+        }
+        let (blocks, o3) = (((width + blockWidth - 1) / blockWidth) * ((height + blockHeight - 1) / blockHeight)).multipliedReportingOverflow(by: planar ? bands : 1)
+        guard !o3, blocks < 1 << 32 else { throw GyreTIFFError(.format, "\(what): \(width) x \(height) pixels in blocks of \(blockWidth) x \(blockHeight) is impossible") }
+        let expected = blocks
         guard offsets.count == expected, byteCounts.count == expected else {
             throw GyreTIFFError(.format, "\(what): \(offsets.count) \(tiled ? "tile" : "strip") offsets and \(byteCounts.count) byte counts for \(expected) \(tiled ? "tiles" : "strips")")
         }
@@ -115,12 +126,14 @@ public struct GeoReference: Sendable, Equatable {
     static func read(_ t: [UInt16: TIFFValue], file: String) throws -> GeoReference? {
         var keys: [Int: TIFFValue] = [:]
         if let dir = t[TIFFTag.geoKeyDirectory]?.integers {
-            guard dir.count >= 4, dir.count >= 4 + 4 * Int(dir[3]) else {
-                throw GyreTIFFError(.format, "\(file): a GeoKeyDirectory of \(dir.count) values for \(dir.count >= 4 ? Int(dir[3]) : 0) keys")
+            guard dir.count >= 4, dir[3] >= 0, dir[3] <= Int64((dir.count - 4) / 4) else {
+                throw GyreTIFFError(.format, "\(file): a GeoKeyDirectory of \(dir.count) values for \(dir.count >= 4 ? String(dir[3]) : "no") keys")
             }
             let doubles = t[TIFFTag.geoDoubleParams]?.doubles ?? []
             let ascii = t[TIFFTag.geoAsciiParams]?.text ?? ""
             for k in 0..<Int(dir[3]) {
+                // GeoKey entries are SHORTs; anything outside 0...65535 is not a key.
+                guard (4...7).allSatisfy({ (0...65535).contains(dir[$0 + 4 * k]) }) else { continue }
                 let id = Int(dir[4 + 4 * k]), loc = Int(dir[5 + 4 * k]), count = Int(dir[6 + 4 * k]), value = Int(dir[7 + 4 * k])
                 switch loc {
                 case 0: keys[id] = .integers([Int64(value)])
@@ -320,8 +333,9 @@ public struct TIFFArray: ChunkedArraySource {
                 throw GyreTIFFError(.invalidArgument, "\(sourceName): dimension \(["band", "y", "x"][d]): \(error)")
             }
         }
-        let n = out.reduce(dtype.itemSize) { $0 * $1.count }
-        guard n < 1 << 40 else { throw GyreTIFFError(.invalidArgument, "\(sourceName): a read of \(n) bytes") }
+        var n = dtype.itemSize, over = false
+        for r in out { let (m, o) = n.multipliedReportingOverflow(by: r.count); n = m; over = over || o }
+        guard !over, n < 1 << 40 else { throw GyreTIFFError(.invalidArgument, "\(sourceName): a read of more than 2^40 bytes") }
         return out
     }
 }
@@ -340,10 +354,13 @@ struct TIFFChunkLocator: ChunkLocator {
     var concurrency: Int { 16 }
     var fillElement: [UInt8] {
         // Tiles that are not stored (GDAL's sparse files) read as the nodata value, or zero.
-        guard let v = array.file.nodata else { return [UInt8](repeating: 0, count: itemSize) }
+        guard let v = array.file.nodata, array.dtype.holds(v) || (array.dtype.isFloatingPoint && v.isNaN) else {
+            return [UInt8](repeating: 0, count: itemSize)
+        }
         let one = try? AnyNDArray.float64(NDArray(scalar: v)).astype(array.dtype).rawBytes()
         return one.map { Array($0.prefix(itemSize)) } ?? [UInt8](repeating: 0, count: itemSize)
     }
+
 
     func locate(_ chunks: [[Int]]) async throws -> [ChunkLocation?] {
         let im = array.image

@@ -65,7 +65,7 @@ public enum TIFFValue: Sendable, Equatable {
 
 /// The bytes of a TIFF file read by range: the first block once, and more where a directory or
 /// a tag's values lie beyond what was read (a COG has them all in its first kilobytes).
-final class TIFFBytes: @unchecked Sendable {
+final class TIFFBytes {
     let store: any ReadableStore
     let key: String
     let name: String
@@ -82,7 +82,7 @@ final class TIFFBytes: @unchecked Sendable {
 
     /// Exactly `count` bytes at `offset`, or an error saying the file ends first.
     func bytes(at offset: Int, count: Int, what: @autoclosure () -> String) async throws -> ArraySlice<UInt8> {
-        guard offset >= 0, count >= 0, offset <= Int.max - count else {
+        guard offset >= 0, count >= 0, offset < Int.max >> 1, count < Int.max >> 2 else {
             throw GyreTIFFError(.format, "\(name): \(what()) at offset \(offset) (\(count) bytes) is impossible")
         }
         if let size, offset + count > size {
@@ -91,7 +91,7 @@ final class TIFFBytes: @unchecked Sendable {
         for b in blocks where offset >= b.start && offset + count <= b.start + b.bytes.count {
             return b.bytes[(offset - b.start)..<(offset - b.start + count)]
         }
-        let want = Swift.max(count, Self.blockSize)
+        let want = Swift.min(Swift.max(count, Self.blockSize), Int.max - offset)
         let got = try await read(at: offset, upTo: want)
         if got.count < want { size = Swift.min(size ?? Int.max, offset + got.count) }
         guard got.count >= count else {
@@ -161,7 +161,7 @@ struct TIFFParser {
                 throw GyreTIFFError(.format, "\(bytes.name): a BigTIFF header with offsets of \(u16(h16, 4)) bytes")
             }
             let o = u64(h16, 8)
-            guard o < UInt64(Int.max) else { throw GyreTIFFError(.format, "\(bytes.name): first directory offset \(o) is impossible") }
+            guard o < UInt64(Int.max >> 1) else { throw GyreTIFFError(.format, "\(bytes.name): first directory offset \(o) is impossible") }
             return Int(o)
         case let v: throw GyreTIFFError(.format, "\(bytes.name): TIFF version \(v) (42 for TIFF, 43 for BigTIFF)")
         }

@@ -158,4 +158,26 @@ struct TIFFTests {
         jpeg[10 + 3 * 12 + 8] = 7
         await fails(jpeg, "JPEG")
     }
+
+    @Test("hostile headers: GeoKey counts that lie, blocks of absurd size, images too large to index are errors, not traps")
+    func hostile() throws {
+        for dir: [Int64] in [[1, 1, 0, -1], [1, 1, 0, 1 << 62], [1, 1, 0, 3, 1024, 0, 1, 1]] {
+            #expect(throws: GyreTIFFError.self) { _ = try GeoReference.read([TIFFTag.geoKeyDirectory: .integers(dir)], file: "t.tif") }
+        }
+        // Keys whose location, count or offset are out of range are skipped.
+        let keys = try GeoReference.read([TIFFTag.geoKeyDirectory: .integers([1, 1, 0, 2, 3072, 34736, 1 << 40, 1 << 40, 1025, 0, 1, 2]),
+                                          TIFFTag.modelPixelScale: .doubles([1, 1, 0]), TIFFTag.modelTiepoint: .doubles([0, 0, 0, 0, 0, 0])], file: "t.tif")
+        #expect(keys?.epsg == nil && keys?.pixelIsPoint == true)
+        func image(_ t: [UInt16: TIFFValue]) throws -> TIFFImage { try TIFFImage(t, index: 0, file: "t.tif") }
+        let base: [UInt16: TIFFValue] = [TIFFTag.imageWidth: .integers([1 << 24]), TIFFTag.imageLength: .integers([1 << 24]), TIFFTag.bitsPerSample: .integers([64]),
+                                         TIFFTag.sampleFormat: .integers([3]), TIFFTag.stripOffsets: .integers([8]), TIFFTag.stripByteCounts: .integers([8])]
+        do { _ = try image(base); Issue.record("a 2^24 x 2^24 single strip opened") } catch let e as GyreTIFFError { #expect(e.message.contains("1 GiB"), "\(e.message)") }
+        var wide = base
+        wide[TIFFTag.imageWidth] = .integers([1 << 31])
+        do { _ = try image(wide); Issue.record("a 2^31-wide image opened") } catch let e as GyreTIFFError { #expect(e.message.contains("impossible"), "\(e.message)") }
+        var tiles = base
+        tiles[TIFFTag.tileWidth] = .integers([16]); tiles[TIFFTag.tileLength] = .integers([16]); tiles[TIFFTag.samplesPerPixel] = .integers([60000])
+        tiles[TIFFTag.planarConfiguration] = .integers([2]); tiles[TIFFTag.bitsPerSample] = .integers([8]); tiles[TIFFTag.sampleFormat] = .integers([1])
+        do { _ = try image(tiles); Issue.record("2^32 tiles opened") } catch let e as GyreTIFFError { #expect(e.message.contains("t.tif"), "\(e.message)") }
+    }
 }

@@ -202,3 +202,26 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
         return .float64
     }
 }
+
+extension DType {
+    /// The values an integer dtype holds, as doubles (nil for other dtypes).
+    package var integerRange: ClosedRange<Double>? {
+        switch self {
+        case .uint8: return 0...255
+        case .int8: return -128...127
+        case .uint16: return 0...65535
+        case .int16: return -32768...32767
+        case .uint32: return 0...4294967295
+        case .int32: return -2147483648...2147483647
+        case .uint64: return 0...18446744073709551615
+        case .int64: return -9223372036854775808...9223372036854775807
+        default: return nil
+        }
+    }
+
+    /// Whether `v` is a value of this dtype exactly (a whole number in range, for integers).
+    package func holds(_ v: Double) -> Bool {
+        guard let r = integerRange else { return isFloatingPoint }
+        return v == v.rounded() && r.contains(v)
+    }
+}

@@ -22,7 +22,7 @@ extension Dataset {
         } catch let e as GyreTIFFError { throw GyreDataError(.invalidArgument, e.message, cause: e) }
         let im = array.image
         var attrs: Attributes = [:]
-        if let nd = tiff.nodata, im.dtype.isFloatingPoint || (nd == nd.rounded() && Self.fits(nd, im.dtype)) {
+        if let nd = tiff.nodata, im.dtype.isFloatingPoint || im.dtype.holds(nd) {
             attrs["_FillValue"] = try AttributeValue.scalar(.double(nd), dtype: im.dtype)
         }
         if Set(tiff.scales).count == 1, Set(tiff.offsets).count == 1, tiff.scales[0] != 1 || tiff.offsets[0] != 0 {
@@ -96,19 +96,6 @@ extension Dataset {
         return b == [0x49, 0x49, 42, 0] || b == [0x4D, 0x4D, 0, 42] || b == [0x49, 0x49, 43, 0] || b == [0x4D, 0x4D, 0, 43]
     }
 
-    static func fits(_ v: Double, _ t: DType) -> Bool {
-        switch t {
-        case .uint8: return v >= 0 && v <= 255
-        case .int8: return v >= -128 && v <= 127
-        case .uint16: return v >= 0 && v <= 65535
-        case .int16: return v >= -32768 && v <= 32767
-        case .uint32: return v >= 0 && v <= 4294967295
-        case .int32: return v >= -2147483648 && v <= 2147483647
-        case .uint64: return v >= 0 && v < 18446744073709551616
-        case .int64: return v >= -9223372036854775808 && v < 9223372036854775808
-        default: return true
-        }
-    }
 
     /// A number as GDAL prints it in a GeoTransform (integers without a fraction).
     static func gdalNumber(_ v: Double) -> String {

@@ -46,9 +46,6 @@ public struct StackAsset: Sendable {
     public let href: String
     public let grid: Grid
     public let nodata: Double?
-    /// West, south, east, north of the asset in the cube's CRS (its corners carried over),
-    /// once the cube's grid is known.
-    public internal(set) var footprint: [Double]? = nil
 }
 
 /// STAC items to a lazy (time, band, y, x) cube, as stackstac and odc-stac make one.
@@ -139,8 +136,7 @@ public enum Cube {
             for k in assets.indices where assets[k] != nil {
                 let f = footprints[index]!
                 index += 1
-                if !(f[0] < unsnapped[2] && f[2] > unsnapped[0] && f[1] < unsnapped[3] && f[3] > unsnapped[1]) { assets[k] = nil; continue }
-                assets[k]!.footprint = f
+                if !(f[0] < unsnapped[2] && f[2] > unsnapped[0] && f[1] < unsnapped[3] && f[3] > unsnapped[1]) { assets[k] = nil }
             }
             if assets.contains(where: { $0 != nil }) { kept.append((r.item, r.time, r.text, assets)) }
         }
@@ -302,16 +298,6 @@ struct StackSource: ChunkedArraySource {
                           width: cols.count, height: rows.count)
         let n = rows.count * cols.count
         var out = [Double](repeating: .nan, count: n)
-        // A window the asset does not reach reads nothing. Its footprint is its corners carried
-        // into the cube's CRS; edges between them may bow out a little, hence the margin.
-        if let f = a.footprint, window.transform.isRectilinear {
-            let wx0 = Swift.min(window.transform.c, window.transform.c + Double(cols.count) * window.transform.a)
-            let wx1 = Swift.max(window.transform.c, window.transform.c + Double(cols.count) * window.transform.a)
-            let wy0 = Swift.min(window.transform.f, window.transform.f + Double(rows.count) * window.transform.e)
-            let wy1 = Swift.max(window.transform.f, window.transform.f + Double(rows.count) * window.transform.e)
-            let m = (a.grid.crs == grid.crs ? 0 : 0.01 * Swift.max(f[2] - f[0], f[3] - f[1])) + 2 * Swift.max(abs(t.a), abs(t.e))
-            if f[2] + m <= wx0 || f[0] - m >= wx1 || f[3] + m <= wy0 || f[1] - m >= wy1 { return out }
-        }
         let toSource = try CoordinateTransform(from: grid.crs, to: a.grid.crs)
         // The overview this resolution needs (the largest whose shrink factor is at most the
         // output's), unless the full resolution is asked for.

@@ -154,7 +154,7 @@ public enum Cube {
         coords["y"] = try Variable(["y"], .float64(NDArray((0..<height).map { t.f + (Double($0) + 0.5) * t.e })))
         coords["id"] = try Variable(["time"], AnyNDArray(kept.map { $0.item.id }))
         var sr: Attributes = ["crs_wkt": .string(crs.wkt), "spatial_ref": .string(crs.wkt),
-                              "GeoTransform": .string([t.c, t.a, t.b, t.f, t.d, t.e].map { "\($0)" }.joined(separator: " "))]
+                              "GeoTransform": .string(t.gdalGeoTransform)]
         if let e = crs.epsg { sr["epsg"] = .int(Int64(e)) }
         coords["spatial_ref"] = try Variable([], .int64(NDArray(scalar: 0)), attrs: sr)
         let attrs: Attributes = ["grid_mapping": .string("spatial_ref"), "resolution": .double(resolution),
@@ -313,9 +313,8 @@ struct StackSource: ChunkedArraySource {
             for (k, o) in tiff.overviews.enumerated() where Double(tiff.image.width) / Double(o.width) <= factor * (1 + 1e-6) { level = k + 1 }
             if level > 0 {
                 let o = tiff.overviews[level - 1]
-                let sx = Double(a.grid.width) / Double(o.width), sy = Double(a.grid.height) / Double(o.height)
-                let g = a.grid.transform
-                src = Grid(crs: a.grid.crs, transform: Affine(g.a * sx, g.b * sy, g.c, g.d * sx, g.e * sy, g.f), width: o.width, height: o.height)
+                src = Grid(crs: a.grid.crs, transform: a.grid.transform.scaled(x: Double(a.grid.width) / Double(o.width), y: Double(a.grid.height) / Double(o.height)),
+                           width: o.width, height: o.height)
             }
         }
         guard tiff.image.bands == 1 else {

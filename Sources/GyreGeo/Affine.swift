@@ -23,6 +23,14 @@ public struct Affine: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "Affine(\(terms.map { "\($0)" }.joined(separator: ", ")))" }
     public var isRectilinear: Bool { b == 0 && d == 0 }
 
+    /// The same corner with pixels `x` and `y` times as large (an overview's grid).
+    public func scaled(x: Double, y: Double) -> Affine { Affine(a * x, b * y, c, d * x, e * y, f) }
+
+    /// GDAL's GeoTransform attribute: c a b f d e, whole numbers written with ".0".
+    public var gdalGeoTransform: String {
+        [c, a, b, f, d, e].map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) + ".0" : "\($0)" }.joined(separator: " ")
+    }
+
     public func apply(col: Double, row: Double) -> (x: Double, y: Double) { (a * col + b * row + c, d * col + e * row + f) }
 
     public var inverse: Affine? {

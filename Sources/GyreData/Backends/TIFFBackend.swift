@@ -47,7 +47,7 @@ extension Dataset {
                 raw["x"] = try Variable(["x"], .float64(NDArray((0..<im.width).map { t[2] + (Double($0) + 0.5) * t[0] })))
                 raw["y"] = try Variable(["y"], .float64(NDArray((0..<im.height).map { t[5] + (Double($0) + 0.5) * t[4] })))
             }
-            var sr: Attributes = ["GeoTransform": .string([t[2], t[0], t[1], t[5], t[3], t[4]].map { Self.gdalNumber($0) }.joined(separator: " "))]
+            var sr: Attributes = ["GeoTransform": .string(Affine(t[0], t[1], t[2], t[3], t[4], t[5]).gdalGeoTransform)]
             if let epsg = tiff.geo?.epsg {
                 // The CRS as rioxarray writes it: WKT in crs_wkt and spatial_ref.
                 let crs = try? CRS(epsg: epsg)
@@ -94,11 +94,5 @@ extension Dataset {
         defer { try? h.close() }
         let b = [UInt8]((try? h.read(upToCount: 4)) ?? Data())
         return b == [0x49, 0x49, 42, 0] || b == [0x4D, 0x4D, 0, 42] || b == [0x49, 0x49, 43, 0] || b == [0x4D, 0x4D, 0, 43]
-    }
-
-
-    /// A number as GDAL prints it in a GeoTransform (integers without a fraction).
-    static func gdalNumber(_ v: Double) -> String {
-        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) + ".0" : "\(v)"
     }
 }
